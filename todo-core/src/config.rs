@@ -1,0 +1,239 @@
+//! Configuration: from the environment for servers, from code for embedders and tests.
+//!
+//! This module is the only place in the crate that reads the environment. Bad values are reported as
+//! [`Error::Config`] naming the variable, never as a panic.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+/// The shortest accepted `JWT_SECRET`, in bytes (RFC 7518 §3.2: an HS256 key at least as long as the hash output).
+pub const MIN_SECRET_BYTES: usize = 32;
+/// Default token lifetime: seven days.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+/// Default bcrypt work factor.
+pub const DEFAULT_BCRYPT_COST: u32 = 12;
+/// Default database: a SQLite file in the working directory, created when missing.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite:todo.db";
+
+/// Everything `todo-core` needs to run: signing secret, token lifetime, bcrypt cost and database URL.
+///
+/// ```
+/// use std::time::Duration;
+/// use todo_core::Config;
+///
+/// let config = Config::new("an example secret that is long enough!!")?
+///     .with_token_ttl(Duration::from_secs(3600))
+///     .with_bcrypt_cost(10)?
+///     .with_database_url("sqlite::memory:");
+/// assert_eq!(config.bcrypt_cost(), 10);
+/// # Ok::<(), todo_core::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Config {
+    jwt_secret: Secret,
+    token_ttl: Duration,
+    bcrypt_cost: u32,
+    database_url: String,
+}
+
+impl Config {
+    /// A configuration with the given HS256 secret (at least 32 bytes) and the defaults for everything else.
+    pub fn new(jwt_secret: impl Into<Vec<u8>>) -> Result<Self> {
+        Ok(Self {
+            jwt_secret: Secret::new(jwt_secret.into())?,
+            token_ttl: DEFAULT_TTL,
+            bcrypt_cost: DEFAULT_BCRYPT_COST,
+            database_url: DEFAULT_DATABASE_URL.to_owned(),
+        })
+    }
+
+    /// Reads `JWT_SECRET` (required), `JWT_TTL_SECONDS`, `BCRYPT_COST` and `DATABASE_URL` from the environment.
+    pub fn from_env() -> Result<Self> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Like [`Config::from_env`], with the variables looked up by `lookup` (handy for tests and other sources).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let secret = lookup("JWT_SECRET").ok_or_else(|| Error::config("JWT_SECRET", "is required"))?;
+        let mut config = Self::new(secret)?;
+        if let Some(ttl) = lookup("JWT_TTL_SECONDS") {
+            let seconds: u64 = ttl
+                .trim()
+                .parse()
+                .ok()
+                .filter(|s| *s > 0)
+                .ok_or_else(|| Error::config("JWT_TTL_SECONDS", "must be a positive whole number of seconds"))?;
+            config = config.with_token_ttl(Duration::from_secs(seconds));
+        }
+        if let Some(cost) = lookup("BCRYPT_COST") {
+            let cost =
+                cost.trim().parse().map_err(|_| Error::config("BCRYPT_COST", "must be a number from 4 to 31"))?;
+            config = config.with_bcrypt_cost(cost)?;
+        }
+        if let Some(url) = lookup("DATABASE_URL").filter(|url| !url.trim().is_empty()) {
+            config = config.with_database_url(url.trim());
+        }
+        Ok(config)
+    }
+
+    /// Sets the token lifetime.
+    pub fn with_token_ttl(mut self, ttl: Duration) -> Self {
+        self.token_ttl = ttl;
+        self
+    }
+
+    /// Sets the bcrypt work factor, 4 to 31 (each step doubles the cost; tests may use 4).
+    pub fn with_bcrypt_cost(mut self, cost: u32) -> Result<Self> {
+        if !(bcrypt_limits::MIN..=bcrypt_limits::MAX).contains(&cost) {
+            return Err(Error::config("BCRYPT_COST", "must be a number from 4 to 31"));
+        }
+        self.bcrypt_cost = cost;
+        Ok(self)
+    }
+
+    /// Sets the database URL: `sqlite:<path>`, `sqlite::memory:` or `postgres://...`.
+    pub fn with_database_url(mut self, url: impl Into<String>) -> Self {
+        self.database_url = url.into();
+        self
+    }
+
+    /// The token lifetime.
+    pub fn token_ttl(&self) -> Duration {
+        self.token_ttl
+    }
+
+    /// The bcrypt work factor.
+    pub fn bcrypt_cost(&self) -> u32 {
+        self.bcrypt_cost
+    }
+
+    /// The database URL.
+    pub fn database_url(&self) -> &str {
+        &self.database_url
+    }
+
+    pub(crate) fn jwt_secret(&self) -> &[u8] {
+        &self.jwt_secret.0
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("jwt_secret", &self.jwt_secret)
+            .field("token_ttl", &self.token_ttl)
+            .field("bcrypt_cost", &self.bcrypt_cost)
+            .field("database_url", &redact_url(&self.database_url))
+            .finish()
+    }
+}
+
+/// Bounds of the bcrypt cost accepted by the `bcrypt` crate.
+mod bcrypt_limits {
+    pub const MIN: u32 = 4;
+    pub const MAX: u32 = 31;
+}
+
+/// A signing secret whose `Debug` output never shows the bytes.
+#[derive(Clone)]
+struct Secret(Vec<u8>);
+
+impl Secret {
+    fn new(bytes: Vec<u8>) -> Result<Self> {
+        if bytes.len() < MIN_SECRET_BYTES {
+            return Err(Error::config("JWT_SECRET", format!("must be at least {MIN_SECRET_BYTES} bytes")));
+        }
+        Ok(Self(bytes))
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+/// The URL without its password, for logs and `Debug`.
+pub(crate) fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _password)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    }
+
+    fn variable_of(error: Error) -> &'static str {
+        match error {
+            Error::Config { variable, .. } => variable,
+            other => panic!("expected a config error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults_apply_when_only_the_secret_is_set() {
+        let config = Config::from_lookup(env(&[("JWT_SECRET", SECRET)])).expect("valid");
+        assert_eq!(config.token_ttl(), Duration::from_secs(604_800));
+        assert_eq!(config.bcrypt_cost(), 12);
+        assert_eq!(config.database_url(), "sqlite:todo.db");
+    }
+
+    #[test]
+    fn missing_secret_names_the_variable() {
+        assert_eq!(variable_of(Config::from_lookup(env(&[])).unwrap_err()), "JWT_SECRET");
+    }
+
+    #[test]
+    fn secret_of_31_bytes_is_too_short_and_32_is_enough() {
+        let short = &SECRET[..31];
+        assert_eq!(variable_of(Config::from_lookup(env(&[("JWT_SECRET", short)])).unwrap_err()), "JWT_SECRET");
+        assert!(Config::new(SECRET).is_ok());
+    }
+
+    #[test]
+    fn bcrypt_cost_must_be_within_4_and_31() {
+        for bad in ["3", "32", "twelve", ""] {
+            let error = Config::from_lookup(env(&[("JWT_SECRET", SECRET), ("BCRYPT_COST", bad)])).unwrap_err();
+            assert_eq!(variable_of(error), "BCRYPT_COST", "value {bad:?}");
+        }
+        for good in ["4", "31"] {
+            assert!(Config::from_lookup(env(&[("JWT_SECRET", SECRET), ("BCRYPT_COST", good)])).is_ok());
+        }
+    }
+
+    #[test]
+    fn ttl_must_be_a_positive_number() {
+        for bad in ["0", "-1", "1h"] {
+            let error = Config::from_lookup(env(&[("JWT_SECRET", SECRET), ("JWT_TTL_SECONDS", bad)])).unwrap_err();
+            assert_eq!(variable_of(error), "JWT_TTL_SECONDS");
+        }
+        let config = Config::from_lookup(env(&[("JWT_SECRET", SECRET), ("JWT_TTL_SECONDS", "60")])).expect("valid");
+        assert_eq!(config.token_ttl(), Duration::from_secs(60));
+    }
+
+    #[test]
+    fn debug_output_hides_the_secret_and_database_password() {
+        let config = Config::new(SECRET).expect("valid").with_database_url("postgres://app:hunter2@db.example/todo");
+        let debug = format!("{config:?}");
+        assert!(!debug.contains(SECRET));
+        assert!(!debug.contains("hunter2"));
+        assert!(debug.contains("postgres://app:***@db.example/todo"));
+    }
+}

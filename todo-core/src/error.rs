@@ -1,0 +1,177 @@
+//! The one error type of the crate, and the kinds an adapter maps to its protocol.
+//!
+//! Every fallible operation returns [`Error`]. Servers match on [`Error::kind`] to pick a status code in one
+//! place; the `Display` text of every variant is safe to show to a client: it never contains SQL, a password, a
+//! hash, a token or a secret. Internal causes are kept as the error's `source()` for logging only.
+
+use std::fmt;
+
+/// A result whose error is this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in `todo-core`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Input that breaks a rule (email format, password length, title length, ...), with one entry per field.
+    #[error("request failed validation")]
+    Validation(Vec<FieldError>),
+    /// The email is already registered (decided by the database's unique constraint).
+    #[error("email is already registered")]
+    EmailTaken,
+    /// Unknown email or wrong password: deliberately the same error for both.
+    #[error("invalid email or password")]
+    InvalidCredentials,
+    /// A bearer token that cannot be trusted; the reason is typed so tests and logs can tell them apart.
+    #[error("invalid token: {0}")]
+    InvalidToken(#[from] TokenError),
+    /// The task does not exist, or belongs to another user (the two are indistinguishable on purpose).
+    #[error("not found")]
+    NotFound,
+    /// A configuration value is missing or wrong; names the environment variable it comes from.
+    #[error("configuration error: {variable}: {reason}")]
+    Config {
+        /// The environment variable (or builder setting) at fault, such as `JWT_SECRET`.
+        variable: &'static str,
+        /// What is wrong with it, never the value itself.
+        reason: String,
+    },
+    /// The database cannot be reached right now (connection refused, pool timeout); retrying later may work.
+    #[error("database unavailable")]
+    Unavailable(#[source] sqlx::Error),
+    /// A bug or an unexpected failure; the cause is in `source()` for the logs and is never shown to clients.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// The broad class of an [`Error`]: what an adapter needs to choose a status code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// Bad input (HTTP 422).
+    Validation,
+    /// A uniqueness conflict (HTTP 409).
+    Conflict,
+    /// Missing or wrong credentials or token (HTTP 401).
+    Unauthorized,
+    /// No such resource for this user (HTTP 404).
+    NotFound,
+    /// A dependency is down (HTTP 503).
+    Unavailable,
+    /// Misconfiguration (a start-up failure, not a request failure).
+    Config,
+    /// Anything else (HTTP 500).
+    Internal,
+}
+
+impl Error {
+    /// The class of this error, for mapping to a protocol status in one place.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Validation(_) => ErrorKind::Validation,
+            Error::EmailTaken => ErrorKind::Conflict,
+            Error::InvalidCredentials | Error::InvalidToken(_) => ErrorKind::Unauthorized,
+            Error::NotFound => ErrorKind::NotFound,
+            Error::Unavailable(_) => ErrorKind::Unavailable,
+            Error::Config { .. } => ErrorKind::Config,
+            Error::Internal(_) => ErrorKind::Internal,
+        }
+    }
+
+    /// The per-field messages of a [`Error::Validation`], or an empty slice for any other error.
+    pub fn field_errors(&self) -> &[FieldError] {
+        match self {
+            Error::Validation(errors) => errors,
+            _ => &[],
+        }
+    }
+
+    /// A validation error about one field.
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        Error::Validation(vec![FieldError::new(field, message)])
+    }
+
+    pub(crate) fn config(variable: &'static str, reason: impl Into<String>) -> Self {
+        Error::Config { variable, reason: reason.into() }
+    }
+
+    pub(crate) fn internal(source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Error::Internal(Box::new(source))
+    }
+}
+
+impl From<sqlx::Error> for Error {
+    /// Connection-level failures become [`Error::Unavailable`]; the rest are internal.
+    fn from(error: sqlx::Error) -> Self {
+        match error {
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolClosed => {
+                Error::Unavailable(error)
+            }
+            other => Error::internal(other),
+        }
+    }
+}
+
+/// One broken rule on one input field, e.g. `password`: "must be at least 8 characters".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field name as the client sent it (`email`, `password`, `title`, `limit`, ...).
+    pub field: &'static str,
+    /// A human-readable message that never repeats the rejected value.
+    pub message: String,
+}
+
+impl FieldError {
+    /// Creates a field error.
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self { field, message: message.into() }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+/// Why a bearer token was rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// Not three base64url segments of JSON, or claims of the wrong shape.
+    #[error("malformed token")]
+    Malformed,
+    /// The header names an algorithm other than HS256 (including `none`).
+    #[error("unsupported algorithm")]
+    UnsupportedAlgorithm,
+    /// The signature does not match the payload under any accepted key.
+    #[error("bad signature")]
+    BadSignature,
+    /// `exp` is in the past.
+    #[error("token expired")]
+    Expired,
+    /// A required claim (`exp`, `sub`, ...) is absent.
+    #[error("missing claim")]
+    MissingClaim,
+    /// The token is well-formed and signed, but its user no longer exists.
+    #[error("unknown user")]
+    UnknownUser,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_hide_their_cause_from_display() {
+        let error = Error::internal(std::io::Error::other("SELECT secret FROM users"));
+        assert_eq!(error.to_string(), "internal error");
+        assert_eq!(error.kind(), ErrorKind::Internal);
+    }
+
+    #[test]
+    fn pool_timeouts_are_unavailable() {
+        assert_eq!(Error::from(sqlx::Error::PoolTimedOut).kind(), ErrorKind::Unavailable);
+        assert_eq!(Error::from(sqlx::Error::RowNotFound).kind(), ErrorKind::Internal);
+    }
+}

@@ -1,0 +1,97 @@
+//! Multi-user accounts and per-user tasks for any Rust server: bcrypt passwords, HS256 JWTs, and task
+//! repositories that can only touch the tasks of the user who proved who they are. Storage is SQLite (embedded
+//! default) or PostgreSQL, chosen from the database URL. No web framework is involved; `todo-rocket` is one
+//! adapter, and any other server needs only a few lines.
+//!
+//! ```
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use todo_core::{Config, ListQuery, TaskInput, Todo};
+//!
+//! let config = Config::new("use at least 32 random bytes here!!")?
+//!     .with_bcrypt_cost(4)? // fast for the example; keep the default 12 in production
+//!     .with_database_url("sqlite::memory:");
+//! let todo = Todo::connect(&config).await?; // connects and runs the migrations
+//!
+//! // Accounts: signup normalises the email; login returns a bearer token.
+//! let user = todo.accounts().signup("  Ann@Example.com ", "correct horse battery").await?;
+//! assert_eq!(user.email.as_str(), "ann@example.com");
+//! let login = todo.accounts().login("ann@example.com", "correct horse battery").await?;
+//!
+//! // On each request: verify the token to get the `Owner` that task operations need.
+//! let session = todo.accounts().authenticate(&login.token.access_token).await?;
+//! let tasks = todo.tasks(&session.owner);
+//! let task = tasks.create(TaskInput::new("  Buy milk ")).await?;
+//! assert_eq!(task.title, "Buy milk");
+//!
+//! let page = tasks.list(&ListQuery::default()).await?;
+//! assert_eq!(page.items, vec![task]);
+//! assert_eq!(page.next_cursor, None);
+//! # Ok::<(), todo_core::Error>(())
+//! # }).unwrap();
+//! ```
+//!
+//! Errors are one enum, [`Error`], whose [`Error::kind`] an adapter maps to its protocol in one place.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
+
+mod accounts;
+mod config;
+mod email;
+mod error;
+mod password;
+mod store;
+mod tasks;
+mod timestamp;
+mod token;
+mod users;
+
+pub use accounts::{Accounts, Authenticated, Login};
+pub use config::{Config, DEFAULT_BCRYPT_COST, DEFAULT_DATABASE_URL, DEFAULT_TTL, MIN_SECRET_BYTES};
+pub use email::{Email, MAX_EMAIL_CHARS};
+pub use error::{Error, ErrorKind, FieldError, Result, TokenError};
+pub use password::{Password, PasswordHash, PasswordHasher, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS};
+pub use store::Store;
+pub use tasks::{
+    ListQuery, Page, Task, TaskId, TaskInput, TaskPatch, Tasks, DEFAULT_PAGE_SIZE, MAX_DESCRIPTION_CHARS,
+    MAX_PAGE_SIZE, MAX_TITLE_CHARS,
+};
+pub use token::{AccessToken, Claims, TokenKeys};
+pub use users::{Owner, User, UserId};
+
+/// The library in one handle: the store, accounts and per-owner task repositories. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Todo {
+    store: Store,
+    accounts: Accounts,
+}
+
+impl Todo {
+    /// Connects to the configured database, runs the migrations, and builds the keys and hasher.
+    pub async fn connect(config: &Config) -> Result<Self> {
+        let store = Store::connect(config.database_url()).await?;
+        store.migrate().await?;
+        Ok(Self::new(store, config))
+    }
+
+    /// Builds the library over a store you opened (and migrated) yourself.
+    pub fn new(store: Store, config: &Config) -> Self {
+        let accounts = Accounts::new(store.clone(), TokenKeys::new(config), PasswordHasher::new(config.bcrypt_cost()));
+        Self { store, accounts }
+    }
+
+    /// Signup, login and token checks.
+    pub fn accounts(&self) -> &Accounts {
+        &self.accounts
+    }
+
+    /// The tasks of `owner`, and only theirs.
+    pub fn tasks(&self, owner: &Owner) -> Tasks {
+        Tasks::new(self.store.clone(), owner)
+    }
+
+    /// The underlying store (health checks, closing).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+}

@@ -1,0 +1,180 @@
+//! Storage: one handle over a SQLite or PostgreSQL pool, chosen at run time from the database URL.
+//!
+//! The repositories write each query once, in SQL that both engines accept (`$1` placeholders, `RETURNING`),
+//! and [`on_backend!`] runs it on whichever pool this store holds. Schemas differ per engine, so each has its own
+//! embedded migrations, run by [`Store::migrate`].
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+use crate::config::redact_url;
+use crate::error::{Error, Result};
+
+/// How long a request waits for a connection (or for a new one to open) before the database counts as unavailable.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long SQLite waits for another writer before giving up with "database is locked".
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Connections to a SQLite file: readers run in parallel under WAL; writers queue on the busy timeout.
+const SQLITE_MAX_CONNECTIONS: u32 = 8;
+
+/// A cloneable handle to the database (a connection pool inside).
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use todo_core::Store;
+///
+/// let store = Store::connect("sqlite::memory:").await?;
+/// store.migrate().await?;
+/// store.ping().await?;
+/// assert_eq!(store.backend_name(), "sqlite");
+/// # Ok::<(), todo_core::Error>(())
+/// # }).unwrap();
+/// ```
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub(crate) backend: Backend,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum Backend {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the store's pool, whichever engine it is.
+///
+/// The body is compiled once per engine, so `sqlx::query_as::<_, Row>` infers the right database each time.
+macro_rules! on_backend {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match &$store.backend {
+            $crate::store::Backend::Sqlite($pool) => $body,
+            $crate::store::Backend::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_backend;
+
+impl Store {
+    /// Connects to `sqlite:<path>` (created if missing), `sqlite::memory:`, or `postgres://...` / `postgresql://...`
+    /// (TLS as the URL's `sslmode` asks, e.g. `sslmode=require` for Neon).
+    ///
+    /// A URL that cannot be parsed is [`Error::Config`] on `DATABASE_URL`; a server that cannot be reached is
+    /// [`Error::Unavailable`].
+    pub async fn connect(url: &str) -> Result<Self> {
+        let bad_url = |_| Error::config("DATABASE_URL", format!("cannot parse {}", redact_url(url)));
+        if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .map_err(bad_url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(SQLITE_BUSY_TIMEOUT);
+            let pool = if is_sqlite_memory(url) {
+                // Every connection to `:memory:` is a separate, empty database: keep exactly one, forever.
+                SqlitePoolOptions::new().max_connections(1).idle_timeout(None).max_lifetime(None)
+            } else {
+                SqlitePoolOptions::new().max_connections(SQLITE_MAX_CONNECTIONS)
+            };
+            let pool = pool.acquire_timeout(ACQUIRE_TIMEOUT).connect_with(options).await.map_err(connect_error)?;
+            Ok(Self::from_sqlite_pool(pool))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url).map_err(bad_url)?;
+            let pool = PgPoolOptions::new()
+                .acquire_timeout(ACQUIRE_TIMEOUT)
+                .connect_with(options)
+                .await
+                .map_err(connect_error)?;
+            Ok(Self::from_postgres_pool(pool))
+        } else {
+            Err(Error::config("DATABASE_URL", "must start with sqlite: or postgres://"))
+        }
+    }
+
+    /// Wraps a SQLite pool you configured yourself (enable foreign keys on it: task deletion relies on them).
+    pub fn from_sqlite_pool(pool: SqlitePool) -> Self {
+        Self { backend: Backend::Sqlite(pool) }
+    }
+
+    /// Wraps a PostgreSQL pool you configured yourself.
+    pub fn from_postgres_pool(pool: PgPool) -> Self {
+        Self { backend: Backend::Postgres(pool) }
+    }
+
+    /// Applies the embedded migrations of this store's engine that have not run yet.
+    pub async fn migrate(&self) -> Result<()> {
+        let outcome = match &self.backend {
+            Backend::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await,
+            Backend::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await,
+        };
+        outcome.map_err(|error| match error {
+            sqlx::migrate::MigrateError::Execute(error) => Error::from(error),
+            other => Error::internal(other),
+        })
+    }
+
+    /// Runs a trivial query: `Ok` when the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        on_backend!(self, |pool| sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Closes every connection; later calls fail with [`Error::Unavailable`].
+    pub async fn close(&self) {
+        on_backend!(self, |pool| pool.close().await)
+    }
+
+    /// `"sqlite"` or `"postgres"`.
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+}
+
+fn is_sqlite_memory(url: &str) -> bool {
+    url.contains(":memory:") || url.contains("mode=memory")
+}
+
+/// Failing to open the first connection means the database is unreachable or refused us.
+fn connect_error(error: sqlx::Error) -> Error {
+    match error {
+        sqlx::Error::Database(_) | sqlx::Error::Configuration(_) => Error::internal(error),
+        other => Error::Unavailable(other),
+    }
+}
+
+/// True when `error` is a violation of a unique constraint (an email already taken).
+pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    #[tokio::test]
+    async fn an_unknown_scheme_is_a_config_error() {
+        let error = Store::connect("mysql://localhost/todo").await.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Config);
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_postgres_server_is_unavailable_not_a_panic() {
+        // Port 1 on loopback: nothing listens there, so the connection is refused at once.
+        let error = Store::connect("postgres://nobody@127.0.0.1:1/none").await.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Unavailable);
+    }
+
+    #[tokio::test]
+    async fn a_closed_store_is_unavailable() {
+        let store = Store::connect("sqlite::memory:").await.expect("connects");
+        store.close().await;
+        assert_eq!(store.ping().await.unwrap_err().kind(), ErrorKind::Unavailable);
+    }
+}

@@ -1,0 +1,400 @@
+//! Tasks: the types, their rules, and a repository that only ever touches one owner's rows.
+//!
+//! Every statement below has `user_id = <owner>` in its `WHERE` clause, and a [`Tasks`] can only be made from an
+//! [`Owner`]. Another user's task therefore looks exactly like a missing one: [`Error::NotFound`].
+
+use std::fmt;
+use std::str::FromStr;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::error::{Error, FieldError, Result};
+use crate::store::{on_backend, Store};
+use crate::timestamp::now;
+use crate::users::{Owner, UserId};
+
+/// The most characters a title may have (after trimming).
+pub const MAX_TITLE_CHARS: usize = 200;
+/// The most characters a description may have.
+pub const MAX_DESCRIPTION_CHARS: usize = 1000;
+/// Page size when none is asked for.
+pub const DEFAULT_PAGE_SIZE: u32 = 50;
+/// The largest page a client may ask for.
+pub const MAX_PAGE_SIZE: u32 = 100;
+
+/// A task's id (a UUIDv7: ids sort by creation time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TaskId(Uuid);
+
+impl TaskId {
+    /// The UUID.
+    pub fn as_uuid(&self) -> Uuid {
+        self.0
+    }
+}
+
+impl FromStr for TaskId {
+    type Err = uuid::Error;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Uuid::parse_str(s).map(TaskId)
+    }
+}
+
+impl fmt::Display for TaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A task as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Task {
+    /// The task's id.
+    pub id: TaskId,
+    /// The title: trimmed, 1 to 200 characters.
+    pub title: String,
+    /// An optional description of at most 1000 characters.
+    pub description: Option<String>,
+    /// Whether the task is done.
+    pub completed: bool,
+    /// When it was created.
+    pub created_at: OffsetDateTime,
+    /// When it last changed.
+    pub updated_at: OffsetDateTime,
+}
+
+/// All fields of a task: the body of a create, or of a full replace.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TaskInput {
+    /// The title; surrounding whitespace is trimmed before the length check.
+    pub title: String,
+    /// The description; `None` for no description.
+    pub description: Option<String>,
+    /// Whether the task is done.
+    pub completed: bool,
+}
+
+impl TaskInput {
+    /// A not-yet-completed task with this title and no description.
+    pub fn new(title: impl Into<String>) -> Self {
+        Self { title: title.into(), ..Self::default() }
+    }
+}
+
+/// A partial update: fields that are `None` stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TaskPatch {
+    /// A new title.
+    pub title: Option<String>,
+    /// `Some(None)` clears the description, `Some(Some(text))` sets it.
+    pub description: Option<Option<String>>,
+    /// A new completion state.
+    pub completed: Option<bool>,
+}
+
+/// Which page of which tasks to list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListQuery {
+    /// Only completed (`Some(true)`) or open (`Some(false)`) tasks; all when `None`.
+    pub completed: Option<bool>,
+    /// Page size, 1 to 100.
+    pub limit: u32,
+    /// The `next_cursor` of the previous page; `None` for the first page.
+    pub cursor: Option<String>,
+}
+
+impl Default for ListQuery {
+    fn default() -> Self {
+        Self { completed: None, limit: DEFAULT_PAGE_SIZE, cursor: None }
+    }
+}
+
+/// One page of tasks, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    /// The tasks on this page.
+    pub items: Vec<Task>,
+    /// Pass this back as [`ListQuery::cursor`] for the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// The tasks of one owner. Get one from [`crate::Todo::tasks`].
+#[derive(Debug, Clone)]
+pub struct Tasks {
+    store: Store,
+    owner: UserId,
+}
+
+#[derive(sqlx::FromRow)]
+struct TaskRow {
+    id: Uuid,
+    title: String,
+    description: Option<String>,
+    completed: bool,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+}
+
+impl From<TaskRow> for Task {
+    fn from(row: TaskRow) -> Self {
+        Task {
+            id: TaskId(row.id),
+            title: row.title,
+            description: row.description,
+            completed: row.completed,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// The columns every query returns, in [`TaskRow`]'s order.
+macro_rules! columns {
+    () => {
+        "id, title, description, completed, created_at, updated_at"
+    };
+}
+
+impl Tasks {
+    pub(crate) fn new(store: Store, owner: &Owner) -> Self {
+        Self { store, owner: owner.user_id() }
+    }
+
+    /// Creates a task. Titles are trimmed; every broken rule is reported in one [`Error::Validation`].
+    pub async fn create(&self, input: TaskInput) -> Result<Task> {
+        let (title, description) = check_fields(Some(input.title), Some(input.description))?;
+        let title = title.unwrap_or_default();
+        let description = description.flatten();
+        let created_at = now();
+        let row = on_backend!(self.store, |pool| {
+            sqlx::query_as::<_, TaskRow>(concat!(
+                "INSERT INTO tasks (id, user_id, title, description, completed, created_at, updated_at) ",
+                "VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING ",
+                columns!()
+            ))
+            .bind(Uuid::now_v7())
+            .bind(self.owner.as_uuid())
+            .bind(&title)
+            .bind(&description)
+            .bind(input.completed)
+            .bind(created_at)
+            .fetch_one(pool)
+            .await
+        })?;
+        Ok(row.into())
+    }
+
+    /// The task with this id, if it is the owner's.
+    pub async fn get(&self, id: TaskId) -> Result<Task> {
+        let row = on_backend!(self.store, |pool| {
+            sqlx::query_as::<_, TaskRow>(concat!("SELECT ", columns!(), " FROM tasks WHERE id = $1 AND user_id = $2"))
+                .bind(id.0)
+                .bind(self.owner.as_uuid())
+                .fetch_optional(pool)
+                .await
+        })?;
+        row.map(Task::from).ok_or(Error::NotFound)
+    }
+
+    /// A page of the owner's tasks, newest first.
+    ///
+    /// Keyset paging: the cursor is the last id of the previous page, and each page is one range scan of the
+    /// `(user_id, id)` index, so page 1000 costs what page 1 costs.
+    pub async fn list(&self, query: &ListQuery) -> Result<Page> {
+        let mut errors = Vec::new();
+        if !(1..=MAX_PAGE_SIZE).contains(&query.limit) {
+            errors.push(FieldError::new("limit", format!("must be from 1 to {MAX_PAGE_SIZE}")));
+        }
+        let cursor = match query.cursor.as_deref().map(decode_cursor).transpose() {
+            Ok(cursor) => cursor,
+            Err(error) => {
+                errors.push(error);
+                None
+            }
+        };
+        if !errors.is_empty() {
+            return Err(Error::Validation(errors));
+        }
+        let select = concat!("SELECT ", columns!(), " FROM tasks WHERE user_id = $1");
+        let sql = match (query.completed.is_some(), cursor.is_some()) {
+            (false, false) => format!("{select} ORDER BY id DESC LIMIT $2"),
+            (true, false) => format!("{select} AND completed = $2 ORDER BY id DESC LIMIT $3"),
+            (false, true) => format!("{select} AND id < $2 ORDER BY id DESC LIMIT $3"),
+            (true, true) => format!("{select} AND completed = $2 AND id < $3 ORDER BY id DESC LIMIT $4"),
+        };
+        // One row more than asked tells whether another page exists, without a COUNT.
+        let fetch = i64::from(query.limit) + 1;
+        let rows = on_backend!(self.store, |pool| {
+            let mut statement = sqlx::query_as::<_, TaskRow>(&sql).bind(self.owner.as_uuid());
+            if let Some(completed) = query.completed {
+                statement = statement.bind(completed);
+            }
+            if let Some(cursor) = cursor {
+                statement = statement.bind(cursor);
+            }
+            statement.bind(fetch).fetch_all(pool).await
+        })?;
+        let mut items: Vec<Task> = rows.into_iter().map(Task::from).collect();
+        let next_cursor = if items.len() > query.limit as usize {
+            items.truncate(query.limit as usize);
+            items.last().map(|last| encode_cursor(last.id))
+        } else {
+            None
+        };
+        Ok(Page { items, next_cursor })
+    }
+
+    /// Replaces every field of the task (an absent description clears it).
+    pub async fn replace(&self, id: TaskId, input: TaskInput) -> Result<Task> {
+        let (title, description) = check_fields(Some(input.title), Some(input.description))?;
+        self.write(id, title, Some(description.flatten()), Some(input.completed)).await
+    }
+
+    /// Changes only the fields that are `Some`.
+    pub async fn update(&self, id: TaskId, patch: TaskPatch) -> Result<Task> {
+        let (title, description) = check_fields(patch.title, patch.description)?;
+        self.write(id, title, description, patch.completed).await
+    }
+
+    /// Flips `completed`, atomically in the database.
+    pub async fn toggle(&self, id: TaskId) -> Result<Task> {
+        let row = on_backend!(self.store, |pool| {
+            sqlx::query_as::<_, TaskRow>(concat!(
+                "UPDATE tasks SET completed = NOT completed, updated_at = $1 WHERE id = $2 AND user_id = $3 RETURNING ",
+                columns!()
+            ))
+            .bind(now())
+            .bind(id.0)
+            .bind(self.owner.as_uuid())
+            .fetch_optional(pool)
+            .await
+        })?;
+        row.map(Task::from).ok_or(Error::NotFound)
+    }
+
+    /// Deletes the task.
+    pub async fn delete(&self, id: TaskId) -> Result<()> {
+        let deleted = on_backend!(self.store, |pool| {
+            sqlx::query("DELETE FROM tasks WHERE id = $1 AND user_id = $2")
+                .bind(id.0)
+                .bind(self.owner.as_uuid())
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected())
+        })?;
+        if deleted == 0 {
+            return Err(Error::NotFound);
+        }
+        Ok(())
+    }
+
+    /// One `UPDATE` for replace and patch: `None` keeps a column, so the change is a single atomic statement.
+    async fn write(
+        &self,
+        id: TaskId,
+        title: Option<String>,
+        description: Option<Option<String>>,
+        completed: Option<bool>,
+    ) -> Result<Task> {
+        let row = on_backend!(self.store, |pool| {
+            sqlx::query_as::<_, TaskRow>(concat!(
+                "UPDATE tasks SET title = COALESCE($1, title), ",
+                "description = CASE WHEN $2 THEN $3 ELSE description END, ",
+                "completed = COALESCE($4, completed), updated_at = $5 ",
+                "WHERE id = $6 AND user_id = $7 RETURNING ",
+                columns!()
+            ))
+            .bind(&title)
+            .bind(description.is_some())
+            .bind(description.clone().flatten())
+            .bind(completed)
+            .bind(now())
+            .bind(id.0)
+            .bind(self.owner.as_uuid())
+            .fetch_optional(pool)
+            .await
+        })?;
+        row.map(Task::from).ok_or(Error::NotFound)
+    }
+}
+
+type CheckedFields = (Option<String>, Option<Option<String>>);
+
+/// Trims and checks the title and description that are present, collecting every broken rule.
+fn check_fields(title: Option<String>, description: Option<Option<String>>) -> Result<CheckedFields> {
+    let mut errors = Vec::new();
+    let title = title.map(|title| title.trim().to_owned());
+    if let Some(title) = &title {
+        let chars = title.chars().count();
+        if chars == 0 {
+            errors.push(FieldError::new("title", "must not be empty"));
+        } else if chars > MAX_TITLE_CHARS {
+            errors.push(FieldError::new("title", format!("must be at most {MAX_TITLE_CHARS} characters")));
+        }
+    }
+    if let Some(Some(description)) = &description {
+        if description.chars().count() > MAX_DESCRIPTION_CHARS {
+            errors.push(FieldError::new("description", format!("must be at most {MAX_DESCRIPTION_CHARS} characters")));
+        }
+    }
+    if errors.is_empty() {
+        Ok((title, description))
+    } else {
+        Err(Error::Validation(errors))
+    }
+}
+
+fn encode_cursor(last: TaskId) -> String {
+    URL_SAFE_NO_PAD.encode(last.0.as_bytes())
+}
+
+fn decode_cursor(cursor: &str) -> Result<Uuid, FieldError> {
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| Uuid::from_slice(&bytes).ok())
+        .ok_or_else(|| FieldError::new("cursor", "is not a cursor from a previous page"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_are_trimmed_and_200_characters_is_the_limit() {
+        let (title, _) = check_fields(Some(format!("  {}  ", "é".repeat(200))), None).expect("valid");
+        assert_eq!(title.expect("present").chars().count(), 200);
+        let error = check_fields(Some("é".repeat(201)), None).unwrap_err();
+        assert_eq!(error.field_errors(), [FieldError::new("title", "must be at most 200 characters")]);
+    }
+
+    #[test]
+    fn a_blank_title_is_empty() {
+        for blank in ["", "   ", "\t\n"] {
+            let error = check_fields(Some(blank.into()), None).unwrap_err();
+            assert_eq!(error.field_errors()[0].message, "must not be empty");
+        }
+        assert!(check_fields(Some("x".into()), None).is_ok());
+    }
+
+    #[test]
+    fn descriptions_allow_1000_characters() {
+        assert!(check_fields(None, Some(Some("é".repeat(1000)))).is_ok());
+        let error = check_fields(Some(String::new()), Some(Some("é".repeat(1001)))).unwrap_err();
+        let fields: Vec<_> = error.field_errors().iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["title", "description"]);
+    }
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_a_cursor_error() {
+        let id = TaskId(Uuid::now_v7());
+        assert_eq!(decode_cursor(&encode_cursor(id)), Ok(id.0));
+        for garbage in ["", "abc", "!!!!", &URL_SAFE_NO_PAD.encode([0u8; 15])] {
+            assert_eq!(decode_cursor(garbage).unwrap_err().field, "cursor", "{garbage:?}");
+        }
+    }
+}

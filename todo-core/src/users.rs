@@ -1,0 +1,59 @@
+//! Users, their ids, and [`Owner`]: the proof of identity that every task operation needs.
+
+use std::fmt;
+
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::email::Email;
+
+/// A user's id (a UUIDv7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UserId(Uuid);
+
+impl UserId {
+    pub(crate) fn from_uuid(id: Uuid) -> Self {
+        Self(id)
+    }
+
+    /// The UUID.
+    pub fn as_uuid(&self) -> Uuid {
+        self.0
+    }
+}
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A registered user, as shown to clients (never with the password hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// The user's id.
+    pub id: UserId,
+    /// The normalised email address.
+    pub email: Email,
+    /// When the account was created.
+    pub created_at: OffsetDateTime,
+}
+
+/// The user on whose behalf task operations run.
+///
+/// There is no public constructor: an `Owner` comes only from [`crate::Accounts::login`] or
+/// [`crate::Accounts::authenticate`], so code that reads or writes tasks without having checked a password or a
+/// token does not compile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Owner(UserId);
+
+impl Owner {
+    pub(crate) fn new(id: UserId) -> Self {
+        Self(id)
+    }
+
+    /// The id of the authenticated user.
+    pub fn user_id(&self) -> UserId {
+        self.0
+    }
+}

@@ -1,0 +1,124 @@
+//! Signup, login and token authentication, on every backend.
+
+mod support;
+
+use std::sync::Arc;
+
+use todo_core::{Error, ErrorKind, FieldError, Todo, TokenError};
+
+use support::{TestDb, PASSWORD};
+
+backend_tests!(
+    signup_normalises_the_email_and_login_accepts_any_case,
+    signup_with_a_taken_email_in_another_case_is_a_conflict,
+    signup_reports_every_broken_rule_at_once,
+    signup_enforces_password_length_at_the_boundaries,
+    login_with_a_wrong_password_is_invalid_credentials,
+    login_with_an_unknown_or_malformed_email_is_invalid_credentials,
+    a_token_from_login_authenticates_its_user,
+    a_token_signed_with_another_secret_is_rejected,
+    a_token_whose_user_does_not_exist_is_rejected,
+    concurrent_signups_with_one_email_let_exactly_one_win,
+    users_are_found_by_id,
+);
+
+async fn signup_normalises_the_email_and_login_accepts_any_case(db: &TestDb) {
+    let user = db.todo.accounts().signup("  Ann.Lee@Example.COM\t", PASSWORD).await.expect("signs up");
+    assert_eq!(user.email.as_str(), "ann.lee@example.com");
+    let login = db.todo.accounts().login(" ANN.LEE@example.com ", PASSWORD).await.expect("logs in");
+    assert_eq!(login.user, user);
+    assert_eq!(login.owner.user_id(), user.id);
+    assert_eq!(login.token.token_type, "bearer");
+    assert_eq!(login.token.expires_in, 604_800);
+}
+
+async fn signup_with_a_taken_email_in_another_case_is_a_conflict(db: &TestDb) {
+    db.todo.accounts().signup("bob@example.com", PASSWORD).await.expect("first signup");
+    let error = db.todo.accounts().signup(" BOB@Example.com", "another password").await.unwrap_err();
+    assert!(matches!(error, Error::EmailTaken), "{error:?}");
+    assert_eq!(error.kind(), ErrorKind::Conflict);
+}
+
+async fn signup_reports_every_broken_rule_at_once(db: &TestDb) {
+    let error = db.todo.accounts().signup("not-an-email", "short").await.unwrap_err();
+    assert_eq!(
+        error.field_errors(),
+        [
+            FieldError::new("email", "must be a valid email address"),
+            FieldError::new("password", "must be at least 8 characters"),
+        ]
+    );
+}
+
+async fn signup_enforces_password_length_at_the_boundaries(db: &TestDb) {
+    let accounts = db.todo.accounts();
+    let rejected = |result: todo_core::Result<_>| matches!(result, Err(Error::Validation(_)));
+    assert!(rejected(accounts.signup("seven@x.io", "1234567").await));
+    assert!(accounts.signup("eight@x.io", "12345678").await.is_ok());
+    // Multibyte: "€" is 3 bytes, so 24 of them are 72 bytes (accepted) and 24 plus one ASCII byte are 73.
+    let at_limit = "€".repeat(24);
+    assert!(accounts.signup("bytes72@x.io", &at_limit).await.is_ok());
+    assert!(accounts.login("bytes72@x.io", &at_limit).await.is_ok());
+    assert!(rejected(accounts.signup("bytes73@x.io", &format!("{at_limit}!")).await));
+}
+
+async fn login_with_a_wrong_password_is_invalid_credentials(db: &TestDb) {
+    db.user("carol@example.com").await;
+    let error = db.todo.accounts().login("carol@example.com", "wrong password").await.unwrap_err();
+    assert!(matches!(error, Error::InvalidCredentials), "{error:?}");
+    assert_eq!(error.kind(), ErrorKind::Unauthorized);
+}
+
+async fn login_with_an_unknown_or_malformed_email_is_invalid_credentials(db: &TestDb) {
+    for email in ["nobody@example.com", "not an email", ""] {
+        let error = db.todo.accounts().login(email, PASSWORD).await.unwrap_err();
+        assert!(matches!(error, Error::InvalidCredentials), "{email:?}: {error:?}");
+        // Same message as a wrong password: nothing reveals whether the email is registered.
+        assert_eq!(error.to_string(), Error::InvalidCredentials.to_string());
+    }
+}
+
+async fn a_token_from_login_authenticates_its_user(db: &TestDb) {
+    let login = db.user("dave@example.com").await;
+    let session = db.todo.accounts().authenticate(&login.token.access_token).await.expect("authenticates");
+    assert_eq!(session.user, login.user);
+    assert_eq!(session.owner, login.owner);
+    assert_eq!(session.claims.sub, login.user.id.to_string());
+    assert_eq!(session.claims.email, "dave@example.com");
+}
+
+async fn a_token_signed_with_another_secret_is_rejected(db: &TestDb) {
+    db.user("erin@example.com").await;
+    let other_config = todo_core::Config::new("a different secret, also 32+ bytes long").expect("valid");
+    let other = Todo::new(db.todo.store().clone(), &other_config);
+    let forged = other.accounts().login("erin@example.com", PASSWORD).await.expect("logs in").token;
+    let error = db.todo.accounts().authenticate(&forged.access_token).await.unwrap_err();
+    assert!(matches!(error, Error::InvalidToken(TokenError::BadSignature)), "{error:?}");
+}
+
+async fn a_token_whose_user_does_not_exist_is_rejected(db: &TestDb) {
+    // Mint a valid token against another, empty database with the same secret: its user is unknown here.
+    let elsewhere = TestDb::sqlite().await;
+    let token = elsewhere.user("frank@example.com").await.token;
+    elsewhere.remove().await;
+    let error = db.todo.accounts().authenticate(&token.access_token).await.unwrap_err();
+    assert!(matches!(error, Error::InvalidToken(TokenError::UnknownUser)), "{error:?}");
+    assert_eq!(error.kind(), ErrorKind::Unauthorized);
+}
+
+async fn concurrent_signups_with_one_email_let_exactly_one_win(db: &TestDb) {
+    let todo = Arc::new(db.todo.clone());
+    let attempts = (0..20).map(|i| {
+        let todo = Arc::clone(&todo);
+        tokio::spawn(async move { todo.accounts().signup("race@example.com", &format!("password {i}")).await })
+    });
+    let results: Vec<_> = futures::future::join_all(attempts).await.into_iter().map(|r| r.expect("no panic")).collect();
+    let wins = results.iter().filter(|r| r.is_ok()).count();
+    let conflicts = results.iter().filter(|r| matches!(r, Err(Error::EmailTaken))).count();
+    assert_eq!((wins, conflicts), (1, 19), "{results:?}");
+}
+
+async fn users_are_found_by_id(db: &TestDb) {
+    let login = db.user("gina@example.com").await;
+    assert_eq!(db.todo.accounts().find(login.user.id).await.expect("query runs"), Some(login.user));
+}

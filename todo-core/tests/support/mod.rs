@@ -1,0 +1,116 @@
+//! Test databases: every test gets a fresh one, on SQLite always and on PostgreSQL when `TEST_POSTGRES_URL` is set.
+//!
+//! `backend_tests!(a, b, ...)` turns each `async fn a(db: &TestDb)` into two tests, `sqlite::a` and
+//! `postgres::a`, so one body pins the behaviour on both engines.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, Executor, PgConnection};
+use todo_core::{Config, Login, Store, Todo};
+use uuid::Uuid;
+
+pub const SECRET: &str = "test secret: at least thirty-two bytes long";
+pub const PASSWORD: &str = "correct horse battery";
+
+/// The configuration every test uses: bcrypt at the cheapest cost.
+pub fn config() -> Config {
+    Config::new(SECRET).expect("valid secret").with_bcrypt_cost(4).expect("valid cost")
+}
+
+/// A migrated, empty database and the library over it.
+pub struct TestDb {
+    pub todo: Todo,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    SqliteFile(PathBuf),
+    PostgresDatabase { server: Box<PgConnectOptions>, name: String },
+}
+
+impl TestDb {
+    /// A fresh SQLite file in the temp directory.
+    pub async fn sqlite() -> Self {
+        let path = std::env::temp_dir().join(format!("todo-core-test-{}.db", Uuid::now_v7().simple()));
+        let store = Store::connect(&format!("sqlite:{}", path.display())).await.expect("sqlite opens");
+        store.migrate().await.expect("migrations run");
+        Self { todo: Todo::new(store, &config()), cleanup: Cleanup::SqliteFile(path) }
+    }
+
+    /// A fresh PostgreSQL database on the `TEST_POSTGRES_URL` server, or `None` (test skipped) when it is unset.
+    pub async fn postgres() -> Option<Self> {
+        let Ok(url) = std::env::var("TEST_POSTGRES_URL") else {
+            eprintln!("skipped: TEST_POSTGRES_URL is not set, so this PostgreSQL test did not run");
+            return None;
+        };
+        let server = PgConnectOptions::from_str(&url).expect("TEST_POSTGRES_URL parses");
+        let name = format!("todo_core_test_{}", Uuid::now_v7().simple());
+        let mut admin = PgConnection::connect_with(&server).await.expect("TEST_POSTGRES_URL is reachable");
+        admin.execute(format!(r#"CREATE DATABASE "{name}""#).as_str()).await.expect("creates the test database");
+        admin.close().await.ok();
+        let pool = PgPoolOptions::new()
+            .max_connections(25)
+            .connect_with(server.clone().database(&name))
+            .await
+            .expect("connects to the test database");
+        let store = Store::from_postgres_pool(pool);
+        store.migrate().await.expect("migrations run");
+        Some(Self { todo: Todo::new(store, &config()), cleanup: Cleanup::PostgresDatabase { server: Box::new(server), name } })
+    }
+
+    /// Closes the pool and removes the database.
+    pub async fn remove(self) {
+        self.todo.store().close().await;
+        match self.cleanup {
+            Cleanup::SqliteFile(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Cleanup::PostgresDatabase { server, name } => {
+                let mut admin = PgConnection::connect_with(&server).await.expect("server reachable");
+                admin
+                    .execute(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str())
+                    .await
+                    .expect("drops the test database");
+            }
+        }
+    }
+
+    /// Signs up `email` with [`PASSWORD`] and logs in.
+    pub async fn user(&self, email: &str) -> Login {
+        self.todo.accounts().signup(email, PASSWORD).await.expect("signup succeeds");
+        self.todo.accounts().login(email, PASSWORD).await.expect("login succeeds")
+    }
+}
+
+/// Runs each named `async fn(&TestDb)` as a test on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let db = $crate::support::TestDb::sqlite().await;
+                    super::$name(&db).await;
+                    db.remove().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(db) = $crate::support::TestDb::postgres().await else { return };
+                    super::$name(&db).await;
+                    db.remove().await;
+                }
+            )*
+        }
+    };
+}
