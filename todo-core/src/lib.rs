@@ -51,7 +51,7 @@ pub use config::{Config, DEFAULT_BCRYPT_COST, DEFAULT_DATABASE_URL, DEFAULT_TTL,
 pub use email::{Email, MAX_EMAIL_CHARS};
 pub use error::{Error, ErrorKind, FieldError, Result, TokenError};
 pub use password::{Password, PasswordHash, PasswordHasher, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS};
-pub use store::Store;
+pub use store::{Store, StoreOptions};
 pub use tasks::{
     ListQuery, Page, Task, TaskId, TaskInput, TaskPatch, Tasks, DEFAULT_PAGE_SIZE, MAX_DESCRIPTION_CHARS,
     MAX_PAGE_SIZE, MAX_TITLE_CHARS,

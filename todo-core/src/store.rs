@@ -38,6 +38,30 @@ pub struct Store {
     pub(crate) backend: Backend,
 }
 
+/// Pool settings for [`Store::connect_with`]; `None` keeps the default.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StoreOptions {
+    /// Most connections the pool opens (default: 8 for SQLite, 10 for PostgreSQL; `sqlite::memory:` always 1).
+    pub max_connections: Option<u32>,
+    /// How long to wait for a connection before the database counts as unavailable (default 5 s).
+    pub acquire_timeout: Option<Duration>,
+}
+
+impl StoreOptions {
+    /// Sets the most connections the pool opens.
+    pub fn max_connections(mut self, max: u32) -> Self {
+        self.max_connections = Some(max.max(1));
+        self
+    }
+
+    /// Sets how long to wait for a connection.
+    pub fn acquire_timeout(mut self, timeout: Duration) -> Self {
+        self.acquire_timeout = Some(timeout);
+        self
+    }
+}
+
 #[derive(Clone, Debug)]
 pub(crate) enum Backend {
     Sqlite(SqlitePool),
@@ -64,9 +88,15 @@ impl Store {
     /// A URL that cannot be parsed is [`Error::Config`] on `DATABASE_URL`; a server that cannot be reached is
     /// [`Error::Unavailable`].
     pub async fn connect(url: &str) -> Result<Self> {
+        Self::connect_with(url, &StoreOptions::default()).await
+    }
+
+    /// Like [`Store::connect`], with pool settings (e.g. from a web framework's database configuration).
+    pub async fn connect_with(url: &str, options: &StoreOptions) -> Result<Self> {
+        let acquire_timeout = options.acquire_timeout.unwrap_or(ACQUIRE_TIMEOUT);
         let bad_url = |_| Error::config("DATABASE_URL", format!("cannot parse {}", redact_url(url)));
         if url.starts_with("sqlite:") {
-            let options = SqliteConnectOptions::from_str(url)
+            let sqlite_options = SqliteConnectOptions::from_str(url)
                 .map_err(bad_url)?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
@@ -77,17 +107,18 @@ impl Store {
                 // Every connection to `:memory:` is a separate, empty database: keep exactly one, forever.
                 SqlitePoolOptions::new().max_connections(1).idle_timeout(None).max_lifetime(None)
             } else {
-                SqlitePoolOptions::new().max_connections(SQLITE_MAX_CONNECTIONS)
+                SqlitePoolOptions::new().max_connections(options.max_connections.unwrap_or(SQLITE_MAX_CONNECTIONS))
             };
-            let pool = pool.acquire_timeout(ACQUIRE_TIMEOUT).connect_with(options).await.map_err(connect_error)?;
+            let pool =
+                pool.acquire_timeout(acquire_timeout).connect_with(sqlite_options).await.map_err(connect_error)?;
             Ok(Self::from_sqlite_pool(pool))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let options = PgConnectOptions::from_str(url).map_err(bad_url)?;
-            let pool = PgPoolOptions::new()
-                .acquire_timeout(ACQUIRE_TIMEOUT)
-                .connect_with(options)
-                .await
-                .map_err(connect_error)?;
+            let pg_options = PgConnectOptions::from_str(url).map_err(bad_url)?;
+            let mut pool = PgPoolOptions::new().acquire_timeout(acquire_timeout);
+            if let Some(max) = options.max_connections {
+                pool = pool.max_connections(max);
+            }
+            let pool = pool.connect_with(pg_options).await.map_err(connect_error)?;
             Ok(Self::from_postgres_pool(pool))
         } else {
             Err(Error::config("DATABASE_URL", "must start with sqlite: or postgres://"))

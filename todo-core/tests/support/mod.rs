@@ -59,7 +59,10 @@ impl TestDb {
             .expect("connects to the test database");
         let store = Store::from_postgres_pool(pool);
         store.migrate().await.expect("migrations run");
-        Some(Self { todo: Todo::new(store, &config()), cleanup: Cleanup::PostgresDatabase { server: Box::new(server), name } })
+        Some(Self {
+            todo: Todo::new(store, &config()),
+            cleanup: Cleanup::PostgresDatabase { server: Box::new(server), name },
+        })
     }
 
     /// Closes the pool and removes the database.
