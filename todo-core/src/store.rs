@@ -114,6 +114,7 @@ impl Store {
             Ok(Self::from_sqlite_pool(pool))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pg_options = PgConnectOptions::from_str(url).map_err(bad_url)?;
+            probe_postgres(&pg_options, acquire_timeout).await?;
             let mut pool = PgPoolOptions::new().acquire_timeout(acquire_timeout);
             if let Some(max) = options.max_connections {
                 pool = pool.max_connections(max);
@@ -164,6 +165,20 @@ impl Store {
             Backend::Sqlite(_) => "sqlite",
             Backend::Postgres(_) => "postgres",
         }
+    }
+}
+
+/// Opens and closes one connection, so that an unreachable server is reported with its real cause ("connection
+/// refused", "password authentication failed") instead of the pool's generic timeout.
+async fn probe_postgres(options: &PgConnectOptions, timeout: Duration) -> Result<()> {
+    use sqlx::Connection as _;
+    match tokio::time::timeout(timeout, sqlx::PgConnection::connect_with(options)).await {
+        Ok(Ok(connection)) => {
+            let _ = connection.close().await;
+            Ok(())
+        }
+        Ok(Err(error)) => Err(connect_error(error)),
+        Err(_) => Err(Error::Unavailable(sqlx::Error::PoolTimedOut)),
     }
 }
 

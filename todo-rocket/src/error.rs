@@ -1,0 +1,130 @@
+//! The server's error type, and the one place that maps every error to an HTTP status.
+
+use rocket::http::Status;
+use rocket::response::{self, Responder};
+use rocket::Request;
+use todo_core::{Error as CoreError, ErrorKind};
+
+use crate::problem::{FieldProblem, Problem};
+
+/// The `WWW-Authenticate` value for a request that sent no usable credentials (RFC 6750 §3).
+pub const BEARER_CHALLENGE: &str = "Bearer";
+/// The `WWW-Authenticate` value for a request whose token was rejected (RFC 6750 §3.1).
+pub const INVALID_TOKEN_CHALLENGE: &str = r#"Bearer error="invalid_token""#;
+/// Seconds a client should wait before retrying when the database is unavailable.
+const RETRY_AFTER_UNAVAILABLE: &str = "5";
+
+/// Everything a handler or guard can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// An error from the library.
+    #[error(transparent)]
+    Core(#[from] CoreError),
+    /// No bearer token was sent.
+    #[error("missing bearer token")]
+    MissingToken,
+    /// The body is not JSON at all (syntax error, empty).
+    #[error("malformed body")]
+    MalformedBody(&'static str),
+    /// The body is JSON, or a form, of the wrong shape; names the fields without echoing their values.
+    #[error("body of the wrong shape")]
+    WrongShape(Vec<FieldProblem>),
+    /// A query parameter failed its rule.
+    #[error("invalid query parameter")]
+    InvalidQuery(Vec<FieldProblem>),
+    /// The body exceeds the configured limit.
+    #[error("body too large")]
+    TooLarge,
+    /// The `Content-Type` is not one this route reads.
+    #[error("unsupported media type")]
+    UnsupportedMediaType(&'static str),
+    /// The server is wired wrong (e.g. the library state is missing): a bug, logged and answered with 500.
+    #[error("internal error: {0}")]
+    Internal(&'static str),
+}
+
+impl ApiError {
+    /// The HTTP status of this error: the single mapping from error kinds to statuses.
+    pub fn status(&self) -> Status {
+        match self {
+            ApiError::Core(error) => match error.kind() {
+                ErrorKind::Validation => Status::UnprocessableEntity,
+                ErrorKind::Conflict => Status::Conflict,
+                ErrorKind::Unauthorized => Status::Unauthorized,
+                ErrorKind::NotFound => Status::NotFound,
+                ErrorKind::Unavailable => Status::ServiceUnavailable,
+                _ => Status::InternalServerError,
+            },
+            ApiError::MissingToken => Status::Unauthorized,
+            ApiError::MalformedBody(_) => Status::BadRequest,
+            ApiError::WrongShape(_) | ApiError::InvalidQuery(_) => Status::UnprocessableEntity,
+            ApiError::TooLarge => Status::PayloadTooLarge,
+            ApiError::UnsupportedMediaType(_) => Status::UnsupportedMediaType,
+            ApiError::Internal(_) => Status::InternalServerError,
+        }
+    }
+
+    /// The problem document for this error. Internal causes are logged here and never sent.
+    pub fn to_problem(&self) -> Problem {
+        let problem = Problem::new(self.status());
+        match self {
+            ApiError::Core(CoreError::Validation(errors)) => problem
+                .detail("request failed validation")
+                .errors(errors.iter().map(|e| FieldProblem { field: e.field.to_owned(), message: e.message.clone() })),
+            ApiError::Core(CoreError::EmailTaken) => problem.detail("this email is already registered"),
+            ApiError::Core(CoreError::InvalidCredentials) => {
+                problem.detail("invalid email or password").header("WWW-Authenticate", BEARER_CHALLENGE)
+            }
+            ApiError::Core(CoreError::InvalidToken(_)) => problem
+                .detail("the bearer token is invalid or expired")
+                .header("WWW-Authenticate", INVALID_TOKEN_CHALLENGE),
+            ApiError::Core(CoreError::NotFound) => problem.detail("no such resource"),
+            ApiError::Core(error @ CoreError::Unavailable(_)) => {
+                tracing::warn!(error = %error_chain(error), "database unavailable");
+                problem
+                    .detail("the database is unavailable; retry later")
+                    .header("Retry-After", RETRY_AFTER_UNAVAILABLE)
+            }
+            ApiError::Core(error) => {
+                tracing::error!(error = %error_chain(error), "internal error");
+                problem
+            }
+            ApiError::MissingToken => {
+                problem.detail("a bearer token is required").header("WWW-Authenticate", BEARER_CHALLENGE)
+            }
+            ApiError::MalformedBody(detail) | ApiError::UnsupportedMediaType(detail) => problem.detail(*detail),
+            ApiError::WrongShape(errors) => {
+                problem.detail("request body does not match the expected schema").errors(errors.clone())
+            }
+            ApiError::InvalidQuery(errors) => {
+                problem.detail("query parameters failed validation").errors(errors.clone())
+            }
+            ApiError::TooLarge => problem.detail("the request body is larger than the configured limit"),
+            ApiError::Internal(cause) => {
+                tracing::error!(cause, "internal error");
+                problem
+            }
+        }
+    }
+}
+
+impl<'r> Responder<'r, 'static> for ApiError {
+    fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
+        self.to_problem().respond_to(request)
+    }
+}
+
+/// The error and all its sources on one line, for logs.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut line = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        line.push_str(": ");
+        line.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    line
+}
+
+/// What a handler returns.
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,65 @@
+//! The `Authorization: Bearer` request guard.
+
+use rocket::request::{FromRequest, Outcome};
+use rocket::Request;
+use todo_core::{Owner, Todo, User};
+
+use crate::error::ApiError;
+use crate::failure::remember;
+
+/// The authenticated caller: a handler that takes this cannot run without a valid token of an existing user.
+///
+/// Fails with 401 and `WWW-Authenticate: Bearer` (plus `error="invalid_token"` when a token was sent), or 503
+/// when the database cannot be asked.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    /// The user, as stored now.
+    pub user: User,
+    /// Proof of identity for the task repository.
+    pub owner: Owner,
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for AuthUser {
+    type Error = ApiError;
+
+    async fn from_request(request: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        let Some(token) = bearer_token(request.headers().get_one("Authorization")) else {
+            return Outcome::Error(remember(request, ApiError::MissingToken));
+        };
+        let Some(todo) = request.rocket().state::<Todo>() else {
+            return Outcome::Error(remember(request, ApiError::Internal("todo-core state is not managed")));
+        };
+        match todo.accounts().authenticate(token).await {
+            Ok(session) => Outcome::Success(AuthUser { user: session.user, owner: session.owner }),
+            Err(error) => Outcome::Error(remember(request, error.into())),
+        }
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header; the scheme is case-insensitive (RFC 7235 §2.1).
+/// Any other scheme counts as no token.
+fn bearer_token(header: Option<&str>) -> Option<&str> {
+    let (scheme, token) = header?.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|token| !token.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer_token;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        for header in ["Bearer abc", "bearer abc", "BEARER  abc ", " Bearer abc"] {
+            assert_eq!(bearer_token(Some(header)), Some("abc"), "{header:?}");
+        }
+    }
+
+    #[test]
+    fn other_schemes_and_empty_tokens_are_no_token() {
+        for header in ["Basic dXNlcjpwYXNz", "Bearer", "Bearer ", "abc", ""] {
+            assert_eq!(bearer_token(Some(header)), None, "{header:?}");
+        }
+        assert_eq!(bearer_token(None), None);
+    }
+}

@@ -1,0 +1,87 @@
+//! The Rocket reference server for [`todo_core`]: request guards, the routes of API.md, problem+json errors for
+//! everything (Rocket's own errors included), an OpenAPI 3.1 document and Swagger UI.
+//!
+//! Mount it into any Rocket application, under any base path:
+//!
+//! ```no_run
+//! # #[rocket::main]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = todo_core::Config::from_env()?; // JWT_SECRET, DATABASE_URL, ...
+//! let app = todo_rocket::mount(rocket::build(), "/api/v1", config);
+//! // Routes at /api/v1/auth/..., /api/v1/tasks/..., /api/v1/openapi.json and /api/v1/swagger-ui/.
+//! let _ = app.launch().await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The database comes from Rocket's `databases.todo` configuration when present (e.g.
+//! `ROCKET_DATABASES='{todo={url="postgres://..."}}'`), otherwise from `DATABASE_URL` via [`todo_core::Config`].
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
+
+mod body;
+mod catchers;
+mod db;
+mod error;
+mod failure;
+mod guard;
+mod headers;
+mod location;
+pub mod openapi;
+mod problem;
+mod routes;
+
+use rocket::fairing::AdHoc;
+use rocket::{Build, Rocket};
+use rocket_db_pools::Database;
+use todo_core::{Config, Todo};
+use utoipa_swagger_ui::SwaggerUi;
+
+pub use db::{Db, TodoPool, DATABASE_NAME};
+pub use error::{ApiError, ApiResult};
+pub use guard::AuthUser;
+pub use problem::{FieldProblem, Problem};
+pub use routes::auth::{LoginRequest, SignupRequest, TokenResponse, User};
+pub use routes::health::Health;
+pub use routes::tasks::{CreateTask, PatchTask, ReplaceTask, Task, TaskPage};
+
+/// Adds the whole API to `rocket` under `base` (`"/"` or a prefix such as `"/api/v1"`): the database pool and
+/// its migrations, the library state, the routes, the problem+json catchers, `openapi.json` and Swagger UI.
+pub fn mount(rocket: Rocket<Build>, base: &str, config: Config) -> Rocket<Build> {
+    let base = normalise_base(base);
+    let figment = rocket.figment().clone().join((format!("databases.{DATABASE_NAME}.url"), config.database_url()));
+    let swagger_ui = SwaggerUi::new(format!("{base}/swagger-ui/<_..>"))
+        .url(format!("{base}/openapi.json"), openapi::document(&base));
+    let swagger_address = format!("{base}/swagger-ui/");
+    let mount_point = if base.is_empty() { "/" } else { base.as_str() };
+    rocket
+        .configure(figment)
+        .attach(Db::init())
+        .attach(AdHoc::try_on_ignite("todo-core", move |rocket| async move {
+            // Without the pool (its fairing failed and said why), there is nothing to add.
+            let Some(db) = rocket.state::<Db>() else { return Err(rocket) };
+            let todo = Todo::new(todo_core::Store::clone(db), &config);
+            Ok(rocket.manage(todo))
+        }))
+        .attach(AdHoc::on_liftoff("Swagger UI address", move |rocket| {
+            Box::pin(async move {
+                let config = rocket.config();
+                let scheme = if config.tls_enabled() { "https" } else { "http" };
+                tracing::info!("Swagger UI at {scheme}://{}:{}{swagger_address}", config.address, config.port);
+            })
+        }))
+        .mount(mount_point, routes::all())
+        .mount("/", swagger_ui)
+        .register(mount_point, catchers::all())
+}
+
+/// `""`, `"/"` → `""`; `"api/v1/"` → `"/api/v1"`: a prefix to put before `/route`.
+fn normalise_base(base: &str) -> String {
+    let trimmed = base.trim_matches('/');
+    if trimmed.is_empty() {
+        String::new()
+    } else {
+        format!("/{trimmed}")
+    }
+}

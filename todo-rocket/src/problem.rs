@@ -1,0 +1,110 @@
+//! RFC 9457 problem documents: the one shape of every error this server sends.
+
+use std::io::Cursor;
+
+use rocket::http::{ContentType, Header, Status};
+use rocket::response::{self, Responder, Response};
+use rocket::Request;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// An RFC 9457 problem document, sent as `application/problem+json`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "about:blank", "title": "Unprocessable Content", "status": 422,
+    "detail": "request body failed validation",
+    "errors": [{"field": "password", "message": "must be at least 8 characters"}]
+}))]
+pub struct Problem {
+    /// Always `about:blank`: the status code says what kind of problem this is.
+    #[serde(rename = "type")]
+    pub problem_type: &'static str,
+    /// The HTTP reason phrase of the status.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong, for humans. Never contains SQL, passwords, hashes, tokens or secrets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Per-field messages; present only for validation failures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldProblem>>,
+    /// Headers that belong with this status (`WWW-Authenticate`, `Retry-After`, `Allow`).
+    #[serde(skip)]
+    headers: Vec<(&'static str, String)>,
+}
+
+/// One invalid field in a validation problem.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FieldProblem {
+    /// The field name as sent (`email`, `password`, `title`, `limit`, ...).
+    pub field: String,
+    /// What rule it broke.
+    pub message: String,
+}
+
+impl Problem {
+    /// A problem for `status`, titled with its reason phrase.
+    pub fn new(status: Status) -> Self {
+        Self {
+            problem_type: "about:blank",
+            title: title(status).to_owned(),
+            status: status.code,
+            detail: None,
+            errors: None,
+            headers: Vec::new(),
+        }
+    }
+
+    /// Adds a human-readable explanation.
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    /// Adds per-field validation messages.
+    pub fn errors(mut self, errors: impl IntoIterator<Item = FieldProblem>) -> Self {
+        self.errors = Some(errors.into_iter().collect());
+        self
+    }
+
+    /// Adds a response header.
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// The status this problem is sent with.
+    pub fn status(&self) -> Status {
+        Status::new(self.status)
+    }
+
+    /// The value of a header this problem carries, if any.
+    pub fn header_value(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// The reason phrase, by RFC 9110's names where they differ from Rocket's older ones.
+fn title(status: Status) -> &'static str {
+    match status.code {
+        413 => "Content Too Large",
+        422 => "Unprocessable Content",
+        _ => status.reason_lossy(),
+    }
+}
+
+impl<'r> Responder<'r, 'static> for Problem {
+    fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
+        let body = serde_json::to_vec(&self).map_err(|_| Status::InternalServerError)?;
+        let mut response = Response::build();
+        response
+            .status(self.status())
+            .header(ContentType::new("application", "problem+json"))
+            .sized_body(body.len(), Cursor::new(body));
+        for (name, value) in self.headers {
+            response.header(Header::new(name, value));
+        }
+        response.ok()
+    }
+}

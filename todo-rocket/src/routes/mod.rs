@@ -1,0 +1,12 @@
+//! The HTTP routes of API.md, one module per area, with their request and response types beside them.
+
+pub mod auth;
+pub mod health;
+pub mod tasks;
+
+use rocket::Route;
+
+/// Every route of the API (without the OpenAPI document and Swagger UI).
+pub fn all() -> Vec<Route> {
+    [auth::routes(), tasks::routes(), health::routes()].concat()
+}

@@ -1,0 +1,314 @@
+//! `/tasks`: the caller's tasks, and only theirs.
+
+use rocket::http::Status;
+use rocket::response::status::Created;
+use rocket::serde::json::Json;
+use rocket::{delete, get, patch, post, put, routes, Route, State};
+use serde::{Deserialize, Deserializer, Serialize};
+use time::OffsetDateTime;
+use todo_core::{ListQuery, TaskId, TaskInput, TaskPatch, Todo};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::body::JsonBody;
+use crate::error::{ApiError, ApiResult};
+use crate::guard::AuthUser;
+use crate::location::MountBase;
+use crate::openapi::responses;
+use crate::problem::FieldProblem;
+
+/// The routes of this module.
+pub fn routes() -> Vec<Route> {
+    routes![list, create, get_one, replace, update, toggle, delete_one]
+}
+
+/// A task.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0192f4a1-2b3c-7d4e-8f90-a1b2c3d4e5f6", "title": "Buy milk", "description": null,
+    "completed": false, "created_at": "2026-01-12T09:30:00Z", "updated_at": "2026-01-12T09:30:00Z"
+}))]
+pub struct Task {
+    /// The task's id (UUIDv7).
+    pub id: Uuid,
+    /// 1 to 200 characters, trimmed.
+    pub title: String,
+    /// At most 1000 characters, or null.
+    #[schema(required = true)]
+    pub description: Option<String>,
+    /// Whether the task is done.
+    pub completed: bool,
+    /// When it was created (RFC 3339, UTC).
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// When it last changed (RFC 3339, UTC).
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<todo_core::Task> for Task {
+    fn from(task: todo_core::Task) -> Self {
+        Self {
+            id: task.id.as_uuid(),
+            title: task.title,
+            description: task.description,
+            completed: task.completed,
+            created_at: task.created_at,
+            updated_at: task.updated_at,
+        }
+    }
+}
+
+/// A page of tasks, newest first.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TaskPage {
+    /// The tasks on this page.
+    pub items: Vec<Task>,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
+}
+
+/// Body of `POST /tasks`. Unknown fields (such as `id` or `user_id`) are ignored.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"title": "Buy milk", "description": "Two litres", "completed": false}))]
+pub struct CreateTask {
+    /// 1 to 200 characters after trimming.
+    #[schema(min_length = 1, max_length = 200)]
+    pub title: String,
+    /// At most 1000 characters.
+    #[schema(max_length = 1000)]
+    pub description: Option<String>,
+    /// Defaults to false.
+    #[serde(default)]
+    pub completed: bool,
+}
+
+/// Body of `PUT /tasks/{id}`: every field (a missing description clears it).
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"title": "Buy milk", "description": null, "completed": true}))]
+pub struct ReplaceTask {
+    /// 1 to 200 characters after trimming.
+    #[schema(min_length = 1, max_length = 200)]
+    pub title: String,
+    /// At most 1000 characters; missing or null clears it.
+    #[schema(max_length = 1000)]
+    pub description: Option<String>,
+    /// Whether the task is done.
+    pub completed: bool,
+}
+
+/// Body of `PATCH /tasks/{id}`: any subset of the fields; absent fields are unchanged.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"completed": true}))]
+pub struct PatchTask {
+    /// 1 to 200 characters after trimming.
+    #[schema(min_length = 1, max_length = 200)]
+    pub title: Option<String>,
+    /// At most 1000 characters; null clears it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(max_length = 1000, value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+    /// Whether the task is done.
+    pub completed: Option<bool>,
+}
+
+/// Tells a field sent as `null` (`Some(None)`) from an absent one (`None`, via `#[serde(default)]`).
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(deserializer).map(Some)
+}
+
+/// Query of `GET /tasks`.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // documents the parameters; the handler reads them as raw strings to answer 422 itself
+struct ListParams {
+    /// Only completed (`true`) or open (`false`) tasks; all when absent.
+    completed: Option<bool>,
+    /// Page size, 1 to 100.
+    #[param(minimum = 1, maximum = 100, default = 50)]
+    limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// List the caller's tasks, newest first, a page at a time.
+#[utoipa::path(
+    get, path = "/tasks", tag = "tasks", operation_id = "listTasks",
+    params(ListParams),
+    security(("bearer" = []), ("oauth2" = [])),
+    responses(
+        (status = 200, description = "A page of tasks", body = TaskPage),
+        (status = 401, response = responses::Unauthorized),
+        (status = 422, response = responses::Unprocessable),
+        (status = 503, response = responses::Unavailable),
+    )
+)]
+#[get("/tasks?<completed>&<limit>&<cursor>")]
+async fn list(
+    todo: &State<Todo>,
+    auth: AuthUser,
+    completed: Option<&str>,
+    limit: Option<&str>,
+    cursor: Option<String>,
+) -> ApiResult<Json<TaskPage>> {
+    let query = list_query(completed, limit, cursor)?;
+    let page = todo.tasks(&auth.owner).list(&query).await?;
+    Ok(Json(TaskPage { items: page.items.into_iter().map(Task::from).collect(), next_cursor: page.next_cursor }))
+}
+
+/// Parses the query strings, reporting every bad parameter at once (the library checks the ranges).
+fn list_query(completed: Option<&str>, limit: Option<&str>, cursor: Option<String>) -> ApiResult<ListQuery> {
+    let mut errors = Vec::new();
+    let completed = match completed.map(str::parse::<bool>).transpose() {
+        Ok(completed) => completed,
+        Err(_) => {
+            errors.push(FieldProblem { field: "completed".into(), message: "must be true or false".into() });
+            None
+        }
+    };
+    let limit = match limit.map(str::parse::<u32>).transpose() {
+        Ok(limit) => limit.unwrap_or(todo_core::DEFAULT_PAGE_SIZE),
+        Err(_) => {
+            errors.push(FieldProblem { field: "limit".into(), message: "must be a whole number from 1 to 100".into() });
+            todo_core::DEFAULT_PAGE_SIZE
+        }
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::InvalidQuery(errors));
+    }
+    Ok(ListQuery { completed, limit, cursor })
+}
+
+/// Create a task.
+#[utoipa::path(
+    post, path = "/tasks", tag = "tasks", operation_id = "createTask",
+    request_body = CreateTask,
+    security(("bearer" = []), ("oauth2" = [])),
+    responses(
+        (status = 201, description = "Created", body = Task,
+            headers(("Location" = String, description = "The new task: `/tasks/{id}`"))),
+        (status = 400, response = responses::MalformedBody),
+        (status = 401, response = responses::Unauthorized),
+        (status = 413, response = responses::TooLarge),
+        (status = 415, response = responses::UnsupportedMediaType),
+        (status = 422, response = responses::Unprocessable),
+        (status = 503, response = responses::Unavailable),
+    )
+)]
+#[post("/tasks", data = "<body>")]
+async fn create(
+    todo: &State<Todo>,
+    auth: AuthUser,
+    base: MountBase,
+    body: JsonBody<CreateTask>,
+) -> ApiResult<Created<Json<Task>>> {
+    let CreateTask { title, description, completed } = body.0;
+    let task = todo.tasks(&auth.owner).create(TaskInput { title, description, completed }).await?;
+    Ok(Created::new(base.join(&format!("/tasks/{}", task.id))).body(Json(task.into())))
+}
+
+/// Get one task.
+#[utoipa::path(
+    get, path = "/tasks/{id}", tag = "tasks", operation_id = "getTask",
+    params(("id" = Uuid, Path, description = "The task's id")),
+    security(("bearer" = []), ("oauth2" = [])),
+    responses(
+        (status = 200, description = "The task", body = Task),
+        (status = 401, response = responses::Unauthorized),
+        (status = 404, response = responses::NotFound),
+        (status = 503, response = responses::Unavailable),
+    )
+)]
+#[get("/tasks/<id>")]
+async fn get_one(todo: &State<Todo>, auth: AuthUser, id: &str) -> ApiResult<Json<Task>> {
+    Ok(Json(todo.tasks(&auth.owner).get(task_id(id)?).await?.into()))
+}
+
+/// Replace every field of a task.
+#[utoipa::path(
+    put, path = "/tasks/{id}", tag = "tasks", operation_id = "replaceTask",
+    params(("id" = Uuid, Path, description = "The task's id")),
+    request_body = ReplaceTask,
+    security(("bearer" = []), ("oauth2" = [])),
+    responses(
+        (status = 200, description = "The replaced task", body = Task),
+        (status = 400, response = responses::MalformedBody),
+        (status = 401, response = responses::Unauthorized),
+        (status = 404, response = responses::NotFound),
+        (status = 413, response = responses::TooLarge),
+        (status = 415, response = responses::UnsupportedMediaType),
+        (status = 422, response = responses::Unprocessable),
+        (status = 503, response = responses::Unavailable),
+    )
+)]
+#[put("/tasks/<id>", data = "<body>")]
+async fn replace(todo: &State<Todo>, auth: AuthUser, id: &str, body: JsonBody<ReplaceTask>) -> ApiResult<Json<Task>> {
+    let ReplaceTask { title, description, completed } = body.0;
+    let task = todo.tasks(&auth.owner).replace(task_id(id)?, TaskInput { title, description, completed }).await?;
+    Ok(Json(task.into()))
+}
+
+/// Change some fields of a task.
+#[utoipa::path(
+    patch, path = "/tasks/{id}", tag = "tasks", operation_id = "updateTask",
+    params(("id" = Uuid, Path, description = "The task's id")),
+    request_body = PatchTask,
+    security(("bearer" = []), ("oauth2" = [])),
+    responses(
+        (status = 200, description = "The updated task", body = Task),
+        (status = 400, response = responses::MalformedBody),
+        (status = 401, response = responses::Unauthorized),
+        (status = 404, response = responses::NotFound),
+        (status = 413, response = responses::TooLarge),
+        (status = 415, response = responses::UnsupportedMediaType),
+        (status = 422, response = responses::Unprocessable),
+        (status = 503, response = responses::Unavailable),
+    )
+)]
+#[patch("/tasks/<id>", data = "<body>")]
+async fn update(todo: &State<Todo>, auth: AuthUser, id: &str, body: JsonBody<PatchTask>) -> ApiResult<Json<Task>> {
+    let PatchTask { title, description, completed } = body.0;
+    let task = todo.tasks(&auth.owner).update(task_id(id)?, TaskPatch { title, description, completed }).await?;
+    Ok(Json(task.into()))
+}
+
+/// Toggle a task's completion.
+#[utoipa::path(
+    patch, path = "/tasks/{id}/complete", tag = "tasks", operation_id = "toggleTask",
+    params(("id" = Uuid, Path, description = "The task's id")),
+    security(("bearer" = []), ("oauth2" = [])),
+    responses(
+        (status = 200, description = "The task with `completed` flipped", body = Task),
+        (status = 401, response = responses::Unauthorized),
+        (status = 404, response = responses::NotFound),
+        (status = 503, response = responses::Unavailable),
+    )
+)]
+#[patch("/tasks/<id>/complete")]
+async fn toggle(todo: &State<Todo>, auth: AuthUser, id: &str) -> ApiResult<Json<Task>> {
+    Ok(Json(todo.tasks(&auth.owner).toggle(task_id(id)?).await?.into()))
+}
+
+/// Delete a task.
+#[utoipa::path(
+    delete, path = "/tasks/{id}", tag = "tasks", operation_id = "deleteTask",
+    params(("id" = Uuid, Path, description = "The task's id")),
+    security(("bearer" = []), ("oauth2" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, response = responses::Unauthorized),
+        (status = 404, response = responses::NotFound),
+        (status = 503, response = responses::Unavailable),
+    )
+)]
+#[delete("/tasks/<id>")]
+async fn delete_one(todo: &State<Todo>, auth: AuthUser, id: &str) -> ApiResult<Status> {
+    todo.tasks(&auth.owner).delete(task_id(id)?).await?;
+    Ok(Status::NoContent)
+}
+
+/// A path id that is not a UUID names no task: 404, like any other id the caller does not own.
+fn task_id(id: &str) -> ApiResult<TaskId> {
+    id.parse().map_err(|_| ApiError::Core(todo_core::Error::NotFound))
+}

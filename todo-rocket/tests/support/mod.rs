@@ -1,0 +1,203 @@
+//! A test server per test: the whole API through Rocket's local client, on a fresh SQLite file, or on a fresh
+//! PostgreSQL database when `TEST_POSTGRES_URL` is set.
+//!
+//! `http_tests!(a, b, ...)` turns each `async fn a(app: &TestApp)` into `sqlite::a` and `postgres::a`.
+
+#![allow(dead_code)]
+
+use rocket::http::{ContentType, Header, Status};
+use rocket::local::asynchronous::{Client, LocalResponse};
+use serde_json::{json, Value};
+use sqlx::{Connection, Executor, PgConnection};
+use uuid::Uuid;
+
+pub const SECRET: &str = "test secret: at least thirty-two bytes long";
+pub const PASSWORD: &str = "correct horse battery";
+/// The JSON body limit the test servers run with, so that 413 is cheap to provoke.
+pub const JSON_LIMIT_BYTES: usize = 16 * 1024;
+
+/// A running test server and the database behind it.
+pub struct TestApp {
+    pub client: Client,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    SqliteFile(String),
+    PostgresDatabase { server_url: String, name: String },
+}
+
+impl TestApp {
+    /// The API at `/` on a fresh SQLite file.
+    pub async fn sqlite() -> Self {
+        Self::sqlite_at("/").await
+    }
+
+    /// The API at `base` on a fresh SQLite file.
+    pub async fn sqlite_at(base: &str) -> Self {
+        let path = std::env::temp_dir().join(format!("todo-rocket-test-{}.db", Uuid::now_v7().simple()));
+        let path = path.display().to_string();
+        let client = client(&format!("sqlite:{path}"), base).await;
+        Self { client, cleanup: Cleanup::SqliteFile(path) }
+    }
+
+    /// The API at `/` on a fresh PostgreSQL database, or `None` (skipped) without `TEST_POSTGRES_URL`.
+    pub async fn postgres() -> Option<Self> {
+        let Ok(server_url) = std::env::var("TEST_POSTGRES_URL") else {
+            eprintln!("skipped: TEST_POSTGRES_URL is not set, so this PostgreSQL test did not run");
+            return None;
+        };
+        let name = format!("todo_rocket_test_{}", Uuid::now_v7().simple());
+        let mut admin = PgConnection::connect(&server_url).await.expect("TEST_POSTGRES_URL is reachable");
+        admin.execute(format!(r#"CREATE DATABASE "{name}""#).as_str()).await.expect("creates the database");
+        admin.close().await.ok();
+        let client = client(&with_database(&server_url, &name), "/").await;
+        Some(Self { client, cleanup: Cleanup::PostgresDatabase { server_url, name } })
+    }
+
+    /// Shuts the server down and removes its database.
+    pub async fn remove(self) {
+        self.client.terminate().await;
+        match self.cleanup {
+            Cleanup::SqliteFile(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{path}{suffix}"));
+                }
+            }
+            Cleanup::PostgresDatabase { server_url, name } => {
+                let mut admin = PgConnection::connect(&server_url).await.expect("server reachable");
+                admin
+                    .execute(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str())
+                    .await
+                    .expect("drops");
+            }
+        }
+    }
+
+    /// `POST` a JSON body, with a bearer token when given.
+    pub async fn post(&self, path: &str, body: Value, token: Option<&str>) -> LocalResponse<'_> {
+        self.send(self.client.post(path.to_owned()), Some(body), token).await
+    }
+
+    /// `PUT` a JSON body.
+    pub async fn put(&self, path: &str, body: Value, token: Option<&str>) -> LocalResponse<'_> {
+        self.send(self.client.put(path.to_owned()), Some(body), token).await
+    }
+
+    /// `PATCH` a JSON body (or none).
+    pub async fn patch(&self, path: &str, body: Option<Value>, token: Option<&str>) -> LocalResponse<'_> {
+        self.send(self.client.patch(path.to_owned()), body, token).await
+    }
+
+    /// `GET`.
+    pub async fn get(&self, path: &str, token: Option<&str>) -> LocalResponse<'_> {
+        self.send(self.client.get(path.to_owned()), None, token).await
+    }
+
+    /// `DELETE`.
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> LocalResponse<'_> {
+        self.send(self.client.delete(path.to_owned()), None, token).await
+    }
+
+    async fn send<'c>(
+        &'c self,
+        request: rocket::local::asynchronous::LocalRequest<'c>,
+        body: Option<Value>,
+        token: Option<&str>,
+    ) -> LocalResponse<'c> {
+        let mut request = request;
+        if let Some(body) = body {
+            request = request.header(ContentType::JSON).body(body.to_string());
+        }
+        if let Some(token) = token {
+            request = request.header(Header::new("Authorization", format!("Bearer {token}")));
+        }
+        request.dispatch().await
+    }
+
+    /// Signs `email` up and returns the user.
+    pub async fn signup(&self, email: &str) -> Value {
+        let response = self.post("/auth/signup", json!({"email": email, "password": PASSWORD}), None).await;
+        assert_eq!(response.status(), Status::Created);
+        response.into_json().await.expect("user JSON")
+    }
+
+    /// Signs `email` up, logs in, and returns the access token.
+    pub async fn token(&self, email: &str) -> String {
+        self.signup(email).await;
+        let response = self.post("/auth/login", json!({"email": email, "password": PASSWORD}), None).await;
+        assert_eq!(response.status(), Status::Ok);
+        let body: Value = response.into_json().await.expect("token JSON");
+        body["access_token"].as_str().expect("access_token").to_owned()
+    }
+
+    /// Creates a task and returns it.
+    pub async fn task(&self, token: &str, body: Value) -> Value {
+        let response = self.post("/tasks", body, Some(token)).await;
+        assert_eq!(response.status(), Status::Created);
+        response.into_json().await.expect("task JSON")
+    }
+}
+
+/// A tracked local client of the whole API, mounted at `base`, on `database_url`.
+async fn client(database_url: &str, base: &str) -> Client {
+    let figment = rocket::Config::figment()
+        .merge(("databases.todo.url", database_url))
+        .merge(("limits.json", JSON_LIMIT_BYTES))
+        .merge(("log_level", "off"));
+    let config = todo_core::Config::new(SECRET).expect("valid secret").with_bcrypt_cost(4).expect("valid cost");
+    let rocket = todo_rocket::mount(rocket::custom(figment), base, config);
+    Client::tracked(rocket).await.expect("the server ignites")
+}
+
+/// `postgres://u@h:p/db?x` with the database path replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (url, query) = url.split_once('?').map_or((url, None), |(u, q)| (u, Some(q)));
+    let authority_start = url.find("://").map_or(0, |i| i + 3);
+    let base = match url[authority_start..].find('/') {
+        Some(slash) => &url[..authority_start + slash],
+        None => url,
+    };
+    match query {
+        Some(query) => format!("{base}/{name}?{query}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+/// The body of a problem response, after checking its status and content type.
+pub async fn problem(response: LocalResponse<'_>, status: Status) -> Value {
+    assert_eq!(response.status(), status);
+    assert_eq!(response.content_type().map(|ct| ct.to_string()).as_deref(), Some("application/problem+json"));
+    let body: Value = response.into_json().await.expect("problem JSON");
+    assert_eq!(body["type"], "about:blank");
+    assert_eq!(body["status"], status.code);
+    assert!(body["title"].is_string());
+    body
+}
+
+/// Runs each named `async fn(&TestApp)` as a test on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! http_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[rocket::async_test]
+                async fn $name() {
+                    let app = $crate::support::TestApp::sqlite().await;
+                    super::$name(&app).await;
+                    app.remove().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[rocket::async_test]
+                async fn $name() {
+                    let Some(app) = $crate::support::TestApp::postgres().await else { return };
+                    super::$name(&app).await;
+                    app.remove().await;
+                }
+            )*
+        }
+    };
+}
