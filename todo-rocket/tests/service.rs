@@ -70,3 +70,16 @@ async fn mounted_under_api_v1(app: &TestApp) {
     assert_eq!(doc["components"]["securitySchemes"]["oauth2"]["flows"]["password"]["tokenUrl"], "/api/v1/auth/login");
     assert_eq!(app.get("/api/v1/swagger-ui/", None).await.status(), Status::Ok);
 }
+
+#[rocket::get("/boom")]
+fn boom() -> Status {
+    Status::InternalServerError
+}
+
+#[rocket::async_test]
+async fn an_internal_error_is_a_500_problem_without_detail() {
+    let app = TestApp::sqlite_with("/", |rocket| rocket.mount("/", rocket::routes![boom])).await;
+    let body = problem(app.get("/boom", None).await, Status::InternalServerError).await;
+    assert_eq!(body.get("detail"), None);
+    app.remove().await;
+}

@@ -108,6 +108,7 @@ macro_rules! backend_tests {
         mod postgres {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[cfg_attr(not(postgres_tests), ignore = "set TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1/test) to run the PostgreSQL tests")]
                 async fn $name() {
                     let Some(db) = $crate::support::TestDb::postgres().await else { return };
                     super::$name(&db).await;
