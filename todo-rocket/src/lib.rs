@@ -22,6 +22,7 @@
 
 mod body;
 mod catchers;
+mod cors;
 mod db;
 mod error;
 mod failure;
@@ -38,6 +39,7 @@ use rocket_db_pools::Database;
 use todo_core::{Config, Todo};
 use utoipa_swagger_ui::SwaggerUi;
 
+pub use cors::{ConfigError, ServerOptions};
 pub use db::{Db, TodoPool, DATABASE_NAME};
 pub use error::{ApiError, ApiResult};
 pub use guard::AuthUser;
@@ -48,6 +50,8 @@ pub use routes::tasks::{CreateTask, PatchTask, ReplaceTask, Task, TaskPage};
 
 /// Adds the whole API to `rocket` under `base` (`"/"` or a prefix such as `"/api/v1"`): the database pool and
 /// its migrations, the library state, the routes, the problem+json catchers, `openapi.json` and Swagger UI.
+///
+/// Same-origin only; use [`mount_with`] to allow browser front ends on other origins.
 pub fn mount(rocket: Rocket<Build>, base: &str, config: Config) -> Rocket<Build> {
     let base = normalise_base(base);
     let figment = rocket.figment().clone().join((format!("databases.{DATABASE_NAME}.url"), config.database_url()));
@@ -74,6 +78,21 @@ pub fn mount(rocket: Rocket<Build>, base: &str, config: Config) -> Rocket<Build>
         .mount(mount_point, routes::all())
         .mount("/", swagger_ui)
         .register(mount_point, catchers::all())
+}
+
+/// Like [`mount`], with the server options (CORS) applied. Fails only on an unusable option.
+pub fn mount_with(
+    rocket: Rocket<Build>,
+    base: &str,
+    config: Config,
+    options: &ServerOptions,
+) -> Result<Rocket<Build>, ConfigError> {
+    let cors = options.cors(&format!("{}/cors", normalise_base(base)))?;
+    let rocket = mount(rocket, base, config);
+    Ok(match cors {
+        Some(cors) => rocket.attach(cors),
+        None => rocket,
+    })
 }
 
 /// `""`, `"/"` → `""`; `"api/v1/"` → `"/api/v1"`: a prefix to put before `/route`.

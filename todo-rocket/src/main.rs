@@ -37,7 +37,16 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match todo_rocket::mount(rocket::build(), "/", config).launch().await {
+    let rocket = match todo_rocket::ServerOptions::from_env()
+        .and_then(|options| todo_rocket::mount_with(rocket::build(), "/", config, &options))
+    {
+        Ok(rocket) => rocket,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    match rocket.launch().await {
         Ok(_) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: the server could not start: {}", error.kind());

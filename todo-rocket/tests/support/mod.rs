@@ -7,8 +7,10 @@
 
 use rocket::http::{ContentType, Header, Status};
 use rocket::local::asynchronous::{Client, LocalResponse};
+use rocket::{Build, Rocket};
 use serde_json::{json, Value};
 use sqlx::{Connection, Executor, PgConnection};
+use todo_rocket::ServerOptions;
 use uuid::Uuid;
 
 pub const SECRET: &str = "test secret: at least thirty-two bytes long";
@@ -35,9 +37,23 @@ impl TestApp {
 
     /// The API at `base` on a fresh SQLite file.
     pub async fn sqlite_at(base: &str) -> Self {
+        Self::sqlite_with(base, |rocket| rocket).await
+    }
+
+    /// The API at `base` on a fresh SQLite file, in a Rocket app that `customize` adds to.
+    pub async fn sqlite_with(base: &str, customize: fn(Rocket<Build>) -> Rocket<Build>) -> Self {
+        Self::sqlite_with_options(base, customize, &ServerOptions::default()).await
+    }
+
+    /// The API at `/` on a fresh SQLite file, with these server options (CORS).
+    pub async fn sqlite_with_options(
+        base: &str,
+        customize: fn(Rocket<Build>) -> Rocket<Build>,
+        options: &ServerOptions,
+    ) -> Self {
         let path = std::env::temp_dir().join(format!("todo-rocket-test-{}.db", Uuid::now_v7().simple()));
         let path = path.display().to_string();
-        let client = client(&format!("sqlite:{path}"), base).await;
+        let client = client(&format!("sqlite:{path}"), base, customize, options).await;
         Self { client, cleanup: Cleanup::SqliteFile(path) }
     }
 
@@ -51,7 +67,7 @@ impl TestApp {
         let mut admin = PgConnection::connect(&server_url).await.expect("TEST_POSTGRES_URL is reachable");
         admin.execute(format!(r#"CREATE DATABASE "{name}""#).as_str()).await.expect("creates the database");
         admin.close().await.ok();
-        let client = client(&with_database(&server_url, &name), "/").await;
+        let client = client(&with_database(&server_url, &name), "/", |rocket| rocket, &ServerOptions::default()).await;
         Some(Self { client, cleanup: Cleanup::PostgresDatabase { server_url, name } })
     }
 
@@ -140,13 +156,19 @@ impl TestApp {
 }
 
 /// A tracked local client of the whole API, mounted at `base`, on `database_url`.
-async fn client(database_url: &str, base: &str) -> Client {
+async fn client(
+    database_url: &str,
+    base: &str,
+    customize: fn(Rocket<Build>) -> Rocket<Build>,
+    options: &ServerOptions,
+) -> Client {
     let figment = rocket::Config::figment()
         .merge(("databases.todo.url", database_url))
         .merge(("limits.json", JSON_LIMIT_BYTES))
         .merge(("log_level", "off"));
     let config = todo_core::Config::new(SECRET).expect("valid secret").with_bcrypt_cost(4).expect("valid cost");
-    let rocket = todo_rocket::mount(rocket::custom(figment), base, config);
+    let rocket =
+        todo_rocket::mount_with(customize(rocket::custom(figment)), base, config, options).expect("valid options");
     Client::tracked(rocket).await.expect("the server ignites")
 }
 
@@ -192,6 +214,7 @@ macro_rules! http_tests {
         mod postgres {
             $(
                 #[rocket::async_test]
+                #[cfg_attr(not(postgres_tests), ignore = "set TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1/test) to run the PostgreSQL tests")]
                 async fn $name() {
                     let Some(app) = $crate::support::TestApp::postgres().await else { return };
                     super::$name(&app).await;

@@ -1,0 +1,82 @@
+//! CORS: configured origins may call the API from a browser; other origins are refused.
+
+mod support;
+
+use rocket::http::{Header, Method, Status};
+use todo_rocket::ServerOptions;
+
+use support::{problem, TestApp};
+
+const ALLOWED: &str = "https://app.example.com";
+
+async fn app_allowing(origins: &[&str]) -> TestApp {
+    let options = ServerOptions::default().with_cors_allowed_origins(origins.iter().copied()).expect("valid origins");
+    TestApp::sqlite_with_options("/", |rocket| rocket, &options).await
+}
+
+#[rocket::async_test]
+async fn a_preflight_from_an_allowed_origin_allows_the_authorization_header() {
+    let app = app_allowing(&[ALLOWED]).await;
+    let response = app
+        .client
+        .req(Method::Options, "/tasks")
+        .header(Header::new("Origin", ALLOWED))
+        .header(Header::new("Access-Control-Request-Method", "POST"))
+        .header(Header::new("Access-Control-Request-Headers", "authorization, content-type"))
+        .dispatch()
+        .await;
+    assert!(response.status().class().is_success(), "{}", response.status());
+    let headers = response.headers();
+    assert_eq!(headers.get_one("Access-Control-Allow-Origin"), Some(ALLOWED));
+    let allowed_headers = headers.get_one("Access-Control-Allow-Headers").expect("allowed headers").to_lowercase();
+    assert!(allowed_headers.contains("authorization"), "{allowed_headers}");
+    assert!(headers.get_one("Access-Control-Allow-Methods").expect("methods").contains("POST"));
+    drop(response);
+    app.remove().await;
+}
+
+#[rocket::async_test]
+async fn a_request_from_an_allowed_origin_gets_the_cors_headers() {
+    let app = app_allowing(&[ALLOWED]).await;
+    let token = app.token("ann@example.com").await;
+    let response = app
+        .client
+        .get("/tasks")
+        .header(Header::new("Origin", ALLOWED))
+        .header(Header::new("Authorization", format!("Bearer {token}")))
+        .dispatch()
+        .await;
+    assert_eq!(response.status(), Status::Ok);
+    assert_eq!(response.headers().get_one("Access-Control-Allow-Origin"), Some(ALLOWED));
+    drop(response);
+    app.remove().await;
+}
+
+#[rocket::async_test]
+async fn another_origin_is_refused_with_a_problem_and_no_cors_headers() {
+    let app = app_allowing(&[ALLOWED]).await;
+    let preflight = app
+        .client
+        .req(Method::Options, "/tasks")
+        .header(Header::new("Origin", "https://evil.example"))
+        .header(Header::new("Access-Control-Request-Method", "GET"))
+        .dispatch()
+        .await;
+    assert_eq!(preflight.headers().get_one("Access-Control-Allow-Origin"), None);
+    assert!(preflight.status().class().is_client_error(), "{}", preflight.status());
+    drop(preflight);
+    let response = app.client.get("/health").header(Header::new("Origin", "https://evil.example")).dispatch().await;
+    assert_eq!(response.headers().get_one("Access-Control-Allow-Origin"), None);
+    problem(response, Status::Forbidden).await;
+    app.remove().await;
+}
+
+#[rocket::async_test]
+async fn without_configured_origins_no_cors_headers_are_sent() {
+    let app = TestApp::sqlite().await;
+    let response = app.client.get("/health").header(Header::new("Origin", ALLOWED)).dispatch().await;
+    assert_eq!(response.status(), Status::Ok);
+    assert_eq!(response.headers().get_one("Access-Control-Allow-Origin"), None);
+    drop(response);
+    app.remove().await;
+}
