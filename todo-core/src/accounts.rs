@@ -43,24 +43,31 @@ pub struct Accounts {
     hasher: PasswordHasher,
 }
 
+/// A user as stored: with the hash and the token generation, which never leave this module.
 #[derive(sqlx::FromRow)]
 struct UserRow {
     id: Uuid,
     email: String,
     password_hash: String,
     created_at: OffsetDateTime,
+    token_generation: i64,
 }
 
-impl UserRow {
-    fn into_user(self) -> (User, PasswordHash) {
-        let user = User {
-            id: UserId::from_uuid(self.id),
-            email: Email::from_trusted(self.email),
-            created_at: self.created_at,
-        };
-        (user, PasswordHash::from_stored(self.password_hash))
+struct StoredUser {
+    user: User,
+    hash: PasswordHash,
+    generation: i64,
+}
+
+impl From<UserRow> for StoredUser {
+    fn from(row: UserRow) -> Self {
+        let user =
+            User { id: UserId::from_uuid(row.id), email: Email::from_trusted(row.email), created_at: row.created_at };
+        StoredUser { user, hash: PasswordHash::from_stored(row.password_hash), generation: row.token_generation }
     }
 }
+
+const SELECT_USER: &str = "SELECT id, email, password_hash, created_at, token_generation FROM users";
 
 impl Accounts {
     /// Accounts over `store`, minting with `keys` and hashing with `hasher`.
@@ -111,34 +118,96 @@ impl Accounts {
             Ok(email) => self.find_by_email(&email).await?,
             Err(_) => None,
         };
-        let Some((user, hash)) = found else {
+        let Some(stored) = found else {
             self.hasher.verify_dummy(password).await?;
             return Err(Error::InvalidCredentials);
         };
-        if !self.hasher.verify(password, &hash).await? {
+        if !self.hasher.verify(password, &stored.hash).await? {
             return Err(Error::InvalidCredentials);
         }
-        let token = self.keys.mint(&user)?;
-        Ok(Login { owner: Owner::new(user.id), user, token })
+        let token = self.keys.mint(&stored.user, stored.generation)?;
+        Ok(Login { owner: Owner::new(stored.user.id), user: stored.user, token })
     }
 
-    /// Verifies a bearer token (signature, algorithm, expiry) and loads its user, who must still exist.
+    /// Verifies a bearer token (signature, algorithm, expiry) and loads its user, who must still exist and must
+    /// not have revoked the token (password change, log out everywhere) since it was minted.
     pub async fn authenticate(&self, token: &str) -> Result<Authenticated> {
         let claims = self.keys.verify(token)?;
-        let id = claims.user_id()?;
-        let user = self.find(id).await?.ok_or(TokenError::UnknownUser)?;
-        Ok(Authenticated { owner: Owner::new(user.id), user, claims })
+        let stored = self.find_stored(claims.user_id()?).await?.ok_or(TokenError::UnknownUser)?;
+        if claims.generation != stored.generation {
+            return Err(TokenError::Revoked.into());
+        }
+        Ok(Authenticated { owner: Owner::new(stored.user.id), user: stored.user, claims })
+    }
+
+    /// Changes the password after checking the current one, revokes every token minted before, and returns a
+    /// fresh token. A wrong current password is [`Error::WrongPassword`]; the new one obeys the signup rules
+    /// (reported on the `new_password` field).
+    pub async fn change_password(&self, owner: &Owner, current: &str, new: &str) -> Result<AccessToken> {
+        let new = Password::for_field("new_password", new.to_owned())?;
+        let stored = self.confirm_password(owner, current).await?;
+        let hash = self.hasher.hash(&new).await?;
+        let generation = on_backend!(self.store, |pool| {
+            sqlx::query_scalar::<_, i64>(
+                "UPDATE users SET password_hash = $1, token_generation = token_generation + 1 \
+                 WHERE id = $2 RETURNING token_generation",
+            )
+            .bind(hash.as_str())
+            .bind(owner.user_id().as_uuid())
+            .fetch_optional(pool)
+            .await
+        })?
+        .ok_or(TokenError::UnknownUser)?;
+        self.keys.mint(&stored.user, generation)
+    }
+
+    /// Revokes every token of this user minted so far ("log out everywhere"), on every server instance.
+    pub async fn logout_everywhere(&self, owner: &Owner) -> Result<()> {
+        on_backend!(self.store, |pool| {
+            sqlx::query("UPDATE users SET token_generation = token_generation + 1 WHERE id = $1")
+                .bind(owner.user_id().as_uuid())
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    /// Deletes the account and all its tasks after checking the password; its tokens stop working at once.
+    pub async fn delete_account(&self, owner: &Owner, password: &str) -> Result<()> {
+        self.confirm_password(owner, password).await?;
+        on_backend!(self.store, |pool| {
+            sqlx::query("DELETE FROM users WHERE id = $1")
+                .bind(owner.user_id().as_uuid())
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })?;
+        Ok(())
     }
 
     /// The user with this id, if there is one.
     pub async fn find(&self, id: UserId) -> Result<Option<User>> {
+        Ok(self.find_stored(id).await?.map(|stored| stored.user))
+    }
+
+    /// Loads the owner and checks `password` against their hash (on the blocking pool).
+    async fn confirm_password(&self, owner: &Owner, password: &str) -> Result<StoredUser> {
+        let stored = self.find_stored(owner.user_id()).await?.ok_or(TokenError::UnknownUser)?;
+        if !self.hasher.verify(password, &stored.hash).await? {
+            return Err(Error::WrongPassword);
+        }
+        Ok(stored)
+    }
+
+    async fn find_stored(&self, id: UserId) -> Result<Option<StoredUser>> {
         let row = on_backend!(self.store, |pool| {
-            sqlx::query_as::<_, UserRow>("SELECT id, email, password_hash, created_at FROM users WHERE id = $1")
+            sqlx::query_as::<_, UserRow>(&format!("{SELECT_USER} WHERE id = $1"))
                 .bind(id.as_uuid())
                 .fetch_optional(pool)
                 .await
         })?;
-        Ok(row.map(|row| row.into_user().0))
+        Ok(row.map(StoredUser::from))
     }
 
     /// The token keys, for adapters that verify tokens themselves.
@@ -146,14 +215,14 @@ impl Accounts {
         &self.keys
     }
 
-    async fn find_by_email(&self, email: &Email) -> Result<Option<(User, PasswordHash)>> {
+    async fn find_by_email(&self, email: &Email) -> Result<Option<StoredUser>> {
         let row = on_backend!(self.store, |pool| {
-            sqlx::query_as::<_, UserRow>("SELECT id, email, password_hash, created_at FROM users WHERE email = $1")
+            sqlx::query_as::<_, UserRow>(&format!("{SELECT_USER} WHERE email = $1"))
                 .bind(email.as_str())
                 .fetch_optional(pool)
                 .await
         })?;
-        Ok(row.map(UserRow::into_user))
+        Ok(row.map(StoredUser::from))
     }
 }
 

@@ -33,6 +33,7 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite:todo.db";
 #[derive(Clone)]
 pub struct Config {
     jwt_secret: Secret,
+    previous_secrets: Vec<Secret>,
     token_ttl: Duration,
     bcrypt_cost: u32,
     database_url: String,
@@ -42,14 +43,16 @@ impl Config {
     /// A configuration with the given HS256 secret (at least 32 bytes) and the defaults for everything else.
     pub fn new(jwt_secret: impl Into<Vec<u8>>) -> Result<Self> {
         Ok(Self {
-            jwt_secret: Secret::new(jwt_secret.into())?,
+            jwt_secret: Secret::new("JWT_SECRET", jwt_secret.into())?,
+            previous_secrets: Vec::new(),
             token_ttl: DEFAULT_TTL,
             bcrypt_cost: DEFAULT_BCRYPT_COST,
             database_url: DEFAULT_DATABASE_URL.to_owned(),
         })
     }
 
-    /// Reads `JWT_SECRET` (required), `JWT_TTL_SECONDS`, `BCRYPT_COST` and `DATABASE_URL` from the environment.
+    /// Reads `JWT_SECRET` (required), `JWT_PREVIOUS_SECRETS`, `JWT_TTL_SECONDS`, `BCRYPT_COST` and `DATABASE_URL`
+    /// from the environment.
     pub fn from_env() -> Result<Self> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -58,6 +61,9 @@ impl Config {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
         let secret = lookup("JWT_SECRET").ok_or_else(|| Error::config("JWT_SECRET", "is required"))?;
         let mut config = Self::new(secret)?;
+        if let Some(previous) = lookup("JWT_PREVIOUS_SECRETS") {
+            config = config.with_previous_secrets(previous.split(',').filter(|s| !s.trim().is_empty()))?;
+        }
         if let Some(ttl) = lookup("JWT_TTL_SECONDS") {
             let seconds: u64 = ttl
                 .trim()
@@ -76,6 +82,16 @@ impl Config {
             config = config.with_database_url(url.trim());
         }
         Ok(config)
+    }
+
+    /// Secrets that signed tokens before a key rotation: still accepted for verification, never used to sign.
+    /// Each must be at least 32 bytes. From the environment: `JWT_PREVIOUS_SECRETS`, comma-separated.
+    pub fn with_previous_secrets<S: Into<Vec<u8>>>(mut self, secrets: impl IntoIterator<Item = S>) -> Result<Self> {
+        self.previous_secrets = secrets
+            .into_iter()
+            .map(|secret| Secret::new("JWT_PREVIOUS_SECRETS", secret.into()))
+            .collect::<Result<_>>()?;
+        Ok(self)
     }
 
     /// Sets the token lifetime.
@@ -117,12 +133,17 @@ impl Config {
     pub(crate) fn jwt_secret(&self) -> &[u8] {
         &self.jwt_secret.0
     }
+
+    pub(crate) fn previous_secrets(&self) -> impl Iterator<Item = &[u8]> {
+        self.previous_secrets.iter().map(|secret| secret.0.as_slice())
+    }
 }
 
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
             .field("jwt_secret", &self.jwt_secret)
+            .field("previous_secrets", &self.previous_secrets.len())
             .field("token_ttl", &self.token_ttl)
             .field("bcrypt_cost", &self.bcrypt_cost)
             .field("database_url", &redact_url(&self.database_url))
@@ -141,9 +162,9 @@ mod bcrypt_limits {
 struct Secret(Vec<u8>);
 
 impl Secret {
-    fn new(bytes: Vec<u8>) -> Result<Self> {
+    fn new(variable: &'static str, bytes: Vec<u8>) -> Result<Self> {
         if bytes.len() < MIN_SECRET_BYTES {
-            return Err(Error::config("JWT_SECRET", format!("must be at least {MIN_SECRET_BYTES} bytes")));
+            return Err(Error::config(variable, format!("must be at least {MIN_SECRET_BYTES} bytes")));
         }
         Ok(Self(bytes))
     }
@@ -205,6 +226,19 @@ mod tests {
         let short = &SECRET[..31];
         assert_eq!(variable_of(Config::from_lookup(env(&[("JWT_SECRET", short)])).unwrap_err()), "JWT_SECRET");
         assert!(Config::new(SECRET).is_ok());
+    }
+
+    #[test]
+    fn previous_secrets_are_comma_separated_and_each_checked() {
+        let other = "fedcba9876543210fedcba9876543210";
+        let config =
+            Config::from_lookup(env(&[("JWT_SECRET", SECRET), ("JWT_PREVIOUS_SECRETS", &format!("{other},{SECRET}"))]))
+                .expect("valid");
+        assert_eq!(config.previous_secrets().count(), 2);
+        let error =
+            Config::from_lookup(env(&[("JWT_SECRET", SECRET), ("JWT_PREVIOUS_SECRETS", &format!("{other},short"))]))
+                .unwrap_err();
+        assert_eq!(variable_of(error), "JWT_PREVIOUS_SECRETS");
     }
 
     #[test]

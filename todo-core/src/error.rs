@@ -22,6 +22,10 @@ pub enum Error {
     /// Unknown email or wrong password: deliberately the same error for both.
     #[error("invalid email or password")]
     InvalidCredentials,
+    /// An authenticated user gave the wrong password to confirm a sensitive action (change password, delete
+    /// account): the token is valid, the proof is not.
+    #[error("the password is wrong")]
+    WrongPassword,
     /// A bearer token that cannot be trusted; the reason is typed so tests and logs can tell them apart.
     #[error("invalid token: {0}")]
     InvalidToken(#[from] TokenError),
@@ -54,6 +58,8 @@ pub enum ErrorKind {
     Conflict,
     /// Missing or wrong credentials or token (HTTP 401).
     Unauthorized,
+    /// Authenticated, but the proof for this action is wrong (HTTP 403).
+    Forbidden,
     /// No such resource for this user (HTTP 404).
     NotFound,
     /// A dependency is down (HTTP 503).
@@ -71,6 +77,7 @@ impl Error {
             Error::Validation(_) => ErrorKind::Validation,
             Error::EmailTaken => ErrorKind::Conflict,
             Error::InvalidCredentials | Error::InvalidToken(_) => ErrorKind::Unauthorized,
+            Error::WrongPassword => ErrorKind::Forbidden,
             Error::NotFound => ErrorKind::NotFound,
             Error::Unavailable(_) => ErrorKind::Unavailable,
             Error::Config { .. } => ErrorKind::Config,
@@ -156,6 +163,9 @@ pub enum TokenError {
     /// The token is well-formed and signed, but its user no longer exists.
     #[error("unknown user")]
     UnknownUser,
+    /// The token was revoked: its user changed the password or logged out everywhere since it was minted.
+    #[error("token revoked")]
+    Revoked,
 }
 
 #[cfg(test)]

@@ -32,6 +32,10 @@ pub struct Claims {
     pub iat: i64,
     /// Expires at, seconds since the Unix epoch.
     pub exp: i64,
+    /// The user's token generation when minted; a password change or "log out everywhere" increments the
+    /// stored generation, which revokes every token minted before. Absent in a token means generation 0.
+    #[serde(default, rename = "gen")]
+    pub generation: i64,
 }
 
 impl Claims {
@@ -66,7 +70,8 @@ impl fmt::Debug for AccessToken {
 #[derive(Clone)]
 pub struct TokenKeys {
     encoding: EncodingKey,
-    decoding: DecodingKey,
+    /// The current secret's key first, then those of `JWT_PREVIOUS_SECRETS` (key rotation).
+    decoding: Vec<DecodingKey>,
     validation: Validation,
     ttl: Duration,
 }
@@ -79,18 +84,26 @@ impl TokenKeys {
         validation.set_required_spec_claims(&["exp", "sub"]);
         Self {
             encoding: EncodingKey::from_secret(config.jwt_secret()),
-            decoding: DecodingKey::from_secret(config.jwt_secret()),
+            decoding: std::iter::once(config.jwt_secret())
+                .chain(config.previous_secrets())
+                .map(DecodingKey::from_secret)
+                .collect(),
             validation,
             ttl: config.token_ttl(),
         }
     }
 
-    /// Mints a token for `user`, valid for the configured lifetime from now.
-    pub fn mint(&self, user: &User) -> Result<AccessToken> {
+    /// Mints a token for `user` at token generation `generation`, valid for the configured lifetime from now.
+    pub fn mint(&self, user: &User, generation: i64) -> Result<AccessToken> {
         let iat = OffsetDateTime::now_utc().unix_timestamp();
         let ttl = i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX);
-        let claims =
-            Claims { sub: user.id.to_string(), email: user.email.to_string(), iat, exp: iat.saturating_add(ttl) };
+        let claims = Claims {
+            sub: user.id.to_string(),
+            email: user.email.to_string(),
+            iat,
+            exp: iat.saturating_add(ttl),
+            generation,
+        };
         let access_token =
             jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(Error::internal)?;
         Ok(AccessToken { access_token, token_type: "bearer", expires_in: self.ttl.as_secs() })
@@ -101,19 +114,29 @@ impl TokenKeys {
     /// This checks the token only; [`crate::Accounts::authenticate`] also confirms that the user still exists.
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
         require_hs256_header(token)?;
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map_err(|error| {
-            match error.kind() {
-                JwtErrorKind::InvalidSignature => TokenError::BadSignature,
-                JwtErrorKind::ExpiredSignature => TokenError::Expired,
-                JwtErrorKind::MissingRequiredClaim(_) => TokenError::MissingClaim,
-                // The signature checked out, but the claims do not fit `Claims`: name the absent claim as such.
-                JwtErrorKind::Json(json) if json.to_string().starts_with("missing field") => TokenError::MissingClaim,
-                JwtErrorKind::InvalidAlgorithm | JwtErrorKind::InvalidAlgorithmName => TokenError::UnsupportedAlgorithm,
-                _ => TokenError::Malformed,
+        let mut outcome = Err(TokenError::BadSignature);
+        // Try the current key, then each previous one, until the signature matches.
+        for key in &self.decoding {
+            outcome = jsonwebtoken::decode::<Claims>(token, key, &self.validation).map_err(token_error);
+            if !matches!(outcome, Err(TokenError::BadSignature)) {
+                break;
             }
-        })?;
-        data.claims.user_id()?;
-        Ok(data.claims)
+        }
+        let claims = outcome?.claims;
+        claims.user_id()?;
+        Ok(claims)
+    }
+}
+
+fn token_error(error: jsonwebtoken::errors::Error) -> TokenError {
+    match error.kind() {
+        JwtErrorKind::InvalidSignature => TokenError::BadSignature,
+        JwtErrorKind::ExpiredSignature => TokenError::Expired,
+        JwtErrorKind::MissingRequiredClaim(_) => TokenError::MissingClaim,
+        // The signature checked out, but the claims do not fit `Claims`: name the absent claim as such.
+        JwtErrorKind::Json(json) if json.to_string().starts_with("missing field") => TokenError::MissingClaim,
+        JwtErrorKind::InvalidAlgorithm | JwtErrorKind::InvalidAlgorithmName => TokenError::UnsupportedAlgorithm,
+        _ => TokenError::Malformed,
     }
 }
 
@@ -180,7 +203,7 @@ mod tests {
     fn a_minted_token_verifies_with_its_claims() {
         let keys = keys();
         let user = user();
-        let token = keys.mint(&user).expect("mints");
+        let token = keys.mint(&user, 0).expect("mints");
         assert_eq!(token.token_type, "bearer");
         assert_eq!(token.expires_in, 604_800);
         let claims = keys.verify(&token.access_token).expect("verifies");
@@ -223,12 +246,26 @@ mod tests {
     #[test]
     fn a_tampered_payload_has_a_bad_signature() {
         let keys = keys();
-        let token = keys.mint(&user()).expect("mints").access_token;
+        let token = keys.mint(&user(), 0).expect("mints").access_token;
         let parts: Vec<&str> = token.split('.').collect();
         let forged_payload =
             b64(&format!(r#"{{"sub":"{}","email":"eve@x.io","iat":0,"exp":{}}}"#, Uuid::now_v7(), now() + 60));
         let forged = format!("{}.{}.{}", parts[0], forged_payload, parts[2]);
         assert_eq!(keys.verify(&forged), Err(TokenError::BadSignature));
+    }
+
+    #[test]
+    fn tokens_signed_with_a_previous_secret_still_verify_but_new_ones_use_the_current_secret() {
+        let old_secret = "the secret before the rotation, 32+ bytes";
+        let claims =
+            serde_json::json!({"sub": Uuid::now_v7().to_string(), "email": "a@b.c", "iat": now(), "exp": now() + 60});
+        let old_token = sign_with(old_secret, &claims);
+        assert_eq!(keys().verify(&old_token), Err(TokenError::BadSignature), "unknown before it is configured");
+        let rotated =
+            TokenKeys::new(&Config::new(SECRET).expect("valid").with_previous_secrets([old_secret]).expect("valid"));
+        assert!(rotated.verify(&old_token).is_ok());
+        let fresh = rotated.mint(&user(), 0).expect("mints").access_token;
+        assert!(keys().verify(&fresh).is_ok(), "signed with the current secret");
     }
 
     #[test]
@@ -260,7 +297,7 @@ mod tests {
 
     #[test]
     fn debug_output_never_shows_the_token() {
-        let token = keys().mint(&user()).expect("mints");
+        let token = keys().mint(&user(), 0).expect("mints");
         assert!(!format!("{token:?}").contains(&token.access_token));
     }
 }

@@ -4,7 +4,7 @@ mod support;
 
 use std::sync::Arc;
 
-use todo_core::{Error, ErrorKind, FieldError, Todo, TokenError};
+use todo_core::{Error, ErrorKind, FieldError, ListQuery, TaskInput, Todo, TokenError};
 
 use support::{TestDb, PASSWORD};
 
@@ -20,6 +20,11 @@ backend_tests!(
     a_token_whose_user_does_not_exist_is_rejected,
     concurrent_signups_with_one_email_let_exactly_one_win,
     users_are_found_by_id,
+    changing_the_password_revokes_older_tokens_and_returns_a_fresh_one,
+    changing_the_password_needs_the_current_one,
+    the_new_password_obeys_the_signup_rules,
+    logging_out_everywhere_revokes_every_token_so_far,
+    deleting_the_account_needs_the_password_and_takes_the_tasks_along,
 );
 
 async fn signup_normalises_the_email_and_login_accepts_any_case(db: &TestDb) {
@@ -121,4 +126,67 @@ async fn concurrent_signups_with_one_email_let_exactly_one_win(db: &TestDb) {
 async fn users_are_found_by_id(db: &TestDb) {
     let login = db.user("gina@example.com").await;
     assert_eq!(db.todo.accounts().find(login.user.id).await.expect("query runs"), Some(login.user));
+}
+
+fn is_revoked(result: todo_core::Result<todo_core::Authenticated>) -> bool {
+    matches!(result, Err(Error::InvalidToken(TokenError::Revoked)))
+}
+
+async fn changing_the_password_revokes_older_tokens_and_returns_a_fresh_one(db: &TestDb) {
+    let accounts = db.todo.accounts();
+    let first = db.user("hal@example.com").await;
+    let second = accounts.login("hal@example.com", PASSWORD).await.expect("logs in again");
+    let fresh = accounts.change_password(&first.owner, PASSWORD, "a brand new password").await.expect("changes");
+
+    assert!(is_revoked(accounts.authenticate(&first.token.access_token).await));
+    assert!(is_revoked(accounts.authenticate(&second.token.access_token).await));
+    assert!(accounts.authenticate(&fresh.access_token).await.is_ok());
+    assert!(matches!(accounts.login("hal@example.com", PASSWORD).await, Err(Error::InvalidCredentials)));
+    assert!(accounts.login("hal@example.com", "a brand new password").await.is_ok());
+}
+
+async fn changing_the_password_needs_the_current_one(db: &TestDb) {
+    let accounts = db.todo.accounts();
+    let login = db.user("ivy@example.com").await;
+    let error = accounts.change_password(&login.owner, "not my password", "a brand new password").await.unwrap_err();
+    assert!(matches!(error, Error::WrongPassword), "{error:?}");
+    assert_eq!(error.kind(), ErrorKind::Forbidden);
+    assert!(accounts.authenticate(&login.token.access_token).await.is_ok(), "nothing was revoked");
+    assert!(accounts.login("ivy@example.com", PASSWORD).await.is_ok(), "nothing was changed");
+}
+
+async fn the_new_password_obeys_the_signup_rules(db: &TestDb) {
+    let login = db.user("jon@example.com").await;
+    let error = db.todo.accounts().change_password(&login.owner, PASSWORD, "short").await.unwrap_err();
+    assert_eq!(error.field_errors(), [FieldError::new("new_password", "must be at least 8 characters")]);
+    let error = db.todo.accounts().change_password(&login.owner, PASSWORD, &"x".repeat(73)).await.unwrap_err();
+    assert_eq!(error.field_errors(), [FieldError::new("new_password", "must be at most 72 bytes")]);
+}
+
+async fn logging_out_everywhere_revokes_every_token_so_far(db: &TestDb) {
+    let accounts = db.todo.accounts();
+    let first = db.user("kim@example.com").await;
+    let second = accounts.login("kim@example.com", PASSWORD).await.expect("logs in again");
+    accounts.logout_everywhere(&first.owner).await.expect("logs out");
+    assert!(is_revoked(accounts.authenticate(&first.token.access_token).await));
+    assert!(is_revoked(accounts.authenticate(&second.token.access_token).await));
+    let after = accounts.login("kim@example.com", PASSWORD).await.expect("can log in again");
+    assert!(accounts.authenticate(&after.token.access_token).await.is_ok());
+}
+
+async fn deleting_the_account_needs_the_password_and_takes_the_tasks_along(db: &TestDb) {
+    let accounts = db.todo.accounts();
+    let login = db.user("lea@example.com").await;
+    db.todo.tasks(&login.owner).create(TaskInput::new("soon gone")).await.expect("creates");
+
+    let error = accounts.delete_account(&login.owner, "not my password").await.unwrap_err();
+    assert!(matches!(error, Error::WrongPassword), "{error:?}");
+    accounts.delete_account(&login.owner, PASSWORD).await.expect("deletes");
+
+    let error = accounts.authenticate(&login.token.access_token).await.unwrap_err();
+    assert!(matches!(error, Error::InvalidToken(TokenError::UnknownUser)), "{error:?}");
+    assert_eq!(accounts.find(login.user.id).await.expect("query runs"), None);
+    // The same email can sign up again, and starts with no tasks.
+    let again = db.user("lea@example.com").await;
+    assert_eq!(db.todo.tasks(&again.owner).list(&ListQuery::default()).await.expect("lists").items, vec![]);
 }

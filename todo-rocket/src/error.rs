@@ -38,6 +38,9 @@ pub enum ApiError {
     /// The `Content-Type` is not one this route reads.
     #[error("unsupported media type")]
     UnsupportedMediaType(&'static str),
+    /// Too many attempts; retry after this many seconds.
+    #[error("too many requests")]
+    TooManyRequests(u64),
     /// The server is wired wrong (e.g. the library state is missing): a bug, logged and answered with 500.
     #[error("internal error: {0}")]
     Internal(&'static str),
@@ -51,6 +54,7 @@ impl ApiError {
                 ErrorKind::Validation => Status::UnprocessableEntity,
                 ErrorKind::Conflict => Status::Conflict,
                 ErrorKind::Unauthorized => Status::Unauthorized,
+                ErrorKind::Forbidden => Status::Forbidden,
                 ErrorKind::NotFound => Status::NotFound,
                 ErrorKind::Unavailable => Status::ServiceUnavailable,
                 _ => Status::InternalServerError,
@@ -60,6 +64,7 @@ impl ApiError {
             ApiError::WrongShape(_) | ApiError::InvalidQuery(_) => Status::UnprocessableEntity,
             ApiError::TooLarge => Status::PayloadTooLarge,
             ApiError::UnsupportedMediaType(_) => Status::UnsupportedMediaType,
+            ApiError::TooManyRequests(_) => Status::TooManyRequests,
             ApiError::Internal(_) => Status::InternalServerError,
         }
     }
@@ -78,6 +83,7 @@ impl ApiError {
             ApiError::Core(CoreError::InvalidToken(_)) => problem
                 .detail("the bearer token is invalid or expired")
                 .header("WWW-Authenticate", INVALID_TOKEN_CHALLENGE),
+            ApiError::Core(CoreError::WrongPassword) => problem.detail("the password is wrong"),
             ApiError::Core(CoreError::NotFound) => problem.detail("no such resource"),
             ApiError::Core(error @ CoreError::Unavailable(_)) => {
                 tracing::warn!(error = %error_chain(error), "database unavailable");
@@ -100,6 +106,9 @@ impl ApiError {
                 problem.detail("query parameters failed validation").errors(errors.clone())
             }
             ApiError::TooLarge => problem.detail("the request body is larger than the configured limit"),
+            ApiError::TooManyRequests(seconds) => problem
+                .detail(format!("too many attempts; retry in {seconds} seconds"))
+                .header("Retry-After", seconds.to_string()),
             ApiError::Internal(cause) => {
                 tracing::error!(cause, "internal error");
                 problem

@@ -1,8 +1,9 @@
-//! Response headers that wrap another responder.
+//! Security headers: `no-store` on responses that carry tokens, `nosniff` on every response.
 
+use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::Header;
 use rocket::response::{self, Responder};
-use rocket::Request;
+use rocket::{Request, Response};
 
 /// Adds `Cache-Control: no-store` (RFC 6749 §5.1: responses that carry tokens must not be cached).
 #[derive(Debug)]
@@ -14,5 +15,21 @@ impl<'r, 'o: 'r, R: Responder<'r, 'o>> Responder<'r, 'o> for NoStore<R> {
         response.set_header(Header::new("Cache-Control", "no-store"));
         response.set_header(Header::new("Pragma", "no-cache"));
         Ok(response)
+    }
+}
+
+/// Sets `X-Content-Type-Options: nosniff` on every response, whether or not the host app keeps Rocket's Shield,
+/// so browsers never sniff a JSON or problem body into something executable.
+#[derive(Debug)]
+pub struct NoSniff;
+
+#[rocket::async_trait]
+impl Fairing for NoSniff {
+    fn info(&self) -> Info {
+        Info { name: "X-Content-Type-Options: nosniff", kind: Kind::Response }
+    }
+
+    async fn on_response<'r>(&self, _: &'r Request<'_>, response: &mut Response<'r>) {
+        response.set_header(Header::new("X-Content-Type-Options", "nosniff"));
     }
 }

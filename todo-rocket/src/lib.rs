@@ -28,8 +28,10 @@ mod error;
 mod failure;
 mod guard;
 mod headers;
+mod limits;
 mod location;
 pub mod openapi;
+mod options;
 mod problem;
 mod routes;
 
@@ -39,28 +41,49 @@ use rocket_db_pools::Database;
 use todo_core::{Config, Todo};
 use utoipa_swagger_ui::SwaggerUi;
 
-pub use cors::{ConfigError, ServerOptions};
 pub use db::{Db, TodoPool, DATABASE_NAME};
 pub use error::{ApiError, ApiResult};
 pub use guard::AuthUser;
+pub use limits::RateLimitSettings;
+pub use options::{ConfigError, ServerOptions};
 pub use problem::{FieldProblem, Problem};
-pub use routes::auth::{LoginRequest, SignupRequest, TokenResponse, User};
+pub use routes::auth::{ChangePasswordRequest, DeleteAccountRequest, LoginRequest, SignupRequest, TokenResponse, User};
 pub use routes::health::Health;
 pub use routes::tasks::{CreateTask, PatchTask, ReplaceTask, Task, TaskPage};
 
 /// Adds the whole API to `rocket` under `base` (`"/"` or a prefix such as `"/api/v1"`): the database pool and
 /// its migrations, the library state, the routes, the problem+json catchers, `openapi.json` and Swagger UI.
 ///
-/// Same-origin only; use [`mount_with`] to allow browser front ends on other origins.
+/// Uses the default [`ServerOptions`]: same-origin only, default abuse limits. See [`mount_with`].
 pub fn mount(rocket: Rocket<Build>, base: &str, config: Config) -> Rocket<Build> {
+    assemble(rocket, &normalise_base(base), config, &ServerOptions::default())
+}
+
+/// Like [`mount`], with these server options (CORS origins, abuse limits). Fails only on an unusable option.
+pub fn mount_with(
+    rocket: Rocket<Build>,
+    base: &str,
+    config: Config,
+    options: &ServerOptions,
+) -> Result<Rocket<Build>, ConfigError> {
     let base = normalise_base(base);
+    let cors = cors::fairing(&options.cors_allowed_origins, &format!("{base}/cors"))?;
+    let rocket = assemble(rocket, &base, config, options);
+    Ok(match cors {
+        Some(cors) => rocket.attach(cors),
+        None => rocket,
+    })
+}
+
+fn assemble(rocket: Rocket<Build>, base: &str, config: Config, options: &ServerOptions) -> Rocket<Build> {
     let figment = rocket.figment().clone().join((format!("databases.{DATABASE_NAME}.url"), config.database_url()));
-    let swagger_ui = SwaggerUi::new(format!("{base}/swagger-ui/<_..>"))
-        .url(format!("{base}/openapi.json"), openapi::document(&base));
+    let swagger_ui =
+        SwaggerUi::new(format!("{base}/swagger-ui/<_..>")).url(format!("{base}/openapi.json"), openapi::document(base));
     let swagger_address = format!("{base}/swagger-ui/");
-    let mount_point = if base.is_empty() { "/" } else { base.as_str() };
+    let mount_point = if base.is_empty() { "/" } else { base };
     rocket
         .configure(figment)
+        .manage(limits::RateLimits::new(&options.rate_limits))
         .attach(Db::init())
         .attach(AdHoc::try_on_ignite("todo-core", move |rocket| async move {
             // Without the pool (its fairing failed and said why), there is nothing to add.
@@ -75,24 +98,10 @@ pub fn mount(rocket: Rocket<Build>, base: &str, config: Config) -> Rocket<Build>
                 tracing::info!("Swagger UI at {scheme}://{}:{}{swagger_address}", config.address, config.port);
             })
         }))
+        .attach(headers::NoSniff)
         .mount(mount_point, routes::all())
         .mount("/", swagger_ui)
         .register(mount_point, catchers::all())
-}
-
-/// Like [`mount`], with the server options (CORS) applied. Fails only on an unusable option.
-pub fn mount_with(
-    rocket: Rocket<Build>,
-    base: &str,
-    config: Config,
-    options: &ServerOptions,
-) -> Result<Rocket<Build>, ConfigError> {
-    let cors = options.cors(&format!("{}/cors", normalise_base(base)))?;
-    let rocket = mount(rocket, base, config);
-    Ok(match cors {
-        Some(cors) => rocket.attach(cors),
-        None => rocket,
-    })
 }
 
 /// `""`, `"/"` → `""`; `"api/v1/"` → `"/api/v1"`: a prefix to put before `/route`.

@@ -38,7 +38,7 @@ async fn main() -> ExitCode {
         }
     };
     let rocket = match todo_rocket::ServerOptions::from_env()
-        .and_then(|options| todo_rocket::mount_with(rocket::build(), "/", config, &options))
+        .and_then(|options| todo_rocket::mount_with(rocket::custom(figment()), "/", config, &options))
     {
         Ok(rocket) => rocket,
         Err(error) => {
@@ -52,5 +52,17 @@ async fn main() -> ExitCode {
             eprintln!("error: the server could not start: {}", error.kind());
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Rocket's configuration, except that client addresses come from the TCP peer unless `ROCKET_IP_HEADER` names
+/// the header a trusted reverse proxy sets: Rocket's default trusts `X-Real-IP` from anyone, which would let a
+/// client pick the address its failed logins are counted against.
+fn figment() -> rocket::figment::Figment {
+    let figment = rocket::Config::figment();
+    if std::env::var_os("ROCKET_IP_HEADER").is_some() {
+        figment
+    } else {
+        figment.merge(("ip_header", false))
     }
 }

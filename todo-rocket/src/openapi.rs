@@ -18,7 +18,7 @@ use crate::routes::{auth, health, tasks};
         license(name = "MIT OR Apache-2.0"),
     ),
     paths(
-        auth::signup, auth::login, auth::me,
+        auth::signup, auth::login, auth::me, auth::change_password, auth::logout, auth::delete_me,
         tasks::list, tasks::create, tasks::get_one, tasks::replace, tasks::update, tasks::toggle, tasks::delete_one,
         health::health,
     ),
@@ -27,7 +27,7 @@ use crate::routes::{auth, health, tasks};
         responses(
             responses::MalformedBody, responses::Unauthorized, responses::InvalidCredentials, responses::NotFound,
             responses::Conflict, responses::TooLarge, responses::UnsupportedMediaType, responses::Unprocessable,
-            responses::Unavailable,
+            responses::Unavailable, responses::WrongPassword, responses::TooManyRequests,
         ),
     ),
     modifiers(&SecuritySchemes),
@@ -155,6 +155,23 @@ pub mod responses {
             "errors": [{"field": "password", "message": "must be at least 8 characters"}]})
     )]
     pub struct Unprocessable(Problem);
+
+    /// The token is valid, but the password given as proof is wrong.
+    #[derive(ToResponse)]
+    #[response(
+        content_type = "application/problem+json",
+        example = json!({"type": "about:blank", "title": "Forbidden", "status": 403, "detail": "the password is wrong"})
+    )]
+    pub struct WrongPassword(Problem);
+
+    /// Too many attempts (failed logins per email or per client address, signups per client address).
+    #[derive(ToResponse)]
+    #[response(
+        content_type = "application/problem+json",
+        headers(("Retry-After" = String, description = "Seconds to wait before trying again")),
+        example = json!({"type": "about:blank", "title": "Too Many Requests", "status": 429, "detail": "too many attempts; retry in 840 seconds"})
+    )]
+    pub struct TooManyRequests(Problem);
 
     /// The database is unavailable; retry after the given number of seconds.
     #[derive(ToResponse)]

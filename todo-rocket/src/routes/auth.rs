@@ -1,8 +1,9 @@
 //! `/auth/*`: signup, login (JSON or OAuth2 password form) and the current user.
 
+use rocket::http::Status;
 use rocket::response::status::Created;
 use rocket::serde::json::Json;
-use rocket::{get, post, routes, Route, State};
+use rocket::{delete, get, post, put, routes, Route, State};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use todo_core::Todo;
@@ -10,15 +11,16 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::body::{JsonBody, LoginBody};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::guard::AuthUser;
 use crate::headers::NoStore;
+use crate::limits::{retry_after_seconds, ClientKey, RateLimits};
 use crate::location::MountBase;
 use crate::openapi::responses;
 
 /// The routes of this module.
 pub fn routes() -> Vec<Route> {
-    routes![signup, login, me]
+    routes![signup, login, me, change_password, logout, delete_me]
 }
 
 /// Signup body.
@@ -105,11 +107,21 @@ impl From<todo_core::AccessToken> for TokenResponse {
         (status = 413, response = responses::TooLarge),
         (status = 415, response = responses::UnsupportedMediaType),
         (status = 422, response = responses::Unprocessable),
+        (status = 429, response = responses::TooManyRequests),
         (status = 503, response = responses::Unavailable),
     )
 )]
 #[post("/auth/signup", data = "<body>")]
-async fn signup(todo: &State<Todo>, base: MountBase, body: JsonBody<SignupRequest>) -> ApiResult<Created<Json<User>>> {
+async fn signup(
+    todo: &State<Todo>,
+    limits: &State<RateLimits>,
+    client: ClientKey,
+    base: MountBase,
+    body: JsonBody<SignupRequest>,
+) -> ApiResult<Created<Json<User>>> {
+    if let Some(wait) = limits.signup(&client.0) {
+        return Err(ApiError::TooManyRequests(retry_after_seconds(wait)));
+    }
     let user = todo.accounts().signup(&body.0.email, &body.0.password).await?;
     Ok(Created::new(base.join("/auth/me")).body(Json(user.into())))
 }
@@ -131,13 +143,30 @@ async fn signup(todo: &State<Todo>, base: MountBase, body: JsonBody<SignupReques
         (status = 413, response = responses::TooLarge),
         (status = 415, response = responses::UnsupportedMediaType),
         (status = 422, response = responses::Unprocessable),
+        (status = 429, response = responses::TooManyRequests),
         (status = 503, response = responses::Unavailable),
     )
 )]
 #[post("/auth/login", data = "<body>")]
-async fn login(todo: &State<Todo>, body: LoginBody) -> ApiResult<NoStore<Json<TokenResponse>>> {
-    let login = todo.accounts().login(&body.email, &body.password).await?;
-    Ok(NoStore(Json(login.token.into())))
+async fn login(
+    todo: &State<Todo>,
+    limits: &State<RateLimits>,
+    client: ClientKey,
+    body: LoginBody,
+) -> ApiResult<NoStore<Json<TokenResponse>>> {
+    // Count failures per normalised email, so `Ann@X.io` and ` ann@x.io` share one budget.
+    let email = body.email.trim().to_lowercase();
+    if let Some(wait) = limits.login_blocked(&email, &client.0) {
+        return Err(ApiError::TooManyRequests(retry_after_seconds(wait)));
+    }
+    match todo.accounts().login(&body.email, &body.password).await {
+        Ok(login) => Ok(NoStore(Json(login.token.into()))),
+        Err(error @ todo_core::Error::InvalidCredentials) => {
+            limits.login_failed(&email, &client.0);
+            Err(error.into())
+        }
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// The current user.
@@ -153,4 +182,91 @@ async fn login(todo: &State<Todo>, body: LoginBody) -> ApiResult<NoStore<Json<To
 #[get("/auth/me")]
 fn me(auth: AuthUser) -> Json<User> {
     Json(auth.user.into())
+}
+
+/// Body of `PUT /auth/password`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"current_password": "correct horse battery", "new_password": "a longer passphrase"}))]
+pub struct ChangePasswordRequest {
+    /// The password in use now.
+    #[schema(format = "password")]
+    pub current_password: String,
+    /// The new password: 8 characters to 72 bytes.
+    #[schema(format = "password", min_length = 8)]
+    pub new_password: String,
+}
+
+/// Body of `DELETE /auth/me`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"password": "correct horse battery"}))]
+pub struct DeleteAccountRequest {
+    /// The account's password, as proof.
+    #[schema(format = "password")]
+    pub password: String,
+}
+
+/// Change the password; every token issued before stops working, and a fresh one is returned.
+#[utoipa::path(
+    put, path = "/auth/password", tag = "auth", operation_id = "changePassword",
+    request_body = ChangePasswordRequest,
+    security(("bearer" = []), ("oauth2" = [])),
+    responses(
+        (status = 200, description = "Changed; use this new token", body = TokenResponse,
+            headers(("Cache-Control" = String, description = "`no-store`: tokens must not be cached"))),
+        (status = 400, response = responses::MalformedBody),
+        (status = 401, response = responses::Unauthorized),
+        (status = 403, response = responses::WrongPassword),
+        (status = 413, response = responses::TooLarge),
+        (status = 415, response = responses::UnsupportedMediaType),
+        (status = 422, response = responses::Unprocessable),
+        (status = 503, response = responses::Unavailable),
+    )
+)]
+#[put("/auth/password", data = "<body>")]
+async fn change_password(
+    todo: &State<Todo>,
+    auth: AuthUser,
+    body: JsonBody<ChangePasswordRequest>,
+) -> ApiResult<NoStore<Json<TokenResponse>>> {
+    let body = body.0;
+    let token = todo.accounts().change_password(&auth.owner, &body.current_password, &body.new_password).await?;
+    Ok(NoStore(Json(token.into())))
+}
+
+/// Log out everywhere: every token of this user issued so far stops working.
+#[utoipa::path(
+    post, path = "/auth/logout", tag = "auth", operation_id = "logout",
+    security(("bearer" = []), ("oauth2" = [])),
+    responses(
+        (status = 204, description = "Every token issued so far is revoked"),
+        (status = 401, response = responses::Unauthorized),
+        (status = 503, response = responses::Unavailable),
+    )
+)]
+#[post("/auth/logout")]
+async fn logout(todo: &State<Todo>, auth: AuthUser) -> ApiResult<Status> {
+    todo.accounts().logout_everywhere(&auth.owner).await?;
+    Ok(Status::NoContent)
+}
+
+/// Delete the account and all its tasks (the password is required as proof).
+#[utoipa::path(
+    delete, path = "/auth/me", tag = "auth", operation_id = "deleteAccount",
+    request_body = DeleteAccountRequest,
+    security(("bearer" = []), ("oauth2" = [])),
+    responses(
+        (status = 204, description = "The user and their tasks are deleted"),
+        (status = 400, response = responses::MalformedBody),
+        (status = 401, response = responses::Unauthorized),
+        (status = 403, response = responses::WrongPassword),
+        (status = 413, response = responses::TooLarge),
+        (status = 415, response = responses::UnsupportedMediaType),
+        (status = 422, response = responses::Unprocessable),
+        (status = 503, response = responses::Unavailable),
+    )
+)]
+#[delete("/auth/me", data = "<body>")]
+async fn delete_me(todo: &State<Todo>, auth: AuthUser, body: JsonBody<DeleteAccountRequest>) -> ApiResult<Status> {
+    todo.accounts().delete_account(&auth.owner, &body.0.password).await?;
+    Ok(Status::NoContent)
 }

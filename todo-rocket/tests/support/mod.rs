@@ -105,6 +105,16 @@ impl TestApp {
         self.send(self.client.patch(path.to_owned()), body, token).await
     }
 
+    /// `POST` without a body.
+    pub async fn post_empty(&self, path: &str, token: Option<&str>) -> LocalResponse<'_> {
+        self.send(self.client.post(path.to_owned()), None, token).await
+    }
+
+    /// `DELETE` with a JSON body.
+    pub async fn delete_with_body(&self, path: &str, body: Value, token: Option<&str>) -> LocalResponse<'_> {
+        self.send(self.client.delete(path.to_owned()), Some(body), token).await
+    }
+
     /// `GET`.
     pub async fn get(&self, path: &str, token: Option<&str>) -> LocalResponse<'_> {
         self.send(self.client.get(path.to_owned()), None, token).await
