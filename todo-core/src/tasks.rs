@@ -6,7 +6,9 @@
 use std::fmt;
 use std::str::FromStr;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::alphabet::URL_SAFE;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use base64::engine::DecodePaddingMode;
 use base64::Engine as _;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -348,12 +350,22 @@ fn check_fields(title: Option<String>, description: Option<Option<String>>) -> R
     }
 }
 
+/// Cursors are the last id's 16 bytes in unpadded base64url: always 22 characters of `[A-Za-z0-9_-]`.
+/// Decoding ignores the 4 spare bits of the last character, so every string of that shape is a position.
+const CURSOR: GeneralPurpose = GeneralPurpose::new(
+    &URL_SAFE,
+    GeneralPurposeConfig::new()
+        .with_encode_padding(false)
+        .with_decode_padding_mode(DecodePaddingMode::RequireNone)
+        .with_decode_allow_trailing_bits(true),
+);
+
 fn encode_cursor(last: TaskId) -> String {
-    URL_SAFE_NO_PAD.encode(last.0.as_bytes())
+    CURSOR.encode(last.0.as_bytes())
 }
 
 fn decode_cursor(cursor: &str) -> Result<Uuid, FieldError> {
-    URL_SAFE_NO_PAD
+    CURSOR
         .decode(cursor)
         .ok()
         .and_then(|bytes| Uuid::from_slice(&bytes).ok())
@@ -390,10 +402,18 @@ mod tests {
     }
 
     #[test]
+    fn every_22_character_base64url_string_is_a_cursor() {
+        for cursor in ["AAAAAAAAAAAAAAAAAAAAAA", "__________________________"[..22].as_ref(), "Zz9-_0aA1bB2cC3dD4eE5f"]
+        {
+            assert!(decode_cursor(cursor).is_ok(), "{cursor}");
+        }
+    }
+
+    #[test]
     fn cursors_round_trip_and_garbage_is_a_cursor_error() {
         let id = TaskId(Uuid::now_v7());
         assert_eq!(decode_cursor(&encode_cursor(id)), Ok(id.0));
-        for garbage in ["", "abc", "!!!!", &URL_SAFE_NO_PAD.encode([0u8; 15])] {
+        for garbage in ["", "abc", "!!!!", &CURSOR.encode([0u8; 15]), &CURSOR.encode([0u8; 17])] {
             assert_eq!(decode_cursor(garbage).unwrap_err().field, "cursor", "{garbage:?}");
         }
     }

@@ -168,6 +168,8 @@ async fn list_rejects_bad_query_parameters_with_422(app: &TestApp) {
         ("limit=-1", "limit"),
         ("completed=maybe", "completed"),
         ("cursor=not-a-cursor", "cursor"),
+        ("limit=null&limit=null", "limit"),
+        ("limit=5&limit=6", "limit"),
     ] {
         let body = problem(app.get(&format!("/tasks?{query}"), Some(&token)).await, Status::UnprocessableEntity).await;
         assert_eq!(body["errors"][0]["field"], field, "{query}");

@@ -1,5 +1,6 @@
 //! `/tasks`: the caller's tasks, and only theirs.
 
+use rocket::http::uri::Origin;
 use rocket::http::Status;
 use rocket::response::status::Created;
 use rocket::serde::json::Json;
@@ -65,7 +66,7 @@ pub struct TaskPage {
     /// The tasks on this page.
     pub items: Vec<Task>,
     /// Pass as `cursor` to get the next page; null on the last page.
-    #[schema(required = true)]
+    #[schema(required = true, pattern = "^[A-Za-z0-9_-]{22}$")]
     pub next_cursor: Option<String>,
 }
 
@@ -128,7 +129,8 @@ struct ListParams {
     /// Page size, 1 to 100.
     #[param(minimum = 1, maximum = 100, default = 50)]
     limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
+    /// The `next_cursor` of the previous page (opaque; 22 base64url characters).
+    #[param(pattern = "^[A-Za-z0-9_-]{22}$")]
     cursor: Option<String>,
 }
 
@@ -144,22 +146,40 @@ struct ListParams {
         (status = 503, response = responses::Unavailable),
     )
 )]
-#[get("/tasks?<completed>&<limit>&<cursor>")]
-async fn list(
-    todo: &State<Todo>,
-    auth: AuthUser,
-    completed: Option<&str>,
-    limit: Option<&str>,
-    cursor: Option<String>,
-) -> ApiResult<Json<TaskPage>> {
-    let query = list_query(completed, limit, cursor)?;
+#[get("/tasks")]
+async fn list(todo: &State<Todo>, auth: AuthUser, uri: &Origin<'_>) -> ApiResult<Json<TaskPage>> {
+    let query = list_query(uri.query().map(|query| query.segments()).into_iter().flatten())?;
     let page = todo.tasks(&auth.owner).list(&query).await?;
     Ok(Json(TaskPage { items: page.items.into_iter().map(Task::from).collect(), next_cursor: page.next_cursor }))
 }
 
-/// Parses the query strings, reporting every bad parameter at once (the library checks the ranges).
-fn list_query(completed: Option<&str>, limit: Option<&str>, cursor: Option<String>) -> ApiResult<ListQuery> {
+/// Reads `completed`, `limit` and `cursor` from the decoded query pairs, reporting every bad parameter at once
+/// (the library checks the ranges). Read by hand rather than with Rocket's `Option<T>` query guards, which turn
+/// a bad or repeated value into "absent" instead of an error. Unknown parameters are ignored.
+fn list_query<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> ApiResult<ListQuery> {
+    let (mut completed, mut limit, mut cursor) = (Vec::new(), Vec::new(), Vec::new());
+    for (key, value) in pairs {
+        match key {
+            "completed" => completed.push(value),
+            "limit" => limit.push(value),
+            "cursor" => cursor.push(value),
+            _ => {}
+        }
+    }
     let mut errors = Vec::new();
+    let mut single = |field: &str, values: Vec<&'a str>, message: &str| -> Option<&'a str> {
+        match values.as_slice() {
+            [] => None,
+            [value] => Some(*value),
+            _ => {
+                errors.push(FieldProblem { field: field.into(), message: message.into() });
+                None
+            }
+        }
+    };
+    let completed = single("completed", completed, "must be given once");
+    let limit = single("limit", limit, "must be given once");
+    let cursor = single("cursor", cursor, "must be given once").map(str::to_owned);
     let completed = match completed.map(str::parse::<bool>).transpose() {
         Ok(completed) => completed,
         Err(_) => {

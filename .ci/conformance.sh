@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Schemathesis against the live server's /openapi.json: every operation, generated and negative inputs,
+# stateful sequences. Usage: .ci/conformance.sh SERVER_BINARY SCHEMATHESIS_BINARY
+#
+# Checks: status codes, content types, response schemas and headers, server errors, negative data rejection,
+# auth, use-after-free and resource availability. Two checks are left out, on purpose:
+#  - unsupported_method: Rocket 0.5 cannot parse unregistered methods such as QUERY; it answers 400 (as
+#    problem+json) before routing, where 405 cannot be chosen. Known methods get 405 with `Allow`.
+#  - positive_data_acceptance: the password limit is 72 *bytes* (bcrypt), which JSON Schema cannot express
+#    (`maxLength` counts characters), and a taken email is a 409 that no schema can predict.
+set -euo pipefail
+
+server_bin="$(realpath "$1")"
+st="$2"
+workdir="$(mktemp -d)"
+port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+base="http://127.0.0.1:$port"
+(cd "$workdir" && JWT_SECRET=conformance-secret-that-is-32-bytes-long BCRYPT_COST=4 ROCKET_PORT="$port" \
+    ROCKET_LOG_LEVEL=off RATE_LIMIT_SIGNUPS_PER_CLIENT=0 RATE_LIMIT_LOGIN_FAILURES_PER_EMAIL=0 \
+    RATE_LIMIT_LOGIN_FAILURES_PER_CLIENT=0 exec "$server_bin" >"$workdir/server.log" 2>&1) &
+server=$!
+trap 'kill "$server" 2>/dev/null || true; rm -rf "$workdir"' EXIT
+for _ in $(seq 1 60); do curl -fs "$base/health" >/dev/null && break; sleep 0.5; done
+curl -fs "$base/health" >/dev/null || { echo "error: the server did not start:" >&2; cat "$workdir/server.log" >&2; exit 1; }
+
+# token EMAIL: signs EMAIL up and prints a bearer token.
+token() {
+    local credentials="{\"email\": \"$1\", \"password\": \"correct horse battery\"}"
+    curl -fs -X POST "$base/auth/signup" -H 'Content-Type: application/json' -d "$credentials" >/dev/null
+    curl -fs -X POST "$base/auth/login" -H 'Content-Type: application/json' -d "$credentials" \
+        | python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])'
+}
+
+checks=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance
+checks="$checks,response_headers_conformance,negative_data_rejection,ignored_auth,use_after_free"
+checks="$checks,ensure_resource_availability"
+run() {
+    "$st" run "$base/openapi.json" --checks "$checks" --max-examples "${MAX_EXAMPLES:-50}" \
+        --seed "${SCHEMATHESIS_SEED:-20261129}" --no-color "$@"
+}
+
+# Everything but the operations that revoke the token the run uses...
+run -H "Authorization: Bearer $(token conformance@example.com)" \
+    --exclude-path /auth/logout --exclude-path /auth/password --exclude-operation-id deleteAccount
+# ...then those, with a user of their own (after the first revocation, 401 is their documented answer).
+run -H "Authorization: Bearer $(token revoker@example.com)" \
+    --include-path /auth/logout --include-path /auth/password --include-operation-id deleteAccount

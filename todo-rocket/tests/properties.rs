@@ -1,0 +1,167 @@
+//! Property tests over everything a client controls: any bearer token, any bytes as a JSON body, any query
+//! string for the list. Never a panic, never a 5xx: always the documented 4xx, as a problem document.
+
+use proptest::prelude::*;
+use rocket::http::{ContentType, Header, Status};
+use rocket::local::blocking::Client;
+use serde_json::{json, Value};
+use todo_rocket::{RateLimitSettings, ServerOptions};
+
+const SECRET: &str = "property test secret, at least 32 bytes";
+
+/// One server for all cases of a property (a fresh SQLite file), with a signed-up user's token.
+fn server() -> (Client, String) {
+    let path = std::env::temp_dir().join(format!("todo-rocket-props-{}.db", uuid::Uuid::now_v7().simple()));
+    let figment = rocket::Config::figment()
+        .merge(("databases.todo.url", format!("sqlite:{}", path.display())))
+        .merge(("log_level", "off"));
+    let config = todo_core::Config::new(SECRET).and_then(|c| c.with_bcrypt_cost(4)).expect("valid config");
+    let no_limits = RateLimitSettings {
+        login_failures_per_email: 0,
+        login_failures_per_client: 0,
+        signups_per_client: 0,
+        ..Default::default()
+    };
+    let options = ServerOptions::default().with_rate_limits(no_limits);
+    let rocket = todo_rocket::mount_with(rocket::custom(figment), "/", config, &options).expect("valid options");
+    let client = Client::tracked(rocket).expect("ignites");
+    let credentials = json!({"email": "prop@example.com", "password": "correct horse battery"}).to_string();
+    client.post("/auth/signup").header(ContentType::JSON).body(&credentials).dispatch();
+    let login: Value =
+        client.post("/auth/login").header(ContentType::JSON).body(&credentials).dispatch().into_json().expect("token");
+    let token = login["access_token"].as_str().expect("token").to_owned();
+    (client, token)
+}
+
+fn assert_problem(
+    response: rocket::local::blocking::LocalResponse<'_>,
+    allowed: &[Status],
+) -> Result<(), TestCaseError> {
+    let status = response.status();
+    prop_assert!(allowed.contains(&status), "status {status}");
+    if status.code >= 400 {
+        let content_type = response.content_type().map(|ct| ct.to_string());
+        prop_assert_eq!(content_type.as_deref(), Some("application/problem+json"));
+        let body: Value = response.into_json().ok_or_else(|| TestCaseError::fail("problem body is JSON"))?;
+        prop_assert_eq!(&body["status"], &json!(status.code));
+    }
+    Ok(())
+}
+
+/// Arbitrary JSON documents, so that bodies reach the shape and validation checks, not only the parser.
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
+        ".{0,300}".prop_map(Value::from),
+    ];
+    leaf.prop_recursive(3, 24, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::from),
+            prop::collection::hash_map(
+                prop_oneof![
+                    Just("title".to_owned()),
+                    Just("description".to_owned()),
+                    Just("completed".to_owned()),
+                    "[a-z_]{1,10}"
+                ],
+                inner,
+                0..5
+            )
+            .prop_map(|map| Value::Object(map.into_iter().collect())),
+        ]
+    })
+}
+
+fn body_bytes() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![prop::collection::vec(any::<u8>(), 0..600), json_value().prop_map(|v| v.to_string().into_bytes())]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_bearer_token_is_401(token in "\\PC{0,400}") {
+        let (client, _) = SERVER.with(|s| s.clone());
+        let client = client.lock().expect("client");
+        let response = client.get("/auth/me").header(Header::new("Authorization", format!("Bearer {token}"))).dispatch();
+        prop_assert!(response.headers().get_one("WWW-Authenticate").is_some_and(|v| v.starts_with("Bearer")));
+        assert_problem(response, &[Status::Unauthorized])?;
+    }
+
+    #[test]
+    fn any_body_to_create_a_task_is_201_or_a_documented_4xx(body in body_bytes()) {
+        let (client, token) = SERVER.with(|s| s.clone());
+        let client = client.lock().expect("client");
+        let response = client
+            .post("/tasks")
+            .header(ContentType::JSON)
+            .header(Header::new("Authorization", format!("Bearer {token}")))
+            .body(body)
+            .dispatch();
+        assert_problem(response, &[Status::Created, Status::BadRequest, Status::UnprocessableEntity, Status::PayloadTooLarge])?;
+    }
+
+    #[test]
+    fn any_body_to_signup_and_login_is_a_documented_answer(body in body_bytes()) {
+        let (client, _) = SERVER.with(|s| s.clone());
+        let client = client.lock().expect("client");
+        for path in ["/auth/signup", "/auth/login"] {
+            let response = client.post(path).header(ContentType::JSON).body(body.clone()).dispatch();
+            assert_problem(response, &[
+                Status::Created, Status::Ok, Status::BadRequest, Status::Unauthorized, Status::Conflict,
+                Status::PayloadTooLarge, Status::UnprocessableEntity,
+            ])?;
+        }
+    }
+
+    #[test]
+    fn any_query_parameters_for_the_list_are_200_or_422(params in query_params()) {
+        let (client, token) = SERVER.with(|s| s.clone());
+        let client = client.lock().expect("client");
+        let query: Vec<String> = params.iter().map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v))).collect();
+        let response = client
+            .get(format!("/tasks?{}", query.join("&")))
+            .header(Header::new("Authorization", format!("Bearer {token}")))
+            .dispatch();
+        assert_problem(response, &[Status::Ok, Status::UnprocessableEntity])?;
+    }
+
+    #[test]
+    fn any_raw_ascii_query_string_is_200_400_or_422(query in "[\\x21-\\x7e]{0,200}") {
+        let (client, token) = SERVER.with(|s| s.clone());
+        let client = client.lock().expect("client");
+        let response = client
+            .get(format!("/tasks?{}", query.replace('#', "")))
+            .header(Header::new("Authorization", format!("Bearer {token}")))
+            .dispatch();
+        assert_problem(response, &[Status::Ok, Status::BadRequest, Status::UnprocessableEntity])?;
+    }
+}
+
+/// Up to four parameters, mostly the real ones, with any text as values.
+fn query_params() -> impl Strategy<Value = Vec<(String, String)>> {
+    let key =
+        prop_oneof![Just("limit".to_owned()), Just("cursor".to_owned()), Just("completed".to_owned()), "\\PC{0,12}"];
+    let value = prop_oneof!["-?[0-9]{1,25}", Just("true".to_owned()), Just("false".to_owned()), "\\PC{0,60}"];
+    prop::collection::vec((key, value), 0..4)
+}
+
+/// Percent-encodes every byte that is not unreserved (RFC 3986 §2.3), as a browser's URLSearchParams would.
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (byte as char).to_string(),
+            _ => format!("%{byte:02X}"),
+        })
+        .collect()
+}
+
+thread_local! {
+    static SERVER: (std::sync::Arc<std::sync::Mutex<Client>>, String) = {
+        let (client, token) = server();
+        (std::sync::Arc::new(std::sync::Mutex::new(client)), token)
+    };
+}
