@@ -1,0 +1,63 @@
+//! The database goes away and comes back: requests get a bounded 503, the same process recovers, and no
+//! acknowledged write is lost. PostgreSQL only: a TCP proxy between the server and the database is cut.
+
+mod server_process;
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use server_process::{Proxy, ServerProcess, TestDatabase};
+
+/// How long a request may take while the database is unreachable: the pool's 5 s acquire timeout plus slack.
+const BOUND: Duration = Duration::from_secs(10);
+
+#[test]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "set TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1/test) to run the PostgreSQL tests"
+)]
+fn an_unreachable_database_gives_503s_and_the_server_recovers_without_losing_writes() {
+    let Some(database) = TestDatabase::create() else { return };
+    let proxy = Proxy::start(&database.server_address());
+    let server = ServerProcess::start(&database.url(Some(proxy.port)), &[]);
+    let token = server.token("ann@example.com");
+
+    let mut acknowledged = Vec::new();
+    for i in 0..5 {
+        let (status, task) = server.post("/tasks", json!({"title": format!("before {i}")}), Some(&token));
+        assert_eq!(status, 201);
+        acknowledged.push(task["id"].clone());
+    }
+
+    proxy.cut();
+    for (method, path, body) in [
+        ("GET", "/health", None),
+        ("GET", "/tasks", None),
+        ("POST", "/tasks", Some(json!({"title": "during the outage"}))),
+    ] {
+        let started = Instant::now();
+        let (status, problem) = server.call(method, path, body, Some(&token));
+        assert_eq!(status, 503, "{method} {path}: {problem}");
+        assert_eq!(problem["status"], 503);
+        assert!(started.elapsed() < BOUND, "{method} {path} took {:?}", started.elapsed());
+    }
+
+    proxy.restore();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while server.get("/health", None).0 != 200 {
+        assert!(Instant::now() < deadline, "the server did not recover");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let (status, task) = server.post("/tasks", json!({"title": "after"}), Some(&token));
+    assert_eq!(status, 201, "{task}");
+    acknowledged.push(task["id"].clone());
+
+    let (status, page) = server.get("/tasks?limit=100", Some(&token));
+    assert_eq!(status, 200);
+    let stored: Vec<Value> = page["items"].as_array().expect("items").iter().map(|t| t["id"].clone()).collect();
+    for id in &acknowledged {
+        assert!(stored.contains(id), "acknowledged task {id} was lost");
+    }
+    assert_eq!(stored.len(), acknowledged.len(), "the write answered 503 did not happen");
+}

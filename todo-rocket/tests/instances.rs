@@ -1,0 +1,59 @@
+//! Two server processes on one PostgreSQL database: tokens, uniqueness and revocation hold across them.
+
+mod server_process;
+
+use std::thread;
+
+use serde_json::json;
+
+use server_process::{ServerProcess, TestDatabase, PASSWORD};
+
+/// Signups and failed logins are limited per instance; these tests are about correctness across instances.
+const NO_LIMITS: [(&str, &str); 2] =
+    [("RATE_LIMIT_SIGNUPS_PER_CLIENT", "0"), ("RATE_LIMIT_LOGIN_FAILURES_PER_EMAIL", "0")];
+
+#[test]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "set TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1/test) to run the PostgreSQL tests"
+)]
+fn two_instances_share_accounts_uniqueness_and_revocation() {
+    let Some(database) = TestDatabase::create() else { return };
+    let url = database.url(None);
+    let (a, b) = thread::scope(|scope| {
+        // Both start (and run the migrations) at the same time.
+        let a = scope.spawn(|| ServerProcess::start(&url, &NO_LIMITS));
+        let b = scope.spawn(|| ServerProcess::start(&url, &NO_LIMITS));
+        (a.join().expect("a starts"), b.join().expect("b starts"))
+    });
+
+    // A token minted by one instance works on the other.
+    let token = a.token("ann@example.com");
+    let (status, me) = b.get("/auth/me", Some(&token));
+    assert_eq!((status, &me["email"]), (200, &json!("ann@example.com")));
+
+    // 20 concurrent signups with one email, spread over both: exactly one wins.
+    let statuses: Vec<u16> = thread::scope(|scope| {
+        let attempts: Vec<_> = (0..20)
+            .map(|i| {
+                let server = if i % 2 == 0 { &a } else { &b };
+                scope.spawn(move || {
+                    server.post("/auth/signup", json!({"email": "race@example.com", "password": PASSWORD}), None).0
+                })
+            })
+            .collect();
+        attempts.into_iter().map(|attempt| attempt.join().expect("no panic")).collect()
+    });
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 19, "{statuses:?}");
+
+    // A password change on one instance revokes the old token on the other.
+    let (status, fresh) = a.put(
+        "/auth/password",
+        json!({"current_password": PASSWORD, "new_password": "a longer passphrase"}),
+        Some(&token),
+    );
+    assert_eq!(status, 200, "{fresh}");
+    assert_eq!(b.get("/auth/me", Some(&token)).0, 401);
+    assert_eq!(b.get("/auth/me", Some(fresh["access_token"].as_str().expect("token"))).0, 200);
+}

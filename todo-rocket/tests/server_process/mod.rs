@@ -1,0 +1,245 @@
+//! Real server processes (the `todo-rocket` binary) on fresh PostgreSQL databases, a TCP proxy that can cut
+//! the database off, and a small blocking HTTP client: what the fault and many-instance tests need.
+
+#![allow(dead_code)]
+
+use std::io;
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+pub const SECRET: &str = "process test secret, at least 32 bytes long";
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A fresh database on the `TEST_POSTGRES_URL` server, dropped on `Drop`; `None` when the URL is unset.
+pub struct TestDatabase {
+    server_url: String,
+    pub name: String,
+}
+
+impl TestDatabase {
+    pub fn create() -> Option<Self> {
+        let Ok(server_url) = std::env::var("TEST_POSTGRES_URL") else {
+            eprintln!("skipped: TEST_POSTGRES_URL is not set, so this PostgreSQL test did not run");
+            return None;
+        };
+        let name = format!("todo_process_test_{}", uuid::Uuid::now_v7().simple());
+        admin(&server_url, &format!(r#"CREATE DATABASE "{name}""#));
+        Some(Self { server_url, name })
+    }
+
+    /// The database's URL, on `host:port` instead of the server's own address when given (to go through a proxy).
+    pub fn url(&self, via: Option<u16>) -> String {
+        let (without_query, query) =
+            self.server_url.split_once('?').map_or((self.server_url.as_str(), None), |(u, q)| (u, Some(q)));
+        let authority_start = without_query.find("://").map_or(0, |i| i + 3);
+        let authority_end =
+            without_query[authority_start..].find('/').map_or(without_query.len(), |i| authority_start + i);
+        let authority = &without_query[authority_start..authority_end];
+        let authority = match via {
+            Some(port) => {
+                let user = authority.rsplit_once('@').map(|(user, _)| format!("{user}@")).unwrap_or_default();
+                format!("{user}127.0.0.1:{port}")
+            }
+            None => authority.to_owned(),
+        };
+        let scheme = &without_query[..authority_start];
+        match query {
+            Some(query) => format!("{scheme}{authority}/{}?{query}", self.name),
+            None => format!("{scheme}{authority}/{}", self.name),
+        }
+    }
+
+    /// The PostgreSQL server's `host:port`.
+    pub fn server_address(&self) -> String {
+        let options: sqlx::postgres::PgConnectOptions = self.server_url.parse().expect("TEST_POSTGRES_URL parses");
+        format!("{}:{}", options.get_host(), options.get_port())
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        admin(&self.server_url, &format!(r#"DROP DATABASE IF EXISTS "{}" WITH (FORCE)"#, self.name));
+    }
+}
+
+fn admin(server_url: &str, statement: &str) {
+    use sqlx::{Connection, Executor};
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    runtime.block_on(async {
+        let mut connection = sqlx::PgConnection::connect(server_url).await.expect("TEST_POSTGRES_URL is reachable");
+        connection.execute(statement).await.expect("admin statement runs");
+    });
+}
+
+/// A running `todo-rocket` process; killed on `Drop`.
+pub struct ServerProcess {
+    child: Child,
+    pub base: String,
+}
+
+impl ServerProcess {
+    /// Starts the binary on a free port against `database_url` and waits for `/health` to answer 200.
+    pub fn start(database_url: &str, extra_env: &[(&str, &str)]) -> Self {
+        let port = free_port();
+        let dir = std::env::temp_dir();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_todo-rocket"));
+        command
+            .current_dir(dir)
+            .env("JWT_SECRET", SECRET)
+            .env("BCRYPT_COST", "4")
+            .env("DATABASE_URL", database_url)
+            .env("ROCKET_ADDRESS", "127.0.0.1")
+            .env("ROCKET_PORT", port.to_string())
+            .env("ROCKET_LOG_LEVEL", "off")
+            .env("RUST_LOG", "off")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        for (key, value) in extra_env {
+            command.env(key, value);
+        }
+        let child = command.spawn().expect("the server binary starts");
+        let server = Self { child, base: format!("http://127.0.0.1:{port}") };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while server.get("/health", None).0 != 200 {
+            assert!(Instant::now() < deadline, "the server did not become healthy");
+            thread::sleep(Duration::from_millis(100));
+        }
+        server
+    }
+
+    pub fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        self.call("GET", path, None, token)
+    }
+
+    pub fn post(&self, path: &str, body: Value, token: Option<&str>) -> (u16, Value) {
+        self.call("POST", path, Some(body), token)
+    }
+
+    pub fn put(&self, path: &str, body: Value, token: Option<&str>) -> (u16, Value) {
+        self.call("PUT", path, Some(body), token)
+    }
+
+    /// Sends a request; a connection failure is status 0.
+    pub fn call(&self, method: &str, path: &str, body: Option<Value>, token: Option<&str>) -> (u16, Value) {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(30)))
+            .build()
+            .into();
+        let request = ureq::http::Request::builder().method(method).uri(format!("{}{path}", self.base));
+        let request = match token {
+            Some(token) => request.header("Authorization", format!("Bearer {token}")),
+            None => request,
+        };
+        let result = match body {
+            Some(body) => {
+                agent.run(request.header("Content-Type", "application/json").body(body.to_string()).expect("request"))
+            }
+            None => agent.run(request.body(()).expect("request")),
+        };
+        match result {
+            Ok(mut response) => {
+                let status = response.status().as_u16();
+                let text = response.body_mut().read_to_string().unwrap_or_default();
+                (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+            }
+            Err(_) => (0, Value::Null),
+        }
+    }
+
+    /// Signs `email` up (if new) and returns a token.
+    pub fn token(&self, email: &str) -> String {
+        let credentials = json!({"email": email, "password": PASSWORD});
+        self.post("/auth/signup", credentials.clone(), None);
+        let (status, body) = self.post("/auth/login", credentials, None);
+        assert_eq!(status, 200, "{body}");
+        body["access_token"].as_str().expect("token").to_owned()
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|listener| listener.local_addr()).expect("a free port").port()
+}
+
+/// A TCP proxy to the database that the test can cut (refusing and dropping every connection) and restore.
+pub struct Proxy {
+    pub port: u16,
+    target: String,
+    running: Arc<AtomicBool>,
+    connections: Arc<Mutex<Vec<TcpStream>>>,
+}
+
+impl Proxy {
+    pub fn start(target: &str) -> Self {
+        let proxy = Self {
+            port: free_port(),
+            target: target.to_owned(),
+            running: Arc::new(AtomicBool::new(false)),
+            connections: Arc::default(),
+        };
+        proxy.restore();
+        proxy
+    }
+
+    /// Listens again on the same port and forwards new connections.
+    pub fn restore(&self) {
+        let listener = TcpListener::bind(("127.0.0.1", self.port)).expect("the proxy port is free again");
+        listener.set_nonblocking(true).expect("nonblocking");
+        self.running.store(true, Ordering::SeqCst);
+        let (running, connections, target) = (self.running.clone(), self.connections.clone(), self.target.clone());
+        thread::spawn(move || {
+            while running.load(Ordering::SeqCst) {
+                match listener.accept() {
+                    Ok((client, _)) => {
+                        let _ = client.set_nonblocking(false);
+                        if let Ok(server) = TcpStream::connect(&target) {
+                            pipe(client, server, &connections);
+                        }
+                    }
+                    Err(error) if error.kind() == io::ErrorKind::WouldBlock => thread::sleep(Duration::from_millis(10)),
+                    Err(_) => break,
+                }
+            }
+        });
+    }
+
+    /// Stops listening (new connections are refused) and drops every open connection.
+    pub fn cut(&self) {
+        self.running.store(false, Ordering::SeqCst);
+        thread::sleep(Duration::from_millis(50)); // the accept loop sees the flag and drops the listener
+        for stream in self.connections.lock().expect("lock").drain(..) {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+    }
+}
+
+fn pipe(client: TcpStream, server: TcpStream, connections: &Mutex<Vec<TcpStream>>) {
+    let mut open = connections.lock().expect("lock");
+    for stream in [&client, &server] {
+        if let Ok(clone) = stream.try_clone() {
+            open.push(clone);
+        }
+    }
+    for (mut from, mut to) in [(client.try_clone(), server.try_clone()), (server.try_clone(), client.try_clone())]
+        .into_iter()
+        .filter_map(|(a, b)| Some((a.ok()?, b.ok()?)))
+    {
+        thread::spawn(move || {
+            let _ = io::copy(&mut from, &mut to);
+            let _ = to.shutdown(Shutdown::Write);
+        });
+    }
+}
