@@ -269,11 +269,11 @@ export interface components {
          *     }
          */
         PatchTask: {
-            /** @description Whether the task is done. */
+            /** @description Whether the task is done; absent or null leaves it unchanged. */
             completed?: boolean | null;
             /** @description At most 1000 characters; null clears it. */
             description?: string | null;
-            /** @description 1 to 200 characters after trimming. */
+            /** @description 1 to 200 characters after trimming; absent or null leaves it unchanged. */
             title?: string | null;
         };
         /**
@@ -399,8 +399,13 @@ export interface components {
              */
             expires_in: number;
             /** @description Always `bearer`. */
-            token_type: string;
+            token_type: components["schemas"]["TokenType"];
         };
+        /**
+         * @description The OAuth 2.0 token type: this API issues bearer tokens only.
+         * @enum {string}
+         */
+        TokenType: "bearer";
         /**
          * @description A registered user.
          * @example {

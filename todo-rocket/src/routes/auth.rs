@@ -84,14 +84,22 @@ pub struct TokenResponse {
     /// The JWT to send as `Authorization: Bearer <token>`.
     pub access_token: String,
     /// Always `bearer`.
-    pub token_type: String,
+    pub token_type: TokenType,
     /// Seconds until the token expires.
     pub expires_in: u64,
 }
 
+/// The OAuth 2.0 token type: this API issues bearer tokens only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenType {
+    /// Send as `Authorization: Bearer <access_token>`.
+    Bearer,
+}
+
 impl From<todo_core::AccessToken> for TokenResponse {
     fn from(token: todo_core::AccessToken) -> Self {
-        Self { access_token: token.access_token, token_type: token.token_type.to_owned(), expires_in: token.expires_in }
+        Self { access_token: token.access_token, token_type: TokenType::Bearer, expires_in: token.expires_in }
     }
 }
 

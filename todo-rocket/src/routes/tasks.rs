@@ -103,14 +103,14 @@ pub struct ReplaceTask {
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"completed": true}))]
 pub struct PatchTask {
-    /// 1 to 200 characters after trimming.
+    /// 1 to 200 characters after trimming; absent or null leaves it unchanged.
     #[schema(min_length = 1, max_length = 200)]
     pub title: Option<String>,
     /// At most 1000 characters; null clears it.
     #[serde(default, deserialize_with = "present")]
     #[schema(max_length = 1000, value_type = Option<String>)]
     pub description: Option<Option<String>>,
-    /// Whether the task is done.
+    /// Whether the task is done; absent or null leaves it unchanged.
     pub completed: Option<bool>,
 }
 
