@@ -294,7 +294,8 @@ impl Tasks {
         Ok(())
     }
 
-    /// One `UPDATE` for replace and patch: `None` keeps a column, so the change is a single atomic statement.
+    /// One `UPDATE` for replace and patch: `None` keeps a column, so the change is a single atomic statement;
+    /// `updated_at` changes only if some value does.
     async fn write(
         &self,
         id: TaskId,
@@ -306,7 +307,11 @@ impl Tasks {
             sqlx::query_as::<_, TaskRow>(concat!(
                 "UPDATE tasks SET title = COALESCE($1, title), ",
                 "description = CASE WHEN $2 THEN $3 ELSE description END, ",
-                "completed = COALESCE($4, completed), updated_at = $5 ",
+                "completed = COALESCE($4, completed), ",
+                // `updated_at` moves only when a value really changes (SET sees the old row on both engines).
+                "updated_at = CASE WHEN COALESCE($1, title) IS DISTINCT FROM title ",
+                "OR (CASE WHEN $2 THEN $3 ELSE description END) IS DISTINCT FROM description ",
+                "OR COALESCE($4, completed) IS DISTINCT FROM completed THEN $5 ELSE updated_at END ",
                 "WHERE id = $6 AND user_id = $7 RETURNING ",
                 columns!()
             ))

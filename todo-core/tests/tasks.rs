@@ -15,6 +15,7 @@ backend_tests!(
     replace_sets_every_field_and_clears_a_missing_description,
     update_changes_only_the_given_fields,
     update_can_clear_the_description,
+    updated_at_moves_only_when_a_value_changes,
     toggle_flips_completion_each_time,
     delete_removes_the_task,
     an_unknown_id_is_not_found_for_every_operation,
@@ -225,4 +226,17 @@ async fn listing_rejects_limits_outside_1_to_100_and_foreign_cursors(db: &TestDb
     let error =
         tasks.list(&ListQuery { cursor: Some("not a cursor".into()), ..ListQuery::default() }).await.unwrap_err();
     assert_eq!(error.field_errors()[0].field, "cursor");
+}
+
+async fn updated_at_moves_only_when_a_value_changes(db: &TestDb) {
+    let tasks = tasks_of(db, "ann@example.com").await;
+    let created = tasks.create(input("Same", Some("text"), false)).await.expect("creates");
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let untouched = tasks.update(created.id, TaskPatch::default()).await.expect("empty patch");
+    assert_eq!(untouched.updated_at, created.updated_at);
+    let same = tasks.replace(created.id, input("Same", Some("text"), false)).await.expect("same values");
+    assert_eq!(same.updated_at, created.updated_at);
+    let changed =
+        tasks.update(created.id, TaskPatch { completed: Some(true), ..Default::default() }).await.expect("updates");
+    assert!(changed.updated_at > created.updated_at);
 }
