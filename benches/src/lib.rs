@@ -1,0 +1,147 @@
+//! Fixtures shared by the criterion benchmarks: a configuration, signed-up users, a scratch PostgreSQL database
+//! per run, and bulk seeding of tasks in plain SQL into the schema of `todo-core/migrations/`.
+//!
+//! Seeding writes rows directly (batched multi-row `INSERT`s in one transaction) because 100,000 tasks through
+//! `Tasks::create` would take minutes of one-row transactions; the values are bound with the same Rust types the
+//! repository binds (`Uuid`, `OffsetDateTime`, `String`, `bool`), so sqlx stores them exactly as `todo-core` does.
+#![forbid(unsafe_code)]
+
+use std::str::FromStr;
+
+use sqlx::postgres::PgConnectOptions;
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{ConnectOptions, Connection, QueryBuilder};
+use time::OffsetDateTime;
+use todo_core::{Config, Owner, Todo};
+use uuid::Uuid;
+
+/// The HS256 secret of every benchmark (32 bytes or more, as `todo-core` requires).
+pub const SECRET: &str = "benchmark secret that is at least 32 bytes long";
+/// The password of every user the fixtures sign up.
+pub const PASSWORD: &str = "correct horse battery";
+/// Rows per `INSERT` when seeding: 7 binds each stays far below SQLite's and PostgreSQL's bind limits.
+const ROWS_PER_INSERT: usize = 1_000;
+
+/// Anything that can go wrong while preparing a benchmark: fixtures fail loudly, they never measure a broken setup.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A configuration for `database_url` at bcrypt cost 4 (fixtures sign users up; only the password benches hash
+/// at cost 12).
+pub fn config(database_url: &str) -> Result<Config, BoxError> {
+    Ok(Config::new(SECRET)?.with_bcrypt_cost(4)?.with_database_url(database_url))
+}
+
+/// Signs `email` up and logs in: the `Owner` that task operations need, through the public API only.
+pub async fn owner(todo: &Todo, email: &str) -> Result<Owner, BoxError> {
+    todo.accounts().signup(email, PASSWORD).await?;
+    Ok(todo.accounts().login(email, PASSWORD).await?.owner)
+}
+
+/// Inserts `count` tasks for `owner` into the database at `url` (SQLite or PostgreSQL), ids UUIDv7 in creation
+/// order like `Tasks::create` makes them, in one transaction.
+pub async fn seed_tasks(url: &str, owner: &Owner, count: usize) -> Result<(), BoxError> {
+    let user_id = owner.user_id().as_uuid();
+    if url.starts_with("sqlite:") {
+        let mut connection = SqliteConnectOptions::from_str(url)?.connect().await?;
+        let mut transaction = connection.begin().await?;
+        for start in (0..count).step_by(ROWS_PER_INSERT) {
+            insert_batch(user_id, start, count.min(start + ROWS_PER_INSERT)).build().execute(&mut *transaction).await?;
+        }
+        transaction.commit().await?;
+        connection.close().await?;
+    } else {
+        let mut connection = PgConnectOptions::from_str(url)?.connect().await?;
+        let mut transaction = connection.begin().await?;
+        for start in (0..count).step_by(ROWS_PER_INSERT) {
+            insert_batch(user_id, start, count.min(start + ROWS_PER_INSERT)).build().execute(&mut *transaction).await?;
+        }
+        transaction.commit().await?;
+        // Fresh statistics, as autovacuum would soon gather, so the planner sees the real table.
+        sqlx::query("ANALYZE tasks").execute(&mut connection).await?;
+        connection.close().await?;
+    }
+    Ok(())
+}
+
+/// One multi-row `INSERT` of tasks `start..end` (titles "Task <n>", every third one completed).
+fn insert_batch<'a, DB>(user_id: Uuid, start: usize, end: usize) -> QueryBuilder<'a, DB>
+where
+    DB: sqlx::Database,
+    Uuid: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    bool: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    Option<String>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    OffsetDateTime: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    let mut insert =
+        QueryBuilder::new("INSERT INTO tasks (id, user_id, title, description, completed, created_at, updated_at) ");
+    insert.push_values(start..end, |mut row, n| {
+        let now = OffsetDateTime::now_utc();
+        row.push_bind(Uuid::now_v7())
+            .push_bind(user_id)
+            .push_bind(format!("Task {n}"))
+            .push_bind(None::<String>)
+            .push_bind(n % 3 == 0)
+            .push_bind(now)
+            .push_bind(now);
+    });
+    insert
+}
+
+/// A PostgreSQL database made for one benchmark run and dropped by [`ScratchPostgres::drop_database`].
+#[derive(Debug)]
+pub struct ScratchPostgres {
+    admin: PgConnectOptions,
+    name: String,
+    /// The URL of the new, empty database.
+    pub url: String,
+}
+
+impl ScratchPostgres {
+    /// Creates `todo_bench_<pid>_<time>` on the server of `server_url` (e.g. `TEST_POSTGRES_URL`).
+    pub async fn create(server_url: &str) -> Result<Self, BoxError> {
+        let admin = PgConnectOptions::from_str(server_url)?;
+        let name = format!("todo_bench_{}_{}", std::process::id(), OffsetDateTime::now_utc().unix_timestamp_nanos());
+        let mut connection = admin.connect().await?;
+        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut connection).await?;
+        connection.close().await?;
+        Ok(Self { url: with_database(server_url, &name), admin, name })
+    }
+
+    /// Drops the database, closing any connection still open to it.
+    pub async fn drop_database(self) -> Result<(), BoxError> {
+        let mut connection = self.admin.connect().await?;
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).execute(&mut connection).await?;
+        connection.close().await?;
+        Ok(())
+    }
+}
+
+/// `postgres://user@host:port/old?params` with the database name replaced by `name`.
+fn with_database(server_url: &str, name: &str) -> String {
+    let (base, query) = server_url.split_once('?').map_or((server_url, None), |(b, q)| (b, Some(q)));
+    let authority_end = base.find("://").map_or(0, |scheme| scheme + 3);
+    let root = match base[authority_end..].find('/') {
+        Some(slash) => &base[..authority_end + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{root}/{name}?{query}"),
+        None => format!("{root}/{name}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn the_database_name_is_replaced_and_parameters_kept() {
+        assert_eq!(
+            with_database("postgres://postgres@127.0.0.1:5432/test", "b"),
+            "postgres://postgres@127.0.0.1:5432/b"
+        );
+        assert_eq!(with_database("postgres://u:p@h/db?sslmode=require", "b"), "postgres://u:p@h/b?sslmode=require");
+        assert_eq!(with_database("postgres://h:5432", "b"), "postgres://h:5432/b");
+    }
+}
