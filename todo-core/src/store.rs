@@ -1,6 +1,6 @@
 //! Storage: one handle over a SQLite or PostgreSQL pool, chosen at run time from the database URL.
 //!
-//! The repositories write each query once, in SQL that both engines accept (`$1` placeholders, `RETURNING`),
+//! The repositories write each query once, in SQL that both engines accept (`$1` bind parameters, `RETURNING`),
 //! and [`on_backend!`] runs it on whichever pool this store holds. Schemas differ per engine, so each has its own
 //! embedded migrations, run by [`Store::migrate`].
 
