@@ -163,25 +163,19 @@ impl Accounts {
 
     /// Revokes every token of this user minted so far ("log out everywhere"), on every server instance.
     pub async fn logout_everywhere(&self, owner: &Owner) -> Result<()> {
-        on_backend!(self.store, |pool| {
-            sqlx::query("UPDATE users SET token_generation = token_generation + 1 WHERE id = $1")
-                .bind(owner.user_id().as_uuid())
-                .execute(pool)
-                .await
-                .map(|_| ())
-        })?;
-        Ok(())
+        self.execute_for(owner, "UPDATE users SET token_generation = token_generation + 1 WHERE id = $1").await
     }
 
     /// Deletes the account and all its tasks after checking the password; its tokens stop working at once.
     pub async fn delete_account(&self, owner: &Owner, password: &str) -> Result<()> {
         self.confirm_password(owner, password).await?;
+        self.execute_for(owner, "DELETE FROM users WHERE id = $1").await
+    }
+
+    /// Runs a statement whose only parameter, `$1`, is the owner's id.
+    async fn execute_for(&self, owner: &Owner, sql: &'static str) -> Result<()> {
         on_backend!(self.store, |pool| {
-            sqlx::query("DELETE FROM users WHERE id = $1")
-                .bind(owner.user_id().as_uuid())
-                .execute(pool)
-                .await
-                .map(|_| ())
+            sqlx::query(sql).bind(owner.user_id().as_uuid()).execute(pool).await.map(|_| ())
         })?;
         Ok(())
     }
