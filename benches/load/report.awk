@@ -24,5 +24,6 @@ END {
         printf "| %-8s | %-42s | %8.0f%% | %-7s |\n", b, "GET /tasks req/s >= 25% of hello", 100 * list, verdict(list >= 0.25)
         printf "| %-8s | %-42s | %8.2fx | %-7s |\n", b, "get p99 in login storm <= 3x without", storm, verdict(storm <= 3)
         printf "| %-8s | %-42s | %5.1f MiB | %-7s |\n", b, "peak RSS < 64 MiB", rss[b], verdict(rss[b] < 64)
+        printf "| %-8s | %-42s | %8.0f%% | %-7s |\n", b, "(floor) GET /health req/s vs hello", 100 * rps[b, "health"] / hello, "-"
     }
 }

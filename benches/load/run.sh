@@ -119,6 +119,9 @@ run_backend() {
     # The same query for one row: the list's fixed cost, so that list - list_1 is the price of 49 more rows.
     measure "$backend" list_1 "$connections" "$base" GET "/tasks?limit=1" "$token"
     measure "$backend" get "$connections" "$base" GET "/tasks/$task_id" "$token"
+    # The database floor: one `SELECT 1` through the pool and no token. No route that asks the database can be
+    # faster, so its share of hello bounds what the get and list targets can reach on this machine.
+    measure "$backend" health "$connections" "$base" GET /health
     # Right after the plain get run: the same run while a login storm (cost 12) starts first and outlasts it.
     wrk -t1 -c"$storm_connections" -d"$((duration + 3))s" --timeout 30s -s "$here/request.lua" "$base" -- \
         POST /auth/login "" "$credentials" >/dev/null &

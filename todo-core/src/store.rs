@@ -46,6 +46,13 @@ pub struct StoreOptions {
     pub max_connections: Option<u32>,
     /// How long to wait for a connection before the database counts as unavailable (default 5 s).
     pub acquire_timeout: Option<Duration>,
+    /// Whether the pool pings a PostgreSQL connection each time it hands it out (default: yes).
+    ///
+    /// The ping is a round trip per statement; it lets the pool quietly replace a connection that died while idle
+    /// (server restart, a proxy's idle cut, Neon suspending its compute). Without it such a connection is found
+    /// by the next statement on it, which fails with [`Error::Unavailable`]. Turn it off only where idle
+    /// connections do not die. SQLite connections live in this process and are never pinged.
+    pub test_before_acquire: Option<bool>,
 }
 
 impl StoreOptions {
@@ -58,6 +65,12 @@ impl StoreOptions {
     /// Sets how long to wait for a connection.
     pub fn acquire_timeout(mut self, timeout: Duration) -> Self {
         self.acquire_timeout = Some(timeout);
+        self
+    }
+
+    /// Sets whether PostgreSQL connections are pinged when handed out (see the field).
+    pub fn test_before_acquire(mut self, test: bool) -> Self {
+        self.test_before_acquire = Some(test);
         self
     }
 }
@@ -109,13 +122,22 @@ impl Store {
             } else {
                 SqlitePoolOptions::new().max_connections(options.max_connections.unwrap_or(SQLITE_MAX_CONNECTIONS))
             };
-            let pool =
-                pool.acquire_timeout(acquire_timeout).connect_with(sqlite_options).await.map_err(connect_error)?;
+            // A SQLite connection is a handle in this process: no server or proxy can drop it while it idles, so
+            // sqlx's ping on acquire (a round trip to the connection's worker thread per statement) buys nothing.
+            // sqlx still pings on release, so a connection left mid-statement is never pooled.
+            let pool = pool
+                .acquire_timeout(acquire_timeout)
+                .test_before_acquire(false)
+                .connect_with(sqlite_options)
+                .await
+                .map_err(connect_error)?;
             Ok(Self::from_sqlite_pool(pool))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pg_options = PgConnectOptions::from_str(url).map_err(bad_url)?;
             probe_postgres(&pg_options, acquire_timeout).await?;
-            let mut pool = PgPoolOptions::new().acquire_timeout(acquire_timeout);
+            let mut pool = PgPoolOptions::new()
+                .acquire_timeout(acquire_timeout)
+                .test_before_acquire(options.test_before_acquire.unwrap_or(true));
             if let Some(max) = options.max_connections {
                 pool = pool.max_connections(max);
             }
