@@ -1,8 +1,9 @@
 //! Storage: one handle over a SQLite or PostgreSQL pool, chosen at run time from the database URL.
 //!
 //! The repositories write each query once, in SQL that both engines accept (`$1` bind parameters, `RETURNING`),
-//! and [`on_backend!`] runs it on whichever pool this store holds. Schemas differ per engine, so each has its own
-//! embedded migrations, run by [`Store::migrate`].
+//! and [`on_backend!`] runs it on whichever pool this store holds (one exception: on SQLite the task list wraps the
+//! same query in a JSON aggregation, see `tasks.rs`). Schemas differ per engine, so each has its own embedded
+//! migrations, run by [`Store::migrate`].
 
 use std::str::FromStr;
 use std::time::Duration;

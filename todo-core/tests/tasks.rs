@@ -21,6 +21,7 @@ backend_tests!(
     an_unknown_id_is_not_found_for_every_operation,
     another_users_task_is_not_found_for_every_operation_and_stays_unchanged,
     listing_shows_only_the_owners_tasks,
+    listing_returns_every_field_exactly_as_stored,
     paging_120_tasks_by_50_gives_every_task_once_newest_first,
     listing_filters_by_completion,
     listing_rejects_limits_outside_1_to_100_and_foreign_cursors,
@@ -155,6 +156,26 @@ async fn listing_shows_only_the_owners_tasks(db: &TestDb) {
     let mine = ann.create(TaskInput::new("Ann's")).await.expect("creates");
     bob.create(TaskInput::new("Bob's")).await.expect("creates");
     assert_eq!(ann.list(&ListQuery::default()).await.expect("lists").items, vec![mine]);
+}
+
+async fn listing_returns_every_field_exactly_as_stored(db: &TestDb) {
+    let tasks = tasks_of(db, "ann@example.com").await;
+    let texts = [
+        ("quotes \" and \\ backslashes", Some("line\nbreak\ttab \u{1} control")),
+        ("émoji 🦀 and 中文", None),
+        ("</script><b>markup</b>", Some("")),
+        ("x", Some(&*"é".repeat(1000))),
+    ];
+    let mut created = Vec::new();
+    for (i, (title, description)) in texts.into_iter().enumerate() {
+        created.push(tasks.create(input(title, description, i % 2 == 1)).await.expect("creates"));
+    }
+    created.reverse();
+    let listed = tasks.list(&ListQuery::default()).await.expect("lists").items;
+    assert_eq!(listed, created, "same values, newest first");
+    for task in &listed {
+        assert_eq!(&tasks.get(task.id).await.expect("gets"), task);
+    }
 }
 
 async fn paging_120_tasks_by_50_gives_every_task_once_newest_first(db: &TestDb) {
