@@ -155,9 +155,10 @@ impl From<TaskRow> for Task {
     }
 }
 
-/// A page of [`TaskRow`]s as one SQLite JSON array of arrays, newest first (SQLite 3.44+, which sqlx bundles).
-const SQLITE_PAGE_AS_JSON: &str = "json_group_array(json_array(hex(id), title, description, completed, created_at, \
-     updated_at) ORDER BY id DESC)";
+/// A page of [`TaskRow`]s as one SQLite JSON array of arrays. The element order is not guaranteed (an `ORDER BY`
+/// inside the aggregate would sort the page a second time), so the caller sorts.
+const SQLITE_PAGE_AS_JSON: &str =
+    "json_group_array(json_array(hex(id), title, description, completed, created_at, updated_at))";
 
 /// One element of [`SQLITE_PAGE_AS_JSON`]: the id in hex, the timestamps as sqlx stores them (RFC 3339).
 #[derive(serde::Deserialize)]
@@ -276,7 +277,9 @@ impl Tasks {
                 let sql = format!("SELECT {SQLITE_PAGE_AS_JSON} FROM ({sql})");
                 let json: String = bind_page!(sqlx::query_scalar(&sql)).fetch_one(pool).await?;
                 let rows: Vec<SqliteJsonRow> = serde_json::from_str(&json).map_err(Error::internal)?;
-                rows.into_iter().map(TaskRow::try_from).collect::<Result<_>>()?
+                let mut rows = rows.into_iter().map(TaskRow::try_from).collect::<Result<Vec<_>>>()?;
+                rows.sort_unstable_by_key(|row| std::cmp::Reverse(row.id)); // newest first
+                rows
             }
             Backend::Postgres(pool) => bind_page!(sqlx::query_as::<_, TaskRow>(&sql)).fetch_all(pool).await?,
         };
