@@ -225,6 +225,11 @@ export interface components {
             message: string;
         };
         /**
+         * @description The one OAuth2 grant type this server accepts.
+         * @enum {string}
+         */
+        GrantType: "password";
+        /**
          * @description Service health.
          * @example {
          *       "status": "ok"
@@ -252,8 +257,7 @@ export interface components {
         };
         /** @description The OAuth2 password grant form (RFC 6749 §4.3.2), as Swagger UI's Authorize dialog sends it. */
         PasswordGrantForm: {
-            /** @description `password` (may be omitted). */
-            grant_type?: string | null;
+            grant_type?: null | components["schemas"]["GrantType"];
             /**
              * Format: password
              * @description The password.

@@ -50,12 +50,22 @@ pub struct LoginRequest {
 #[derive(Debug, Deserialize, ToSchema, rocket::FromForm)]
 pub struct PasswordGrantForm {
     /// `password` (may be omitted).
+    // Read as text, not as `GrantType`, so that another value gets our 422 naming this field.
+    #[schema(value_type = Option<GrantType>)]
     pub grant_type: Option<String>,
     /// The email.
     pub username: String,
     /// The password.
     #[schema(format = "password")]
     pub password: String,
+}
+
+/// The one OAuth2 grant type this server accepts.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum GrantType {
+    /// The resource owner password credentials grant.
+    Password,
 }
 
 /// A registered user.
