@@ -1,7 +1,9 @@
 //! Tasks: the types, their rules, and a repository that only ever touches one owner's rows.
 //!
 //! Every statement below has `user_id = <owner>` in its `WHERE` clause, and a [`Tasks`] can only be made from an
-//! [`Owner`]. Another user's task therefore looks exactly like a missing one: [`Error::NotFound`].
+//! [`Owner`]. Another user's task therefore looks exactly like a missing one: [`Error::NotFound`]. Every
+//! statement also requires the owner's account to exist with the owner's token generation, so revoking tokens or
+//! deleting the account stops task operations at once, without a separate lookup per request.
 
 use std::fmt;
 use std::str::FromStr;
@@ -14,7 +16,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::error::{Error, FieldError, Result};
+use crate::error::{Error, FieldError, Result, TokenError};
 use crate::store::{on_backend, Backend, Store};
 use crate::timestamp::now;
 use crate::users::{Owner, UserId};
@@ -130,6 +132,8 @@ pub struct Page {
 pub struct Tasks {
     store: Store,
     owner: UserId,
+    /// The owner's token generation: every statement requires the account to exist with this generation still.
+    generation: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -182,6 +186,20 @@ impl TryFrom<SqliteJsonRow> for TaskRow {
     }
 }
 
+/// The condition every statement carries besides `user_id = <owner>`: the owner's account still exists with the
+/// token generation the owner was allowed under. `$owner` and `$generation` are the statement's parameter numbers.
+macro_rules! owner_is_current {
+    ($owner:literal, $generation:literal) => {
+        concat!(
+            "EXISTS (SELECT 1 FROM users WHERE users.id = ",
+            $owner,
+            " AND users.token_generation = ",
+            $generation,
+            ")"
+        )
+    };
+}
+
 /// The columns every query returns, in [`TaskRow`]'s order.
 macro_rules! columns {
     () => {
@@ -191,7 +209,7 @@ macro_rules! columns {
 
 impl Tasks {
     pub(crate) fn new(store: Store, owner: &Owner) -> Self {
-        Self { store, owner: owner.user_id() }
+        Self { store, owner: owner.user_id(), generation: owner.generation() }
     }
 
     /// Creates a task. Titles are trimmed; every broken rule is reported in one [`Error::Validation`].
@@ -203,7 +221,9 @@ impl Tasks {
         let row = on_backend!(self.store, |pool| {
             sqlx::query_as::<_, TaskRow>(concat!(
                 "INSERT INTO tasks (id, user_id, title, description, completed, created_at, updated_at) ",
-                "VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING ",
+                "SELECT $1, $2, $3, $4, $5, $6, $6 WHERE ",
+                owner_is_current!("$2", "$7"),
+                " RETURNING ",
                 columns!()
             ))
             .bind(Uuid::now_v7())
@@ -212,22 +232,30 @@ impl Tasks {
             .bind(&description)
             .bind(input.completed)
             .bind(created_at)
-            .fetch_one(pool)
+            .bind(self.generation)
+            .fetch_optional(pool)
             .await
         })?;
-        Ok(row.into())
+        // No row means the owner is not current (a task of one's own cannot otherwise be refused).
+        self.found(row).await
     }
 
     /// The task with this id, if it is the owner's.
     pub async fn get(&self, id: TaskId) -> Result<Task> {
         let row = on_backend!(self.store, |pool| {
-            sqlx::query_as::<_, TaskRow>(concat!("SELECT ", columns!(), " FROM tasks WHERE id = $1 AND user_id = $2"))
-                .bind(id.0)
-                .bind(self.owner.as_uuid())
-                .fetch_optional(pool)
-                .await
+            sqlx::query_as::<_, TaskRow>(concat!(
+                "SELECT ",
+                columns!(),
+                " FROM tasks WHERE id = $1 AND user_id = $2 AND ",
+                owner_is_current!("$2", "$3")
+            ))
+            .bind(id.0)
+            .bind(self.owner.as_uuid())
+            .bind(self.generation)
+            .fetch_optional(pool)
+            .await
         })?;
-        row.map(Task::from).ok_or(Error::NotFound)
+        self.found(row).await
     }
 
     /// A page of the owner's tasks, newest first.
@@ -249,18 +277,19 @@ impl Tasks {
         if !errors.is_empty() {
             return Err(Error::Validation(errors));
         }
-        let select = concat!("SELECT ", columns!(), " FROM tasks WHERE user_id = $1");
+        let select =
+            concat!("SELECT ", columns!(), " FROM tasks WHERE user_id = $1 AND ", owner_is_current!("$1", "$2"));
         let sql = match (query.completed.is_some(), cursor.is_some()) {
-            (false, false) => format!("{select} ORDER BY id DESC LIMIT $2"),
-            (true, false) => format!("{select} AND completed = $2 ORDER BY id DESC LIMIT $3"),
-            (false, true) => format!("{select} AND id < $2 ORDER BY id DESC LIMIT $3"),
-            (true, true) => format!("{select} AND completed = $2 AND id < $3 ORDER BY id DESC LIMIT $4"),
+            (false, false) => format!("{select} ORDER BY id DESC LIMIT $3"),
+            (true, false) => format!("{select} AND completed = $3 ORDER BY id DESC LIMIT $4"),
+            (false, true) => format!("{select} AND id < $3 ORDER BY id DESC LIMIT $4"),
+            (true, true) => format!("{select} AND completed = $3 AND id < $4 ORDER BY id DESC LIMIT $5"),
         };
         // One row more than asked tells whether another page exists, without a COUNT.
         let fetch = i64::from(query.limit) + 1;
         macro_rules! bind_page {
             ($statement:expr) => {{
-                let mut statement = $statement.bind(self.owner.as_uuid());
+                let mut statement = $statement.bind(self.owner.as_uuid()).bind(self.generation);
                 if let Some(completed) = query.completed {
                     statement = statement.bind(completed);
                 }
@@ -283,6 +312,13 @@ impl Tasks {
             }
             Backend::Postgres(pool) => bind_page!(sqlx::query_as::<_, TaskRow>(&sql)).fetch_all(pool).await?,
         };
+        if rows.is_empty() {
+            // An empty page is either an owner without (such) tasks, or a revoked token or deleted account.
+            match self.why_no_row().await {
+                Error::NotFound => {}
+                error => return Err(error),
+            }
+        }
         let mut items: Vec<Task> = rows.into_iter().map(Task::from).collect();
         let next_cursor = if items.len() > query.limit as usize {
             items.truncate(query.limit as usize);
@@ -309,30 +345,34 @@ impl Tasks {
     pub async fn toggle(&self, id: TaskId) -> Result<Task> {
         let row = on_backend!(self.store, |pool| {
             sqlx::query_as::<_, TaskRow>(concat!(
-                "UPDATE tasks SET completed = NOT completed, updated_at = $1 WHERE id = $2 AND user_id = $3 RETURNING ",
+                "UPDATE tasks SET completed = NOT completed, updated_at = $1 WHERE id = $2 AND user_id = $3 AND ",
+                owner_is_current!("$3", "$4"),
+                " RETURNING ",
                 columns!()
             ))
             .bind(now())
             .bind(id.0)
             .bind(self.owner.as_uuid())
+            .bind(self.generation)
             .fetch_optional(pool)
             .await
         })?;
-        row.map(Task::from).ok_or(Error::NotFound)
+        self.found(row).await
     }
 
     /// Deletes the task.
     pub async fn delete(&self, id: TaskId) -> Result<()> {
         let deleted = on_backend!(self.store, |pool| {
-            sqlx::query("DELETE FROM tasks WHERE id = $1 AND user_id = $2")
+            sqlx::query(concat!("DELETE FROM tasks WHERE id = $1 AND user_id = $2 AND ", owner_is_current!("$2", "$3")))
                 .bind(id.0)
                 .bind(self.owner.as_uuid())
+                .bind(self.generation)
                 .execute(pool)
                 .await
                 .map(|done| done.rows_affected())
         })?;
         if deleted == 0 {
-            return Err(Error::NotFound);
+            return Err(self.why_no_row().await);
         }
         Ok(())
     }
@@ -355,7 +395,9 @@ impl Tasks {
                 "updated_at = CASE WHEN COALESCE($1, title) IS DISTINCT FROM title ",
                 "OR (CASE WHEN $2 THEN $3 ELSE description END) IS DISTINCT FROM description ",
                 "OR COALESCE($4, completed) IS DISTINCT FROM completed THEN $5 ELSE updated_at END ",
-                "WHERE id = $6 AND user_id = $7 RETURNING ",
+                "WHERE id = $6 AND user_id = $7 AND ",
+                owner_is_current!("$7", "$8"),
+                " RETURNING ",
                 columns!()
             ))
             .bind(&title)
@@ -365,10 +407,37 @@ impl Tasks {
             .bind(now())
             .bind(id.0)
             .bind(self.owner.as_uuid())
+            .bind(self.generation)
             .fetch_optional(pool)
             .await
         })?;
-        row.map(Task::from).ok_or(Error::NotFound)
+        self.found(row).await
+    }
+
+    /// The task a single-row statement returned, or why it returned none.
+    async fn found(&self, row: Option<TaskRow>) -> Result<Task> {
+        match row {
+            Some(row) => Ok(row.into()),
+            None => Err(self.why_no_row().await),
+        }
+    }
+
+    /// Why a statement matched no row, asked only on that (rare) path: the account is gone
+    /// ([`TokenError::UnknownUser`]), its tokens were revoked since this owner was allowed
+    /// ([`TokenError::Revoked`]), or the task is not the owner's ([`Error::NotFound`]).
+    async fn why_no_row(&self) -> Error {
+        let generation = on_backend!(self.store, |pool| {
+            sqlx::query_scalar::<_, i64>("SELECT token_generation FROM users WHERE id = $1")
+                .bind(self.owner.as_uuid())
+                .fetch_optional(pool)
+                .await
+        });
+        match generation {
+            Err(error) => error.into(),
+            Ok(None) => TokenError::UnknownUser.into(),
+            Ok(Some(generation)) if generation != self.generation => TokenError::Revoked.into(),
+            Ok(Some(_)) => Error::NotFound,
+        }
     }
 }
 

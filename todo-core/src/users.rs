@@ -39,21 +39,34 @@ pub struct User {
     pub created_at: OffsetDateTime,
 }
 
-/// The user on whose behalf task operations run.
+/// The user on whose behalf task operations run, and the token generation they were allowed under.
 ///
-/// There is no public constructor: an `Owner` comes only from [`crate::Accounts::login`] or
-/// [`crate::Accounts::authenticate`], so code that reads or writes tasks without having checked a password or a
-/// token does not compile.
+/// There is no public constructor: an `Owner` comes only from [`crate::Accounts::login`],
+/// [`crate::Accounts::authenticate`] or [`crate::Accounts::authorize`], so code that reads or writes tasks without
+/// having checked a password or a token does not compile.
+///
+/// Every task statement also checks, in the same statement, that the account still exists and that its token
+/// generation is still this one; so once the password changes, the user logs out everywhere or the account is
+/// deleted, an `Owner` obtained before stops working at once ([`crate::TokenError::Revoked`] or
+/// [`crate::TokenError::UnknownUser`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Owner(UserId);
+pub struct Owner {
+    id: UserId,
+    generation: i64,
+}
 
 impl Owner {
-    pub(crate) fn new(id: UserId) -> Self {
-        Self(id)
+    pub(crate) fn new(id: UserId, generation: i64) -> Self {
+        Self { id, generation }
     }
 
     /// The id of the authenticated user.
     pub fn user_id(&self) -> UserId {
-        self.0
+        self.id
+    }
+
+    /// The token generation this owner was allowed under.
+    pub(crate) fn generation(&self) -> i64 {
+        self.generation
     }
 }

@@ -4,9 +4,9 @@ mod support;
 
 use std::collections::HashSet;
 
-use todo_core::{Error, FieldError, ListQuery, TaskInput, TaskPatch, Tasks};
+use todo_core::{Error, FieldError, ListQuery, TaskInput, TaskPatch, Tasks, TokenError};
 
-use support::TestDb;
+use support::{TestDb, PASSWORD};
 
 backend_tests!(
     create_trims_the_title_and_stores_every_field,
@@ -25,6 +25,9 @@ backend_tests!(
     paging_120_tasks_by_50_gives_every_task_once_newest_first,
     listing_filters_by_completion,
     listing_rejects_limits_outside_1_to_100_and_foreign_cursors,
+    an_owner_whose_tokens_were_revoked_can_no_longer_touch_tasks,
+    an_owner_whose_account_was_deleted_is_an_unknown_user,
+    an_owner_from_authorize_works_like_one_from_login,
 );
 
 async fn tasks_of(db: &TestDb, email: &str) -> Tasks {
@@ -260,4 +263,54 @@ async fn updated_at_moves_only_when_a_value_changes(db: &TestDb) {
     let changed =
         tasks.update(created.id, TaskPatch { completed: Some(true), ..Default::default() }).await.expect("updates");
     assert!(changed.updated_at > created.updated_at);
+}
+
+/// Runs every task operation as `tasks` and returns the errors, in the order create, get, list, replace, update,
+/// toggle, delete.
+async fn every_operation_error(tasks: &Tasks, id: todo_core::TaskId) -> Vec<Error> {
+    vec![
+        tasks.create(TaskInput::new("new")).await.unwrap_err(),
+        tasks.get(id).await.unwrap_err(),
+        tasks.list(&ListQuery::default()).await.unwrap_err(),
+        tasks.replace(id, TaskInput::new("changed")).await.unwrap_err(),
+        tasks.update(id, TaskPatch { completed: Some(true), ..Default::default() }).await.unwrap_err(),
+        tasks.toggle(id).await.unwrap_err(),
+        tasks.delete(id).await.unwrap_err(),
+    ]
+}
+
+async fn an_owner_whose_tokens_were_revoked_can_no_longer_touch_tasks(db: &TestDb) {
+    let login = db.user("ann@example.com").await;
+    let tasks = db.todo.tasks(&login.owner);
+    let task = tasks.create(TaskInput::new("keep me")).await.expect("creates");
+    db.todo.accounts().logout_everywhere(&login.owner).await.expect("logs out");
+
+    for error in every_operation_error(&tasks, task.id).await {
+        assert!(matches!(error, Error::InvalidToken(TokenError::Revoked)), "{error:?}");
+    }
+    let fresh = db.todo.accounts().login("ann@example.com", PASSWORD).await.expect("logs in");
+    let page = db.todo.tasks(&fresh.owner).list(&ListQuery::default()).await.expect("lists");
+    assert_eq!(page.items, vec![task], "nothing was created, changed or deleted");
+}
+
+async fn an_owner_whose_account_was_deleted_is_an_unknown_user(db: &TestDb) {
+    let login = db.user("bob@example.com").await;
+    let tasks = db.todo.tasks(&login.owner);
+    let task = tasks.create(TaskInput::new("soon gone")).await.expect("creates");
+    db.todo.accounts().delete_account(&login.owner, PASSWORD).await.expect("deletes");
+
+    for error in every_operation_error(&tasks, task.id).await {
+        assert!(matches!(error, Error::InvalidToken(TokenError::UnknownUser)), "{error:?}");
+    }
+}
+
+async fn an_owner_from_authorize_works_like_one_from_login(db: &TestDb) {
+    let login = db.user("cid@example.com").await;
+    let owner = db.todo.accounts().authorize(&login.token.access_token).expect("authorizes");
+    assert_eq!(owner, login.owner);
+    let created = db.todo.tasks(&owner).create(TaskInput::new("via authorize")).await.expect("creates");
+    assert_eq!(db.todo.tasks(&login.owner).get(created.id).await.expect("gets"), created);
+    // An owner with no tasks lists an empty page, not an error.
+    let other = db.user("dee@example.com").await;
+    assert_eq!(db.todo.tasks(&other.owner).list(&ListQuery::default()).await.expect("lists").items, vec![]);
 }

@@ -24,17 +24,49 @@ impl<'r> FromRequest<'r> for AuthUser {
     type Error = ApiError;
 
     async fn from_request(request: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        let Some(token) = bearer_token(request.headers().get_one("Authorization")) else {
-            return Outcome::Error(remember(request, ApiError::MissingToken));
-        };
-        let Some(todo) = request.rocket().state::<Todo>() else {
-            return Outcome::Error(remember(request, ApiError::Internal("todo-core state is not managed")));
+        let (todo, token) = match todo_and_token(request) {
+            Ok(found) => found,
+            Err(error) => return Outcome::Error(remember(request, error)),
         };
         match todo.accounts().authenticate(token).await {
             Ok(session) => Outcome::Success(AuthUser { user: session.user, owner: session.owner }),
             Err(error) => Outcome::Error(remember(request, error.into())),
         }
     }
+}
+
+/// The caller of a task route: a verified token, without a database lookup here. Each task statement checks
+/// that the account still exists and the token is not revoked (see [`Owner`]), so a revoked token still gets
+/// 401, from the handler, and a task request is one statement instead of two.
+///
+/// Fails with 401 and `WWW-Authenticate: Bearer` (plus `error="invalid_token"` when a token was sent).
+#[derive(Debug, Clone)]
+pub struct TaskOwner {
+    /// Proof of identity for the task repository.
+    pub owner: Owner,
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for TaskOwner {
+    type Error = ApiError;
+
+    async fn from_request(request: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        let (todo, token) = match todo_and_token(request) {
+            Ok(found) => found,
+            Err(error) => return Outcome::Error(remember(request, error)),
+        };
+        match todo.accounts().authorize(token) {
+            Ok(owner) => Outcome::Success(TaskOwner { owner }),
+            Err(error) => Outcome::Error(remember(request, error.into())),
+        }
+    }
+}
+
+/// The managed library and the request's bearer token.
+fn todo_and_token<'r>(request: &'r Request<'_>) -> Result<(&'r Todo, &'r str), ApiError> {
+    let token = bearer_token(request.headers().get_one("Authorization")).ok_or(ApiError::MissingToken)?;
+    let todo = request.rocket().state::<Todo>().ok_or(ApiError::Internal("todo-core state is not managed"))?;
+    Ok((todo, token))
 }
 
 /// The token of an `Authorization: Bearer <token>` header; the scheme is case-insensitive (RFC 7235 §2.1).

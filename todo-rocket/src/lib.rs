@@ -43,7 +43,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 pub use db::{Db, TodoPool, DATABASE_NAME};
 pub use error::{ApiError, ApiResult};
-pub use guard::AuthUser;
+pub use guard::{AuthUser, TaskOwner};
 pub use limits::RateLimitSettings;
 pub use options::{ConfigError, ServerOptions};
 pub use problem::{FieldProblem, Problem};

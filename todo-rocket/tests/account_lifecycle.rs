@@ -12,6 +12,7 @@ http_tests!(
     changing_the_password_with_a_wrong_current_password_is_403,
     a_new_password_that_breaks_the_rules_is_422,
     logging_out_everywhere_revokes_every_token,
+    a_revoked_token_is_401_on_every_task_route_and_changes_nothing,
     deleting_the_account_removes_the_user_and_their_tasks,
     deleting_the_account_with_a_wrong_password_is_403,
 );
@@ -61,6 +62,36 @@ async fn logging_out_everywhere_revokes_every_token(app: &TestApp) {
     for token in [&first, &second] {
         problem(app.get("/tasks", Some(token)).await, Status::Unauthorized).await;
     }
+}
+
+async fn a_revoked_token_is_401_on_every_task_route_and_changes_nothing(app: &TestApp) {
+    let old = app.token("eve@example.com").await;
+    let task = app.task(&old, json!({"title": "keep me"})).await;
+    let path = format!("/tasks/{}", task["id"].as_str().expect("id"));
+    assert_eq!(app.post_empty("/auth/logout", Some(&old)).await.status(), Status::NoContent);
+
+    let responses = [
+        app.get("/tasks", Some(&old)).await,
+        app.post("/tasks", json!({"title": "new"}), Some(&old)).await,
+        app.get(&path, Some(&old)).await,
+        app.put(&path, json!({"title": "changed", "completed": true}), Some(&old)).await,
+        app.patch(&path, Some(json!({"title": "changed"})), Some(&old)).await,
+        app.patch(&format!("{path}/complete"), None, Some(&old)).await,
+        app.delete(&path, Some(&old)).await,
+    ];
+    for response in responses {
+        assert_eq!(response.headers().get_one("WWW-Authenticate"), Some(r#"Bearer error="invalid_token""#));
+        problem(response, Status::Unauthorized).await;
+    }
+    let login: Value = app
+        .post("/auth/login", json!({"email": "eve@example.com", "password": PASSWORD}), None)
+        .await
+        .into_json()
+        .await
+        .expect("JSON");
+    let fresh = login["access_token"].as_str().expect("token");
+    let page: Value = app.get("/tasks", Some(fresh)).await.into_json().await.expect("JSON");
+    assert_eq!(page["items"], json!([task]), "nothing was created, changed or deleted");
 }
 
 async fn deleting_the_account_removes_the_user_and_their_tasks(app: &TestApp) {

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
-use crate::guard::AuthUser;
+use crate::guard::TaskOwner;
 use crate::location::MountBase;
 use crate::openapi::responses;
 use crate::problem::FieldProblem;
@@ -147,7 +147,7 @@ struct ListParams {
     )
 )]
 #[get("/tasks")]
-async fn list(todo: &State<Todo>, auth: AuthUser, uri: &Origin<'_>) -> ApiResult<Json<TaskPage>> {
+async fn list(todo: &State<Todo>, auth: TaskOwner, uri: &Origin<'_>) -> ApiResult<Json<TaskPage>> {
     let query = list_query(uri.query().map(|query| query.segments()).into_iter().flatten())?;
     let page = todo.tasks(&auth.owner).list(&query).await?;
     Ok(Json(TaskPage { items: page.items.into_iter().map(Task::from).collect(), next_cursor: page.next_cursor }))
@@ -219,7 +219,7 @@ fn list_query<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> ApiResult<
 #[post("/tasks", data = "<body>")]
 async fn create(
     todo: &State<Todo>,
-    auth: AuthUser,
+    auth: TaskOwner,
     base: MountBase,
     body: JsonBody<CreateTask>,
 ) -> ApiResult<Created<Json<Task>>> {
@@ -241,7 +241,7 @@ async fn create(
     )
 )]
 #[get("/tasks/<id>")]
-async fn get_one(todo: &State<Todo>, auth: AuthUser, id: &str) -> ApiResult<Json<Task>> {
+async fn get_one(todo: &State<Todo>, auth: TaskOwner, id: &str) -> ApiResult<Json<Task>> {
     Ok(Json(todo.tasks(&auth.owner).get(task_id(id)?).await?.into()))
 }
 
@@ -263,7 +263,7 @@ async fn get_one(todo: &State<Todo>, auth: AuthUser, id: &str) -> ApiResult<Json
     )
 )]
 #[put("/tasks/<id>", data = "<body>")]
-async fn replace(todo: &State<Todo>, auth: AuthUser, id: &str, body: JsonBody<ReplaceTask>) -> ApiResult<Json<Task>> {
+async fn replace(todo: &State<Todo>, auth: TaskOwner, id: &str, body: JsonBody<ReplaceTask>) -> ApiResult<Json<Task>> {
     let ReplaceTask { title, description, completed } = body.0;
     let task = todo.tasks(&auth.owner).replace(task_id(id)?, TaskInput { title, description, completed }).await?;
     Ok(Json(task.into()))
@@ -287,7 +287,7 @@ async fn replace(todo: &State<Todo>, auth: AuthUser, id: &str, body: JsonBody<Re
     )
 )]
 #[patch("/tasks/<id>", data = "<body>")]
-async fn update(todo: &State<Todo>, auth: AuthUser, id: &str, body: JsonBody<PatchTask>) -> ApiResult<Json<Task>> {
+async fn update(todo: &State<Todo>, auth: TaskOwner, id: &str, body: JsonBody<PatchTask>) -> ApiResult<Json<Task>> {
     let PatchTask { title, description, completed } = body.0;
     let task = todo.tasks(&auth.owner).update(task_id(id)?, TaskPatch { title, description, completed }).await?;
     Ok(Json(task.into()))
@@ -306,7 +306,7 @@ async fn update(todo: &State<Todo>, auth: AuthUser, id: &str, body: JsonBody<Pat
     )
 )]
 #[patch("/tasks/<id>/complete")]
-async fn toggle(todo: &State<Todo>, auth: AuthUser, id: &str) -> ApiResult<Json<Task>> {
+async fn toggle(todo: &State<Todo>, auth: TaskOwner, id: &str) -> ApiResult<Json<Task>> {
     Ok(Json(todo.tasks(&auth.owner).toggle(task_id(id)?).await?.into()))
 }
 
@@ -323,7 +323,7 @@ async fn toggle(todo: &State<Todo>, auth: AuthUser, id: &str) -> ApiResult<Json<
     )
 )]
 #[delete("/tasks/<id>")]
-async fn delete_one(todo: &State<Todo>, auth: AuthUser, id: &str) -> ApiResult<Status> {
+async fn delete_one(todo: &State<Todo>, auth: TaskOwner, id: &str) -> ApiResult<Status> {
     todo.tasks(&auth.owner).delete(task_id(id)?).await?;
     Ok(Status::NoContent)
 }
