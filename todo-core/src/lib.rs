@@ -17,7 +17,8 @@
 //! assert_eq!(user.email.as_str(), "ann@example.com");
 //! let login = todo.accounts().login("ann@example.com", "correct horse battery").await?;
 //!
-//! // On each request: verify the token to get the `Owner` that task operations need.
+//! // On each request: verify the token to get the `Owner` that task operations need (`authenticate` also loads
+//! // the user; `authorize` only checks the token, and each task statement then checks revocation itself).
 //! let session = todo.accounts().authenticate(&login.token.access_token).await?;
 //! let tasks = todo.tasks(&session.owner);
 //! let task = tasks.create(TaskInput::new("  Buy milk ")).await?;
