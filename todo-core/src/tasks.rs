@@ -286,32 +286,7 @@ impl Tasks {
             (true, true) => format!("{select} AND completed = $3 AND id < $4 ORDER BY id DESC LIMIT $5"),
         };
         // One row more than asked tells whether another page exists, without a COUNT.
-        let fetch = i64::from(query.limit) + 1;
-        macro_rules! bind_page {
-            ($statement:expr) => {{
-                let mut statement = $statement.bind(self.owner.as_uuid()).bind(self.generation);
-                if let Some(completed) = query.completed {
-                    statement = statement.bind(completed);
-                }
-                if let Some(cursor) = cursor {
-                    statement = statement.bind(cursor);
-                }
-                statement.bind(fetch)
-            }};
-        }
-        let rows: Vec<TaskRow> = match &self.store.backend {
-            Backend::Sqlite(pool) => {
-                // sqlx hands SQLite rows over one by one from the connection's thread, a wake-up per row that costs
-                // more than the row itself; SQLite folds the page into one JSON value instead (benches/README.md).
-                let sql = format!("SELECT {SQLITE_PAGE_AS_JSON} FROM ({sql})");
-                let json: String = bind_page!(sqlx::query_scalar(&sql)).fetch_one(pool).await?;
-                let rows: Vec<SqliteJsonRow> = serde_json::from_str(&json).map_err(Error::internal)?;
-                let mut rows = rows.into_iter().map(TaskRow::try_from).collect::<Result<Vec<_>>>()?;
-                rows.sort_unstable_by_key(|row| std::cmp::Reverse(row.id)); // newest first
-                rows
-            }
-            Backend::Postgres(pool) => bind_page!(sqlx::query_as::<_, TaskRow>(&sql)).fetch_all(pool).await?,
-        };
+        let rows = self.page_rows(&sql, query.completed, cursor, i64::from(query.limit) + 1).await?;
         if rows.is_empty() {
             // An empty page is either an owner without (such) tasks, or a revoked token or deleted account.
             match self.why_no_row().await {
@@ -327,6 +302,42 @@ impl Tasks {
             None
         };
         Ok(Page { items, next_cursor })
+    }
+
+    /// Runs a list statement of [`Tasks::list`] with its parameters in order: owner, generation, then
+    /// `completed` and `cursor` when present, then the row count.
+    async fn page_rows(
+        &self,
+        sql: &str,
+        completed: Option<bool>,
+        cursor: Option<Uuid>,
+        fetch: i64,
+    ) -> Result<Vec<TaskRow>> {
+        macro_rules! bind_page {
+            ($statement:expr) => {{
+                let mut statement = $statement.bind(self.owner.as_uuid()).bind(self.generation);
+                if let Some(completed) = completed {
+                    statement = statement.bind(completed);
+                }
+                if let Some(cursor) = cursor {
+                    statement = statement.bind(cursor);
+                }
+                statement.bind(fetch)
+            }};
+        }
+        Ok(match &self.store.backend {
+            Backend::Sqlite(pool) => {
+                // sqlx hands SQLite rows over one by one from the connection's thread, a wake-up per row that costs
+                // more than the row itself; SQLite folds the page into one JSON value instead (benches/README.md).
+                let sql = format!("SELECT {SQLITE_PAGE_AS_JSON} FROM ({sql})");
+                let json: String = bind_page!(sqlx::query_scalar(&sql)).fetch_one(pool).await?;
+                let rows: Vec<SqliteJsonRow> = serde_json::from_str(&json).map_err(Error::internal)?;
+                let mut rows = rows.into_iter().map(TaskRow::try_from).collect::<Result<Vec<_>>>()?;
+                rows.sort_unstable_by_key(|row| std::cmp::Reverse(row.id)); // newest first
+                rows
+            }
+            Backend::Postgres(pool) => bind_page!(sqlx::query_as::<_, TaskRow>(sql)).fetch_all(pool).await?,
+        })
     }
 
     /// Replaces every field of the task (an absent description clears it).
