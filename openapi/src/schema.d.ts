@@ -540,7 +540,12 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Missing, malformed, expired or badly signed bearer token, or its user no longer exists. */
+        /**
+         * @description Missing, malformed, expired or badly signed bearer token (refused before anything else), or a revoked one
+         *     (password changed, logged out everywhere) or one whose account was deleted. On task routes revocation is
+         *     checked by the task statement itself, so an otherwise invalid request (422, or 404 for an id that is not a
+         *     UUID) gets that answer first.
+         */
         Unauthorized: {
             headers: {
                 /** @description `Bearer`, plus `error="invalid_token"` when a token was sent */

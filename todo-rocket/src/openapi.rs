@@ -96,7 +96,10 @@ pub mod responses {
     )]
     pub struct MalformedBody(Problem);
 
-    /// Missing, malformed, expired or badly signed bearer token, or its user no longer exists.
+    /// Missing, malformed, expired or badly signed bearer token (refused before anything else), or a revoked one
+    /// (password changed, logged out everywhere) or one whose account was deleted. On task routes revocation is
+    /// checked by the task statement itself, so an otherwise invalid request (422, or 404 for an id that is not a
+    /// UUID) gets that answer first.
     #[derive(ToResponse)]
     #[response(
         content_type = "application/problem+json",
