@@ -183,34 +183,59 @@ impl Accounts {
         let generation = on_backend!(self.store, |pool| {
             sqlx::query_scalar::<_, i64>(
                 "UPDATE users SET password_hash = $1, token_generation = token_generation + 1 \
-                 WHERE id = $2 RETURNING token_generation",
+                 WHERE id = $2 AND token_generation = $3 RETURNING token_generation",
             )
             .bind(hash.as_str())
             .bind(owner.user_id().as_uuid())
+            .bind(owner.generation())
             .fetch_optional(pool)
             .await
-        })?
-        .ok_or(TokenError::UnknownUser)?;
-        self.keys.mint(&stored.user, generation)
+        })?;
+        match generation {
+            Some(generation) => self.keys.mint(&stored.user, generation),
+            None => Err(self.refusal(owner).await),
+        }
     }
 
     /// Revokes every token of this user minted so far ("log out everywhere"), on every server instance.
     pub async fn logout_everywhere(&self, owner: &Owner) -> Result<()> {
-        self.execute_for(owner, "UPDATE users SET token_generation = token_generation + 1 WHERE id = $1").await
+        self.execute_for(
+            owner,
+            "UPDATE users SET token_generation = token_generation + 1 WHERE id = $1 AND token_generation = $2",
+        )
+        .await
     }
 
     /// Deletes the account and all its tasks after checking the password; its tokens stop working at once.
     pub async fn delete_account(&self, owner: &Owner, password: &str) -> Result<()> {
         self.confirm_password(owner, password).await?;
-        self.execute_for(owner, "DELETE FROM users WHERE id = $1").await
+        self.execute_for(owner, "DELETE FROM users WHERE id = $1 AND token_generation = $2").await
     }
 
-    /// Runs a statement whose only parameter, `$1`, is the owner's id.
+    /// Runs a statement on the owner's row whose parameters are the owner's id (`$1`) and token generation
+    /// (`$2`); no row affected means the owner is no longer current.
     async fn execute_for(&self, owner: &Owner, sql: &'static str) -> Result<()> {
-        on_backend!(self.store, |pool| {
-            sqlx::query(sql).bind(owner.user_id().as_uuid()).execute(pool).await.map(|_| ())
+        let affected = on_backend!(self.store, |pool| {
+            sqlx::query(sql)
+                .bind(owner.user_id().as_uuid())
+                .bind(owner.generation())
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected())
         })?;
+        if affected == 0 {
+            return Err(self.refusal(owner).await);
+        }
         Ok(())
+    }
+
+    /// Why an owner-keyed statement touched no row: the account is gone, or the owner's tokens were revoked.
+    async fn refusal(&self, owner: &Owner) -> Error {
+        match self.find_stored(owner.user_id()).await {
+            Ok(None) => TokenError::UnknownUser.into(),
+            Ok(Some(_)) => TokenError::Revoked.into(),
+            Err(error) => error,
+        }
     }
 
     /// The user with this id, if there is one.
@@ -221,6 +246,9 @@ impl Accounts {
     /// Loads the owner and checks `password` against their hash (on the blocking pool).
     async fn confirm_password(&self, owner: &Owner, password: &str) -> Result<StoredUser> {
         let stored = self.find_stored(owner.user_id()).await?.ok_or(TokenError::UnknownUser)?;
+        if stored.generation != owner.generation() {
+            return Err(TokenError::Revoked.into());
+        }
         if !self.hasher.verify(password, &stored.hash).await? {
             return Err(Error::WrongPassword);
         }

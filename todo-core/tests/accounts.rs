@@ -25,6 +25,7 @@ backend_tests!(
     the_new_password_obeys_the_signup_rules,
     logging_out_everywhere_revokes_every_token_so_far,
     deleting_the_account_needs_the_password_and_takes_the_tasks_along,
+    an_owner_whose_tokens_were_revoked_cannot_manage_the_account,
 );
 
 async fn signup_normalises_the_email_and_login_accepts_any_case(db: &TestDb) {
@@ -189,4 +190,22 @@ async fn deleting_the_account_needs_the_password_and_takes_the_tasks_along(db: &
     // The same email can sign up again, and starts with no tasks.
     let again = db.user("lea@example.com").await;
     assert_eq!(db.todo.tasks(&again.owner).list(&ListQuery::default()).await.expect("lists").items, vec![]);
+}
+
+async fn an_owner_whose_tokens_were_revoked_cannot_manage_the_account(db: &TestDb) {
+    let accounts = db.todo.accounts();
+    let stale = db.user("max@example.com").await;
+    accounts.logout_everywhere(&stale.owner).await.expect("logs out");
+    let fresh = accounts.login("max@example.com", PASSWORD).await.expect("logs in again");
+
+    let refused = [
+        accounts.logout_everywhere(&stale.owner).await.unwrap_err(),
+        accounts.change_password(&stale.owner, PASSWORD, "another passphrase").await.unwrap_err(),
+        accounts.delete_account(&stale.owner, PASSWORD).await.unwrap_err(),
+    ];
+    for error in refused {
+        assert!(matches!(error, Error::InvalidToken(TokenError::Revoked)), "{error:?}");
+    }
+    assert!(accounts.authenticate(&fresh.token.access_token).await.is_ok(), "the fresh session was not logged out");
+    assert!(accounts.login("max@example.com", PASSWORD).await.is_ok(), "the password did not change");
 }
