@@ -45,10 +45,10 @@ pub struct User {
 /// [`crate::Accounts::authenticate`] or [`crate::Accounts::authorize`], so code that reads or writes tasks without
 /// having checked a password or a token does not compile.
 ///
-/// Every task statement also checks, in the same statement, that the account still exists and that its token
-/// generation is still this one; so once the password changes, the user logs out everywhere or the account is
-/// deleted, an `Owner` obtained before stops working at once ([`crate::TokenError::Revoked`] or
-/// [`crate::TokenError::UnknownUser`]).
+/// Every task statement, and every account change made with an `Owner`, also checks in the same statement that
+/// the account still exists and that its token generation is still this one; so once the password changes, the
+/// user logs out everywhere or the account is deleted, an `Owner` obtained before stops working at once
+/// ([`crate::TokenError::Revoked`] or [`crate::TokenError::UnknownUser`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Owner {
     id: UserId,
