@@ -24,14 +24,12 @@ impl<'r> FromRequest<'r> for AuthUser {
     type Error = ApiError;
 
     async fn from_request(request: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        let (todo, token) = match todo_and_token(request) {
-            Ok(found) => found,
-            Err(error) => return Outcome::Error(remember(request, error)),
+        let authenticated = async {
+            let (todo, token) = todo_and_token(request)?;
+            let session = todo.accounts().authenticate(token).await?;
+            Ok(AuthUser { user: session.user, owner: session.owner })
         };
-        match todo.accounts().authenticate(token).await {
-            Ok(session) => Outcome::Success(AuthUser { user: session.user, owner: session.owner }),
-            Err(error) => Outcome::Error(remember(request, error.into())),
-        }
+        settle(request, authenticated.await)
     }
 }
 
@@ -51,14 +49,17 @@ impl<'r> FromRequest<'r> for TaskOwner {
     type Error = ApiError;
 
     async fn from_request(request: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        let (todo, token) = match todo_and_token(request) {
-            Ok(found) => found,
-            Err(error) => return Outcome::Error(remember(request, error)),
-        };
-        match todo.accounts().authorize(token) {
-            Ok(owner) => Outcome::Success(TaskOwner { owner }),
-            Err(error) => Outcome::Error(remember(request, error.into())),
-        }
+        let authorized = todo_and_token(request)
+            .and_then(|(todo, token)| Ok(TaskOwner { owner: todo.accounts().authorize(token)? }));
+        settle(request, authorized)
+    }
+}
+
+/// A guard's result as its outcome; a failure is remembered for the catcher.
+fn settle<T>(request: &Request<'_>, result: Result<T, ApiError>) -> Outcome<T, ApiError> {
+    match result {
+        Ok(value) => Outcome::Success(value),
+        Err(error) => Outcome::Error(remember(request, error)),
     }
 }
 
