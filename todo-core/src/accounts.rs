@@ -11,7 +11,7 @@ use crate::password::{Password, PasswordHash, PasswordHasher};
 use crate::store::{is_unique_violation, on_backend, Store};
 use crate::timestamp::now;
 use crate::token::{AccessToken, Claims, TokenKeys};
-use crate::users::{Owner, User, UserId};
+use crate::users::{stale_owner, Owner, User, UserId};
 
 /// A successful login: the user, the [`Owner`] for task operations, and the token to hand to the client.
 #[derive(Debug, Clone)]
@@ -229,11 +229,11 @@ impl Accounts {
         Ok(())
     }
 
-    /// Why an owner-keyed statement touched no row: the account is gone, or the owner's tokens were revoked.
+    /// Why an owner-keyed statement touched no row: the account is gone, or the owner's tokens were revoked
+    /// (also if the owner looks current again by now: the generation only grows, so it moved under the statement).
     async fn refusal(&self, owner: &Owner) -> Error {
-        match self.find_stored(owner.user_id()).await {
-            Ok(None) => TokenError::UnknownUser.into(),
-            Ok(Some(_)) => TokenError::Revoked.into(),
+        match stale_owner(&self.store, owner).await {
+            Ok(stale) => stale.unwrap_or(TokenError::Revoked).into(),
             Err(error) => error,
         }
     }

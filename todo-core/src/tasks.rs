@@ -16,10 +16,10 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::error::{Error, FieldError, Result, TokenError};
+use crate::error::{Error, FieldError, Result};
 use crate::store::{on_backend, Backend, Store};
 use crate::timestamp::now;
-use crate::users::{Owner, UserId};
+use crate::users::{stale_owner, Owner};
 
 /// The most characters a title may have (after trimming).
 pub const MAX_TITLE_CHARS: usize = 200;
@@ -131,9 +131,8 @@ pub struct Page {
 #[derive(Debug, Clone)]
 pub struct Tasks {
     store: Store,
-    owner: UserId,
-    /// The owner's token generation: every statement requires the account to exist with this generation still.
-    generation: i64,
+    /// Every statement is keyed on the owner's id and requires the account to still have the owner's generation.
+    owner: Owner,
 }
 
 #[derive(sqlx::FromRow)]
@@ -209,7 +208,7 @@ macro_rules! columns {
 
 impl Tasks {
     pub(crate) fn new(store: Store, owner: &Owner) -> Self {
-        Self { store, owner: owner.user_id(), generation: owner.generation() }
+        Self { store, owner: *owner }
     }
 
     /// Creates a task. Titles are trimmed; every broken rule is reported in one [`Error::Validation`].
@@ -227,12 +226,12 @@ impl Tasks {
                 columns!()
             ))
             .bind(Uuid::now_v7())
-            .bind(self.owner.as_uuid())
+            .bind(self.owner.user_id().as_uuid())
             .bind(&title)
             .bind(&description)
             .bind(input.completed)
             .bind(created_at)
-            .bind(self.generation)
+            .bind(self.owner.generation())
             .fetch_optional(pool)
             .await
         })?;
@@ -250,8 +249,8 @@ impl Tasks {
                 owner_is_current!("$2", "$3")
             ))
             .bind(id.0)
-            .bind(self.owner.as_uuid())
-            .bind(self.generation)
+            .bind(self.owner.user_id().as_uuid())
+            .bind(self.owner.generation())
             .fetch_optional(pool)
             .await
         })?;
@@ -315,7 +314,7 @@ impl Tasks {
     ) -> Result<Vec<TaskRow>> {
         macro_rules! bind_page {
             ($statement:expr) => {{
-                let mut statement = $statement.bind(self.owner.as_uuid()).bind(self.generation);
+                let mut statement = $statement.bind(self.owner.user_id().as_uuid()).bind(self.owner.generation());
                 if let Some(completed) = completed {
                     statement = statement.bind(completed);
                 }
@@ -363,8 +362,8 @@ impl Tasks {
             ))
             .bind(now())
             .bind(id.0)
-            .bind(self.owner.as_uuid())
-            .bind(self.generation)
+            .bind(self.owner.user_id().as_uuid())
+            .bind(self.owner.generation())
             .fetch_optional(pool)
             .await
         })?;
@@ -376,8 +375,8 @@ impl Tasks {
         let deleted = on_backend!(self.store, |pool| {
             sqlx::query(concat!("DELETE FROM tasks WHERE id = $1 AND user_id = $2 AND ", owner_is_current!("$2", "$3")))
                 .bind(id.0)
-                .bind(self.owner.as_uuid())
-                .bind(self.generation)
+                .bind(self.owner.user_id().as_uuid())
+                .bind(self.owner.generation())
                 .execute(pool)
                 .await
                 .map(|done| done.rows_affected())
@@ -417,8 +416,8 @@ impl Tasks {
             .bind(completed)
             .bind(now())
             .bind(id.0)
-            .bind(self.owner.as_uuid())
-            .bind(self.generation)
+            .bind(self.owner.user_id().as_uuid())
+            .bind(self.owner.generation())
             .fetch_optional(pool)
             .await
         })?;
@@ -434,20 +433,13 @@ impl Tasks {
     }
 
     /// Why a statement matched no row, asked only on that (rare) path: the account is gone
-    /// ([`TokenError::UnknownUser`]), its tokens were revoked since this owner was allowed
-    /// ([`TokenError::Revoked`]), or the task is not the owner's ([`Error::NotFound`]).
+    /// ([`crate::TokenError::UnknownUser`]), its tokens were revoked since this owner was allowed
+    /// ([`crate::TokenError::Revoked`]), or the task is not the owner's ([`Error::NotFound`]).
     async fn why_no_row(&self) -> Error {
-        let generation = on_backend!(self.store, |pool| {
-            sqlx::query_scalar::<_, i64>("SELECT token_generation FROM users WHERE id = $1")
-                .bind(self.owner.as_uuid())
-                .fetch_optional(pool)
-                .await
-        });
-        match generation {
-            Err(error) => error.into(),
-            Ok(None) => TokenError::UnknownUser.into(),
-            Ok(Some(generation)) if generation != self.generation => TokenError::Revoked.into(),
-            Ok(Some(_)) => Error::NotFound,
+        match stale_owner(&self.store, &self.owner).await {
+            Ok(Some(stale)) => stale.into(),
+            Ok(None) => Error::NotFound,
+            Err(error) => error,
         }
     }
 }

@@ -6,6 +6,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::email::Email;
+use crate::error::{Result, TokenError};
+use crate::store::{on_backend, Store};
 
 /// A user's id (a UUIDv7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -69,4 +71,21 @@ impl Owner {
     pub(crate) fn generation(&self) -> i64 {
         self.generation
     }
+}
+
+/// Whether `owner` is no longer current: `Some(UnknownUser)` when the account is gone, `Some(Revoked)` when its
+/// token generation moved on (password change, log out everywhere), `None` while it still holds. Statements check
+/// this inline; this lookup only explains a statement that matched no row.
+pub(crate) async fn stale_owner(store: &Store, owner: &Owner) -> Result<Option<TokenError>> {
+    let generation = on_backend!(store, |pool| {
+        sqlx::query_scalar::<_, i64>("SELECT token_generation FROM users WHERE id = $1")
+            .bind(owner.user_id().as_uuid())
+            .fetch_optional(pool)
+            .await
+    })?;
+    Ok(match generation {
+        None => Some(TokenError::UnknownUser),
+        Some(generation) if generation != owner.generation() => Some(TokenError::Revoked),
+        Some(_) => None,
+    })
 }
