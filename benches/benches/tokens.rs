@@ -15,15 +15,15 @@ use todo_core::Todo;
 
 fn tokens(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a Tokio runtime");
-    let (keys, user, token) = runtime.block_on(async {
+    let (keys, user, session, token) = runtime.block_on(async {
         let todo = Todo::connect(&config("sqlite::memory:").expect("config")).await.expect("connects");
         let user = todo.accounts().signup("bench@example.com", PASSWORD).await.expect("signs up");
         let login = todo.accounts().login("bench@example.com", PASSWORD).await.expect("logs in");
-        (todo.accounts().token_keys().clone(), user, login.token.access_token)
+        (todo.accounts().token_keys().clone(), user, login.owner.session_id(), login.token.access_token)
     });
 
     let mut group = c.benchmark_group("token");
-    group.bench_function("mint", |b| b.iter(|| keys.mint(black_box(&user), 0).expect("mints")));
+    group.bench_function("mint", |b| b.iter(|| keys.mint(black_box(&user), session).expect("mints")));
     group.bench_function("verify", |b| b.iter(|| keys.verify(black_box(&token)).expect("verifies")));
 
     let (signing_input, signature) = token.rsplit_once('.').expect("three segments");

@@ -1,30 +1,39 @@
-//! Accounts: signup, login and token authentication.
+//! Accounts: signup, login, sessions and token authentication.
 
 use std::sync::Arc;
 
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::config::Config;
 use crate::email::Email;
 use crate::error::{Error, Result, TokenError};
 use crate::password::{Password, PasswordHash, PasswordHasher};
+use crate::sessions::{
+    insert_session, refusal, session_is_current, unix_ms, Issued, LogoutScope, NewSession, RefreshToken, Session,
+    SessionId, SessionPolicy, SessionStore,
+};
 use crate::store::{is_unique_violation, on_backend, Store};
 use crate::timestamp::now;
 use crate::token::{AccessToken, Claims, TokenKeys};
 use crate::users::{stale_owner, Owner, User, UserId};
 
-/// A successful login: the user, the [`Owner`] for task operations, and the token to hand to the client.
+/// A new session: the user, the [`Owner`] for task operations, and the tokens to hand to the client. What a
+/// login, a refresh and a password change return.
 #[derive(Debug, Clone)]
 pub struct Login {
     /// The user who logged in.
     pub user: User,
-    /// Proof of identity for [`crate::Todo::tasks`].
+    /// Proof of identity for [`crate::Todo::tasks`], in the new session.
     pub owner: Owner,
-    /// The bearer token and its lifetime.
+    /// The bearer access token and its lifetime.
     pub token: AccessToken,
+    /// The refresh token: exchange it at [`Accounts::refresh`] for new tokens before the session expires. It works
+    /// once; each refresh returns its successor.
+    pub refresh_token: RefreshToken,
 }
 
-/// A request whose bearer token checked out, and whose user still exists.
+/// A request whose bearer token checked out, and whose user and session are still current.
 #[derive(Debug, Clone)]
 pub struct Authenticated {
     /// The user the token belongs to, as stored now.
@@ -35,44 +44,50 @@ pub struct Authenticated {
     pub claims: Claims,
 }
 
-/// Signup, login, token checks and user lookup. Cheap to clone.
+/// Signup, login, sessions, token checks and user lookup. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Accounts {
     store: Store,
     keys: Arc<TokenKeys>,
     hasher: PasswordHasher,
+    sessions: SessionStore,
 }
 
-/// A user as stored: with the hash and the token generation, which never leave this module.
+/// A user as stored: with the hash, which never leaves this module.
 #[derive(sqlx::FromRow)]
 struct UserRow {
     id: Uuid,
     email: String,
     password_hash: String,
     created_at: OffsetDateTime,
-    token_generation: i64,
 }
 
 struct StoredUser {
     user: User,
     hash: PasswordHash,
-    generation: i64,
 }
 
 impl From<UserRow> for StoredUser {
     fn from(row: UserRow) -> Self {
         let user =
             User { id: UserId::from_uuid(row.id), email: Email::from_trusted(row.email), created_at: row.created_at };
-        StoredUser { user, hash: PasswordHash::from_stored(row.password_hash), generation: row.token_generation }
+        StoredUser { user, hash: PasswordHash::from_stored(row.password_hash) }
     }
 }
 
-const SELECT_USER: &str = "SELECT id, email, password_hash, created_at, token_generation FROM users";
+const SELECT_USER: &str = "SELECT id, email, password_hash, created_at FROM users";
 
 impl Accounts {
-    /// Accounts over `store`, minting with `keys` and hashing with `hasher`.
-    pub fn new(store: Store, keys: TokenKeys, hasher: PasswordHasher) -> Self {
-        Self { store, keys: Arc::new(keys), hasher }
+    /// Accounts over `store`, with the keys, bcrypt cost and session lifetimes of `config`.
+    pub fn new(store: Store, config: &Config) -> Self {
+        let policy =
+            SessionPolicy { refresh_ttl: config.refresh_ttl(), reuse_interval: config.refresh_reuse_interval() };
+        Self {
+            sessions: SessionStore::new(store.clone(), policy),
+            store,
+            keys: Arc::new(TokenKeys::new(config)),
+            hasher: PasswordHasher::new(config.bcrypt_cost()),
+        }
     }
 
     /// Registers a user. The email is trimmed and lower-cased; both fields are checked and every broken rule is
@@ -108,12 +123,18 @@ impl Accounts {
         }
     }
 
-    /// Checks an email and password and mints a token.
+    /// Checks an email and password and starts a session: [`Accounts::login_with_user_agent`] without a user agent.
+    pub async fn login(&self, email: &str, password: &str) -> Result<Login> {
+        self.login_with_user_agent(email, password, None).await
+    }
+
+    /// Checks an email and password, starts a session that remembers `user_agent` (for the user's list of
+    /// sessions; cut at 256 characters), and mints its tokens.
     ///
     /// Unknown emails and wrong passwords give the same [`Error::InvalidCredentials`] after the same amount of
     /// bcrypt work (an unknown email is verified against a dummy hash), so neither the answer nor its timing tells
     /// an attacker which emails are registered.
-    pub async fn login(&self, email: &str, password: &str) -> Result<Login> {
+    pub async fn login_with_user_agent(&self, email: &str, password: &str, user_agent: Option<&str>) -> Result<Login> {
         let found = match Email::parse(email) {
             Ok(email) => self.find_by_email(&email).await?,
             Err(_) => None,
@@ -125,32 +146,83 @@ impl Accounts {
         if !self.hasher.verify(password, &stored.hash).await? {
             return Err(Error::InvalidCredentials);
         }
-        let token = self.keys.mint(&stored.user, stored.generation)?;
-        Ok(Login { owner: Owner::new(stored.user.id, stored.generation), user: stored.user, token })
+        let issued = self.sessions.start(stored.user.id, user_agent).await?;
+        self.signed_in(stored.user, issued)
     }
 
-    /// Verifies a bearer token (signature, algorithm, expiry) and loads its user, who must still exist and must
-    /// not have revoked the token (password change, log out everywhere) since it was minted.
+    /// Exchanges a refresh token for new tokens in the same session, and spends it (rotation).
+    ///
+    /// Refused with [`Error::InvalidRefreshToken`] when the token is unknown, expired, or of a revoked session.
+    /// A token that was already spent is honoured again only within the reuse interval (`REFRESH_REUSE_INTERVAL_SECONDS`,
+    /// for two tabs refreshing at once); later, it is taken as stolen and its whole session is revoked.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use todo_core::{Config, Error, RefreshTokenError, Todo};
+    ///
+    /// let config = Config::new("use at least 32 random bytes here!!")?
+    ///     .with_bcrypt_cost(4)? // fast for the example
+    ///     .with_refresh_reuse_interval(std::time::Duration::ZERO) // no grace, to show reuse detection
+    ///     .with_database_url("sqlite::memory:");
+    /// let todo = Todo::connect(&config).await?;
+    /// todo.accounts().signup("ann@example.com", "correct horse battery").await?;
+    /// let login = todo.accounts().login("ann@example.com", "correct horse battery").await?;
+    ///
+    /// let refreshed = todo.accounts().refresh(login.refresh_token.as_str()).await?;
+    /// assert_eq!(refreshed.owner.session_id(), login.owner.session_id()); // same session, new tokens
+    ///
+    /// // The spent token again: taken as stolen, and the session ends with all its tokens.
+    /// let reused = todo.accounts().refresh(login.refresh_token.as_str()).await.unwrap_err();
+    /// assert!(matches!(reused, Error::InvalidRefreshToken(RefreshTokenError::Reused)));
+    /// assert!(todo.accounts().refresh(refreshed.refresh_token.as_str()).await.is_err());
+    /// # Ok::<(), todo_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn refresh(&self, refresh_token: &str) -> Result<Login> {
+        let issued = self.sessions.refresh(refresh_token).await?;
+        // The session cascades away with its user, so a refreshed session's user exists unless deleted just now.
+        let stored = self.find_stored(issued.user).await?.ok_or(TokenError::UnknownUser)?;
+        self.signed_in(stored.user, issued)
+    }
+
+    fn signed_in(&self, user: User, issued: Issued) -> Result<Login> {
+        let token = self.keys.mint(&user, issued.session)?;
+        Ok(Login { owner: Owner::new(user.id, issued.session), user, token, refresh_token: issued.refresh_token })
+    }
+
+    /// Verifies a bearer token (signature, algorithm, expiry) and loads its user, who must still exist, in a
+    /// session that is still current (not revoked, not expired).
     pub async fn authenticate(&self, token: &str) -> Result<Authenticated> {
         let claims = self.keys.verify(token)?;
-        let stored = self.find_stored(claims.user_id()?).await?.ok_or(TokenError::UnknownUser)?;
-        if claims.generation != stored.generation {
-            return Err(TokenError::Revoked.into());
+        let owner = Owner::new(claims.user_id()?, claims.session_id()?);
+        let row = on_backend!(self.store, |pool| {
+            sqlx::query_as::<_, UserRow>(&format!(
+                "{SELECT_USER} WHERE id = $1 AND {}",
+                session_is_current!("$1", "$2", "$3")
+            ))
+            .bind(owner.user_id().as_uuid())
+            .bind(owner.session_id().as_uuid())
+            .bind(unix_ms(now()))
+            .fetch_optional(pool)
+            .await
+        })?;
+        match row {
+            Some(row) => Ok(Authenticated { user: StoredUser::from(row).user, owner, claims }),
+            None => Err(refusal(&self.store, &owner).await),
         }
-        Ok(Authenticated { owner: Owner::new(stored.user.id, stored.generation), user: stored.user, claims })
     }
 
     /// Verifies a bearer token (signature, algorithm, expiry) without asking the database, and returns the
     /// [`Owner`] it names: for handlers that only touch tasks.
     ///
-    /// Whether the account still exists and the token is not revoked is then checked by each task statement
-    /// itself (see [`Owner`]), so an authenticated task request is one database statement, not two.
+    /// Whether the account still exists and the token's session is still current is then checked by each task
+    /// statement itself (see [`Owner`]), so an authenticated task request is one database statement, not two.
     /// Use [`Accounts::authenticate`] when you need the stored user, or want a revoked token refused before
     /// anything else happens.
     ///
     /// ```
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// use todo_core::{Config, ErrorKind, TaskInput, Todo};
+    /// use todo_core::{Config, ErrorKind, LogoutScope, TaskInput, Todo};
     ///
     /// let config = Config::new("use at least 32 random bytes here!!")?
     ///     .with_bcrypt_cost(4)? // fast for the example
@@ -162,7 +234,7 @@ impl Accounts {
     /// let owner = todo.accounts().authorize(&login.token.access_token)?;
     /// todo.tasks(&owner).create(TaskInput::new("Buy milk")).await?;
     ///
-    /// todo.accounts().logout_everywhere(&owner).await?;
+    /// todo.accounts().logout(&owner, LogoutScope::Local).await?;
     /// let refused = todo.tasks(&owner).create(TaskInput::new("Too late")).await.unwrap_err();
     /// assert_eq!(refused.kind(), ErrorKind::Unauthorized);
     /// # Ok::<(), todo_core::Error>(())
@@ -170,72 +242,110 @@ impl Accounts {
     /// ```
     pub fn authorize(&self, token: &str) -> Result<Owner> {
         let claims = self.keys.verify(token)?;
-        Ok(Owner::new(claims.user_id()?, claims.generation))
+        Ok(Owner::new(claims.user_id()?, claims.session_id()?))
     }
 
-    /// Changes the password after checking the current one, revokes every token minted before, and returns a
-    /// fresh token. A wrong current password is [`Error::WrongPassword`]; the new one obeys the signup rules
-    /// (reported on the `new_password` field).
-    pub async fn change_password(&self, owner: &Owner, current: &str, new: &str) -> Result<AccessToken> {
+    /// The owner's active sessions, newest first; the owner's own is marked `current`.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use todo_core::{Config, Todo};
+    ///
+    /// let config = Config::new("use at least 32 random bytes here!!")?.with_bcrypt_cost(4)?.with_database_url("sqlite::memory:");
+    /// let todo = Todo::connect(&config).await?;
+    /// todo.accounts().signup("ann@example.com", "correct horse battery").await?;
+    /// let phone = todo.accounts().login_with_user_agent("ann@example.com", "correct horse battery", Some("Phone")).await?;
+    /// let laptop = todo.accounts().login_with_user_agent("ann@example.com", "correct horse battery", Some("Laptop")).await?;
+    ///
+    /// let sessions = todo.accounts().sessions(&laptop.owner).await?;
+    /// assert_eq!(sessions.len(), 2);
+    /// assert_eq!((sessions[0].user_agent.as_deref(), sessions[0].current), (Some("Laptop"), true));
+    ///
+    /// // Log the phone out from the laptop: its tokens stop working at once.
+    /// todo.accounts().revoke_session(&laptop.owner, phone.owner.session_id()).await?;
+    /// assert!(todo.accounts().authenticate(&phone.token.access_token).await.is_err());
+    /// # Ok::<(), todo_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn sessions(&self, owner: &Owner) -> Result<Vec<Session>> {
+        self.sessions.list(owner).await
+    }
+
+    /// Ends one of the owner's sessions (its access and refresh tokens stop working at once); a session that is
+    /// not the owner's is [`Error::NotFound`]. Ending the owner's own session is allowed (a local logout).
+    pub async fn revoke_session(&self, owner: &Owner, session: SessionId) -> Result<()> {
+        self.sessions.revoke(owner, session).await
+    }
+
+    /// Ends the sessions `scope` names: all of the user's ([`LogoutScope::Global`]), the owner's own
+    /// ([`LogoutScope::Local`]), or all but the owner's ([`LogoutScope::Others`]). Their access and refresh tokens
+    /// are refused from then on, on every server instance.
+    pub async fn logout(&self, owner: &Owner, scope: LogoutScope) -> Result<()> {
+        self.sessions.logout(owner, scope).await
+    }
+
+    /// Ends every session of this user ("log out everywhere"): [`Accounts::logout`] with [`LogoutScope::Global`].
+    pub async fn logout_everywhere(&self, owner: &Owner) -> Result<()> {
+        self.logout(owner, LogoutScope::Global).await
+    }
+
+    /// Changes the password after checking the current one, ends every session of the user (the owner's too),
+    /// and starts a new one on the same device, whose tokens are returned. A wrong current password is
+    /// [`Error::WrongPassword`]; the new one obeys the signup rules (reported on the `new_password` field).
+    pub async fn change_password(&self, owner: &Owner, current: &str, new: &str) -> Result<Login> {
         let new = Password::for_field("new_password", new.to_owned())?;
         let stored = self.confirm_password(owner, current).await?;
         let hash = self.hasher.hash(&new).await?;
-        let generation = on_backend!(self.store, |pool| {
-            sqlx::query_scalar::<_, i64>(
-                "UPDATE users SET password_hash = $1, token_generation = token_generation + 1 \
-                 WHERE id = $2 AND token_generation = $3 RETURNING token_generation",
-            )
+        let user_agent = self.session_user_agent(owner).await?;
+        let session = NewSession::new(self.sessions.policy(), owner.user_id(), user_agent.as_deref())?;
+        let changed = on_backend!(self.store, |pool| async {
+            let mut tx = pool.begin().await?;
+            let changed = sqlx::query(concat!(
+                "UPDATE users SET password_hash = $1 WHERE id = $2 AND ",
+                session_is_current!("$2", "$3", "$4")
+            ))
             .bind(hash.as_str())
             .bind(owner.user_id().as_uuid())
-            .bind(owner.generation())
-            .fetch_optional(pool)
-            .await
-        })?;
-        match generation {
-            Some(generation) => self.keys.mint(&stored.user, generation),
-            None => Err(self.refusal(owner).await),
+            .bind(owner.session_id().as_uuid())
+            .bind(session.now_ms)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if changed == 0 {
+                return Ok(false);
+            }
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(owner.user_id().as_uuid())
+                .execute(&mut *tx)
+                .await?;
+            insert_session!(tx, &session).await?;
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(true)
         }
+        .await)?;
+        if !changed {
+            return Err(refusal(&self.store, owner).await);
+        }
+        self.signed_in(stored.user, session.issued())
     }
 
-    /// Revokes every token of this user minted so far ("log out everywhere"), on every server instance.
-    pub async fn logout_everywhere(&self, owner: &Owner) -> Result<()> {
-        self.execute_for(
-            owner,
-            "UPDATE users SET token_generation = token_generation + 1 WHERE id = $1 AND token_generation = $2",
-        )
-        .await
-    }
-
-    /// Deletes the account and all its tasks after checking the password; its tokens stop working at once.
+    /// Deletes the account, its sessions and all its tasks after checking the password; its tokens stop working
+    /// at once.
     pub async fn delete_account(&self, owner: &Owner, password: &str) -> Result<()> {
         self.confirm_password(owner, password).await?;
-        self.execute_for(owner, "DELETE FROM users WHERE id = $1 AND token_generation = $2").await
-    }
-
-    /// Runs a statement on the owner's row whose parameters are the owner's id (`$1`) and token generation
-    /// (`$2`); no row affected means the owner is no longer current.
-    async fn execute_for(&self, owner: &Owner, sql: &'static str) -> Result<()> {
-        let affected = on_backend!(self.store, |pool| {
-            sqlx::query(sql)
+        let deleted = on_backend!(self.store, |pool| {
+            sqlx::query(concat!("DELETE FROM users WHERE id = $1 AND ", session_is_current!("$1", "$2", "$3")))
                 .bind(owner.user_id().as_uuid())
-                .bind(owner.generation())
+                .bind(owner.session_id().as_uuid())
+                .bind(unix_ms(now()))
                 .execute(pool)
                 .await
                 .map(|done| done.rows_affected())
         })?;
-        if affected == 0 {
-            return Err(self.refusal(owner).await);
+        if deleted == 0 {
+            return Err(refusal(&self.store, owner).await);
         }
         Ok(())
-    }
-
-    /// Why an owner-keyed statement touched no row: the account is gone, or the owner's tokens were revoked
-    /// (also if the owner looks current again by now: the generation only grows, so it moved under the statement).
-    async fn refusal(&self, owner: &Owner) -> Error {
-        match stale_owner(&self.store, owner).await {
-            Ok(stale) => stale.unwrap_or(TokenError::Revoked).into(),
-            Err(error) => error,
-        }
     }
 
     /// The user with this id, if there is one.
@@ -243,16 +353,28 @@ impl Accounts {
         Ok(self.find_stored(id).await?.map(|stored| stored.user))
     }
 
-    /// Loads the owner and checks `password` against their hash (on the blocking pool).
+    /// Checks that the owner is current (before any bcrypt work), then `password` against their hash.
     async fn confirm_password(&self, owner: &Owner, password: &str) -> Result<StoredUser> {
-        let stored = self.find_stored(owner.user_id()).await?.ok_or(TokenError::UnknownUser)?;
-        if stored.generation != owner.generation() {
-            return Err(TokenError::Revoked.into());
+        if let Some(stale) = stale_owner(&self.store, owner).await? {
+            return Err(stale.into());
         }
+        let stored = self.find_stored(owner.user_id()).await?.ok_or(TokenError::UnknownUser)?;
         if !self.hasher.verify(password, &stored.hash).await? {
             return Err(Error::WrongPassword);
         }
         Ok(stored)
+    }
+
+    /// The user agent the owner's session was started with.
+    async fn session_user_agent(&self, owner: &Owner) -> Result<Option<String>> {
+        let user_agent = on_backend!(self.store, |pool| {
+            sqlx::query_scalar::<_, Option<String>>("SELECT user_agent FROM sessions WHERE id = $1 AND user_id = $2")
+                .bind(owner.session_id().as_uuid())
+                .bind(owner.user_id().as_uuid())
+                .fetch_optional(pool)
+                .await
+        })?;
+        Ok(user_agent.flatten())
     }
 
     async fn find_stored(&self, id: UserId) -> Result<Option<StoredUser>> {
@@ -284,13 +406,13 @@ impl Accounts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
 
     async fn accounts() -> Accounts {
         let store = Store::connect("sqlite::memory:").await.expect("opens");
         store.migrate().await.expect("migrates");
-        let config = Config::new("unit test secret of at least 32 bytes").expect("valid");
-        Accounts::new(store, TokenKeys::new(&config), PasswordHasher::new(4))
+        let config =
+            Config::new("unit test secret of at least 32 bytes").expect("valid").with_bcrypt_cost(4).expect("valid");
+        Accounts::new(store, &config)
     }
 
     #[tokio::test]

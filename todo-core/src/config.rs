@@ -12,6 +12,10 @@ use crate::error::{Error, Result};
 pub const MIN_SECRET_BYTES: usize = 32;
 /// Default token lifetime: seven days.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+/// Default refresh-token lifetime: thirty days.
+pub const DEFAULT_REFRESH_TTL: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+/// Default grace for a refresh token spent moments ago (two tabs refreshing at once): ten seconds.
+pub const DEFAULT_REFRESH_REUSE_INTERVAL: Duration = Duration::from_secs(10);
 /// Default bcrypt work factor.
 pub const DEFAULT_BCRYPT_COST: u32 = 12;
 /// Default database: a SQLite file in the working directory, created when missing.
@@ -35,6 +39,8 @@ pub struct Config {
     jwt_secret: Secret,
     previous_secrets: Vec<Secret>,
     token_ttl: Duration,
+    refresh_ttl: Duration,
+    refresh_reuse_interval: Duration,
     bcrypt_cost: u32,
     database_url: String,
 }
@@ -46,13 +52,15 @@ impl Config {
             jwt_secret: Secret::new("JWT_SECRET", jwt_secret.into())?,
             previous_secrets: Vec::new(),
             token_ttl: DEFAULT_TTL,
+            refresh_ttl: DEFAULT_REFRESH_TTL,
+            refresh_reuse_interval: DEFAULT_REFRESH_REUSE_INTERVAL,
             bcrypt_cost: DEFAULT_BCRYPT_COST,
             database_url: DEFAULT_DATABASE_URL.to_owned(),
         })
     }
 
-    /// Reads `JWT_SECRET` (required), `JWT_PREVIOUS_SECRETS`, `JWT_TTL_SECONDS`, `BCRYPT_COST` and `DATABASE_URL`
-    /// from the environment.
+    /// Reads `JWT_SECRET` (required), `JWT_PREVIOUS_SECRETS`, `JWT_TTL_SECONDS`, `REFRESH_TTL_SECONDS`,
+    /// `REFRESH_REUSE_INTERVAL_SECONDS`, `BCRYPT_COST` and `DATABASE_URL` from the environment.
     pub fn from_env() -> Result<Self> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -65,13 +73,13 @@ impl Config {
             config = config.with_previous_secrets(previous.split(',').filter(|s| !s.trim().is_empty()))?;
         }
         if let Some(ttl) = lookup("JWT_TTL_SECONDS") {
-            let seconds: u64 = ttl
-                .trim()
-                .parse()
-                .ok()
-                .filter(|s| *s > 0)
-                .ok_or_else(|| Error::config("JWT_TTL_SECONDS", "must be a positive whole number of seconds"))?;
-            config = config.with_token_ttl(Duration::from_secs(seconds));
+            config = config.with_token_ttl(seconds("JWT_TTL_SECONDS", &ttl, 1)?);
+        }
+        if let Some(ttl) = lookup("REFRESH_TTL_SECONDS") {
+            config = config.with_refresh_ttl(seconds("REFRESH_TTL_SECONDS", &ttl, 1)?);
+        }
+        if let Some(interval) = lookup("REFRESH_REUSE_INTERVAL_SECONDS") {
+            config = config.with_refresh_reuse_interval(seconds("REFRESH_REUSE_INTERVAL_SECONDS", &interval, 0)?);
         }
         if let Some(cost) = lookup("BCRYPT_COST") {
             let cost =
@@ -100,6 +108,19 @@ impl Config {
         self
     }
 
+    /// Sets how long a refresh token lives after it is issued (each refresh issues a new one).
+    pub fn with_refresh_ttl(mut self, ttl: Duration) -> Self {
+        self.refresh_ttl = ttl;
+        self
+    }
+
+    /// Sets the grace during which a refresh token spent moments ago is honoured again (two tabs refreshing at
+    /// once) instead of being taken as stolen; zero turns the grace off.
+    pub fn with_refresh_reuse_interval(mut self, interval: Duration) -> Self {
+        self.refresh_reuse_interval = interval;
+        self
+    }
+
     /// Sets the bcrypt work factor, 4 to 31 (each step doubles the cost; tests may use 4).
     pub fn with_bcrypt_cost(mut self, cost: u32) -> Result<Self> {
         if !(bcrypt_limits::MIN..=bcrypt_limits::MAX).contains(&cost) {
@@ -118,6 +139,16 @@ impl Config {
     /// The token lifetime.
     pub fn token_ttl(&self) -> Duration {
         self.token_ttl
+    }
+
+    /// The refresh-token lifetime.
+    pub fn refresh_ttl(&self) -> Duration {
+        self.refresh_ttl
+    }
+
+    /// The grace for a refresh token spent moments ago.
+    pub fn refresh_reuse_interval(&self) -> Duration {
+        self.refresh_reuse_interval
     }
 
     /// The bcrypt work factor.
@@ -145,10 +176,25 @@ impl fmt::Debug for Config {
             .field("jwt_secret", &self.jwt_secret)
             .field("previous_secrets", &self.previous_secrets.len())
             .field("token_ttl", &self.token_ttl)
+            .field("refresh_ttl", &self.refresh_ttl)
+            .field("refresh_reuse_interval", &self.refresh_reuse_interval)
             .field("bcrypt_cost", &self.bcrypt_cost)
             .field("database_url", &redact_url(&self.database_url))
             .finish()
     }
+}
+
+/// A whole number of seconds of at least `min` from the variable `name`.
+fn seconds(name: &'static str, value: &str, min: u64) -> Result<Duration> {
+    let reason =
+        if min == 0 { "must be a whole number of seconds" } else { "must be a positive whole number of seconds" };
+    value
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|seconds| *seconds >= min)
+        .map(Duration::from_secs)
+        .ok_or_else(|| Error::config(name, reason))
 }
 
 /// Bounds of the bcrypt cost accepted by the `bcrypt` crate.
@@ -260,6 +306,26 @@ mod tests {
         }
         let config = Config::from_lookup(env(&[("JWT_SECRET", SECRET), ("JWT_TTL_SECONDS", "60")])).expect("valid");
         assert_eq!(config.token_ttl(), Duration::from_secs(60));
+    }
+
+    #[test]
+    fn refresh_settings_default_to_30_days_and_10_seconds_and_are_read_from_the_environment() {
+        let config = Config::from_lookup(env(&[("JWT_SECRET", SECRET)])).expect("valid");
+        assert_eq!(config.refresh_ttl(), Duration::from_secs(2_592_000));
+        assert_eq!(config.refresh_reuse_interval(), Duration::from_secs(10));
+        let config = Config::from_lookup(env(&[
+            ("JWT_SECRET", SECRET),
+            ("REFRESH_TTL_SECONDS", "60"),
+            ("REFRESH_REUSE_INTERVAL_SECONDS", "0"),
+        ]))
+        .expect("valid");
+        assert_eq!((config.refresh_ttl(), config.refresh_reuse_interval()), (Duration::from_secs(60), Duration::ZERO));
+        for (name, bad) in
+            [("REFRESH_TTL_SECONDS", "0"), ("REFRESH_TTL_SECONDS", "1d"), ("REFRESH_REUSE_INTERVAL_SECONDS", "-1")]
+        {
+            let error = Config::from_lookup(env(&[("JWT_SECRET", SECRET), (name, bad)])).unwrap_err();
+            assert_eq!(variable_of(error), name, "{name}={bad}");
+        }
     }
 
     #[test]

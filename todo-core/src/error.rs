@@ -29,6 +29,9 @@ pub enum Error {
     /// A bearer token that cannot be trusted; the reason is typed so tests and logs can tell them apart.
     #[error("invalid token: {0}")]
     InvalidToken(#[from] TokenError),
+    /// A refresh token that cannot be exchanged: unknown, expired, of a revoked session, or reused.
+    #[error("invalid refresh token: {0}")]
+    InvalidRefreshToken(#[from] RefreshTokenError),
     /// The task does not exist, or belongs to another user (the two are indistinguishable on purpose).
     #[error("not found")]
     NotFound,
@@ -76,7 +79,9 @@ impl Error {
         match self {
             Error::Validation(_) => ErrorKind::Validation,
             Error::EmailTaken => ErrorKind::Conflict,
-            Error::InvalidCredentials | Error::InvalidToken(_) => ErrorKind::Unauthorized,
+            Error::InvalidCredentials | Error::InvalidToken(_) | Error::InvalidRefreshToken(_) => {
+                ErrorKind::Unauthorized
+            }
             Error::WrongPassword => ErrorKind::Forbidden,
             Error::NotFound => ErrorKind::NotFound,
             Error::Unavailable(_) => ErrorKind::Unavailable,
@@ -163,9 +168,25 @@ pub enum TokenError {
     /// The token is well-formed and signed, but its user no longer exists.
     #[error("unknown user")]
     UnknownUser,
-    /// The token was revoked: its user changed the password or logged out everywhere since it was minted.
+    /// The token's session is over: revoked (log out, a password change, a revoked session, refresh-token reuse)
+    /// or expired.
     #[error("token revoked")]
     Revoked,
+}
+
+/// Why a refresh token was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RefreshTokenError {
+    /// No such token: never issued, or its session was revoked (which removes its tokens).
+    #[error("unknown refresh token")]
+    Unknown,
+    /// The token's lifetime (`REFRESH_TTL_SECONDS`) has passed.
+    #[error("refresh token expired")]
+    Expired,
+    /// The token was spent longer than the reuse interval ago: taken as stolen, and its session was revoked.
+    #[error("refresh token reused")]
+    Reused,
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@
 //!     .with_database_url("sqlite::memory:");
 //! let todo = Todo::connect(&config).await?; // connects and runs the migrations
 //!
-//! // Accounts: signup normalises the email; login returns a bearer token.
+//! // Accounts: signup normalises the email; login starts a session and returns its access and refresh tokens.
 //! let user = todo.accounts().signup("  Ann@Example.com ", "correct horse battery").await?;
 //! assert_eq!(user.email.as_str(), "ann@example.com");
 //! let login = todo.accounts().login("ann@example.com", "correct horse battery").await?;
@@ -27,6 +27,10 @@
 //! let page = tasks.list(&ListQuery::default()).await?;
 //! assert_eq!(page.items, vec![task]);
 //! assert_eq!(page.next_cursor, None);
+//!
+//! // Before the access token expires, the client trades its refresh token for new ones (it works once).
+//! let renewed = todo.accounts().refresh(login.refresh_token.as_str()).await?;
+//! assert_eq!(renewed.owner.session_id(), session.owner.session_id());
 //! # Ok::<(), todo_core::Error>(())
 //! # }).unwrap();
 //! ```
@@ -41,6 +45,7 @@ mod config;
 mod email;
 mod error;
 mod password;
+mod sessions;
 mod store;
 mod tasks;
 mod timestamp;
@@ -48,10 +53,14 @@ mod token;
 mod users;
 
 pub use accounts::{Accounts, Authenticated, Login};
-pub use config::{Config, DEFAULT_BCRYPT_COST, DEFAULT_DATABASE_URL, DEFAULT_TTL, MIN_SECRET_BYTES};
+pub use config::{
+    Config, DEFAULT_BCRYPT_COST, DEFAULT_DATABASE_URL, DEFAULT_REFRESH_REUSE_INTERVAL, DEFAULT_REFRESH_TTL,
+    DEFAULT_TTL, MIN_SECRET_BYTES,
+};
 pub use email::{Email, MAX_EMAIL_CHARS};
-pub use error::{Error, ErrorKind, FieldError, Result, TokenError};
+pub use error::{Error, ErrorKind, FieldError, RefreshTokenError, Result, TokenError};
 pub use password::{Password, PasswordHash, PasswordHasher, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS};
+pub use sessions::{LogoutScope, RefreshToken, Session, SessionId, MAX_USER_AGENT_CHARS, REFRESH_TOKEN_BYTES};
 pub use store::{Store, StoreOptions};
 pub use tasks::{
     ListQuery, Page, Task, TaskId, TaskInput, TaskPatch, Tasks, DEFAULT_PAGE_SIZE, MAX_DESCRIPTION_CHARS,
@@ -77,11 +86,11 @@ impl Todo {
 
     /// Builds the library over a store you opened (and migrated) yourself.
     pub fn new(store: Store, config: &Config) -> Self {
-        let accounts = Accounts::new(store.clone(), TokenKeys::new(config), PasswordHasher::new(config.bcrypt_cost()));
+        let accounts = Accounts::new(store.clone(), config);
         Self { store, accounts }
     }
 
-    /// Signup, login and token checks.
+    /// Signup, login, sessions and token checks.
     pub fn accounts(&self) -> &Accounts {
         &self.accounts
     }

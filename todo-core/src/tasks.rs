@@ -2,8 +2,8 @@
 //!
 //! Every statement below has `user_id = <owner>` in its `WHERE` clause, and a [`Tasks`] can only be made from an
 //! [`Owner`]. Another user's task therefore looks exactly like a missing one: [`Error::NotFound`]. Every
-//! statement also requires the owner's account to exist with the owner's token generation, so revoking tokens or
-//! deleting the account stops task operations at once, without a separate lookup per request.
+//! statement also requires the owner's session to be current (it exists, is the owner's, has not expired), so
+//! revoking a session or deleting the account stops task operations at once, without a separate lookup per request.
 
 use std::fmt;
 use std::str::FromStr;
@@ -17,6 +17,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::{Error, FieldError, Result};
+use crate::sessions::{session_is_current, unix_ms};
 use crate::store::{on_backend, Backend, Store};
 use crate::timestamp::now;
 use crate::users::{stale_owner, Owner};
@@ -131,7 +132,7 @@ pub struct Page {
 #[derive(Debug, Clone)]
 pub struct Tasks {
     store: Store,
-    /// Every statement is keyed on the owner's id and requires the account to still have the owner's generation.
+    /// Every statement is keyed on the owner's id and requires the owner's session to be current.
     owner: Owner,
 }
 
@@ -185,20 +186,6 @@ impl TryFrom<SqliteJsonRow> for TaskRow {
     }
 }
 
-/// The condition every statement carries besides `user_id = <owner>`: the owner's account still exists with the
-/// token generation the owner was allowed under. `$owner` and `$generation` are the statement's parameter numbers.
-macro_rules! owner_is_current {
-    ($owner:literal, $generation:literal) => {
-        concat!(
-            "EXISTS (SELECT 1 FROM users WHERE users.id = ",
-            $owner,
-            " AND users.token_generation = ",
-            $generation,
-            ")"
-        )
-    };
-}
-
 /// The columns every query returns, in [`TaskRow`]'s order.
 macro_rules! columns {
     () => {
@@ -221,7 +208,7 @@ impl Tasks {
             sqlx::query_as::<_, TaskRow>(concat!(
                 "INSERT INTO tasks (id, user_id, title, description, completed, created_at, updated_at) ",
                 "SELECT $1, $2, $3, $4, $5, $6, $6 WHERE ",
-                owner_is_current!("$2", "$7"),
+                session_is_current!("$2", "$7", "$8"),
                 " RETURNING ",
                 columns!()
             ))
@@ -231,7 +218,8 @@ impl Tasks {
             .bind(&description)
             .bind(input.completed)
             .bind(created_at)
-            .bind(self.owner.generation())
+            .bind(self.owner.session_id().as_uuid())
+            .bind(unix_ms(created_at))
             .fetch_optional(pool)
             .await
         })?;
@@ -246,11 +234,12 @@ impl Tasks {
                 "SELECT ",
                 columns!(),
                 " FROM tasks WHERE id = $1 AND user_id = $2 AND ",
-                owner_is_current!("$2", "$3")
+                session_is_current!("$2", "$3", "$4")
             ))
             .bind(id.0)
             .bind(self.owner.user_id().as_uuid())
-            .bind(self.owner.generation())
+            .bind(self.owner.session_id().as_uuid())
+            .bind(unix_ms(now()))
             .fetch_optional(pool)
             .await
         })?;
@@ -276,13 +265,17 @@ impl Tasks {
         if !errors.is_empty() {
             return Err(Error::Validation(errors));
         }
-        let select =
-            concat!("SELECT ", columns!(), " FROM tasks WHERE user_id = $1 AND ", owner_is_current!("$1", "$2"));
+        let select = concat!(
+            "SELECT ",
+            columns!(),
+            " FROM tasks WHERE user_id = $1 AND ",
+            session_is_current!("$1", "$2", "$3")
+        );
         let sql = match (query.completed.is_some(), cursor.is_some()) {
-            (false, false) => format!("{select} ORDER BY id DESC LIMIT $3"),
-            (true, false) => format!("{select} AND completed = $3 ORDER BY id DESC LIMIT $4"),
-            (false, true) => format!("{select} AND id < $3 ORDER BY id DESC LIMIT $4"),
-            (true, true) => format!("{select} AND completed = $3 AND id < $4 ORDER BY id DESC LIMIT $5"),
+            (false, false) => format!("{select} ORDER BY id DESC LIMIT $4"),
+            (true, false) => format!("{select} AND completed = $4 ORDER BY id DESC LIMIT $5"),
+            (false, true) => format!("{select} AND id < $4 ORDER BY id DESC LIMIT $5"),
+            (true, true) => format!("{select} AND completed = $4 AND id < $5 ORDER BY id DESC LIMIT $6"),
         };
         // One row more than asked tells whether another page exists, without a COUNT.
         let rows = self.page_rows(&sql, query.completed, cursor, i64::from(query.limit) + 1).await?;
@@ -303,7 +296,7 @@ impl Tasks {
         Ok(Page { items, next_cursor })
     }
 
-    /// Runs a list statement of [`Tasks::list`] with its parameters in order: owner, generation, then
+    /// Runs a list statement of [`Tasks::list`] with its parameters in order: owner, session, now, then
     /// `completed` and `cursor` when present, then the row count.
     async fn page_rows(
         &self,
@@ -314,7 +307,10 @@ impl Tasks {
     ) -> Result<Vec<TaskRow>> {
         macro_rules! bind_page {
             ($statement:expr) => {{
-                let mut statement = $statement.bind(self.owner.user_id().as_uuid()).bind(self.owner.generation());
+                let mut statement = $statement
+                    .bind(self.owner.user_id().as_uuid())
+                    .bind(self.owner.session_id().as_uuid())
+                    .bind(unix_ms(now()));
                 if let Some(completed) = completed {
                     statement = statement.bind(completed);
                 }
@@ -356,14 +352,15 @@ impl Tasks {
         let row = on_backend!(self.store, |pool| {
             sqlx::query_as::<_, TaskRow>(concat!(
                 "UPDATE tasks SET completed = NOT completed, updated_at = $1 WHERE id = $2 AND user_id = $3 AND ",
-                owner_is_current!("$3", "$4"),
+                session_is_current!("$3", "$4", "$5"),
                 " RETURNING ",
                 columns!()
             ))
             .bind(now())
             .bind(id.0)
             .bind(self.owner.user_id().as_uuid())
-            .bind(self.owner.generation())
+            .bind(self.owner.session_id().as_uuid())
+            .bind(unix_ms(now()))
             .fetch_optional(pool)
             .await
         })?;
@@ -373,13 +370,17 @@ impl Tasks {
     /// Deletes the task.
     pub async fn delete(&self, id: TaskId) -> Result<()> {
         let deleted = on_backend!(self.store, |pool| {
-            sqlx::query(concat!("DELETE FROM tasks WHERE id = $1 AND user_id = $2 AND ", owner_is_current!("$2", "$3")))
-                .bind(id.0)
-                .bind(self.owner.user_id().as_uuid())
-                .bind(self.owner.generation())
-                .execute(pool)
-                .await
-                .map(|done| done.rows_affected())
+            sqlx::query(concat!(
+                "DELETE FROM tasks WHERE id = $1 AND user_id = $2 AND ",
+                session_is_current!("$2", "$3", "$4")
+            ))
+            .bind(id.0)
+            .bind(self.owner.user_id().as_uuid())
+            .bind(self.owner.session_id().as_uuid())
+            .bind(unix_ms(now()))
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
         })?;
         if deleted == 0 {
             return Err(self.why_no_row().await);
@@ -406,7 +407,7 @@ impl Tasks {
                 "OR (CASE WHEN $2 THEN $3 ELSE description END) IS DISTINCT FROM description ",
                 "OR COALESCE($4, completed) IS DISTINCT FROM completed THEN $5 ELSE updated_at END ",
                 "WHERE id = $6 AND user_id = $7 AND ",
-                owner_is_current!("$7", "$8"),
+                session_is_current!("$7", "$8", "$9"),
                 " RETURNING ",
                 columns!()
             ))
@@ -417,7 +418,8 @@ impl Tasks {
             .bind(now())
             .bind(id.0)
             .bind(self.owner.user_id().as_uuid())
-            .bind(self.owner.generation())
+            .bind(self.owner.session_id().as_uuid())
+            .bind(unix_ms(now()))
             .fetch_optional(pool)
             .await
         })?;

@@ -21,6 +21,7 @@ use uuid::Uuid;
 
 use crate::config::Config;
 use crate::error::{Error, Result, TokenError};
+use crate::sessions::SessionId;
 use crate::users::{User, UserId};
 
 /// Allowed clock difference between the instance that minted a token and the one verifying it.
@@ -41,16 +42,19 @@ pub struct Claims {
     pub iat: i64,
     /// Expires at, seconds since the Unix epoch.
     pub exp: i64,
-    /// The user's token generation when minted; a password change or "log out everywhere" increments the
-    /// stored generation, which revokes every token minted before. Absent in a token means generation 0.
-    #[serde(default, rename = "gen")]
-    pub generation: i64,
+    /// The session the token belongs to, as a UUID string; revoking the session revokes the token.
+    pub sid: String,
 }
 
 impl Claims {
     /// The user id in `sub`.
     pub fn user_id(&self) -> Result<UserId, TokenError> {
         Uuid::parse_str(&self.sub).map(UserId::from_uuid).map_err(|_| TokenError::Malformed)
+    }
+
+    /// The session id in `sid`.
+    pub fn session_id(&self) -> Result<SessionId, TokenError> {
+        self.sid.parse().map_err(|_| TokenError::Malformed)
     }
 }
 
@@ -98,8 +102,8 @@ impl TokenKeys {
         }
     }
 
-    /// Mints a token for `user` at token generation `generation`, valid for the configured lifetime from now.
-    pub fn mint(&self, user: &User, generation: i64) -> Result<AccessToken> {
+    /// Mints an access token for `user` in `session`, valid for the configured lifetime from now.
+    pub fn mint(&self, user: &User, session: SessionId) -> Result<AccessToken> {
         let iat = OffsetDateTime::now_utc().unix_timestamp();
         let ttl = i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX);
         let claims = Claims {
@@ -107,7 +111,7 @@ impl TokenKeys {
             email: user.email.to_string(),
             iat,
             exp: iat.saturating_add(ttl),
-            generation,
+            sid: session.to_string(),
         };
         let access_token =
             jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(Error::internal)?;
@@ -120,7 +124,7 @@ impl TokenKeys {
     /// [`TokenError::UnsupportedAlgorithm`]); the HMAC under the current secret or a previous one
     /// ([`TokenError::BadSignature`]); claims with `sub`, `email`, `iat` and `exp`
     /// ([`TokenError::MissingClaim`]); `exp` not passed, with 30 seconds of clock skew allowed
-    /// ([`TokenError::Expired`]); `sub` a UUID ([`TokenError::Malformed`]).
+    /// ([`TokenError::Expired`]); `sub` and `sid` UUIDs ([`TokenError::Malformed`]).
     ///
     /// This checks the token only; [`crate::Accounts::authenticate`] also confirms that the user still exists.
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
@@ -143,6 +147,7 @@ impl TokenKeys {
             return Err(TokenError::Expired);
         }
         claims.user_id()?;
+        claims.session_id()?;
         Ok(claims)
     }
 }
@@ -196,6 +201,10 @@ mod tests {
         }
     }
 
+    fn session() -> SessionId {
+        SessionId::from(Uuid::now_v7())
+    }
+
     fn b64(json: &str) -> String {
         URL_SAFE_NO_PAD.encode(json)
     }
@@ -213,7 +222,7 @@ mod tests {
     fn a_minted_token_verifies_with_its_claims() {
         let keys = keys();
         let user = user();
-        let token = keys.mint(&user, 0).expect("mints");
+        let token = keys.mint(&user, session()).expect("mints");
         assert_eq!(token.token_type, "bearer");
         assert_eq!(token.expires_in, 604_800);
         let claims = keys.verify(&token.access_token).expect("verifies");
@@ -234,8 +243,7 @@ mod tests {
 
     #[test]
     fn other_algorithms_are_rejected() {
-        let claims =
-            serde_json::json!({"sub": Uuid::now_v7().to_string(), "email": "a@b.c", "iat": 0, "exp": now() + 60});
+        let claims = serde_json::json!({"sub": Uuid::now_v7().to_string(), "email": "a@b.c", "iat": 0, "exp": now() + 60, "sid": Uuid::now_v7().to_string()});
         for alg in [Algorithm::HS384, Algorithm::HS512] {
             let token = jsonwebtoken::encode(&Header::new(alg), &claims, &EncodingKey::from_secret(SECRET.as_bytes()))
                 .expect("encodes");
@@ -247,8 +255,7 @@ mod tests {
 
     #[test]
     fn a_token_signed_with_another_secret_has_a_bad_signature() {
-        let claims =
-            serde_json::json!({"sub": Uuid::now_v7().to_string(), "email": "a@b.c", "iat": 0, "exp": now() + 60});
+        let claims = serde_json::json!({"sub": Uuid::now_v7().to_string(), "email": "a@b.c", "iat": 0, "exp": now() + 60, "sid": Uuid::now_v7().to_string()});
         let token = sign_with("another secret that is also 32 bytes long", &claims);
         assert_eq!(keys().verify(&token), Err(TokenError::BadSignature));
     }
@@ -256,7 +263,7 @@ mod tests {
     #[test]
     fn a_tampered_payload_has_a_bad_signature() {
         let keys = keys();
-        let token = keys.mint(&user(), 0).expect("mints").access_token;
+        let token = keys.mint(&user(), session()).expect("mints").access_token;
         let parts: Vec<&str> = token.split('.').collect();
         let forged_payload =
             b64(&format!(r#"{{"sub":"{}","email":"eve@x.io","iat":0,"exp":{}}}"#, Uuid::now_v7(), now() + 60));
@@ -267,22 +274,20 @@ mod tests {
     #[test]
     fn tokens_signed_with_a_previous_secret_still_verify_but_new_ones_use_the_current_secret() {
         let old_secret = "the secret before the rotation, 32+ bytes";
-        let claims =
-            serde_json::json!({"sub": Uuid::now_v7().to_string(), "email": "a@b.c", "iat": now(), "exp": now() + 60});
+        let claims = serde_json::json!({"sub": Uuid::now_v7().to_string(), "email": "a@b.c", "iat": now(), "exp": now() + 60, "sid": Uuid::now_v7().to_string()});
         let old_token = sign_with(old_secret, &claims);
         assert_eq!(keys().verify(&old_token), Err(TokenError::BadSignature), "unknown before it is configured");
         let rotated =
             TokenKeys::new(&Config::new(SECRET).expect("valid").with_previous_secrets([old_secret]).expect("valid"));
         assert!(rotated.verify(&old_token).is_ok());
-        let fresh = rotated.mint(&user(), 0).expect("mints").access_token;
+        let fresh = rotated.mint(&user(), session()).expect("mints").access_token;
         assert!(keys().verify(&fresh).is_ok(), "signed with the current secret");
     }
 
     #[test]
     fn an_expired_token_is_rejected() {
         let past = now() - 3600;
-        let claims =
-            serde_json::json!({"sub": Uuid::now_v7().to_string(), "email": "a@b.c", "iat": past - 60, "exp": past});
+        let claims = serde_json::json!({"sub": Uuid::now_v7().to_string(), "email": "a@b.c", "iat": past - 60, "exp": past, "sid": Uuid::now_v7().to_string()});
         assert_eq!(keys().verify(&sign_with(SECRET, &claims)), Err(TokenError::Expired));
     }
 
@@ -293,8 +298,24 @@ mod tests {
     }
 
     #[test]
+    fn a_token_without_a_session_is_rejected_and_a_session_that_is_not_a_uuid_is_malformed() {
+        // Tokens minted before sessions existed carry no `sid`: they are refused, and their users log in again.
+        let claims = serde_json::json!({"sub": Uuid::now_v7().to_string(), "email": "a@b.c", "iat": now(), "exp": now() + 60, "gen": 0});
+        assert_eq!(keys().verify(&sign_with(SECRET, &claims)), Err(TokenError::MissingClaim));
+        let claims = serde_json::json!({"sub": Uuid::now_v7().to_string(), "email": "a@b.c", "iat": now(), "exp": now() + 60, "sid": "7"});
+        assert_eq!(keys().verify(&sign_with(SECRET, &claims)), Err(TokenError::Malformed));
+    }
+
+    #[test]
+    fn a_minted_token_names_its_session() {
+        let session = session();
+        let token = keys().mint(&user(), session).expect("mints").access_token;
+        assert_eq!(keys().verify(&token).expect("verifies").session_id(), Ok(session));
+    }
+
+    #[test]
     fn a_subject_that_is_not_a_uuid_is_malformed() {
-        let claims = serde_json::json!({"sub": "42", "email": "a@b.c", "iat": now(), "exp": now() + 60});
+        let claims = serde_json::json!({"sub": "42", "email": "a@b.c", "iat": now(), "exp": now() + 60, "sid": Uuid::now_v7().to_string()});
         assert_eq!(keys().verify(&sign_with(SECRET, &claims)), Err(TokenError::Malformed));
     }
 
@@ -307,15 +328,14 @@ mod tests {
 
     #[test]
     fn minted_tokens_carry_the_header_verify_skips_parsing() {
-        let token = keys().mint(&user(), 0).expect("mints").access_token;
+        let token = keys().mint(&user(), session()).expect("mints").access_token;
         assert_eq!(token.split('.').next(), Some(MINTED_HEADER));
         assert_eq!(URL_SAFE_NO_PAD.decode(MINTED_HEADER).expect("base64"), br#"{"typ":"JWT","alg":"HS256"}"#);
     }
 
     #[test]
     fn any_hs256_header_verifies_not_only_the_one_we_mint() {
-        let claims =
-            serde_json::json!({"sub": Uuid::now_v7().to_string(), "email": "a@b.c", "iat": now(), "exp": now() + 60});
+        let claims = serde_json::json!({"sub": Uuid::now_v7().to_string(), "email": "a@b.c", "iat": now(), "exp": now() + 60, "sid": Uuid::now_v7().to_string()});
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some("2026".into());
         let token =
@@ -326,7 +346,7 @@ mod tests {
 
     #[test]
     fn a_token_within_the_clock_skew_leeway_still_verifies() {
-        let claims = serde_json::json!({"sub": Uuid::now_v7().to_string(), "email": "a@b.c", "iat": now() - 60, "exp": now() - 5});
+        let claims = serde_json::json!({"sub": Uuid::now_v7().to_string(), "email": "a@b.c", "iat": now() - 60, "exp": now() - 5, "sid": Uuid::now_v7().to_string()});
         assert!(keys().verify(&sign_with(SECRET, &claims)).is_ok());
     }
 
@@ -343,7 +363,7 @@ mod tests {
 
     #[test]
     fn a_signature_that_is_not_base64url_is_malformed() {
-        let token = keys().mint(&user(), 0).expect("mints").access_token;
+        let token = keys().mint(&user(), session()).expect("mints").access_token;
         let (signed, _) = token.rsplit_once('.').expect("three segments");
         assert_eq!(keys().verify(&format!("{signed}.+/==")), Err(TokenError::Malformed));
         assert_eq!(keys().verify(&format!("{signed}.")), Err(TokenError::BadSignature), "an empty signature");
@@ -351,7 +371,7 @@ mod tests {
 
     #[test]
     fn debug_output_never_shows_the_token() {
-        let token = keys().mint(&user(), 0).expect("mints");
+        let token = keys().mint(&user(), session()).expect("mints");
         assert!(!format!("{token:?}").contains(&token.access_token));
     }
 }

@@ -7,7 +7,9 @@ use uuid::Uuid;
 
 use crate::email::Email;
 use crate::error::{Result, TokenError};
+use crate::sessions::{session_is_current, unix_ms, SessionId};
 use crate::store::{on_backend, Store};
+use crate::timestamp::now;
 
 /// A user's id (a UUIDv7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -41,25 +43,25 @@ pub struct User {
     pub created_at: OffsetDateTime,
 }
 
-/// The user on whose behalf task operations run, and the token generation they were allowed under.
+/// The user on whose behalf task operations run, and the session they act in.
 ///
 /// There is no public constructor: an `Owner` comes only from [`crate::Accounts::login`],
-/// [`crate::Accounts::authenticate`] or [`crate::Accounts::authorize`], so code that reads or writes tasks without
-/// having checked a password or a token does not compile.
+/// [`crate::Accounts::refresh`], [`crate::Accounts::authenticate`] or [`crate::Accounts::authorize`], so code that
+/// reads or writes tasks without having checked a password or a token does not compile.
 ///
 /// Every task statement, and every account change made with an `Owner`, also checks in the same statement that
-/// the account still exists and that its token generation is still this one; so once the password changes, the
-/// user logs out everywhere or the account is deleted, an `Owner` obtained before stops working at once
-/// ([`crate::TokenError::Revoked`] or [`crate::TokenError::UnknownUser`]).
+/// the owner's session still exists, belongs to them and has not expired; so once the session is revoked (log out,
+/// a password change, refresh-token reuse) or the account is deleted, an `Owner` obtained before stops working at
+/// once ([`crate::TokenError::Revoked`] or [`crate::TokenError::UnknownUser`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Owner {
     id: UserId,
-    generation: i64,
+    session: SessionId,
 }
 
 impl Owner {
-    pub(crate) fn new(id: UserId, generation: i64) -> Self {
-        Self { id, generation }
+    pub(crate) fn new(id: UserId, session: SessionId) -> Self {
+        Self { id, session }
     }
 
     /// The id of the authenticated user.
@@ -67,25 +69,31 @@ impl Owner {
         self.id
     }
 
-    /// The token generation this owner was allowed under.
-    pub(crate) fn generation(&self) -> i64 {
-        self.generation
+    /// The session this owner acts in (the `sid` claim of the token).
+    pub fn session_id(&self) -> SessionId {
+        self.session
     }
 }
 
 /// Whether `owner` is no longer current: `Some(UnknownUser)` when the account is gone, `Some(Revoked)` when its
-/// token generation moved on (password change, log out everywhere), `None` while it still holds. Statements check
-/// this inline; this lookup only explains a statement that matched no row.
+/// session was revoked or has expired, `None` while it still holds. Statements check this inline; this lookup
+/// only explains a statement that matched no row.
 pub(crate) async fn stale_owner(store: &Store, owner: &Owner) -> Result<Option<TokenError>> {
-    let generation = on_backend!(store, |pool| {
-        sqlx::query_scalar::<_, i64>("SELECT token_generation FROM users WHERE id = $1")
-            .bind(owner.user_id().as_uuid())
-            .fetch_optional(pool)
-            .await
+    let (users, sessions) = on_backend!(store, |pool| {
+        sqlx::query_as::<_, (i64, i64)>(concat!(
+            "SELECT (SELECT COUNT(*) FROM users WHERE id = $1), CAST(CASE WHEN ",
+            session_is_current!("$1", "$2", "$3"),
+            " THEN 1 ELSE 0 END AS BIGINT)"
+        ))
+        .bind(owner.user_id().as_uuid())
+        .bind(owner.session_id().as_uuid())
+        .bind(unix_ms(now()))
+        .fetch_one(pool)
+        .await
     })?;
-    Ok(match generation {
-        None => Some(TokenError::UnknownUser),
-        Some(generation) if generation != owner.generation() => Some(TokenError::Revoked),
-        Some(_) => None,
+    Ok(match (users, sessions) {
+        (0, _) => Some(TokenError::UnknownUser),
+        (_, 0) => Some(TokenError::Revoked),
+        _ => None,
     })
 }

@@ -141,7 +141,7 @@ async fn changing_the_password_revokes_older_tokens_and_returns_a_fresh_one(db: 
 
     assert!(is_revoked(accounts.authenticate(&first.token.access_token).await));
     assert!(is_revoked(accounts.authenticate(&second.token.access_token).await));
-    assert!(accounts.authenticate(&fresh.access_token).await.is_ok());
+    assert!(accounts.authenticate(&fresh.token.access_token).await.is_ok());
     assert!(matches!(accounts.login("hal@example.com", PASSWORD).await, Err(Error::InvalidCredentials)));
     assert!(accounts.login("hal@example.com", "a brand new password").await.is_ok());
 }

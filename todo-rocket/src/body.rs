@@ -1,11 +1,10 @@
-//! Request bodies: JSON for every route, and JSON or the OAuth2 password form for login.
+//! JSON request bodies (the login route also takes a form: see `grant.rs`).
 //!
 //! These data guards turn every way a body can be wrong into the status API.md gives it: 415 for another
 //! content type, 413 over the configured limit, 400 for bytes that are not JSON, 422 for JSON of the wrong shape
 //! (with the field that is wrong, never the value that was sent).
 
 use rocket::data::{self, ByteUnit, Data, FromData, Limits};
-use rocket::form::Form;
 use rocket::http::ContentType;
 use rocket::outcome::Outcome;
 use rocket::Request;
@@ -14,7 +13,6 @@ use serde::de::DeserializeOwned;
 use crate::error::ApiError;
 use crate::failure::remember;
 use crate::problem::FieldProblem;
-use crate::routes::auth::{LoginRequest, PasswordGrantForm};
 
 /// A JSON request body of type `T`.
 #[derive(Debug)]
@@ -33,64 +31,6 @@ impl<'r, T: DeserializeOwned + Send> FromData<'r> for JsonBody<T> {
         match parse_json(request, data).await {
             Ok(value) => Outcome::Success(JsonBody(value)),
             Err(error) => fail(request, error),
-        }
-    }
-}
-
-/// The login body: JSON `{"email", "password"}`, or the OAuth2 password form (RFC 6749 §4.3.2) that Swagger UI's
-/// Authorize dialog sends.
-#[derive(Debug)]
-pub struct LoginBody {
-    /// The email (the form's `username`).
-    pub email: String,
-    /// The password.
-    pub password: String,
-}
-
-#[rocket::async_trait]
-impl<'r> FromData<'r> for LoginBody {
-    type Error = ApiError;
-
-    async fn from_data(request: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
-        let is_form = request.content_type().is_some_and(|ct| ct.is_form());
-        if !is_form {
-            return match JsonBody::<LoginRequest>::from_data(request, data).await {
-                Outcome::Success(JsonBody(body)) => {
-                    Outcome::Success(LoginBody { email: body.email, password: body.password })
-                }
-                Outcome::Error(error) => Outcome::Error(error),
-                Outcome::Forward(forward) => Outcome::Forward(forward),
-            };
-        }
-        match Form::<PasswordGrantForm>::from_data(request, data).await {
-            Outcome::Success(form) => match form.grant_type.as_deref() {
-                None | Some("password") => {
-                    let form = form.into_inner();
-                    Outcome::Success(LoginBody { email: form.username, password: form.password })
-                }
-                Some(_) => fail(
-                    request,
-                    ApiError::WrongShape(vec![FieldProblem {
-                        field: "grant_type".into(),
-                        message: "must be \"password\"".into(),
-                    }]),
-                ),
-            },
-            Outcome::Error((status, errors)) if status.code == 413 => {
-                drop(errors);
-                fail(request, ApiError::TooLarge)
-            }
-            Outcome::Error((_, errors)) => {
-                let fields = errors
-                    .iter()
-                    .map(|error| FieldProblem {
-                        field: error.name.as_ref().map(|name| name.to_string()).unwrap_or_default(),
-                        message: "is required and must be text".into(),
-                    })
-                    .collect();
-                fail(request, ApiError::WrongShape(fields))
-            }
-            Outcome::Forward(forward) => Outcome::Forward(forward),
         }
     }
 }

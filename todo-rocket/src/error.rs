@@ -80,6 +80,9 @@ impl ApiError {
             ApiError::Core(CoreError::InvalidCredentials) => {
                 problem.detail("invalid email or password").header("WWW-Authenticate", BEARER_CHALLENGE)
             }
+            ApiError::Core(CoreError::InvalidRefreshToken(_)) => problem
+                .detail("the refresh token is invalid, expired or revoked; log in again")
+                .header("WWW-Authenticate", BEARER_CHALLENGE),
             ApiError::Core(CoreError::InvalidToken(_)) => problem
                 .detail("the bearer token is invalid or expired")
                 .header("WWW-Authenticate", INVALID_TOKEN_CHALLENGE),

@@ -1,7 +1,11 @@
-//! Security headers: `no-store` on responses that carry tokens, `nosniff` on every response.
+//! Headers beyond routing: `no-store` on responses that carry tokens, `nosniff` on every response, and the
+//! `User-Agent` a login remembers for the user's list of sessions.
+
+use std::convert::Infallible;
 
 use rocket::fairing::{Fairing, Info, Kind};
 use rocket::http::Header;
+use rocket::request::{FromRequest, Outcome};
 use rocket::response::{self, Responder};
 use rocket::{Request, Response};
 
@@ -31,5 +35,18 @@ impl Fairing for NoSniff {
 
     async fn on_response<'r>(&self, _: &'r Request<'_>, response: &mut Response<'r>) {
         response.set_header(Header::new("X-Content-Type-Options", "nosniff"));
+    }
+}
+
+/// The request's `User-Agent`, if it sent one (the library trims and cuts it).
+#[derive(Debug, Clone)]
+pub struct UserAgent(pub Option<String>);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for UserAgent {
+    type Error = Infallible;
+
+    async fn from_request(request: &'r Request<'_>) -> Outcome<Self, Infallible> {
+        Outcome::Success(UserAgent(request.headers().get_one("User-Agent").map(str::to_owned)))
     }
 }

@@ -26,6 +26,7 @@ mod cors;
 mod db;
 mod error;
 mod failure;
+mod grant;
 mod guard;
 mod headers;
 mod limits;
@@ -43,12 +44,14 @@ use utoipa_swagger_ui::SwaggerUi;
 
 pub use db::{Db, TodoPool, DATABASE_NAME};
 pub use error::{ApiError, ApiResult};
+pub use grant::{LoginRequest, RefreshRequest, TokenGrant};
 pub use guard::{AuthUser, TaskOwner};
 pub use limits::RateLimitSettings;
 pub use options::{ConfigError, ServerOptions};
 pub use problem::{FieldProblem, Problem};
-pub use routes::auth::{ChangePasswordRequest, DeleteAccountRequest, LoginRequest, SignupRequest, TokenResponse, User};
+pub use routes::auth::{ChangePasswordRequest, DeleteAccountRequest, SignupRequest, TokenResponse, User};
 pub use routes::health::Health;
+pub use routes::sessions::Session;
 pub use routes::tasks::{CreateTask, PatchTask, ReplaceTask, Task, TaskPage};
 
 /// Adds the whole API to `rocket` under `base` (`"/"` or a prefix such as `"/api/v1"`): the database pool and

@@ -5,7 +5,7 @@ use utoipa::openapi::{OpenApi as Document, Server};
 use utoipa::{Modify, OpenApi};
 
 use crate::problem::{FieldProblem, Problem};
-use crate::routes::{auth, health, tasks};
+use crate::routes::{auth, health, sessions, tasks};
 
 /// The API description: every route, body, response and error of API.md.
 #[derive(OpenApi)]
@@ -13,12 +13,17 @@ use crate::routes::{auth, health, tasks};
     info(
         title = "todo-rocket",
         description = "Multi-user accounts and per-user tasks. Every error is an RFC 9457 problem document \
-            (`application/problem+json`). Authenticate with `POST /auth/login` and send the token as \
-            `Authorization: Bearer <token>`; in Swagger UI, use Authorize with your email as the username.",
+            (`application/problem+json`). Authenticate with `POST /auth/login` and send the access token as \
+            `Authorization: Bearer <token>`; in Swagger UI, use Authorize with your email as the username. \
+            Every login starts a session: exchange its `refresh_token` at `POST /auth/refresh` for new tokens \
+            (each refresh token works once), list sessions at `GET /auth/sessions`, and end them with \
+            `DELETE /auth/sessions/{id}` or `POST /auth/logout?scope=…`; a revoked session's tokens are refused \
+            by the next request.",
         license(name = "MIT OR Apache-2.0"),
     ),
     paths(
         auth::signup, auth::login, auth::me, auth::change_password, auth::logout, auth::delete_me,
+        sessions::refresh, sessions::list, sessions::revoke,
         tasks::list, tasks::create, tasks::get_one, tasks::replace, tasks::update, tasks::toggle, tasks::delete_one,
         health::health,
     ),
@@ -28,11 +33,13 @@ use crate::routes::{auth, health, tasks};
             responses::MalformedBody, responses::Unauthorized, responses::InvalidCredentials, responses::NotFound,
             responses::Conflict, responses::TooLarge, responses::UnsupportedMediaType, responses::Unprocessable,
             responses::Unavailable, responses::WrongPassword, responses::TooManyRequests,
+            responses::InvalidRefreshToken,
         ),
     ),
     modifiers(&SecuritySchemes),
     tags(
-        (name = "auth", description = "Signup, login and the current user"),
+        (name = "auth", description = "Signup, login, the current user and logout"),
+        (name = "sessions", description = "Refresh tokens, and the caller's sessions (one per login)"),
         (name = "tasks", description = "The caller's tasks; another user's task is always 404"),
         (name = "service", description = "Operations"),
     )
@@ -96,10 +103,10 @@ pub mod responses {
     )]
     pub struct MalformedBody(Problem);
 
-    /// Missing, malformed, expired or badly signed bearer token (refused before anything else), or a revoked one
-    /// (password changed, logged out everywhere) or one whose account was deleted. On task routes revocation is
-    /// checked by the task statement itself, so an otherwise invalid request (422, or 404 for an id that is not a
-    /// UUID) gets that answer first.
+    /// Missing, malformed, expired or badly signed bearer token (refused before anything else), or one whose
+    /// session has ended (logged out, revoked, password changed, expired) or whose account was deleted. On task
+    /// routes the session is checked by the task statement itself, so an otherwise invalid request (422, or 404
+    /// for an id that is not a UUID) gets that answer first.
     #[derive(ToResponse)]
     #[response(
         content_type = "application/problem+json",
@@ -108,7 +115,8 @@ pub mod responses {
     )]
     pub struct Unauthorized(Problem);
 
-    /// Unknown email or wrong password (the same answer for both).
+    /// Unknown email or wrong password (the same answer for both); with the `refresh_token` grant, a refresh token
+    /// that is unknown, expired, revoked or reused.
     #[derive(ToResponse)]
     #[response(
         content_type = "application/problem+json",
@@ -117,13 +125,23 @@ pub mod responses {
     )]
     pub struct InvalidCredentials(Problem);
 
-    /// No such task for this user (also when it belongs to someone else), or an id that is not a UUID.
+    /// No such task or session for this user (also when it belongs to someone else), or an id that is not a UUID.
     #[derive(ToResponse)]
     #[response(
         content_type = "application/problem+json",
         example = json!({"type": "about:blank", "title": "Not Found", "status": 404, "detail": "no such resource"})
     )]
     pub struct NotFound(Problem);
+
+    /// The refresh token is unknown, expired, of a revoked session, or was spent before (reuse outside the grace
+    /// interval also revokes its session). Log in again.
+    #[derive(ToResponse)]
+    #[response(
+        content_type = "application/problem+json",
+        headers(("WWW-Authenticate" = String, description = "`Bearer`")),
+        example = json!({"type": "about:blank", "title": "Unauthorized", "status": 401, "detail": "the refresh token is invalid, expired or revoked; log in again"})
+    )]
+    pub struct InvalidRefreshToken(Problem);
 
     /// The email is already registered.
     #[derive(ToResponse)]

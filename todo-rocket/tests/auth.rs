@@ -7,7 +7,7 @@ use rocket::http::{ContentType, Header, Status};
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
-use support::{problem, TestApp, PASSWORD, SECRET};
+use support::{problem, session_of, TestApp, PASSWORD, SECRET};
 
 http_tests!(
     signup_answers_201_with_the_user_and_its_location,
@@ -139,32 +139,36 @@ async fn me_with_another_auth_scheme_is_401_with_a_bare_bearer_challenge(app: &T
     problem(response, Status::Unauthorized).await;
 }
 
-fn claims(user_id: &str, exp_offset_seconds: i64) -> Value {
+fn claims(user_id: &str, session: &str, exp_offset_seconds: i64) -> Value {
     let now = OffsetDateTime::now_utc().unix_timestamp();
-    json!({"sub": user_id, "email": "gina@example.com", "iat": now, "exp": now + exp_offset_seconds})
+    json!({"sub": user_id, "email": "gina@example.com", "iat": now, "exp": now + exp_offset_seconds, "sid": session})
 }
 
 async fn me_rejects_malformed_forged_expired_and_unsigned_tokens(app: &TestApp) {
     let user = app.signup("gina@example.com").await;
     let id = user["id"].as_str().expect("id");
+    let session = &session_of(app.login("gina@example.com").await["access_token"].as_str().expect("token"));
     let sign = |claims: &Value, secret: &str, alg: Algorithm| {
         encode(&JwtHeader::new(alg), claims, &EncodingKey::from_secret(secret.as_bytes())).expect("encodes")
     };
-    let valid = sign(&claims(id, 3600), SECRET, Algorithm::HS256);
+    let valid = sign(&claims(id, session, 3600), SECRET, Algorithm::HS256);
     let unsigned = {
         let payload = valid.split('.').nth(1).expect("payload");
         format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{payload}.")
     };
     let tampered = {
         let parts: Vec<&str> = valid.split('.').collect();
-        let other = sign(&claims(&uuid::Uuid::now_v7().to_string(), 3600), SECRET, Algorithm::HS256);
+        let other = sign(&claims(&uuid::Uuid::now_v7().to_string(), session, 3600), SECRET, Algorithm::HS256);
         format!("{}.{}.{}", parts[0], other.split('.').nth(1).expect("payload"), parts[2])
     };
     let rejected = [
         ("malformed", "not.a.jwt".to_owned()),
-        ("another secret", sign(&claims(id, 3600), "another secret that is 32+ bytes long!!", Algorithm::HS256)),
-        ("expired", sign(&claims(id, -3600), SECRET, Algorithm::HS256)),
-        ("HS512", sign(&claims(id, 3600), SECRET, Algorithm::HS512)),
+        (
+            "another secret",
+            sign(&claims(id, session, 3600), "another secret that is 32+ bytes long!!", Algorithm::HS256),
+        ),
+        ("expired", sign(&claims(id, session, -3600), SECRET, Algorithm::HS256)),
+        ("HS512", sign(&claims(id, session, 3600), SECRET, Algorithm::HS512)),
         ("alg none", unsigned),
         ("tampered payload", tampered),
     ];
@@ -180,7 +184,7 @@ async fn me_rejects_malformed_forged_expired_and_unsigned_tokens(app: &TestApp) 
 async fn a_token_of_a_user_that_does_not_exist_is_401(app: &TestApp) {
     let token = encode(
         &JwtHeader::new(Algorithm::HS256),
-        &claims(&uuid::Uuid::now_v7().to_string(), 3600),
+        &claims(&uuid::Uuid::now_v7().to_string(), &uuid::Uuid::now_v7().to_string(), 3600),
         &EncodingKey::from_secret(SECRET.as_bytes()),
     )
     .expect("encodes");

@@ -21,6 +21,12 @@ pub fn config() -> Config {
     Config::new(SECRET).expect("valid secret").with_bcrypt_cost(4).expect("valid cost")
 }
 
+/// A plain sqlx pool of either engine.
+pub enum RawPool {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
 /// A migrated, empty database and the library over it.
 pub struct TestDb {
     pub todo: Todo,
@@ -35,14 +41,49 @@ enum Cleanup {
 impl TestDb {
     /// A fresh SQLite file in the temp directory.
     pub async fn sqlite() -> Self {
+        let db = Self::sqlite_unmigrated().await;
+        db.todo.store().migrate().await.expect("migrations run");
+        db
+    }
+
+    /// A fresh SQLite file without any table yet.
+    pub async fn sqlite_unmigrated() -> Self {
         let path = std::env::temp_dir().join(format!("todo-core-test-{}.db", Uuid::now_v7().simple()));
         let store = Store::connect(&format!("sqlite:{}", path.display())).await.expect("sqlite opens");
-        store.migrate().await.expect("migrations run");
         Self { todo: Todo::new(store, &config()), cleanup: Cleanup::SqliteFile(path) }
     }
 
     /// A fresh PostgreSQL database on the `TEST_POSTGRES_URL` server, or `None` (test skipped) when it is unset.
     pub async fn postgres() -> Option<Self> {
+        let db = Self::postgres_unmigrated().await?;
+        db.todo.store().migrate().await.expect("migrations run");
+        Some(db)
+    }
+
+    /// A fresh, empty database of the same engine as this one.
+    pub async fn another_unmigrated(&self) -> Self {
+        match &self.cleanup {
+            Cleanup::SqliteFile(_) => Self::sqlite_unmigrated().await,
+            Cleanup::PostgresDatabase { .. } => Self::postgres_unmigrated().await.expect("TEST_POSTGRES_URL is set"),
+        }
+    }
+
+    /// A second, plain sqlx pool on this test's database, for setting up rows the library would not write.
+    pub async fn raw_pool(&self) -> RawPool {
+        match &self.cleanup {
+            Cleanup::SqliteFile(path) => RawPool::Sqlite(
+                sqlx::SqlitePool::connect_with(sqlx::sqlite::SqliteConnectOptions::new().filename(path))
+                    .await
+                    .expect("opens"),
+            ),
+            Cleanup::PostgresDatabase { server, name } => RawPool::Postgres(
+                PgPoolOptions::new().connect_with(server.as_ref().clone().database(name)).await.expect("connects"),
+            ),
+        }
+    }
+
+    /// A fresh PostgreSQL database without any table yet, or `None` when `TEST_POSTGRES_URL` is unset.
+    pub async fn postgres_unmigrated() -> Option<Self> {
         let Ok(url) = std::env::var("TEST_POSTGRES_URL") else {
             eprintln!("skipped: TEST_POSTGRES_URL is not set, so this PostgreSQL test did not run");
             return None;
@@ -58,7 +99,6 @@ impl TestDb {
             .await
             .expect("connects to the test database");
         let store = Store::from_postgres_pool(pool);
-        store.migrate().await.expect("migrations run");
         Some(Self {
             todo: Todo::new(store, &config()),
             cleanup: Cleanup::PostgresDatabase { server: Box::new(server), name },
@@ -117,4 +157,11 @@ macro_rules! backend_tests {
             )*
         }
     };
+}
+
+impl TestDb {
+    /// The library over this test's database with another configuration (session lifetimes, reuse interval).
+    pub fn todo_with(&self, config: Config) -> Todo {
+        Todo::new(self.todo.store().clone(), &config)
+    }
 }

@@ -1,22 +1,26 @@
-//! `/auth/*`: signup, login (JSON or OAuth2 password form) and the current user.
+//! `/auth/*` accounts: signup, login (JSON or the OAuth2 form), the current user, password change, logout and
+//! account deletion. Sessions and refresh live in `sessions.rs`.
 
+use rocket::http::uri::Origin;
 use rocket::http::Status;
 use rocket::response::status::Created;
 use rocket::serde::json::Json;
 use rocket::{delete, get, post, put, routes, Route, State};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use todo_core::Todo;
-use utoipa::ToSchema;
+use todo_core::{LogoutScope, Todo};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::body::{JsonBody, LoginBody};
+use crate::body::JsonBody;
 use crate::error::{ApiError, ApiResult};
+use crate::grant::{LoginRequest, TokenForm, TokenGrant};
 use crate::guard::AuthUser;
-use crate::headers::NoStore;
+use crate::headers::{NoStore, UserAgent};
 use crate::limits::{retry_after_seconds, ClientKey, RateLimits};
 use crate::location::MountBase;
 use crate::openapi::responses;
+use crate::problem::FieldProblem;
 
 /// The routes of this module.
 pub fn routes() -> Vec<Route> {
@@ -33,39 +37,6 @@ pub struct SignupRequest {
     /// 8 characters to 72 bytes (bcrypt's limit; longer input is refused, not truncated).
     #[schema(min_length = 8, format = "password")]
     pub password: String,
-}
-
-/// Login body (also accepted as the OAuth2 password form: `grant_type=password&username=...&password=...`).
-#[derive(Debug, Deserialize, ToSchema)]
-#[schema(example = json!({"email": "ann@example.com", "password": "correct horse battery"}))]
-pub struct LoginRequest {
-    /// The email used at signup, in any case.
-    pub email: String,
-    /// The password.
-    #[schema(format = "password")]
-    pub password: String,
-}
-
-/// The OAuth2 password grant form (RFC 6749 §4.3.2), as Swagger UI's Authorize dialog sends it.
-#[derive(Debug, Deserialize, ToSchema, rocket::FromForm)]
-pub struct PasswordGrantForm {
-    /// `password` (may be omitted).
-    // Read as text, not as `GrantType`, so that another value gets our 422 naming this field.
-    #[schema(value_type = Option<GrantType>)]
-    pub grant_type: Option<String>,
-    /// The email.
-    pub username: String,
-    /// The password.
-    #[schema(format = "password")]
-    pub password: String,
-}
-
-/// The one OAuth2 grant type this server accepts.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum GrantType {
-    /// The resource owner password credentials grant.
-    Password,
 }
 
 /// A registered user.
@@ -87,16 +58,20 @@ impl From<todo_core::User> for User {
     }
 }
 
-/// A bearer token (the OAuth 2.0 token response of RFC 6749 §5.1).
+/// The tokens of a session (the OAuth 2.0 token response of RFC 6749 §5.1).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[schema(example = json!({"access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.e30.c2lnbmF0dXJl", "token_type": "bearer", "expires_in": 604800}))]
+#[schema(example = json!({"access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.e30.c2lnbmF0dXJl", "token_type": "bearer", "expires_in": 604800, "refresh_token": "q3Jd8vQ0mZt1c2VjcmV0LXJhbmRvbS1ieXRlcy0zMi1sb25n"}))]
 pub struct TokenResponse {
-    /// The JWT to send as `Authorization: Bearer <token>`.
+    /// The JWT to send as `Authorization: Bearer <token>`; it names its session (`sid`).
     pub access_token: String,
     /// Always `bearer`.
     pub token_type: TokenType,
-    /// Seconds until the token expires.
+    /// Seconds until the access token expires.
     pub expires_in: u64,
+    /// Exchange it at `POST /auth/refresh` for new tokens before the session expires (`REFRESH_TTL_SECONDS`
+    /// after it was issued). It works once: the response carries its successor.
+    #[schema(min_length = 43, pattern = "^[A-Za-z0-9_-]+$")]
+    pub refresh_token: String,
 }
 
 /// The OAuth 2.0 token type: this API issues bearer tokens only.
@@ -107,9 +82,14 @@ pub enum TokenType {
     Bearer,
 }
 
-impl From<todo_core::AccessToken> for TokenResponse {
-    fn from(token: todo_core::AccessToken) -> Self {
-        Self { access_token: token.access_token, token_type: TokenType::Bearer, expires_in: token.expires_in }
+impl From<todo_core::Login> for TokenResponse {
+    fn from(login: todo_core::Login) -> Self {
+        Self {
+            access_token: login.token.access_token,
+            token_type: TokenType::Bearer,
+            expires_in: login.token.expires_in,
+            refresh_token: login.refresh_token.into_string(),
+        }
     }
 }
 
@@ -144,17 +124,18 @@ async fn signup(
     Ok(Created::new(base.join("/auth/me")).body(Json(user.into())))
 }
 
-/// Log in with email and password; returns a bearer token.
+/// Log in with email and password, starting a session; or, with the OAuth2 form's `refresh_token` grant,
+/// refresh one (as `POST /auth/refresh` does).
 ///
-/// Accepts JSON or the OAuth2 password form. An unknown email and a wrong password get the same 401.
+/// Accepts JSON or the OAuth2 form. An unknown email and a wrong password get the same 401.
 #[utoipa::path(
     post, path = "/auth/login", tag = "auth", operation_id = "login",
     request_body(content(
         (LoginRequest = "application/json"),
-        (PasswordGrantForm = "application/x-www-form-urlencoded"),
+        (TokenForm = "application/x-www-form-urlencoded"),
     )),
     responses(
-        (status = 200, description = "Logged in", body = TokenResponse,
+        (status = 200, description = "Logged in (or refreshed): the tokens of the session", body = TokenResponse,
             headers(("Cache-Control" = String, description = "`no-store`: tokens must not be cached"))),
         (status = 400, response = responses::MalformedBody),
         (status = 401, response = responses::InvalidCredentials),
@@ -170,17 +151,22 @@ async fn login(
     todo: &State<Todo>,
     limits: &State<RateLimits>,
     client: ClientKey,
-    body: LoginBody,
+    user_agent: UserAgent,
+    body: TokenGrant,
 ) -> ApiResult<NoStore<Json<TokenResponse>>> {
+    let (email, password) = match body {
+        TokenGrant::Password { email, password } => (email, password),
+        TokenGrant::RefreshToken(token) => return Ok(NoStore(Json(todo.accounts().refresh(&token).await?.into()))),
+    };
     // Count failures per normalised email, so `Ann@X.io` and ` ann@x.io` share one budget.
-    let email = body.email.trim().to_lowercase();
-    if let Some(wait) = limits.login_blocked(&email, &client.0) {
+    let key = email.trim().to_lowercase();
+    if let Some(wait) = limits.login_blocked(&key, &client.0) {
         return Err(ApiError::TooManyRequests(retry_after_seconds(wait)));
     }
-    match todo.accounts().login(&body.email, &body.password).await {
-        Ok(login) => Ok(NoStore(Json(login.token.into()))),
+    match todo.accounts().login_with_user_agent(&email, &password, user_agent.0.as_deref()).await {
+        Ok(login) => Ok(NoStore(Json(login.into()))),
         Err(error @ todo_core::Error::InvalidCredentials) => {
-            limits.login_failed(&email, &client.0);
+            limits.login_failed(&key, &client.0);
             Err(error.into())
         }
         Err(error) => Err(error.into()),
@@ -223,13 +209,13 @@ pub struct DeleteAccountRequest {
     pub password: String,
 }
 
-/// Change the password; every token issued before stops working, and a fresh one is returned.
+/// Change the password; every session ends (their tokens stop working), and the tokens of a new one are returned.
 #[utoipa::path(
     put, path = "/auth/password", tag = "auth", operation_id = "changePassword",
     request_body = ChangePasswordRequest,
     security(("bearer" = []), ("oauth2" = [])),
     responses(
-        (status = 200, description = "Changed; use this new token", body = TokenResponse,
+        (status = 200, description = "Changed; use these new tokens (a new session)", body = TokenResponse,
             headers(("Cache-Control" = String, description = "`no-store`: tokens must not be cached"))),
         (status = 400, response = responses::MalformedBody),
         (status = 401, response = responses::Unauthorized),
@@ -247,24 +233,81 @@ async fn change_password(
     body: JsonBody<ChangePasswordRequest>,
 ) -> ApiResult<NoStore<Json<TokenResponse>>> {
     let body = body.0;
-    let token = todo.accounts().change_password(&auth.owner, &body.current_password, &body.new_password).await?;
-    Ok(NoStore(Json(token.into())))
+    let login = todo.accounts().change_password(&auth.owner, &body.current_password, &body.new_password).await?;
+    Ok(NoStore(Json(login.into())))
 }
 
-/// Log out everywhere: every token of this user issued so far stops working.
+/// Query of `POST /auth/logout`.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // documents the parameter; the handler reads it as a raw string to answer 422 itself
+struct LogoutParams {
+    /// Which sessions end: `global` (every session of the user), `local` (the one of the token sent) or
+    /// `others` (all but that one).
+    #[param(inline)]
+    scope: Option<LogoutScopeParam>,
+}
+
+/// The sessions `POST /auth/logout` ends.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, Default)]
+#[serde(rename_all = "lowercase")]
+enum LogoutScopeParam {
+    /// Every session of the user.
+    #[default]
+    Global,
+    /// Only the session of the token sent.
+    Local,
+    /// Every session but the one of the token sent.
+    Others,
+}
+
+/// Log out: end the sessions `scope` names (by default all of them). Their access and refresh tokens are refused
+/// from then on, on every server instance.
 #[utoipa::path(
     post, path = "/auth/logout", tag = "auth", operation_id = "logout",
+    params(LogoutParams),
     security(("bearer" = []), ("oauth2" = [])),
     responses(
-        (status = 204, description = "Every token issued so far is revoked"),
+        (status = 204, description = "The sessions are ended"),
         (status = 401, response = responses::Unauthorized),
+        (status = 422, response = responses::Unprocessable),
         (status = 503, response = responses::Unavailable),
     )
 )]
 #[post("/auth/logout")]
-async fn logout(todo: &State<Todo>, auth: AuthUser) -> ApiResult<Status> {
-    todo.accounts().logout_everywhere(&auth.owner).await?;
+async fn logout(todo: &State<Todo>, auth: AuthUser, uri: &Origin<'_>) -> ApiResult<Status> {
+    let scope = match single_query_value(uri, "scope")? {
+        Some(scope) => scope.parse().map_err(|error: todo_core::Error| {
+            ApiError::InvalidQuery(
+                error
+                    .field_errors()
+                    .iter()
+                    .map(|e| FieldProblem { field: e.field.into(), message: e.message.clone() })
+                    .collect(),
+            )
+        })?,
+        None => LogoutScope::Global,
+    };
+    todo.accounts().logout(&auth.owner, scope).await?;
     Ok(Status::NoContent)
+}
+
+/// The value of query parameter `name` when given once; 422 when it is repeated. Other parameters are ignored.
+fn single_query_value<'a>(uri: &'a Origin<'_>, name: &str) -> ApiResult<Option<&'a str>> {
+    let values: Vec<&str> = uri
+        .query()
+        .into_iter()
+        .flat_map(|query| query.segments())
+        .filter(|(key, _)| *key == name)
+        .map(|(_, v)| v)
+        .collect();
+    match values.as_slice() {
+        [] => Ok(None),
+        [value] => Ok(Some(*value)),
+        _ => {
+            Err(ApiError::InvalidQuery(vec![FieldProblem { field: name.into(), message: "must be given once".into() }]))
+        }
+    }
 }
 
 /// Delete the account and all its tasks (the password is required as proof).

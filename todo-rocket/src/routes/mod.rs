@@ -2,11 +2,12 @@
 
 pub mod auth;
 pub mod health;
+pub mod sessions;
 pub mod tasks;
 
 use rocket::Route;
 
 /// Every route of the API (without the OpenAPI document and Swagger UI).
 pub fn all() -> Vec<Route> {
-    [auth::routes(), tasks::routes(), health::routes()].concat()
+    [auth::routes(), sessions::routes(), tasks::routes(), health::routes()].concat()
 }

@@ -151,10 +151,14 @@ impl TestApp {
     /// Signs `email` up, logs in, and returns the access token.
     pub async fn token(&self, email: &str) -> String {
         self.signup(email).await;
+        self.login(email).await["access_token"].as_str().expect("access_token").to_owned()
+    }
+
+    /// Logs `email` in (a new session) and returns the token response.
+    pub async fn login(&self, email: &str) -> Value {
         let response = self.post("/auth/login", json!({"email": email, "password": PASSWORD}), None).await;
         assert_eq!(response.status(), Status::Ok);
-        let body: Value = response.into_json().await.expect("token JSON");
-        body["access_token"].as_str().expect("access_token").to_owned()
+        response.into_json().await.expect("token JSON")
     }
 
     /// Creates a task and returns it.
@@ -233,4 +237,10 @@ macro_rules! http_tests {
             )*
         }
     };
+}
+
+/// The session id (`sid` claim) of an access token minted with [`SECRET`].
+pub fn session_of(access_token: &str) -> String {
+    let keys = todo_core::TokenKeys::new(&todo_core::Config::new(SECRET).expect("valid secret"));
+    keys.verify(access_token).expect("a token of this test server").sid
 }

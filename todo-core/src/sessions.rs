@@ -1,0 +1,586 @@
+//! Sessions: one per login, each with a refresh token that rotates on every use.
+//!
+//! A login (or a password change) starts a session: a row in `sessions`, and a refresh token of 32 random bytes
+//! that the client keeps and the database knows only by its SHA-256 hash (a random token needs no slow hash:
+//! there is nothing to guess). Access tokens carry the session id (`sid`), and every authenticated statement
+//! checks in the same statement that the session still exists, belongs to the user and has not expired, so
+//! revoking a session (deleting its row) stops its access tokens on the next request, on every instance.
+//!
+//! Refreshing spends the presented token and issues a new one (rotation). A spent token presented again later
+//! than the reuse interval means two parties hold it, one of them a thief: the whole session is revoked. Within
+//! the interval (two tabs refreshing at once) it is honoured with another new token in the same session. The
+//! database decides who spends a token (`UPDATE … WHERE spent_at_ms IS NULL`), never a read-then-write.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use ring::digest;
+use ring::rand::{SecureRandom, SystemRandom};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::error::{Error, RefreshTokenError, Result};
+use crate::store::{on_backend, Store};
+use crate::timestamp::now;
+use crate::users::{stale_owner, Owner, UserId};
+
+/// Random bytes in a refresh token (256 bits, sent as 43 base64url characters).
+pub const REFRESH_TOKEN_BYTES: usize = 32;
+/// The most characters of a `User-Agent` kept with a session; longer ones are cut.
+pub const MAX_USER_AGENT_CHARS: usize = 256;
+
+/// The SQL condition "the caller's session is current": it exists, belongs to the owner, and has not expired.
+/// The arguments are the statement's parameter numbers of the owner's user id, the session id and now (Unix
+/// milliseconds). Every statement made on behalf of an [`Owner`] carries it, so revocation needs no extra query.
+macro_rules! session_is_current {
+    ($owner:literal, $session:literal, $now_ms:literal) => {
+        concat!(
+            "EXISTS (SELECT 1 FROM sessions AS caller_session WHERE caller_session.id = ",
+            $session,
+            " AND caller_session.user_id = ",
+            $owner,
+            " AND caller_session.expires_at_ms > ",
+            $now_ms,
+            ")"
+        )
+    };
+}
+pub(crate) use session_is_current;
+
+/// A session's id (a UUIDv7), as in the `sid` claim of its access tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SessionId(Uuid);
+
+impl SessionId {
+    /// The UUID.
+    pub fn as_uuid(&self) -> Uuid {
+        self.0
+    }
+}
+
+impl From<Uuid> for SessionId {
+    fn from(id: Uuid) -> Self {
+        Self(id)
+    }
+}
+
+impl FromStr for SessionId {
+    type Err = uuid::Error;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Uuid::parse_str(s).map(SessionId)
+    }
+}
+
+impl fmt::Display for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// An active session, as listed to its user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// The session's id.
+    pub id: SessionId,
+    /// When it started (the login).
+    pub created_at: OffsetDateTime,
+    /// Its last login or refresh.
+    pub last_used_at: OffsetDateTime,
+    /// When it ends unless it is refreshed before.
+    pub expires_at: OffsetDateTime,
+    /// The `User-Agent` sent at login (at most 256 characters), if any.
+    pub user_agent: Option<String>,
+    /// Whether this is the session of the owner that asked.
+    pub current: bool,
+}
+
+/// Which sessions [`crate::Accounts::logout`] ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum LogoutScope {
+    /// Every session of the user (the default).
+    #[default]
+    Global,
+    /// Only the caller's session.
+    Local,
+    /// Every session but the caller's.
+    Others,
+}
+
+impl FromStr for LogoutScope {
+    type Err = Error;
+
+    /// `global`, `local` or `others`; anything else is a validation error on `scope`.
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "global" => Ok(Self::Global),
+            "local" => Ok(Self::Local),
+            "others" => Ok(Self::Others),
+            _ => Err(Error::invalid("scope", "must be global, local or others")),
+        }
+    }
+}
+
+/// An opaque refresh token: 32 random bytes in base64url. Hand it to the client once; the server keeps only its
+/// hash. Its `Debug` output is redacted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RefreshToken(String);
+
+impl RefreshToken {
+    /// Draws a new token from the system's secure random generator.
+    fn generate() -> Result<Self> {
+        let mut bytes = [0u8; REFRESH_TOKEN_BYTES];
+        SystemRandom::new().fill(&mut bytes).map_err(Error::internal)?;
+        Ok(Self(URL_SAFE_NO_PAD.encode(bytes)))
+    }
+
+    /// The token, to send to the client.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The token as an owned string.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+
+    pub(crate) fn hash(&self) -> Vec<u8> {
+        token_hash(&self.0)
+    }
+}
+
+impl fmt::Debug for RefreshToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RefreshToken(..)")
+    }
+}
+
+/// What the database keeps of a refresh token.
+fn token_hash(token: &str) -> Vec<u8> {
+    digest::digest(&digest::SHA256, token.as_bytes()).as_ref().to_vec()
+}
+
+/// Milliseconds since the Unix epoch: the unit of every instant SQL compares (see the migration).
+pub(crate) fn unix_ms(at: OffsetDateTime) -> i64 {
+    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+fn from_unix_ms(ms: i64) -> Result<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).map_err(Error::internal)
+}
+
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// The `User-Agent` as kept: control characters dropped (PostgreSQL text cannot hold U+0000), at most
+/// [`MAX_USER_AGENT_CHARS`] characters, `None` when nothing is left.
+fn clean_user_agent(user_agent: Option<&str>) -> Option<String> {
+    let kept: String = user_agent?.chars().filter(|c| !c.is_control()).take(MAX_USER_AGENT_CHARS).collect::<String>();
+    let kept = kept.trim();
+    (!kept.is_empty()).then(|| kept.to_owned())
+}
+
+/// How long refresh tokens live, and the grace for one spent moments ago.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SessionPolicy {
+    pub(crate) refresh_ttl: Duration,
+    pub(crate) reuse_interval: Duration,
+}
+
+/// A session just started or refreshed: whose it is, and the refresh token for the client.
+#[derive(Debug)]
+pub(crate) struct Issued {
+    pub(crate) user: UserId,
+    pub(crate) session: SessionId,
+    pub(crate) refresh_token: RefreshToken,
+}
+
+/// The rows a new session writes, prepared in Rust so that [`insert_session!`] can run inside any transaction.
+pub(crate) struct NewSession {
+    pub(crate) id: Uuid,
+    pub(crate) user: Uuid,
+    pub(crate) now: OffsetDateTime,
+    pub(crate) now_ms: i64,
+    pub(crate) expires_at_ms: i64,
+    pub(crate) user_agent: Option<String>,
+    pub(crate) refresh_token: RefreshToken,
+}
+
+impl NewSession {
+    pub(crate) fn new(policy: &SessionPolicy, user: UserId, user_agent: Option<&str>) -> Result<Self> {
+        let now = now();
+        let now_ms = unix_ms(now);
+        Ok(Self {
+            id: Uuid::now_v7(),
+            user: user.as_uuid(),
+            now,
+            now_ms,
+            expires_at_ms: now_ms.saturating_add(millis(policy.refresh_ttl)),
+            user_agent: clean_user_agent(user_agent),
+            refresh_token: RefreshToken::generate()?,
+        })
+    }
+
+    pub(crate) fn issued(self) -> Issued {
+        Issued { user: UserId::from_uuid(self.user), session: SessionId(self.id), refresh_token: self.refresh_token }
+    }
+}
+
+/// Writes a [`NewSession`] on `$conn` (a `&mut` connection or transaction of either engine, inside
+/// [`on_backend!`]): clears the user's expired sessions, then inserts the session and its first refresh token.
+/// Evaluates to `Result<(), sqlx::Error>`.
+macro_rules! insert_session {
+    ($conn:expr, $new:expr) => {
+        async {
+            let new: &$crate::sessions::NewSession = $new;
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND expires_at_ms <= $2")
+                .bind(new.user)
+                .bind(new.now_ms)
+                .execute(&mut *$conn)
+                .await?;
+            sqlx::query(
+                "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at_ms, user_agent) \
+                 VALUES ($1, $2, $3, $3, $4, $5)",
+            )
+            .bind(new.id)
+            .bind(new.user)
+            .bind(new.now)
+            .bind(new.expires_at_ms)
+            .bind(&new.user_agent)
+            .execute(&mut *$conn)
+            .await?;
+            sqlx::query("INSERT INTO refresh_tokens (token_hash, session_id, expires_at_ms) VALUES ($1, $2, $3)")
+                .bind(new.refresh_token.hash())
+                .bind(new.id)
+                .bind(new.expires_at_ms)
+                .execute(&mut *$conn)
+                .await?;
+            Ok::<(), sqlx::Error>(())
+        }
+    };
+}
+pub(crate) use insert_session;
+
+/// A session row as listed.
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    id: Uuid,
+    created_at: OffsetDateTime,
+    last_used_at: OffsetDateTime,
+    expires_at_ms: i64,
+    user_agent: Option<String>,
+}
+
+/// What the database knows of a presented refresh token that could not be spent.
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    session_id: Uuid,
+    expires_at_ms: i64,
+    spent_at_ms: Option<i64>,
+}
+
+/// The session table's operations. Cheap to clone.
+#[derive(Debug, Clone)]
+pub(crate) struct SessionStore {
+    store: Store,
+    policy: SessionPolicy,
+}
+
+impl SessionStore {
+    pub(crate) fn new(store: Store, policy: SessionPolicy) -> Self {
+        Self { store, policy }
+    }
+
+    pub(crate) fn policy(&self) -> &SessionPolicy {
+        &self.policy
+    }
+
+    /// Starts a session for `user` (a login).
+    pub(crate) async fn start(&self, user: UserId, user_agent: Option<&str>) -> Result<Issued> {
+        let new = NewSession::new(&self.policy, user, user_agent)?;
+        on_backend!(self.store, |pool| async {
+            let mut tx = pool.begin().await?;
+            insert_session!(tx, &new).await?;
+            tx.commit().await
+        }
+        .await)?;
+        Ok(new.issued())
+    }
+
+    /// Spends `presented` and issues its successor in the same session (see the module docs for the rules).
+    pub(crate) async fn refresh(&self, presented: &str) -> Result<Issued> {
+        let presented_hash = token_hash(presented);
+        let successor = RefreshToken::generate()?;
+        if let Some(issued) = self.rotate(&presented_hash, &successor, now()).await? {
+            return Ok(issued);
+        }
+        // Read the clock again: the rotation may have waited for a concurrent one that spent the token.
+        let at = now();
+        let now_ms = unix_ms(at);
+        // Not spendable: unknown (or its session revoked), expired, or spent already.
+        let row = on_backend!(self.store, |pool| {
+            sqlx::query_as::<_, TokenRow>(
+                "SELECT session_id, expires_at_ms, spent_at_ms FROM refresh_tokens WHERE token_hash = $1",
+            )
+            .bind(&presented_hash)
+            .fetch_optional(pool)
+            .await
+        })?;
+        let Some(row) = row else { return Err(RefreshTokenError::Unknown.into()) };
+        if row.expires_at_ms <= now_ms {
+            return Err(RefreshTokenError::Expired.into());
+        }
+        // Unspent yet not spendable only if a concurrent refresh that spent it rolled back: refuse, harmlessly.
+        let Some(spent_at_ms) = row.spent_at_ms else { return Err(RefreshTokenError::Unknown.into()) };
+        let grace = millis(self.policy.reuse_interval);
+        if grace > 0 && now_ms.saturating_sub(spent_at_ms) < grace {
+            // Two tabs refreshing at once: the later one gets a token of its own in the same session.
+            return self.issue_in(row.session_id, &successor, at).await?.ok_or(RefreshTokenError::Unknown.into());
+        }
+        // Spent long ago and presented again: someone else holds it. End the session and all its tokens.
+        on_backend!(self.store, |pool| {
+            sqlx::query("DELETE FROM sessions WHERE id = $1").bind(row.session_id).execute(pool).await.map(|_| ())
+        })?;
+        tracing::warn!(session = %row.session_id, "refresh token reused after rotation; session revoked");
+        Err(RefreshTokenError::Reused.into())
+    }
+
+    /// Spends the token with this hash if it is unspent and unexpired, and issues `successor` in its session, in
+    /// one transaction; `None` when the token could not be spent.
+    ///
+    /// The session row is locked first (as a revocation, which deletes it and then its tokens, does), so a
+    /// refresh racing a revocation waits for it and then finds nothing, instead of deadlocking or leaving a live
+    /// token behind.
+    async fn rotate(
+        &self,
+        presented_hash: &[u8],
+        successor: &RefreshToken,
+        at: OffsetDateTime,
+    ) -> Result<Option<Issued>> {
+        let now_ms = unix_ms(at);
+        let expires_at_ms = now_ms.saturating_add(millis(self.policy.refresh_ttl));
+        let issued = on_backend!(self.store, |pool| async {
+            let mut tx = pool.begin().await?;
+            let session: Option<(Uuid, Uuid)> = sqlx::query_as(
+                "UPDATE sessions SET last_used_at = $1, expires_at_ms = $2 WHERE id = (SELECT session_id \
+                 FROM refresh_tokens WHERE token_hash = $3 AND spent_at_ms IS NULL AND expires_at_ms > $4) \
+                 RETURNING id, user_id",
+            )
+            .bind(at)
+            .bind(expires_at_ms)
+            .bind(presented_hash)
+            .bind(now_ms)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((session, user)) = session else { return Ok(None) };
+            // The database decides who spends it: of two concurrent refreshes, one updates the row, one does not.
+            let spent =
+                sqlx::query("UPDATE refresh_tokens SET spent_at_ms = $1 WHERE token_hash = $2 AND spent_at_ms IS NULL")
+                    .bind(now_ms)
+                    .bind(presented_hash)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            if spent == 0 {
+                return Ok(None);
+            }
+            sqlx::query("DELETE FROM refresh_tokens WHERE session_id = $1 AND expires_at_ms <= $2")
+                .bind(session)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("INSERT INTO refresh_tokens (token_hash, session_id, expires_at_ms) VALUES ($1, $2, $3)")
+                .bind(successor.hash())
+                .bind(session)
+                .bind(expires_at_ms)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(Some((session, user)))
+        }
+        .await)?;
+        Ok(issued.map(|(session, user)| Issued {
+            user: UserId::from_uuid(user),
+            session: SessionId(session),
+            refresh_token: successor.clone(),
+        }))
+    }
+
+    /// Issues `successor` in `session` (extending it), if the session still exists.
+    async fn issue_in(&self, session: Uuid, successor: &RefreshToken, at: OffsetDateTime) -> Result<Option<Issued>> {
+        let expires_at_ms = unix_ms(at).saturating_add(millis(self.policy.refresh_ttl));
+        let user = on_backend!(self.store, |pool| async {
+            let mut tx = pool.begin().await?;
+            let user: Option<Uuid> = sqlx::query_scalar(
+                "UPDATE sessions SET last_used_at = $1, expires_at_ms = $2 WHERE id = $3 RETURNING user_id",
+            )
+            .bind(at)
+            .bind(expires_at_ms)
+            .bind(session)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if user.is_some() {
+                sqlx::query("INSERT INTO refresh_tokens (token_hash, session_id, expires_at_ms) VALUES ($1, $2, $3)")
+                    .bind(successor.hash())
+                    .bind(session)
+                    .bind(expires_at_ms)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+            }
+            Ok::<_, sqlx::Error>(user)
+        }
+        .await)?;
+        Ok(user.map(|user| Issued {
+            user: UserId::from_uuid(user),
+            session: SessionId(session),
+            refresh_token: successor.clone(),
+        }))
+    }
+
+    /// The owner's active sessions, newest first, with the owner's own marked `current`.
+    pub(crate) async fn list(&self, owner: &Owner) -> Result<Vec<Session>> {
+        let rows = on_backend!(self.store, |pool| {
+            sqlx::query_as::<_, SessionRow>(
+                "SELECT id, created_at, last_used_at, expires_at_ms, user_agent FROM sessions \
+                 WHERE user_id = $1 AND expires_at_ms > $2 ORDER BY id DESC",
+            )
+            .bind(owner.user_id().as_uuid())
+            .bind(unix_ms(now()))
+            .fetch_all(pool)
+            .await
+        })?;
+        // A current owner's own session is always among them; without it, the owner is no longer current.
+        if !rows.iter().any(|row| row.id == owner.session_id().0) {
+            return Err(refusal(&self.store, owner).await);
+        }
+        rows.into_iter()
+            .map(|row| {
+                Ok(Session {
+                    id: SessionId(row.id),
+                    created_at: row.created_at,
+                    last_used_at: row.last_used_at,
+                    expires_at: from_unix_ms(row.expires_at_ms)?,
+                    user_agent: row.user_agent,
+                    current: row.id == owner.session_id().0,
+                })
+            })
+            .collect()
+    }
+
+    /// Ends one of the owner's sessions; another user's (or no) session is [`Error::NotFound`].
+    pub(crate) async fn revoke(&self, owner: &Owner, id: SessionId) -> Result<()> {
+        let deleted = on_backend!(self.store, |pool| {
+            sqlx::query(concat!(
+                "DELETE FROM sessions WHERE id = $1 AND user_id = $2 AND ",
+                session_is_current!("$2", "$3", "$4")
+            ))
+            .bind(id.0)
+            .bind(owner.user_id().as_uuid())
+            .bind(owner.session_id().0)
+            .bind(unix_ms(now()))
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
+        if deleted == 0 {
+            return Err(match stale_owner(&self.store, owner).await? {
+                Some(stale) => stale.into(),
+                None => Error::NotFound,
+            });
+        }
+        Ok(())
+    }
+
+    /// Ends the sessions `scope` names.
+    pub(crate) async fn logout(&self, owner: &Owner, scope: LogoutScope) -> Result<()> {
+        let sql = match scope {
+            LogoutScope::Global => {
+                concat!("DELETE FROM sessions WHERE user_id = $1 AND ", session_is_current!("$1", "$2", "$3"))
+            }
+            LogoutScope::Local => "DELETE FROM sessions WHERE user_id = $1 AND id = $2 AND expires_at_ms > $3",
+            LogoutScope::Others => concat!(
+                "DELETE FROM sessions WHERE user_id = $1 AND id <> $2 AND ",
+                session_is_current!("$1", "$2", "$3")
+            ),
+        };
+        let deleted = on_backend!(self.store, |pool| {
+            sqlx::query(sql)
+                .bind(owner.user_id().as_uuid())
+                .bind(owner.session_id().0)
+                .bind(unix_ms(now()))
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected())
+        })?;
+        // Global and local delete at least the caller's session when it is current; "others" may find none.
+        if deleted == 0 {
+            if let Some(stale) = stale_owner(&self.store, owner).await? {
+                return Err(stale.into());
+            }
+            if scope != LogoutScope::Others {
+                return Err(crate::error::TokenError::Revoked.into());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Why an owner-keyed statement touched no row: the account is gone or the session ended (also if the owner looks
+/// current again by now, which cannot happen: a session, once gone, never comes back).
+pub(crate) async fn refusal(store: &Store, owner: &Owner) -> Error {
+    match stale_owner(store, owner).await {
+        Ok(stale) => stale.unwrap_or(crate::error::TokenError::Revoked).into(),
+        Err(error) => error,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refresh_tokens_are_32_random_bytes_in_base64url_and_never_repeat() {
+        let first = RefreshToken::generate().expect("random");
+        let second = RefreshToken::generate().expect("random");
+        assert_eq!(URL_SAFE_NO_PAD.decode(first.as_str()).expect("base64url").len(), REFRESH_TOKEN_BYTES);
+        assert_ne!(first, second);
+        assert_eq!(first.hash().len(), 32);
+        assert_ne!(first.hash(), first.as_str().as_bytes());
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_refresh_token() {
+        let token = RefreshToken::generate().expect("random");
+        assert!(!format!("{token:?}").contains(token.as_str()));
+    }
+
+    #[test]
+    fn user_agents_lose_control_characters_and_are_cut_at_256_characters() {
+        assert_eq!(clean_user_agent(Some("Firefox\u{0}/1.0\n")), Some("Firefox/1.0".to_owned()));
+        assert_eq!(clean_user_agent(Some(&"é".repeat(300))).map(|ua| ua.chars().count()), Some(256));
+        assert_eq!(clean_user_agent(Some(" \u{0} ")), None);
+        assert_eq!(clean_user_agent(None), None);
+    }
+
+    #[test]
+    fn logout_scopes_parse_from_their_names_only() {
+        assert_eq!("global".parse::<LogoutScope>().expect("valid"), LogoutScope::Global);
+        assert_eq!("local".parse::<LogoutScope>().expect("valid"), LogoutScope::Local);
+        assert_eq!("others".parse::<LogoutScope>().expect("valid"), LogoutScope::Others);
+        for bad in ["", "GLOBAL", "all", "local "] {
+            assert_eq!(bad.parse::<LogoutScope>().unwrap_err().field_errors()[0].field, "scope", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn unix_milliseconds_round_trip_at_millisecond_precision() {
+        let at = OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("valid") + time::Duration::milliseconds(7);
+        assert_eq!(unix_ms(at), 1_800_000_000_007);
+        assert_eq!(from_unix_ms(unix_ms(at)).expect("in range"), at);
+    }
+}

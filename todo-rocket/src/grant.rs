@@ -1,0 +1,174 @@
+//! The token endpoint's requests: what `POST /auth/login` and `POST /auth/refresh` read.
+//!
+//! Login takes JSON `{"email", "password"}` or the OAuth2 form (RFC 6749): the password grant (§4.3.2), which
+//! Swagger UI's Authorize dialog sends, and the refresh-token grant (§6). These types are both the parsers'
+//! targets and what the OpenAPI document shows, so the two cannot drift.
+
+use rocket::data::{self, Data, FromData};
+use rocket::form::Form;
+use rocket::outcome::Outcome;
+use rocket::Request;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::body::JsonBody;
+use crate::error::ApiError;
+use crate::failure::remember;
+use crate::problem::FieldProblem;
+
+/// Login body (also accepted as the OAuth2 form: `grant_type=password&username=...&password=...`).
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"email": "ann@example.com", "password": "correct horse battery"}))]
+pub struct LoginRequest {
+    /// The email used at signup, in any case.
+    pub email: String,
+    /// The password.
+    #[schema(format = "password")]
+    pub password: String,
+}
+
+/// Body of `POST /auth/refresh`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"refresh_token": "q3Jd8vQ0mZt1c2VjcmV0LXJhbmRvbS1ieXRlcy0zMi1sb25n"}))]
+pub struct RefreshRequest {
+    /// The `refresh_token` of the last token response; it works once.
+    pub refresh_token: String,
+}
+
+/// The OAuth2 form of `POST /auth/login`: the password grant or the refresh-token grant.
+// Documentation only: the form is parsed as `GrantForm`, so that a bad `grant_type` gets our 422 naming the field.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum TokenForm {
+    /// Email and password.
+    Password(PasswordGrantForm),
+    /// A refresh token.
+    RefreshToken(RefreshTokenGrantForm),
+}
+
+/// The OAuth2 password grant (RFC 6749 §4.3.2), as Swagger UI's Authorize dialog sends it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)] // documentation only, see `TokenForm`
+pub struct PasswordGrantForm {
+    /// `password` (may be omitted).
+    pub grant_type: Option<PasswordGrantType>,
+    /// The email.
+    pub username: String,
+    /// The password.
+    #[schema(format = "password")]
+    pub password: String,
+}
+
+/// The grant type of [`PasswordGrantForm`].
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PasswordGrantType {
+    /// The resource owner password credentials grant.
+    Password,
+}
+
+/// The OAuth2 refresh-token grant (RFC 6749 §6).
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)] // documentation only, see `TokenForm`
+pub struct RefreshTokenGrantForm {
+    /// `refresh_token`.
+    pub grant_type: RefreshTokenGrantType,
+    /// The `refresh_token` of the last token response; it works once.
+    pub refresh_token: String,
+}
+
+/// The grant type of [`RefreshTokenGrantForm`].
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RefreshTokenGrantType {
+    /// Exchange a refresh token for new tokens.
+    RefreshToken,
+}
+
+/// Every field either grant may send, read as text so that each rule can be reported on its field.
+#[derive(Debug, rocket::FromForm)]
+struct GrantForm {
+    grant_type: Option<String>,
+    username: Option<String>,
+    password: Option<String>,
+    refresh_token: Option<String>,
+}
+
+/// What a client asked `POST /auth/login` for.
+#[derive(Debug)]
+pub enum TokenGrant {
+    /// Email and password (JSON, or the password grant form).
+    Password {
+        /// The email (the form's `username`).
+        email: String,
+        /// The password.
+        password: String,
+    },
+    /// The refresh-token grant.
+    RefreshToken(String),
+}
+
+impl GrantForm {
+    fn into_grant(self) -> Result<TokenGrant, ApiError> {
+        let required = |field: &str| FieldProblem { field: field.into(), message: "is required".into() };
+        match self.grant_type.as_deref() {
+            None | Some("password") => match (self.username, self.password) {
+                (Some(email), Some(password)) => Ok(TokenGrant::Password { email, password }),
+                (username, password) => Err(ApiError::WrongShape(
+                    [
+                        username.is_none().then(|| required("username")),
+                        password.is_none().then(|| required("password")),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect(),
+                )),
+            },
+            Some("refresh_token") => match self.refresh_token {
+                Some(token) => Ok(TokenGrant::RefreshToken(token)),
+                None => Err(ApiError::WrongShape(vec![required("refresh_token")])),
+            },
+            Some(_) => Err(ApiError::WrongShape(vec![FieldProblem {
+                field: "grant_type".into(),
+                message: "must be \"password\" or \"refresh_token\"".into(),
+            }])),
+        }
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromData<'r> for TokenGrant {
+    type Error = ApiError;
+
+    async fn from_data(request: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
+        let is_form = request.content_type().is_some_and(|ct| ct.is_form());
+        if !is_form {
+            return match JsonBody::<LoginRequest>::from_data(request, data).await {
+                Outcome::Success(JsonBody(body)) => {
+                    Outcome::Success(TokenGrant::Password { email: body.email, password: body.password })
+                }
+                Outcome::Error(error) => Outcome::Error(error),
+                Outcome::Forward(forward) => Outcome::Forward(forward),
+            };
+        }
+        let error = match Form::<GrantForm>::from_data(request, data).await {
+            Outcome::Success(form) => match form.into_inner().into_grant() {
+                Ok(grant) => return Outcome::Success(grant),
+                Err(error) => error,
+            },
+            Outcome::Error((status, _)) if status.code == 413 => ApiError::TooLarge,
+            Outcome::Error((_, errors)) => ApiError::WrongShape(
+                errors
+                    .iter()
+                    .map(|error| FieldProblem {
+                        field: error.name.as_ref().map(|name| name.to_string()).unwrap_or_default(),
+                        message: "must be text".into(),
+                    })
+                    .collect(),
+            ),
+            Outcome::Forward(forward) => return Outcome::Forward(forward),
+        };
+        Outcome::Error(remember(request, error))
+    }
+}
