@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # CI for the TypeScript client in openapi/: generated types in sync, type check, the client's tests
-# against the real server, and Swagger UI in headless Chromium. Works from a fresh clone.
+# against the real server, and Swagger UI and the session client in headless Chromium. Works from a fresh clone.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -27,10 +27,10 @@ npm run check:generated
 step "npm run typecheck"
 npm run typecheck
 
-step "npm test (the typed client against the real server)"
+step "npm test (the typed client and the session client against the real server)"
 npm test
 
-step "npm run test:browser (Swagger UI in headless Chromium)"
+step "npm run test:browser (Swagger UI and the session client in headless Chromium)"
 npm run test:browser
 
 step "openapi/ passed"

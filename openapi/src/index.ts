@@ -21,9 +21,13 @@
  * const { data: page } = await tasks.GET("/tasks", { params: { query: { limit: 20 } } });
  * ```
  *
+ * A browser front end that should stay signed in uses {@link createSessionClient} instead: it keeps
+ * the access and refresh tokens in a {@link TokenStore} and refreshes the session when a request
+ * gets 401.
+ *
  * @packageDocumentation
  */
-import createClient, { type Client, type ClientOptions, type Middleware } from "openapi-fetch";
+import createClient, { type Client, type ClientOptions, type MergedOptions, type Middleware } from "openapi-fetch";
 
 import type { components, operations, paths } from "./schema.js";
 
@@ -35,8 +39,26 @@ export type User = components["schemas"]["User"];
 export type Task = components["schemas"]["Task"];
 /** One page of `GET /tasks`, newest first; pass `next_cursor` as `cursor` for the next page. */
 export type TaskPage = components["schemas"]["TaskPage"];
-/** The OAuth 2.0 token response of `POST /auth/login`. */
+/**
+ * The OAuth 2.0 token response of `POST /auth/login`, `POST /auth/refresh` and `PUT /auth/password`:
+ * the access token (a JWT naming its session) and the session's refresh token, which works once.
+ */
 export type TokenResponse = components["schemas"]["TokenResponse"];
+/** Body of `POST /auth/refresh`: the `refresh_token` of the last {@link TokenResponse}. */
+export type RefreshRequest = components["schemas"]["RefreshRequest"];
+/** One session (a login on one device, and its refreshes), as `GET /auth/sessions` lists them. */
+export type Session = components["schemas"]["Session"];
+/**
+ * Which sessions `POST /auth/logout?scope=` ends: `global` (all of the user's, the default),
+ * `local` (the one of the token sent) or `others` (all but that one).
+ */
+export type LogoutScope = NonNullable<NonNullable<operations["logout"]["parameters"]["query"]>["scope"]>;
+/** The OAuth2 form of `POST /auth/login`: the password grant or the refresh-token grant. */
+export type TokenForm = components["schemas"]["TokenForm"];
+/** The OAuth2 password grant form of `POST /auth/login` (`grant_type=password&username=...&password=...`). */
+export type PasswordGrantForm = components["schemas"]["PasswordGrantForm"];
+/** The OAuth2 refresh-token grant form of `POST /auth/login` (`grant_type=refresh_token&refresh_token=...`). */
+export type RefreshTokenGrantForm = components["schemas"]["RefreshTokenGrantForm"];
 /** The RFC 9457 problem document that every error response carries (`application/problem+json`). */
 export type Problem = components["schemas"]["Problem"];
 /** One invalid field of a 422 {@link Problem} (`errors`). */
@@ -107,5 +129,198 @@ export function createTodoClient(options: TodoClientOptions): TodoClient {
   const { token, baseUrl, ...rest } = options;
   const client = createClient<paths>({ ...rest, baseUrl: baseUrl.replace(/\/+$/, "") });
   if (token !== undefined) client.use(bearerAuth(token));
+  return client;
+}
+
+/** The two tokens of a session that a {@link TokenStore} keeps (a {@link TokenResponse} is one). */
+export interface SessionTokens {
+  /** Sent as `Authorization: Bearer <access_token>`. */
+  access_token: string;
+  /** Exchanged once at `POST /auth/refresh` for new tokens (it rotates: store its successor). */
+  refresh_token: string;
+}
+
+/**
+ * Where {@link sessionAuth} keeps the session's tokens. Each method may be synchronous or return a
+ * promise (e.g. for IndexedDB). Several clients (or tabs, with a shared storage) may share one store:
+ * a request that failed with an access token older than the stored one is retried with the stored one.
+ */
+export interface TokenStore {
+  /** The current tokens, or `undefined` when signed out. */
+  get(): SessionTokens | undefined | Promise<SessionTokens | undefined>;
+  /** Replaces both tokens (after a login, a refresh or a password change). */
+  set(tokens: SessionTokens): void | Promise<void>;
+  /** Forgets the tokens (the session ended, or the user logged out). */
+  clear(): void | Promise<void>;
+}
+
+/**
+ * A {@link TokenStore} in a variable: the safest place against XSS (an injected script finds no
+ * token in storage to copy elsewhere, though it can still act through the page while it runs), but
+ * lost on a page reload, which then needs a new login. See the README for the alternatives.
+ */
+export class MemoryTokenStore implements TokenStore {
+  #tokens: SessionTokens | undefined;
+
+  /** @param tokens - the tokens to start with, e.g. the {@link TokenResponse} of a login. */
+  constructor(tokens?: SessionTokens) {
+    if (tokens) this.set(tokens);
+  }
+
+  get(): SessionTokens | undefined {
+    return this.#tokens;
+  }
+
+  set(tokens: SessionTokens): void {
+    this.#tokens = { access_token: tokens.access_token, refresh_token: tokens.refresh_token };
+  }
+
+  clear(): void {
+    this.#tokens = undefined;
+  }
+}
+
+/** Options of {@link sessionAuth}. */
+export interface SessionAuthOptions {
+  /** Where the tokens are read from and where refreshed ones are written. */
+  tokens: TokenStore;
+  /**
+   * Called once when the session is over: a refresh was refused with 401 (the refresh token is
+   * expired, revoked, or was reused). The store is already cleared; typically, show the login page.
+   * Should it throw, the calls that waited for that refresh reject with its error.
+   */
+  onSessionEnded?: () => void;
+}
+
+/** Routes that never carry the session's bearer token and never trigger a refresh. */
+const UNAUTHENTICATED_PATHS: ReadonlySet<string> = new Set(["/auth/login", "/auth/refresh", "/auth/signup"]);
+
+/** The refresh under way per store, shared by every request (and every client) using that store. */
+const refreshes = new WeakMap<TokenStore, Promise<SessionTokens | undefined>>();
+
+/**
+ * An openapi-fetch middleware that keeps a session alive:
+ *
+ * - sends the stored access token as `Authorization: Bearer` (except to `/auth/login`,
+ *   `/auth/refresh` and `/auth/signup`, and except when the request already has an
+ *   `Authorization` header), waiting first for a refresh that is under way;
+ * - when such a request gets 401, calls `POST /auth/refresh` once with the stored refresh token,
+ *   stores both new tokens and retries the request once (with its body) with the new access token;
+ *   concurrent 401s share that one refresh, and a 401 on a request whose token is older than the
+ *   stored one is retried with the stored token without refreshing again;
+ * - when the refresh is refused (401), clears the store, calls `onSessionEnded` and returns the
+ *   original 401. Any other refresh failure (network, 5xx, 429) keeps the tokens and returns the
+ *   original 401 too; the next 401 tries again.
+ *
+ * The refresh and the retry go through the client's `fetch`, not through the middlewares again.
+ * Register it after any middleware that replaces the request, since it keeps a copy of the request
+ * it authorized to retry it (a request replaced by a later middleware is not retried); with
+ * {@link createSessionClient} it comes first, so middlewares added with `use` should not replace
+ * requests.
+ */
+export function sessionAuth(options: SessionAuthOptions): Middleware {
+  const { tokens, onSessionEnded } = options;
+  /** The request as sent, per request: an unsent copy for the retry, and the token it carried. */
+  const sent = new WeakMap<Request, { copy: Request; token: string }>();
+  return {
+    async onRequest({ request, schemaPath }) {
+      if (UNAUTHENTICATED_PATHS.has(schemaPath) || request.headers.has("Authorization")) return undefined;
+      await refreshes.get(tokens)?.catch(() => undefined);
+      const current = await tokens.get();
+      if (!current) return undefined;
+      request.headers.set("Authorization", `Bearer ${current.access_token}`);
+      // Cloned before it is sent: the body of the request itself is consumed by fetch.
+      sent.set(request, { copy: request.clone(), token: current.access_token });
+      return request;
+    },
+    async onResponse({ request, response, options: client }) {
+      const attempt = sent.get(request);
+      sent.delete(request);
+      if (response.status !== 401 || !attempt) return undefined;
+      let current = await tokens.get();
+      if (current?.access_token === attempt.token) {
+        current = await refreshOnce(tokens, attempt.token, client, onSessionEnded);
+      }
+      if (!current || current.access_token === attempt.token) return undefined;
+      await response.body?.cancel();
+      attempt.copy.headers.set("Authorization", `Bearer ${current.access_token}`);
+      const { fetch } = client; // called unbound: a browser's fetch throws when `this` is not the window
+      return fetch(attempt.copy);
+    },
+  };
+}
+
+/** Joins the refresh under way for `tokens`, or starts one. */
+function refreshOnce(
+  tokens: TokenStore,
+  staleAccessToken: string,
+  client: MergedOptions,
+  onSessionEnded: (() => void) | undefined,
+): Promise<SessionTokens | undefined> {
+  let pending = refreshes.get(tokens);
+  if (!pending) {
+    const started = refresh(tokens, staleAccessToken, client, onSessionEnded).finally(() => {
+      if (refreshes.get(tokens) === started) refreshes.delete(tokens);
+    });
+    refreshes.set(tokens, started);
+    pending = started;
+  }
+  return pending;
+}
+
+/**
+ * `POST /auth/refresh` with the stored refresh token, unless the stored access token is no longer
+ * `staleAccessToken` (someone refreshed meanwhile). Resolves to the tokens to retry with, or
+ * `undefined` when there are none.
+ */
+async function refresh(
+  tokens: TokenStore,
+  staleAccessToken: string,
+  client: MergedOptions,
+  onSessionEnded: (() => void) | undefined,
+): Promise<SessionTokens | undefined> {
+  const current = await tokens.get();
+  if (!current || current.access_token !== staleAccessToken) return current;
+  const api = createClient<paths>({ baseUrl: client.baseUrl, fetch: client.fetch });
+  const answer = await api
+    .POST("/auth/refresh", { body: { refresh_token: current.refresh_token } })
+    .catch(() => undefined); // offline or similar: the session may well be alive, keep the tokens
+  if (!answer) return undefined;
+  if (answer.data) {
+    const fresh = { access_token: answer.data.access_token, refresh_token: answer.data.refresh_token };
+    await tokens.set(fresh);
+    return fresh;
+  }
+  if (answer.response.status !== 401) return undefined;
+  const now = await tokens.get();
+  if (now && now.refresh_token !== current.refresh_token) return now; // a new login meanwhile
+  await tokens.clear();
+  onSessionEnded?.();
+  return undefined;
+}
+
+/** Options of {@link createSessionClient}. */
+export interface SessionClientOptions extends Omit<TodoClientOptions, "token">, SessionAuthOptions {}
+
+/**
+ * Creates a typed client whose requests carry the session's access token from `tokens`, refreshed
+ * transparently when the server answers 401 (see {@link sessionAuth}).
+ *
+ * Store the tokens of a login (and of a password change, which starts a new session) yourself:
+ * `tokens.set(data)`; clear them on logout.
+ *
+ * @example
+ * ```ts
+ * const tokens = new MemoryTokenStore();
+ * const api = createSessionClient({ baseUrl, tokens, onSessionEnded: () => router.push("/login") });
+ * const { data } = await api.POST("/auth/login", { body: { email, password } });
+ * if (data) tokens.set(data);
+ * const { data: page } = await api.GET("/tasks"); // refreshes and retries on a 401
+ * ```
+ */
+export function createSessionClient(options: SessionClientOptions): TodoClient {
+  const { tokens, onSessionEnded, ...rest } = options;
+  const client = createTodoClient(rest);
+  client.use(sessionAuth({ tokens, onSessionEnded }));
   return client;
 }

@@ -14,8 +14,9 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Log in with email and password; returns a bearer token.
-         * @description Accepts JSON or the OAuth2 password form. An unknown email and a wrong password get the same 401.
+         * Log in with email and password, starting a session; or, with the OAuth2 form's `refresh_token` grant,
+         *     refresh one (as `POST /auth/refresh` does).
+         * @description Accepts JSON or the OAuth2 form. An unknown email and a wrong password get the same 401.
          */
         post: operations["login"];
         delete?: never;
@@ -33,7 +34,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Log out everywhere: every token of this user issued so far stops working. */
+        /**
+         * Log out: end the sessions `scope` names (by default all of them). Their access and refresh tokens are refused
+         *     from then on, on every server instance.
+         */
         post: operations["logout"];
         delete?: never;
         options?: never;
@@ -67,10 +71,65 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Change the password; every token issued before stops working, and a fresh one is returned. */
+        /** Change the password; every session ends (their tokens stop working), and the tokens of a new one are returned. */
         put: operations["changePassword"];
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Exchange a refresh token for new tokens in the same session; the token sent is spent (rotation).
+         * @description A refresh token that was already spent works again only within `REFRESH_REUSE_INTERVAL_SECONDS` (two tabs
+         *     refreshing at once); later, it is taken as stolen and its whole session is revoked.
+         */
+        post: operations["refresh"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's active sessions, newest first; `current` marks the one of the token sent. */
+        get: operations["listSessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** End one of the caller's sessions ("log out this device"); its tokens are refused from then on. */
+        delete: operations["revokeSession"];
         options?: never;
         head?: never;
         patch?: never;
@@ -225,11 +284,6 @@ export interface components {
             message: string;
         };
         /**
-         * @description The one OAuth2 grant type this server accepts.
-         * @enum {string}
-         */
-        GrantType: "password";
-        /**
          * @description Service health.
          * @example {
          *       "status": "ok"
@@ -240,7 +294,7 @@ export interface components {
             status: string;
         };
         /**
-         * @description Login body (also accepted as the OAuth2 password form: `grant_type=password&username=...&password=...`).
+         * @description Login body (also accepted as the OAuth2 form: `grant_type=password&username=...&password=...`).
          * @example {
          *       "email": "ann@example.com",
          *       "password": "correct horse battery"
@@ -255,9 +309,9 @@ export interface components {
              */
             password: string;
         };
-        /** @description The OAuth2 password grant form (RFC 6749 §4.3.2), as Swagger UI's Authorize dialog sends it. */
+        /** @description The OAuth2 password grant (RFC 6749 §4.3.2), as Swagger UI's Authorize dialog sends it. */
         PasswordGrantForm: {
-            grant_type?: null | components["schemas"]["GrantType"];
+            grant_type?: null | components["schemas"]["PasswordGrantType"];
             /**
              * Format: password
              * @description The password.
@@ -266,6 +320,11 @@ export interface components {
             /** @description The email. */
             username: string;
         };
+        /**
+         * @description The grant type of [`PasswordGrantForm`].
+         * @enum {string}
+         */
+        PasswordGrantType: "password";
         /**
          * @description Body of `PATCH /tasks/{id}`: any subset of the fields; absent fields are unchanged.
          * @example {
@@ -311,6 +370,28 @@ export interface components {
             type: string;
         };
         /**
+         * @description Body of `POST /auth/refresh`.
+         * @example {
+         *       "refresh_token": "q3Jd8vQ0mZt1c2VjcmV0LXJhbmRvbS1ieXRlcy0zMi1sb25n"
+         *     }
+         */
+        RefreshRequest: {
+            /** @description The `refresh_token` of the last token response; it works once. */
+            refresh_token: string;
+        };
+        /** @description The OAuth2 refresh-token grant (RFC 6749 §6). */
+        RefreshTokenGrantForm: {
+            /** @description `refresh_token`. */
+            grant_type: components["schemas"]["RefreshTokenGrantType"];
+            /** @description The `refresh_token` of the last token response; it works once. */
+            refresh_token: string;
+        };
+        /**
+         * @description The grant type of [`RefreshTokenGrantForm`].
+         * @enum {string}
+         */
+        RefreshTokenGrantType: "refresh_token";
+        /**
          * @description Body of `PUT /tasks/{id}`: every field (a missing description clears it).
          * @example {
          *       "completed": true,
@@ -325,6 +406,43 @@ export interface components {
             description?: string | null;
             /** @description 1 to 200 characters after trimming. */
             title: string;
+        };
+        /**
+         * @description A session: one login, on one device, and its refreshes.
+         * @example {
+         *       "created_at": "2026-01-12T09:30:00Z",
+         *       "current": true,
+         *       "expires_at": "2026-02-18T08:02:11Z",
+         *       "id": "0192f4a0-7c1e-7d2a-9f1e-2b3c4d5e6f70",
+         *       "last_used_at": "2026-01-19T08:02:11Z",
+         *       "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"
+         *     }
+         */
+        Session: {
+            /**
+             * Format: date-time
+             * @description When it started (the login).
+             */
+            created_at: string;
+            /** @description Whether this is the session of the token sent. */
+            current: boolean;
+            /**
+             * Format: date-time
+             * @description When it ends unless it is refreshed before.
+             */
+            expires_at: string;
+            /**
+             * Format: uuid
+             * @description The session's id (UUIDv7), as in the `sid` claim of its access tokens.
+             */
+            id: string;
+            /**
+             * Format: date-time
+             * @description Its last login or refresh.
+             */
+            last_used_at: string;
+            /** @description The `User-Agent` sent at login (at most 256 characters), or null. */
+            user_agent: string | null;
         };
         /**
          * @description Signup body.
@@ -386,22 +504,30 @@ export interface components {
             /** @description Pass as `cursor` to get the next page; null on the last page. */
             next_cursor: string | null;
         };
+        /** @description The OAuth2 form of `POST /auth/login`: the password grant or the refresh-token grant. */
+        TokenForm: components["schemas"]["PasswordGrantForm"] | components["schemas"]["RefreshTokenGrantForm"];
         /**
-         * @description A bearer token (the OAuth 2.0 token response of RFC 6749 §5.1).
+         * @description The tokens of a session (the OAuth 2.0 token response of RFC 6749 §5.1).
          * @example {
          *       "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.e30.c2lnbmF0dXJl",
          *       "expires_in": 604800,
+         *       "refresh_token": "q3Jd8vQ0mZt1c2VjcmV0LXJhbmRvbS1ieXRlcy0zMi1sb25n",
          *       "token_type": "bearer"
          *     }
          */
         TokenResponse: {
-            /** @description The JWT to send as `Authorization: Bearer <token>`. */
+            /** @description The JWT to send as `Authorization: Bearer <token>`; it names its session (`sid`). */
             access_token: string;
             /**
              * Format: int64
-             * @description Seconds until the token expires.
+             * @description Seconds until the access token expires.
              */
             expires_in: number;
+            /**
+             * @description Exchange it at `POST /auth/refresh` for new tokens before the session expires (`REFRESH_TTL_SECONDS`
+             *     after it was issued). It works once: the response carries its successor.
+             */
+            refresh_token: string;
             /** @description Always `bearer`. */
             token_type: components["schemas"]["TokenType"];
         };
@@ -451,7 +577,10 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Unknown email or wrong password (the same answer for both). */
+        /**
+         * @description Unknown email or wrong password (the same answer for both); with the `refresh_token` grant, a refresh token
+         *     that is unknown, expired, revoked or reused.
+         */
         InvalidCredentials: {
             headers: {
                 /** @description `Bearer` */
@@ -462,6 +591,28 @@ export interface components {
                 /**
                  * @example {
                  *       "detail": "invalid email or password",
+                 *       "status": 401,
+                 *       "title": "Unauthorized",
+                 *       "type": "about:blank"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The refresh token is unknown, expired, of a revoked session, or was spent before (reuse outside the grace
+         *     interval also revokes its session). Log in again.
+         */
+        InvalidRefreshToken: {
+            headers: {
+                /** @description `Bearer` */
+                "WWW-Authenticate"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "detail": "the refresh token is invalid, expired or revoked; log in again",
                  *       "status": 401,
                  *       "title": "Unauthorized",
                  *       "type": "about:blank"
@@ -487,7 +638,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description No such task for this user (also when it belongs to someone else), or an id that is not a UUID. */
+        /** @description No such task or session for this user (also when it belongs to someone else), or an id that is not a UUID. */
         NotFound: {
             headers: {
                 [name: string]: unknown;
@@ -541,10 +692,10 @@ export interface components {
             };
         };
         /**
-         * @description Missing, malformed, expired or badly signed bearer token (refused before anything else), or a revoked one
-         *     (password changed, logged out everywhere) or one whose account was deleted. On task routes revocation is
-         *     checked by the task statement itself, so an otherwise invalid request (422, or 404 for an id that is not a
-         *     UUID) gets that answer first.
+         * @description Missing, malformed, expired or badly signed bearer token (refused before anything else), or one whose
+         *     session has ended (logged out, revoked, password changed, expired) or whose account was deleted. On task
+         *     routes the session is checked by the task statement itself, so an otherwise invalid request (422, or 404
+         *     for an id that is not a UUID) gets that answer first.
          */
         Unauthorized: {
             headers: {
@@ -658,11 +809,11 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["LoginRequest"];
-                "application/x-www-form-urlencoded": components["schemas"]["PasswordGrantForm"];
+                "application/x-www-form-urlencoded": components["schemas"]["TokenForm"];
             };
         };
         responses: {
-            /** @description Logged in */
+            /** @description Logged in (or refreshed): the tokens of the session */
             200: {
                 headers: {
                     /** @description `no-store`: tokens must not be cached */
@@ -684,14 +835,20 @@ export interface operations {
     };
     logout: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Which sessions end: `global` (every session of the user), `local` (the one of the token sent) or
+                 *     `others` (all but that one).
+                 */
+                scope?: "global" | "local" | "others";
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Every token issued so far is revoked */
+            /** @description The sessions are ended */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -699,6 +856,7 @@ export interface operations {
                 content?: never;
             };
             401: components["responses"]["Unauthorized"];
+            422: components["responses"]["Unprocessable"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -766,7 +924,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Changed; use this new token */
+            /** @description Changed; use these new tokens (a new session) */
             200: {
                 headers: {
                     /** @description `no-store`: tokens must not be cached */
@@ -783,6 +941,86 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    refresh: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefreshRequest"];
+            };
+        };
+        responses: {
+            /** @description New tokens; the `refresh_token` replaces the one sent */
+            200: {
+                headers: {
+                    /** @description `no-store`: tokens must not be cached */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenResponse"];
+                };
+            };
+            400: components["responses"]["MalformedBody"];
+            401: components["responses"]["InvalidRefreshToken"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The active sessions */
+            200: {
+                headers: {
+                    /** @description `no-store` */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"][];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    revokeSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The session's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session is ended */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             503: components["responses"]["Unavailable"];
         };
     };

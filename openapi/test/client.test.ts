@@ -42,15 +42,16 @@ function assertProblem(error: Problem | undefined, response: Response, status: n
   return error;
 }
 
-/** Signs a new user up and logs in; returns the user and a client carrying their token. */
-async function newUser(label: string): Promise<{ user: User; api: TodoClient; token: string }> {
+/** Signs a new user up and logs in; returns the user, a client carrying their token, and the tokens. */
+async function newUser(label: string): Promise<{ user: User; api: TodoClient; token: string; refreshToken: string }> {
   const address = email(label);
   const signup = await anonymous.POST("/auth/signup", { body: { email: address, password: PASSWORD } });
   assert.equal(signup.response.status, 201, JSON.stringify(signup.error));
   const login = await anonymous.POST("/auth/login", { body: { email: address, password: PASSWORD } });
   assert.ok(login.data, JSON.stringify(login.error));
   const token = login.data.access_token;
-  return { user: signup.data!, api: createTodoClient({ baseUrl: server.baseUrl, token }), token };
+  const refreshToken = login.data.refresh_token;
+  return { user: signup.data!, api: createTodoClient({ baseUrl: server.baseUrl, token }), token, refreshToken };
 }
 
 describe("the server", () => {
@@ -105,7 +106,7 @@ describe("accounts", () => {
     assert.ok(problem.errors?.some((e) => e.field === "password"), JSON.stringify(problem.errors));
   });
 
-  test("login: 200 bearer token", async () => {
+  test("login: 200 with the tokens of a new session", async () => {
     const { data, error, response } = await anonymous.POST("/auth/login", {
       body: { email: address.toUpperCase(), password: PASSWORD },
     });
@@ -115,7 +116,9 @@ describe("accounts", () => {
     assert.ok(data);
     assert.equal(data.token_type, "bearer");
     assert.equal(data.expires_in, 604800);
+    assert.deepEqual(Object.keys(data).sort(), ["access_token", "expires_in", "refresh_token", "token_type"]);
     assert.equal(data.access_token.split(".").length, 3, "a JWT");
+    assert.match(data.refresh_token, /^[A-Za-z0-9_-]{43,}$/, "an opaque refresh token (at least 32 bytes, base64url)");
     token = data.access_token;
   });
 
@@ -128,6 +131,7 @@ describe("accounts", () => {
     assert.equal(error, undefined, JSON.stringify(error));
     assert.equal(response.status, 200);
     assert.equal(data?.token_type, "bearer");
+    assert.equal(typeof data?.refresh_token, "string");
   });
 
   test("login with a wrong password and with an unknown email: the same 401", async () => {
@@ -356,6 +360,12 @@ describe("tasks", () => {
 });
 
 describe("account lifecycle", () => {
+  /** `POST /auth/refresh` with `refreshToken`; returns the status. */
+  async function refreshStatus(refreshToken: string): Promise<number> {
+    const { response } = await anonymous.POST("/auth/refresh", { body: { refresh_token: refreshToken } });
+    return response.status;
+  }
+
   /** Asserts that `api`'s token is now refused with `error="invalid_token"`. */
   async function assertRevoked(api: TodoClient): Promise<void> {
     const { data, error, response } = await api.GET("/auth/me");
@@ -364,12 +374,17 @@ describe("account lifecycle", () => {
     assert.ok(response.headers.get("www-authenticate")?.includes('error="invalid_token"'));
   }
 
-  test("logout: 204, and every earlier token is refused; a new login works", async () => {
-    const { user, api } = await newUser("logout");
+  test("logout (default scope: global): 204, every session ends; a new login works", async () => {
+    const { user, api, refreshToken } = await newUser("logout");
+    const other = await anonymous.POST("/auth/login", { body: { email: user.email, password: PASSWORD } });
+    assert.ok(other.data);
     const { data, error, response } = await api.POST("/auth/logout");
     assert.equal(response.status, 204, JSON.stringify(error));
     assert.equal(data, undefined);
     await assertRevoked(api);
+    await assertRevoked(createTodoClient({ baseUrl: server.baseUrl, token: other.data.access_token }));
+    assert.equal(await refreshStatus(refreshToken), 401, "the refresh token is refused too");
+    assert.equal(await refreshStatus(other.data.refresh_token), 401);
 
     const login = await anonymous.POST("/auth/login", { body: { email: user.email, password: PASSWORD } });
     assert.ok(login.data);
@@ -377,8 +392,8 @@ describe("account lifecycle", () => {
     assert.equal((await fresh.GET("/auth/me")).data?.id, user.id);
   });
 
-  test("change password: 403 with a wrong current password, then 200 with a fresh token", async () => {
-    const { user, api } = await newUser("password");
+  test("change password: 403 with a wrong current password, then 200 with the tokens of a new session", async () => {
+    const { user, api, refreshToken } = await newUser("password");
     const wrong = await api.PUT("/auth/password", {
       body: { current_password: "not my password", new_password: "a longer passphrase" },
     });
@@ -397,9 +412,12 @@ describe("account lifecycle", () => {
     assert.equal(response.headers.get("cache-control"), "no-store");
     assert.ok(data);
     assert.equal(data.token_type, "bearer");
+    assert.notEqual(data.refresh_token, refreshToken);
     await assertRevoked(api);
+    assert.equal(await refreshStatus(refreshToken), 401, "the old session's refresh token is refused");
     const fresh = createTodoClient({ baseUrl: server.baseUrl, token: data.access_token });
     assert.equal((await fresh.GET("/auth/me")).data?.id, user.id);
+    assert.equal(await refreshStatus(data.refresh_token), 200, "the new session's refresh token works");
 
     const old = await anonymous.POST("/auth/login", { body: { email: user.email, password: PASSWORD } });
     assertProblem(old.error, old.response, 401, "Unauthorized");
