@@ -1,4 +1,4 @@
-//! `todo-core` inside an axum server: signup, login, and the caller's tasks, in a few dozen lines.
+//! `todo-core` inside an axum server: signup, login, refresh, logout, and the caller's tasks, in a few dozen lines.
 //!
 //! The library does the security work (hashing off the async workers, token checks, owner-scoped queries);
 //! this file only maps HTTP to it. Run it with `cargo run -p todo-examples --bin axum-server`.
@@ -10,13 +10,16 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use todo_core::{ErrorKind, ListQuery, Owner, TaskInput, Todo};
+use todo_core::{ErrorKind, ListQuery, Login, LogoutScope, Owner, TaskInput, Todo};
 
-/// The app: `POST /signup`, `POST /login`, `GET /tasks`, `POST /tasks`.
+/// The app: `POST /signup`, `POST /login`, `POST /refresh`, `POST /logout` (this device), `GET /tasks`,
+/// `POST /tasks`.
 pub fn router(todo: Todo) -> Router {
     Router::new()
         .route("/signup", post(signup))
         .route("/login", post(login))
+        .route("/refresh", post(refresh))
+        .route("/logout", post(logout))
         .route("/tasks", get(list_tasks).post(create_task))
         .with_state(todo)
 }
@@ -33,8 +36,32 @@ async fn signup(State(todo): State<Todo>, Json(body): Json<Credentials>) -> Resu
 }
 
 async fn login(State(todo): State<Todo>, Json(body): Json<Credentials>) -> Result<Json<Value>, AppError> {
-    let token = todo.accounts().login(&body.email, &body.password).await?.token;
-    Ok(Json(json!({"access_token": token.access_token, "token_type": "bearer", "expires_in": token.expires_in})))
+    Ok(tokens(todo.accounts().login(&body.email, &body.password).await?))
+}
+
+#[derive(Deserialize)]
+struct Refresh {
+    refresh_token: String,
+}
+
+/// New tokens for the session; the refresh token sent is spent (a reused one ends the session).
+async fn refresh(State(todo): State<Todo>, Json(body): Json<Refresh>) -> Result<Json<Value>, AppError> {
+    Ok(tokens(todo.accounts().refresh(&body.refresh_token).await?))
+}
+
+/// Ends this device's session: its access and refresh tokens stop working at once.
+async fn logout(State(todo): State<Todo>, Session(owner): Session) -> Result<StatusCode, AppError> {
+    todo.accounts().logout(&owner, LogoutScope::Local).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn tokens(login: Login) -> Json<Value> {
+    Json(json!({
+        "access_token": login.token.access_token,
+        "token_type": "bearer",
+        "expires_in": login.token.expires_in,
+        "refresh_token": login.refresh_token.as_str(),
+    }))
 }
 
 async fn list_tasks(State(todo): State<Todo>, Session(owner): Session) -> Result<Json<Value>, AppError> {

@@ -59,3 +59,23 @@ async fn tasks_need_a_valid_token_and_bad_input_is_422() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["errors"].as_array().expect("errors").len(), 2);
 }
+
+#[tokio::test]
+async fn refresh_rotates_and_logout_ends_the_session() {
+    let app = app().await;
+    let credentials = json!({"email": "bob@example.com", "password": "correct horse battery"});
+    call(&app, "POST", "/signup", Some(credentials.clone()), None).await;
+    let (_, login) = call(&app, "POST", "/login", Some(credentials), None).await;
+
+    let (status, refreshed) =
+        call(&app, "POST", "/refresh", Some(json!({"refresh_token": login["refresh_token"]})), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_ne!(refreshed["refresh_token"], login["refresh_token"]);
+    let token = refreshed["access_token"].as_str().expect("token");
+    assert_eq!(call(&app, "GET", "/tasks", None, Some(token)).await.0, StatusCode::OK);
+
+    assert_eq!(call(&app, "POST", "/logout", None, Some(token)).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(call(&app, "GET", "/tasks", None, Some(token)).await.0, StatusCode::UNAUTHORIZED);
+    let refresh = json!({"refresh_token": refreshed["refresh_token"]});
+    assert_eq!(call(&app, "POST", "/refresh", Some(refresh), None).await.0, StatusCode::UNAUTHORIZED);
+}

@@ -1,4 +1,4 @@
-//! Two server processes on one PostgreSQL database: tokens, uniqueness and revocation hold across them.
+//! Two server processes on one PostgreSQL database: tokens, uniqueness, sessions and revocation hold across them.
 
 mod server_process;
 
@@ -6,7 +6,7 @@ use std::thread;
 
 use serde_json::json;
 
-use server_process::{ServerProcess, TestDatabase, PASSWORD};
+use server_process::{ServerProcess, TestDatabase, PASSWORD, SECRET};
 
 /// Signups and failed logins are limited per instance; these tests are about correctness across instances.
 const NO_LIMITS: [(&str, &str); 2] =
@@ -17,7 +17,7 @@ const NO_LIMITS: [(&str, &str); 2] =
     not(postgres_tests),
     ignore = "set TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1/test) to run the PostgreSQL tests"
 )]
-fn two_instances_share_accounts_uniqueness_and_revocation() {
+fn two_instances_share_accounts_uniqueness_sessions_and_revocation() {
     let Some(database) = TestDatabase::create() else { return };
     let url = database.url(None);
     let (a, b) = thread::scope(|scope| {
@@ -56,4 +56,34 @@ fn two_instances_share_accounts_uniqueness_and_revocation() {
     assert_eq!(status, 200, "{fresh}");
     assert_eq!(b.get("/auth/me", Some(&token)).0, 401);
     assert_eq!(b.get("/auth/me", Some(fresh["access_token"].as_str().expect("token"))).0, 200);
+
+    // Sessions: two devices log in on A; a refresh token from A is refreshed on B.
+    let login = || a.post("/auth/login", json!({"email": "ann@example.com", "password": "a longer passphrase"}), None);
+    let (phone, laptop) = (login().1, login().1);
+    let (status, phone) = b.post("/auth/refresh", json!({"refresh_token": phone["refresh_token"]}), None);
+    assert_eq!(status, 200, "{phone}");
+    let phone_token = phone["access_token"].as_str().expect("token");
+    let laptop_token = laptop["access_token"].as_str().expect("token");
+    let (status, task) = b.post("/tasks", json!({"title": "on the phone"}), Some(phone_token));
+    assert_eq!(status, 201, "{task}");
+    let task_path = format!("/tasks/{}", task["id"].as_str().expect("id"));
+
+    // The laptop logs the phone out on A: the phone's next task request on B is refused, its refresh token too.
+    let (status, _) =
+        a.call("DELETE", &format!("/auth/sessions/{}", session_of(phone_token)), None, Some(laptop_token));
+    assert_eq!(status, 204);
+    assert_eq!(b.get(&task_path, Some(phone_token)).0, 401);
+    assert_eq!(b.get("/tasks", Some(phone_token)).0, 401);
+    assert_eq!(b.post("/auth/refresh", json!({"refresh_token": phone["refresh_token"]}), None).0, 401);
+    assert_eq!(b.get(&task_path, Some(laptop_token)).0, 200, "the other session is untouched");
+
+    // A local logout on B ends the laptop's session for A as well.
+    assert_eq!(b.call("POST", "/auth/logout?scope=local", None, Some(laptop_token)).0, 204);
+    assert_eq!(a.get(&task_path, Some(laptop_token)).0, 401);
+}
+
+/// The `sid` claim of an access token the test servers minted.
+fn session_of(access_token: &str) -> String {
+    let keys = todo_core::TokenKeys::new(&todo_core::Config::new(SECRET).expect("valid secret"));
+    keys.verify(access_token).expect("a token of the test servers").sid
 }
