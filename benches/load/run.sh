@@ -27,68 +27,8 @@ target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import j
 hello_bin="$target_dir/release/hello-rocket"
 todo_bin="${TODO_ROCKET_BIN:-$target_dir/release/todo-rocket}"
 
-workdir="$(mktemp -d)"
-results="$workdir/results.tsv"
-pids=()
-pg_admin=""
-pg_name=""
-cleanup() {
-    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    if [ -n "$pg_name" ]; then psql -q "$pg_admin" -c "DROP DATABASE IF EXISTS $pg_name WITH (FORCE)" >/dev/null || true; fi
-    rm -rf "$workdir"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-
-# start NAME BINARY_PATH [VAR=value...]: starts a server on a free loopback port; sets $port and $pid.
-start() {
-    local name="$1" binary="$2"
-    shift 2
-    port="$(free_port)"
-    env ROCKET_ADDRESS=127.0.0.1 ROCKET_PORT="$port" ROCKET_LOG_LEVEL=off RUST_LOG=off "$@" \
-        "$binary" >"$workdir/$name.log" 2>&1 &
-    pid=$!
-    pids+=("$pid")
-    for _ in $(seq 1 100); do
-        curl -s -o /dev/null "http://127.0.0.1:$port/" && return 0
-        sleep 0.1
-    done
-    echo "error: $name did not start:" >&2
-    cat "$workdir/$name.log" >&2
-    exit 1
-}
-
-# stop PID: ends one server this script started, and forgets it.
-stop() {
-    kill "$1" 2>/dev/null || true
-    wait "$1" 2>/dev/null || true
-    local kept=() p
-    for p in "${pids[@]}"; do [ "$p" = "$1" ] || kept+=("$p"); done
-    pids=("${kept[@]}")
-}
-
-# measure BACKEND SCENARIO CONNECTIONS URL METHOD PATH [TOKEN [BODY]]: one wrk run, appended to $results as
-# backend, scenario, connections, req/s, p50 ms, p99 ms, errors (tab-separated).
-measure() {
-    local backend="$1" scenario="$2" conns="$3" url="$4"
-    shift 4
-    local threads=2
-    [ "$conns" -lt 2 ] && threads=1
-    wrk -t"$threads" -c"$conns" -d"${duration}s" --timeout 30s -s "$here/request.lua" "$url" -- "$@" |
-        awk -v b="$backend" -v s="$scenario" -v c="$conns" '
-            /^wrk-summary / {
-                for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-                printf "%s\t%s\t%s\t%.0f\t%.2f\t%.2f\t%d\n", b, s, c,
-                    v["requests"] / (v["duration_us"] / 1e6), v["p50_us"] / 1000, v["p99_us"] / 1000, v["errors"]
-                found = 1
-            }
-            END { exit !found }' >>"$results"
-    echo "  $scenario: done" >&2
-}
-
-json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+# shellcheck source=benches/load/lib.sh
+source "$here/lib.sh"
 
 # run_backend NAME DATABASE_URL: the hello ceiling, then every scenario against todo-rocket on that database.
 run_backend() {
@@ -103,15 +43,7 @@ run_backend() {
     start "todo-$backend" "$todo_bin" JWT_SECRET="$secret" DATABASE_URL="$database_url" BCRYPT_COST="$bcrypt_cost"
     local base="http://127.0.0.1:$port" server_pid="$pid"
     local credentials="{\"email\":\"load@example.com\",\"password\":\"$password\"}"
-    curl -fsS -o /dev/null -X POST "$base/auth/signup" -H 'Content-Type: application/json' -d "$credentials"
-    local token
-    token="$(curl -fsS -X POST "$base/auth/login" -H 'Content-Type: application/json' -d "$credentials" |
-        json_field access_token)"
-    local task_id=""
-    for n in $(seq 1 200); do
-        task_id="$(curl -fsS -X POST "$base/tasks" -H "Authorization: Bearer $token" \
-            -H 'Content-Type: application/json' -d "{\"title\":\"Seeded task $n\"}" | json_field id)"
-    done
+    seed "$base" "$credentials"
 
     measure "$backend" login "$storm_connections" "$base" POST /auth/login "" "$credentials"
     measure "$backend" create "$connections" "$base" POST /tasks "$token" '{"title":"Load test task"}'
@@ -140,12 +72,8 @@ run_backend() {
 
 run_backend sqlite "sqlite:$workdir/todo.db"
 if [ -n "${TEST_POSTGRES_URL:-}" ]; then
-    pg_admin="$TEST_POSTGRES_URL"
-    pg_name="todo_load_$$"
-    psql -q "$pg_admin" -c "CREATE DATABASE $pg_name" >/dev/null
-    pg_base="${TEST_POSTGRES_URL%%\?*}"
-    pg_query="${TEST_POSTGRES_URL#"$pg_base"}"
-    run_backend postgres "${pg_base%/*}/$pg_name$pg_query"
+    postgres_database "todo_load_$$"
+    run_backend postgres "$pg_url"
 fi
 
 echo

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# A/B of two todo-rocket builds on the read routes, side by side in one run: both servers run at once, each on
+# its own database seeded the same way, and wrk alternates between them (A B, then B A, ...) so that a change in
+# the machine's load hits both. Prints every run, the mean per build, and B/A.
+#
+# usage: TODO_ROCKET_BIN=/path/to/previous/todo-rocket benches/load/ab.sh
+#        A is $TODO_ROCKET_BIN (e.g. the previous release), B is this tree's release build.
+# knobs: DURATION=10 (seconds per run), ROUNDS=4 (even: as many A-first as B-first rounds), CONNECTIONS=64, TEST_POSTGRES_URL=postgres://... (adds PostgreSQL)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+here=benches/load
+
+duration="${DURATION:-10}"
+rounds="${ROUNDS:-4}"
+connections="${CONNECTIONS:-64}"
+secret="load-harness-secret-that-is-at-least-32-bytes"
+credentials='{"email":"load@example.com","password":"correct horse battery"}'
+[ -n "${TODO_ROCKET_BIN:-}" ] || { echo "error: set TODO_ROCKET_BIN to the build to compare against (A)" >&2; exit 1; }
+a_bin="$(realpath "$TODO_ROCKET_BIN")"
+
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+echo "building the release server (B)..." >&2
+cargo build --release --quiet -p todo-rocket
+target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
+b_bin="$target_dir/release/todo-rocket"
+
+# shellcheck source=benches/load/lib.sh
+source "$here/lib.sh"
+
+# compare BACKEND DATABASE_URL_A DATABASE_URL_B: starts and seeds both builds, then alternates get and list.
+compare() {
+    local backend="$1"
+    echo "== $backend" >&2
+    start "a-$backend" "$a_bin" JWT_SECRET="$secret" DATABASE_URL="$2" BCRYPT_COST=4
+    local a_base="http://127.0.0.1:$port"
+    seed "$a_base" "$credentials"
+    local a_token="$token" a_task="$task_id"
+    start "b-$backend" "$b_bin" JWT_SECRET="$secret" DATABASE_URL="$3" BCRYPT_COST=4
+    local b_base="http://127.0.0.1:$port"
+    seed "$b_base" "$credentials"
+    local b_token="$token" b_task="$task_id"
+    local round build
+    for round in $(seq 1 "$rounds"); do
+        # A then B in odd rounds, B then A in even ones (ABBA): a drift in the machine's speed, or an advantage
+        # of going second, falls on both builds alike.
+        for build in $( ((round % 2)) && echo "A B" || echo "B A"); do
+            if [ "$build" = A ]; then
+                measure "$backend" "get:A:$round" "$connections" "$a_base" GET "/tasks/$a_task" "$a_token"
+            else
+                measure "$backend" "get:B:$round" "$connections" "$b_base" GET "/tasks/$b_task" "$b_token"
+            fi
+        done
+        for build in $( ((round % 2)) && echo "A B" || echo "B A"); do
+            if [ "$build" = A ]; then
+                measure "$backend" "list:A:$round" "$connections" "$a_base" GET /tasks "$a_token"
+            else
+                measure "$backend" "list:B:$round" "$connections" "$b_base" GET /tasks "$b_token"
+            fi
+        done
+    done
+}
+
+compare sqlite "sqlite:$workdir/a.db" "sqlite:$workdir/b.db"
+if [ -n "${TEST_POSTGRES_URL:-}" ]; then
+    postgres_database "todo_ab_a_$$"
+    a_url="$pg_url"
+    postgres_database "todo_ab_b_$$"
+    compare postgres "$a_url" "$pg_url"
+fi
+
+echo
+echo "$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, ${duration}s per run, $rounds rounds, $connections connections"
+echo "A: $a_bin"
+echo "B: $b_bin"
+awk -F'\t' '
+    {
+        split($2, part, ":"); key = $1 SUBSEP part[1] SUBSEP part[2]
+        sum[key] += $4; runs[key]++
+        rows[++m] = sprintf("| %-8s | %-8s | %8s | %8s | %8s | %6s |", $1, $2, $4, $5, $6, $7)
+        if (!(($1 SUBSEP part[1]) in seen)) { seen[$1 SUBSEP part[1]] = 1; order[++n] = $1 SUBSEP part[1] }
+    }
+    END {
+        printf "| %-8s | %-8s | %8s | %8s | %8s | %6s |\n", "backend", "run", "req/s", "p50 ms", "p99 ms", "errors"
+        print "| -------- | -------- | -------: | -------: | -------: | -----: |"
+        for (i = 1; i <= m; i++) print rows[i]
+        print ""
+        print "| backend  | route    | A req/s (mean) | B req/s (mean) |   B/A  | within 5% |"
+        print "| -------- | -------- | -------------: | -------------: | -----: | --------- |"
+        for (i = 1; i <= n; i++) {
+            split(order[i], k, SUBSEP)
+            a = sum[k[1], k[2], "A"] / runs[k[1], k[2], "A"]; b = sum[k[1], k[2], "B"] / runs[k[1], k[2], "B"]
+            printf "| %-8s | %-8s | %14.0f | %14.0f | %5.3f | %-9s |\n", k[1], k[2], a, b, b / a, (b / a >= 0.95 ? "yes" : "NO")
+        }
+    }' "$results"

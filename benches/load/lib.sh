@@ -1,0 +1,91 @@
+# Shared by run.sh and ab.sh (source it; it defines functions and the cleanup trap, and runs nothing else).
+# Expects: $here (this folder), $duration; sets up $workdir, $results and the list of started servers.
+
+workdir="$(mktemp -d)"
+results="$workdir/results.tsv"
+pids=()
+pg_admin=""
+pg_names=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    for name in "${pg_names[@]}"; do
+        psql -q "$pg_admin" -c "DROP DATABASE IF EXISTS $name WITH (FORCE)" >/dev/null || true
+    done
+    rm -rf "$workdir"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# start NAME BINARY_PATH [VAR=value...]: starts a server on a free loopback port; sets $port and $pid.
+start() {
+    local name="$1" binary="$2"
+    shift 2
+    port="$(free_port)"
+    env ROCKET_ADDRESS=127.0.0.1 ROCKET_PORT="$port" ROCKET_LOG_LEVEL=off RUST_LOG=off "$@" \
+        "$binary" >"$workdir/$name.log" 2>&1 &
+    pid=$!
+    pids+=("$pid")
+    for _ in $(seq 1 100); do
+        curl -s -o /dev/null "http://127.0.0.1:$port/" && return 0
+        sleep 0.1
+    done
+    echo "error: $name did not start:" >&2
+    cat "$workdir/$name.log" >&2
+    exit 1
+}
+
+# stop PID: ends one server this script started, and forgets it.
+stop() {
+    kill "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+    local kept=() p
+    for p in "${pids[@]}"; do [ "$p" = "$1" ] || kept+=("$p"); done
+    pids=("${kept[@]}")
+}
+
+# measure BACKEND SCENARIO CONNECTIONS URL METHOD PATH [TOKEN [BODY]]: one wrk run, appended to $results as
+# backend, scenario, connections, req/s, p50 ms, p99 ms, errors (tab-separated).
+measure() {
+    local backend="$1" scenario="$2" conns="$3" url="$4"
+    shift 4
+    local threads=2
+    [ "$conns" -lt 2 ] && threads=1
+    wrk -t"$threads" -c"$conns" -d"${duration}s" --timeout 30s -s "$here/request.lua" "$url" -- "$@" |
+        awk -v b="$backend" -v s="$scenario" -v c="$conns" '
+            /^wrk-summary / {
+                for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+                printf "%s\t%s\t%s\t%.0f\t%.2f\t%.2f\t%d\n", b, s, c,
+                    v["requests"] / (v["duration_us"] / 1e6), v["p50_us"] / 1000, v["p99_us"] / 1000, v["errors"]
+                found = 1
+            }
+            END { exit !found }' >>"$results"
+    echo "  $scenario: done" >&2
+}
+
+json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+
+# seed BASE CREDENTIALS: signs the load user up, logs in and creates 200 tasks; sets $token and $task_id.
+seed() {
+    local base="$1" credentials="$2" n
+    curl -fsS -o /dev/null -X POST "$base/auth/signup" -H 'Content-Type: application/json' -d "$credentials"
+    token="$(curl -fsS -X POST "$base/auth/login" -H 'Content-Type: application/json' -d "$credentials" |
+        json_field access_token)"
+    task_id=""
+    for n in $(seq 1 200); do
+        task_id="$(curl -fsS -X POST "$base/tasks" -H "Authorization: Bearer $token" \
+            -H 'Content-Type: application/json' -d "{\"title\":\"Seeded task $n\"}" | json_field id)"
+    done
+}
+
+# postgres_database NAME: creates a fresh database NAME on $TEST_POSTGRES_URL (dropped on exit); sets $pg_url.
+postgres_database() {
+    local name="$1"
+    pg_admin="$TEST_POSTGRES_URL"
+    psql -q "$pg_admin" -c "CREATE DATABASE $name" >/dev/null
+    pg_names+=("$name")
+    local pg_base="${TEST_POSTGRES_URL%%\?*}"
+    local pg_query="${TEST_POSTGRES_URL#"$pg_base"}"
+    pg_url="${pg_base%/*}/$name$pg_query"
+}
