@@ -10,8 +10,8 @@ use crate::email::Email;
 use crate::error::{Error, Result, TokenError};
 use crate::password::{Password, PasswordHash, PasswordHasher};
 use crate::sessions::{
-    insert_session, refusal, session_is_current, unix_ms, Issued, LogoutScope, NewSession, RefreshToken, Session,
-    SessionId, SessionPolicy, SessionStore,
+    execute_as_owner, insert_session, refusal, session_is_current, unix_ms, Issued, LogoutScope, NewSession,
+    RefreshToken, Session, SessionId, SessionPolicy, SessionStore,
 };
 use crate::store::{is_unique_violation, on_backend, Store};
 use crate::timestamp::now;
@@ -333,15 +333,8 @@ impl Accounts {
     /// at once.
     pub async fn delete_account(&self, owner: &Owner, password: &str) -> Result<()> {
         self.confirm_password(owner, password).await?;
-        let deleted = on_backend!(self.store, |pool| {
-            sqlx::query(concat!("DELETE FROM users WHERE id = $1 AND ", session_is_current!("$1", "$2", "$3")))
-                .bind(owner.user_id().as_uuid())
-                .bind(owner.session_id().as_uuid())
-                .bind(unix_ms(now()))
-                .execute(pool)
-                .await
-                .map(|done| done.rows_affected())
-        })?;
+        let sql = concat!("DELETE FROM users WHERE id = $1 AND ", session_is_current!("$1", "$2", "$3"));
+        let deleted = execute_as_owner(&self.store, sql, owner, None).await?;
         if deleted == 0 {
             return Err(refusal(&self.store, owner).await);
         }

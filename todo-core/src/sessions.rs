@@ -474,19 +474,9 @@ impl SessionStore {
 
     /// Ends one of the owner's sessions; another user's (or no) session is [`Error::NotFound`].
     pub(crate) async fn revoke(&self, owner: &Owner, id: SessionId) -> Result<()> {
-        let deleted = on_backend!(self.store, |pool| {
-            sqlx::query(concat!(
-                "DELETE FROM sessions WHERE id = $1 AND user_id = $2 AND ",
-                session_is_current!("$2", "$3", "$4")
-            ))
-            .bind(id.0)
-            .bind(owner.user_id().as_uuid())
-            .bind(owner.session_id().0)
-            .bind(unix_ms(now()))
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected())
-        })?;
+        let sql =
+            concat!("DELETE FROM sessions WHERE user_id = $1 AND id = $4 AND ", session_is_current!("$1", "$2", "$3"));
+        let deleted = execute_as_owner(&self.store, sql, owner, Some(id.0)).await?;
         if deleted == 0 {
             return Err(match stale_owner(&self.store, owner).await? {
                 Some(stale) => stale.into(),
@@ -508,15 +498,7 @@ impl SessionStore {
                 session_is_current!("$1", "$2", "$3")
             ),
         };
-        let deleted = on_backend!(self.store, |pool| {
-            sqlx::query(sql)
-                .bind(owner.user_id().as_uuid())
-                .bind(owner.session_id().0)
-                .bind(unix_ms(now()))
-                .execute(pool)
-                .await
-                .map(|done| done.rows_affected())
-        })?;
+        let deleted = execute_as_owner(&self.store, sql, owner, None).await?;
         // Global and local delete at least the caller's session when it is current; "others" may find none.
         if deleted == 0 {
             if let Some(stale) = stale_owner(&self.store, owner).await? {
@@ -528,6 +510,21 @@ impl SessionStore {
         }
         Ok(())
     }
+}
+
+/// Runs a statement made on behalf of `owner` and returns how many rows it touched. Its parameters are the
+/// owner's user id (`$1`), session id (`$2`) and now in Unix milliseconds (`$3`), as [`session_is_current!`]
+/// takes them, then `target` (`$4`) when given.
+pub(crate) async fn execute_as_owner(store: &Store, sql: &str, owner: &Owner, target: Option<Uuid>) -> Result<u64> {
+    let affected = on_backend!(store, |pool| {
+        let mut statement =
+            sqlx::query(sql).bind(owner.user_id().as_uuid()).bind(owner.session_id().0).bind(unix_ms(now()));
+        if let Some(target) = target {
+            statement = statement.bind(target);
+        }
+        statement.execute(pool).await.map(|done| done.rows_affected())
+    })?;
+    Ok(affected)
 }
 
 /// Why an owner-keyed statement touched no row: the account is gone or the session ended (also if the owner looks
