@@ -5,7 +5,8 @@
 #
 # usage: TODO_ROCKET_BIN=/path/to/previous/todo-rocket benches/load/ab.sh
 #        A is $TODO_ROCKET_BIN (e.g. the previous release), B is this tree's release build.
-# knobs: DURATION=10 (seconds per run), ROUNDS=4 (even: as many A-first as B-first rounds), CONNECTIONS=64, TEST_POSTGRES_URL=postgres://... (adds PostgreSQL)
+# knobs: DURATION=10 (seconds per run), ROUNDS=4 (even: as many A-first as B-first rounds), CONNECTIONS=64,
+#        TEST_POSTGRES_URL=postgres://... (adds PostgreSQL), BACKENDS="sqlite postgres" (the ones to compare)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 here=benches/load
@@ -13,6 +14,7 @@ here=benches/load
 duration="${DURATION:-10}"
 rounds="${ROUNDS:-4}"
 connections="${CONNECTIONS:-64}"
+backends="${BACKENDS:-sqlite postgres}"
 secret="load-harness-secret-that-is-at-least-32-bytes"
 credentials='{"email":"load@example.com","password":"correct horse battery"}'
 [ -n "${TODO_ROCKET_BIN:-}" ] || { echo "error: set TODO_ROCKET_BIN to the build to compare against (A)" >&2; exit 1; }
@@ -60,8 +62,10 @@ compare() {
     done
 }
 
-compare sqlite "sqlite:$workdir/a.db" "sqlite:$workdir/b.db"
-if [ -n "${TEST_POSTGRES_URL:-}" ]; then
+if [[ " $backends " == *" sqlite "* ]]; then
+    compare sqlite "sqlite:$workdir/a.db" "sqlite:$workdir/b.db"
+fi
+if [[ " $backends " == *" postgres "* ]] && [ -n "${TEST_POSTGRES_URL:-}" ]; then
     postgres_database "todo_ab_a_$$"
     a_url="$pg_url"
     postgres_database "todo_ab_b_$$"

@@ -81,7 +81,11 @@ test("Swagger UI: Authorize with the OAuth2 password flow, then Try it out on GE
     // The operations are listed.
     await page.locator(".opblock").first().waitFor({ timeout: 30_000 });
     const paths = await page.locator(".opblock-summary-path").allInnerTexts();
-    for (const path of ["/auth/signup", "/auth/login", "/auth/me", "/tasks", "/tasks/{id}", "/tasks/{id}/complete", "/health"]) {
+    const expected = [
+      "/auth/signup", "/auth/login", "/auth/refresh", "/auth/sessions", "/auth/sessions/{id}", "/auth/me",
+      "/tasks", "/tasks/{id}", "/tasks/{id}/complete", "/health",
+    ];
+    for (const path of expected) {
       assert.ok(paths.map((p) => p.replace(/\u200b/g, "")).includes(path), `${path} is listed in ${JSON.stringify(paths)}`);
     }
 
