@@ -5,14 +5,15 @@
 #
 # usage: TODO_ROCKET_BIN=/path/to/previous/todo-rocket benches/load/ab.sh
 #        A is $TODO_ROCKET_BIN (e.g. the previous release), B is this tree's release build.
-# knobs: DURATION=10 (seconds per run), ROUNDS=4 (even: as many A-first as B-first rounds), CONNECTIONS=64,
+# knobs: DURATION=5 (seconds per run), ROUNDS=16 (even: as many A-first as B-first rounds; fewer cannot
+#        resolve 5% on this machine, see benches/README.md), CONNECTIONS=64,
 #        TEST_POSTGRES_URL=postgres://... (adds PostgreSQL), BACKENDS="sqlite postgres" (the ones to compare)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 here=benches/load
 
-duration="${DURATION:-10}"
-rounds="${ROUNDS:-4}"
+duration="${DURATION:-5}"
+rounds="${ROUNDS:-16}"
 connections="${CONNECTIONS:-64}"
 backends="${BACKENDS:-sqlite postgres}"
 secret="load-harness-secret-that-is-at-least-32-bytes"
