@@ -258,9 +258,9 @@ export interface components {
         CreateTask: {
             /** @description Defaults to false. */
             completed?: boolean;
-            /** @description At most 1000 characters. */
+            /** @description At most 1000 characters; no U+0000. */
             description?: string | null;
-            /** @description 1 to 200 characters after trimming. */
+            /** @description 1 to 200 characters after trimming; no U+0000. */
             title: string;
         };
         /**
@@ -334,9 +334,9 @@ export interface components {
         PatchTask: {
             /** @description Whether the task is done; absent or null leaves it unchanged. */
             completed?: boolean | null;
-            /** @description At most 1000 characters; null clears it. */
+            /** @description At most 1000 characters, no U+0000; null clears it. */
             description?: string | null;
-            /** @description 1 to 200 characters after trimming; absent or null leaves it unchanged. */
+            /** @description 1 to 200 characters after trimming, no U+0000; absent or null leaves it unchanged. */
             title?: string | null;
         };
         /**
@@ -402,9 +402,9 @@ export interface components {
         ReplaceTask: {
             /** @description Whether the task is done. */
             completed: boolean;
-            /** @description At most 1000 characters; missing or null clears it. */
+            /** @description At most 1000 characters, no U+0000; missing or null clears it. */
             description?: string | null;
-            /** @description 1 to 200 characters after trimming. */
+            /** @description 1 to 200 characters after trimming; no U+0000. */
             title: string;
         };
         /**

@@ -448,6 +448,9 @@ impl Tasks {
 
 type CheckedFields = (Option<String>, Option<Option<String>>);
 
+/// PostgreSQL text cannot hold U+0000, so no backend accepts it: the same input gets the same answer on both.
+const NO_NUL: &str = "must not contain U+0000 (the NUL character)";
+
 /// Trims and checks the title and description that are present, collecting every broken rule.
 fn check_fields(title: Option<String>, description: Option<Option<String>>) -> Result<CheckedFields> {
     let mut errors = Vec::new();
@@ -458,11 +461,15 @@ fn check_fields(title: Option<String>, description: Option<Option<String>>) -> R
             errors.push(FieldError::new("title", "must not be empty"));
         } else if chars > MAX_TITLE_CHARS {
             errors.push(FieldError::new("title", format!("must be at most {MAX_TITLE_CHARS} characters")));
+        } else if title.contains('\0') {
+            errors.push(FieldError::new("title", NO_NUL));
         }
     }
     if let Some(Some(description)) = &description {
         if description.chars().count() > MAX_DESCRIPTION_CHARS {
             errors.push(FieldError::new("description", format!("must be at most {MAX_DESCRIPTION_CHARS} characters")));
+        } else if description.contains('\0') {
+            errors.push(FieldError::new("description", NO_NUL));
         }
     }
     if errors.is_empty() {
@@ -513,6 +520,13 @@ mod tests {
             assert_eq!(error.field_errors()[0].message, "must not be empty");
         }
         assert!(check_fields(Some("x".into()), None).is_ok());
+    }
+
+    #[test]
+    fn nul_is_refused_in_titles_and_descriptions() {
+        let error = check_fields(Some("a\u{0}b".into()), Some(Some("c\u{0}".into()))).unwrap_err();
+        assert_eq!(error.field_errors(), [FieldError::new("title", NO_NUL), FieldError::new("description", NO_NUL)]);
+        assert!(check_fields(Some("a\u{1}b".into()), Some(Some("🦀 c".into()))).is_ok(), "other characters are fine");
     }
 
     #[test]

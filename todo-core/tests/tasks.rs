@@ -11,6 +11,7 @@ use support::{TestDb, PASSWORD};
 backend_tests!(
     create_trims_the_title_and_stores_every_field,
     create_enforces_title_and_description_lengths,
+    nul_is_refused_in_every_write_and_nothing_is_stored,
     get_returns_the_stored_task,
     replace_sets_every_field_and_clears_a_missing_description,
     update_changes_only_the_given_fields,
@@ -60,6 +61,29 @@ async fn create_enforces_title_and_description_lengths(db: &TestDb) {
     assert!(tasks.create(input("ok", Some(&"d".repeat(1000)), false)).await.is_ok());
     let error = tasks.create(input("ok", Some(&"d".repeat(1001)), false)).await.unwrap_err();
     assert_eq!(error.field_errors(), [FieldError::new("description", "must be at most 1000 characters")]);
+}
+
+async fn nul_is_refused_in_every_write_and_nothing_is_stored(db: &TestDb) {
+    // PostgreSQL text cannot hold U+0000: both backends refuse it the same way instead of one storing it.
+    let tasks = tasks_of(db, "nul@example.com").await;
+    let kept = tasks.create(input("kept", Some("as is"), false)).await.expect("creates");
+    let no_nul = |field| [FieldError::new(field, "must not contain U+0000 (the NUL character)")];
+    let errors = [
+        (tasks.create(TaskInput::new("a\u{0}")).await.unwrap_err(), "title"),
+        (tasks.create(input("ok", Some("b\u{0}c"), false)).await.unwrap_err(), "description"),
+        (tasks.replace(kept.id, TaskInput::new("\u{0}")).await.unwrap_err(), "title"),
+        (
+            tasks
+                .update(kept.id, TaskPatch { description: Some(Some("\u{0}".into())), ..Default::default() })
+                .await
+                .unwrap_err(),
+            "description",
+        ),
+    ];
+    for (error, field) in errors {
+        assert_eq!(error.field_errors(), no_nul(field), "{error:?}");
+    }
+    assert_eq!(tasks.list(&ListQuery::default()).await.expect("lists").items, vec![kept], "nothing changed");
 }
 
 async fn get_returns_the_stored_task(db: &TestDb) {

@@ -15,6 +15,7 @@ http_tests!(
     get_returns_the_task,
     put_replaces_every_field,
     put_without_completed_is_422,
+    nul_in_a_title_or_description_is_422_on_every_backend,
     patch_changes_only_the_fields_sent,
     patch_with_a_null_description_clears_it,
     complete_toggles_completion,
@@ -68,6 +69,24 @@ async fn put_replaces_every_field(app: &TestApp) {
         (&json!("New"), &Value::Null, &json!(true))
     );
     assert_eq!(replaced["created_at"], task["created_at"]);
+}
+
+async fn nul_in_a_title_or_description_is_422_on_every_backend(app: &TestApp) {
+    let token = app.token("nul@example.com").await;
+    let task = app.task(&token, json!({"title": "kept"})).await;
+    let path = format!("/tasks/{}", task["id"].as_str().expect("id"));
+    let sent = [
+        app.post("/tasks", json!({"title": "a", "description": "b\u{0}c"}), Some(&token)).await,
+        app.post("/tasks", json!({"title": "a\u{0}"}), Some(&token)).await,
+        app.put(&path, json!({"title": "\u{0}", "completed": true}), Some(&token)).await,
+        app.patch(&path, Some(json!({"description": "\u{0}"})), Some(&token)).await,
+    ];
+    for response in sent {
+        let body = problem(response, Status::UnprocessableEntity).await;
+        assert_eq!(body["errors"][0]["message"], "must not contain U+0000 (the NUL character)", "{body}");
+    }
+    let page: Value = app.get("/tasks", Some(&token)).await.into_json().await.expect("JSON");
+    assert_eq!(page["items"].as_array().expect("items").len(), 1, "nothing was stored");
 }
 
 async fn put_without_completed_is_422(app: &TestApp) {

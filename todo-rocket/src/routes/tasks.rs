@@ -74,11 +74,11 @@ pub struct TaskPage {
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"title": "Buy milk", "description": "Two litres", "completed": false}))]
 pub struct CreateTask {
-    /// 1 to 200 characters after trimming.
-    #[schema(min_length = 1, max_length = 200)]
+    /// 1 to 200 characters after trimming; no U+0000.
+    #[schema(min_length = 1, max_length = 200, pattern = "^[^\\u0000]*$")]
     pub title: String,
-    /// At most 1000 characters.
-    #[schema(max_length = 1000)]
+    /// At most 1000 characters; no U+0000.
+    #[schema(max_length = 1000, pattern = "^[^\\u0000]*$")]
     pub description: Option<String>,
     /// Defaults to false.
     #[serde(default)]
@@ -89,11 +89,11 @@ pub struct CreateTask {
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"title": "Buy milk", "description": null, "completed": true}))]
 pub struct ReplaceTask {
-    /// 1 to 200 characters after trimming.
-    #[schema(min_length = 1, max_length = 200)]
+    /// 1 to 200 characters after trimming; no U+0000.
+    #[schema(min_length = 1, max_length = 200, pattern = "^[^\\u0000]*$")]
     pub title: String,
-    /// At most 1000 characters; missing or null clears it.
-    #[schema(max_length = 1000)]
+    /// At most 1000 characters, no U+0000; missing or null clears it.
+    #[schema(max_length = 1000, pattern = "^[^\\u0000]*$")]
     pub description: Option<String>,
     /// Whether the task is done.
     pub completed: bool,
@@ -103,12 +103,12 @@ pub struct ReplaceTask {
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"completed": true}))]
 pub struct PatchTask {
-    /// 1 to 200 characters after trimming; absent or null leaves it unchanged.
-    #[schema(min_length = 1, max_length = 200)]
+    /// 1 to 200 characters after trimming, no U+0000; absent or null leaves it unchanged.
+    #[schema(min_length = 1, max_length = 200, pattern = "^[^\\u0000]*$")]
     pub title: Option<String>,
-    /// At most 1000 characters; null clears it.
+    /// At most 1000 characters, no U+0000; null clears it.
     #[serde(default, deserialize_with = "present")]
-    #[schema(max_length = 1000, value_type = Option<String>)]
+    #[schema(max_length = 1000, pattern = "^[^\\u0000]*$", value_type = Option<String>)]
     pub description: Option<Option<String>>,
     /// Whether the task is done; absent or null leaves it unchanged.
     pub completed: Option<bool>,
