@@ -199,6 +199,12 @@ pub(crate) struct Issued {
     pub(crate) refresh_token: RefreshToken,
 }
 
+impl Issued {
+    fn successor(user: Uuid, session: Uuid, refresh_token: &RefreshToken) -> Self {
+        Self { user: UserId::from_uuid(user), session: SessionId(session), refresh_token: refresh_token.clone() }
+    }
+}
+
 /// The rows a new session writes, prepared in Rust so that [`insert_session!`] can run inside any transaction.
 pub(crate) struct NewSession {
     pub(crate) id: Uuid,
@@ -230,6 +236,20 @@ impl NewSession {
     }
 }
 
+/// Stores the hash of refresh token `$token` for session `$session`, valid until `$expires_at_ms`, on `$conn` (a
+/// `&mut` connection or transaction of either engine, inside [`on_backend!`]). Evaluates to a future of
+/// `Result<_, sqlx::Error>`.
+macro_rules! insert_refresh_token {
+    ($conn:expr, $token:expr, $session:expr, $expires_at_ms:expr) => {
+        sqlx::query("INSERT INTO refresh_tokens (token_hash, session_id, expires_at_ms) VALUES ($1, $2, $3)")
+            .bind($token.hash())
+            .bind($session)
+            .bind($expires_at_ms)
+            .execute(&mut *$conn)
+    };
+}
+pub(crate) use insert_refresh_token;
+
 /// Writes a [`NewSession`] on `$conn` (a `&mut` connection or transaction of either engine, inside
 /// [`on_backend!`]): clears the user's expired sessions, then inserts the session and its first refresh token.
 /// Evaluates to `Result<(), sqlx::Error>`.
@@ -253,12 +273,7 @@ macro_rules! insert_session {
             .bind(&new.user_agent)
             .execute(&mut *$conn)
             .await?;
-            sqlx::query("INSERT INTO refresh_tokens (token_hash, session_id, expires_at_ms) VALUES ($1, $2, $3)")
-                .bind(new.refresh_token.hash())
-                .bind(new.id)
-                .bind(new.expires_at_ms)
-                .execute(&mut *$conn)
-                .await?;
+            $crate::sessions::insert_refresh_token!($conn, &new.refresh_token, new.id, new.expires_at_ms).await?;
             Ok::<(), sqlx::Error>(())
         }
     };
@@ -393,21 +408,12 @@ impl SessionStore {
                 .bind(now_ms)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("INSERT INTO refresh_tokens (token_hash, session_id, expires_at_ms) VALUES ($1, $2, $3)")
-                .bind(successor.hash())
-                .bind(session)
-                .bind(expires_at_ms)
-                .execute(&mut *tx)
-                .await?;
+            insert_refresh_token!(tx, successor, session, expires_at_ms).await?;
             tx.commit().await?;
             Ok::<_, sqlx::Error>(Some((session, user)))
         }
         .await)?;
-        Ok(issued.map(|(session, user)| Issued {
-            user: UserId::from_uuid(user),
-            session: SessionId(session),
-            refresh_token: successor.clone(),
-        }))
+        Ok(issued.map(|(session, user)| Issued::successor(user, session, successor)))
     }
 
     /// Issues `successor` in `session` (extending it), if the session still exists.
@@ -424,22 +430,13 @@ impl SessionStore {
             .fetch_optional(&mut *tx)
             .await?;
             if user.is_some() {
-                sqlx::query("INSERT INTO refresh_tokens (token_hash, session_id, expires_at_ms) VALUES ($1, $2, $3)")
-                    .bind(successor.hash())
-                    .bind(session)
-                    .bind(expires_at_ms)
-                    .execute(&mut *tx)
-                    .await?;
+                insert_refresh_token!(tx, successor, session, expires_at_ms).await?;
                 tx.commit().await?;
             }
             Ok::<_, sqlx::Error>(user)
         }
         .await)?;
-        Ok(user.map(|user| Issued {
-            user: UserId::from_uuid(user),
-            session: SessionId(session),
-            refresh_token: successor.clone(),
-        }))
+        Ok(user.map(|user| Issued::successor(user, session, successor)))
     }
 
     /// The owner's active sessions, newest first, with the owner's own marked `current`.
