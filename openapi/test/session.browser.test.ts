@@ -11,13 +11,13 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { after, before, test } from "node:test";
 
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import ts from "typescript";
 
 import type * as Client from "../src/index.js";
+import { launchChromium } from "./browser.js";
 import { startServer, type RunningServer } from "./server.js";
 
-const CHROMIUM = process.env["CHROMIUM_BIN"] || "/usr/bin/chromium";
 const PASSWORD = "correct horse battery";
 const PREFIX = "/__session-test/";
 
@@ -31,11 +31,7 @@ let browser: Browser | undefined;
 
 before(async () => {
   server = await startServer();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
-    timeout: 60_000,
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

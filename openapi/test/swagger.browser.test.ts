@@ -11,12 +11,12 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 
 import { createTodoClient } from "../src/index.js";
+import { launchChromium } from "./browser.js";
 import { startServer, type RunningServer } from "./server.js";
 
-const CHROMIUM = process.env["CHROMIUM_BIN"] || "/usr/bin/chromium";
 const ARTIFACTS = fileURLToPath(new URL("../artifacts/", import.meta.url));
 const EMAIL = "swagger-user@example.com";
 const PASSWORD = "correct horse battery";
@@ -26,20 +26,7 @@ let browser: Browser | undefined;
 
 before(async () => {
   server = await startServer();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-    timeout: 60_000,
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
