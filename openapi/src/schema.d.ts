@@ -672,7 +672,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Too many attempts (failed logins per email or per client address, signups per client address). */
+        /** @description Too many attempts (failed logins per email or per client network, signups per client network). */
         TooManyRequests: {
             headers: {
                 /** @description Seconds to wait before trying again */

@@ -62,7 +62,9 @@ pub fn mount(rocket: Rocket<Build>, base: &str, config: Config) -> Rocket<Build>
     assemble(rocket, &normalise_base(base), config, &ServerOptions::default())
 }
 
-/// Like [`mount`], with these server options (CORS origins, abuse limits). Fails only on an unusable option.
+/// Like [`mount`], with these server options (CORS origins, abuse limits). Fails only on an unusable option
+/// (an origin that is not `scheme://host[:port]`, or abuse limits that [`RateLimitSettings`] documents as
+/// out of range).
 pub fn mount_with(
     rocket: Rocket<Build>,
     base: &str,
@@ -70,6 +72,7 @@ pub fn mount_with(
     options: &ServerOptions,
 ) -> Result<Rocket<Build>, ConfigError> {
     let base = normalise_base(base);
+    options.rate_limits.validate()?;
     let cors = cors::fairing(&options.cors_allowed_origins, &format!("{base}/cors"))?;
     let rocket = assemble(rocket, &base, config, options);
     Ok(match cors {

@@ -1,28 +1,43 @@
-//! Abuse limits: failed logins per email and per client address, signups per client address.
+//! Abuse limits: failed logins per email and per client network, signups per client network.
 //!
-//! Counters live in this process's memory (fixed windows), so with several instances each enforces its own
-//! limits: an attacker spread over N instances gets N times the budget. That is the documented trade-off: it
-//! keeps every login free of an extra database write, and bcrypt's cost bounds what the budget buys. Windows
-//! are simple counters rather than a token bucket (e.g. `governor`) because only *failed* logins count, which
-//! needs "is this key blocked?" separately from "record a failure".
+//! - **Clients are counted by network.** An IPv6 client usually controls a whole /64 (2^64 addresses), so
+//!   counting single addresses would let it rotate past every per-client limit. IPv4 addresses count alone
+//!   (prefix 32), IPv6 addresses by their /64, and an IPv4-mapped IPv6 address (`::ffff:192.0.2.1`) as the
+//!   IPv4 address it carries. Both prefix lengths are settings.
+//! - **Memory is bounded.** Each limiter is a [`moka`] cache holding at most `max_keys` counters, each
+//!   dropped when its window ends. When a limiter is full, moka's TinyLFU admission decides: a key seen once
+//!   does not push out a key seen often, so a flood of fresh addresses or emails cannot evict the counter of
+//!   someone who keeps failing. The price: while a limiter is full, a key seen for the first time may not be
+//!   remembered, so its first failures can go uncounted until it has been seen often enough to be admitted.
+//! - **Counters are per instance**, in this process's memory (fixed windows): with several instances each
+//!   enforces its own limits, so an attacker spread over N instances gets N times the budget. That keeps every
+//!   login free of an extra database write, and bcrypt's cost bounds what the budget buys. Windows are simple
+//!   counters rather than a token bucket (e.g. `governor`) because only *failed* logins count, which needs "is
+//!   this key blocked?" separately from "record a failure".
 
-use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::Mutex;
+use std::hash::Hash;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The client address a request is counted against: Rocket's `client_ip()` (the peer, or the `ip_header` a
-/// trusted proxy sets when `ROCKET_IP_HEADER` is configured).
-#[derive(Debug, Clone)]
-pub(crate) struct ClientKey(pub(crate) String);
+use ipnet::IpNet;
+use moka::sync::Cache;
+
+use crate::options::ConfigError;
+
+/// The address a request comes from: Rocket's `client_ip()` (the TCP peer, or the header a trusted proxy sets
+/// when `ROCKET_IP_HEADER` names one). `None` only where there is no peer (Rocket's local test client).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ClientAddress(pub(crate) Option<IpAddr>);
 
 #[rocket::async_trait]
-impl<'r> rocket::request::FromRequest<'r> for ClientKey {
+impl<'r> rocket::request::FromRequest<'r> for ClientAddress {
     type Error = Infallible;
 
     async fn from_request(request: &'r rocket::Request<'_>) -> rocket::request::Outcome<Self, Infallible> {
-        let ip = request.client_ip().map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
-        rocket::request::Outcome::Success(ClientKey(ip))
+        rocket::request::Outcome::Success(ClientAddress(request.client_ip()))
     }
 }
 
@@ -31,17 +46,26 @@ pub(crate) fn retry_after_seconds(wait: Duration) -> u64 {
     wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
 }
 
-/// How many attempts are allowed per window; `0` turns a limit off.
+/// How many attempts are allowed per window (`0` turns a limit off), how clients are grouped, and how many
+/// keys each limiter may hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RateLimitSettings {
     /// Failed logins for one email per window (default 5).
     pub login_failures_per_email: u32,
-    /// Failed logins from one client address per window (default 20).
+    /// Failed logins from one client network per window (default 20).
     pub login_failures_per_client: u32,
-    /// Signups from one client address per window (default 10).
+    /// Signups from one client network per window (default 10).
     pub signups_per_client: u32,
     /// The window (default 15 minutes).
     pub window: Duration,
+    /// IPv4 clients are counted by this prefix length, 1 to 32 (default 32: each address alone).
+    pub ipv4_prefix: u8,
+    /// IPv6 clients are counted by this prefix length, 1 to 128 (default 64: the network one subscriber
+    /// usually holds).
+    pub ipv6_prefix: u8,
+    /// The most keys (emails, client networks) each limiter remembers, at least 1 (default 10,000: about
+    /// 4.5 MiB per limiter when full, measured with 200,000 distinct keys).
+    pub max_keys: u64,
 }
 
 impl Default for RateLimitSettings {
@@ -51,92 +75,159 @@ impl Default for RateLimitSettings {
             login_failures_per_client: 20,
             signups_per_client: 10,
             window: Duration::from_secs(15 * 60),
+            ipv4_prefix: 32,
+            ipv6_prefix: 64,
+            max_keys: 10_000,
         }
     }
+}
+
+impl RateLimitSettings {
+    /// Refuses settings that cannot work, naming the environment variable that sets each.
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        let refuse = |variable, reason: &str| Err(ConfigError { variable, reason: reason.into() });
+        if self.window.is_zero() {
+            return refuse("RATE_LIMIT_WINDOW_SECONDS", "must be at least 1");
+        }
+        if !(1..=32).contains(&self.ipv4_prefix) {
+            return refuse("RATE_LIMIT_IPV4_PREFIX", "must be a prefix length from 1 to 32");
+        }
+        if !(1..=128).contains(&self.ipv6_prefix) {
+            return refuse("RATE_LIMIT_IPV6_PREFIX", "must be a prefix length from 1 to 128");
+        }
+        if self.max_keys == 0 {
+            return refuse("RATE_LIMIT_MAX_KEYS", "must be at least 1");
+        }
+        Ok(())
+    }
+}
+
+/// What a per-client limit counts: the client's network, as the settings group addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum ClientKey {
+    Network(IpNet),
+    /// No address is known (Rocket's local client without a remote): all such requests share one counter.
+    Unknown,
 }
 
 /// The limiters of one mounted API (managed state).
 #[derive(Debug)]
 pub(crate) struct RateLimits {
-    login_email: Counter,
-    login_client: Counter,
-    signup_client: Counter,
+    ipv4_prefix: u8,
+    ipv6_prefix: u8,
+    login_email: Counter<String>,
+    login_client: Counter<ClientKey>,
+    signup_client: Counter<ClientKey>,
 }
 
 impl RateLimits {
+    /// Limiters with these settings (checked by [`RateLimitSettings::validate`] when the API is mounted).
     pub(crate) fn new(settings: &RateLimitSettings) -> Self {
+        let (window, max_keys) = (settings.window, settings.max_keys);
         Self {
-            login_email: Counter::new(settings.login_failures_per_email, settings.window),
-            login_client: Counter::new(settings.login_failures_per_client, settings.window),
-            signup_client: Counter::new(settings.signups_per_client, settings.window),
+            ipv4_prefix: settings.ipv4_prefix,
+            ipv6_prefix: settings.ipv6_prefix,
+            login_email: Counter::new(settings.login_failures_per_email, window, max_keys),
+            login_client: Counter::new(settings.login_failures_per_client, window, max_keys),
+            signup_client: Counter::new(settings.signups_per_client, window, max_keys),
         }
     }
 
     /// How long to wait before another login for this email from this client may be tried, if it must wait.
-    pub(crate) fn login_blocked(&self, email: &str, client: &str) -> Option<Duration> {
-        self.login_email.retry_after(email).max(self.login_client.retry_after(client))
+    pub(crate) fn login_blocked(&self, email: &str, client: ClientAddress) -> Option<Duration> {
+        let client = self.client_key(client);
+        self.login_email.retry_after(email).max(self.login_client.retry_after(&client))
     }
 
     /// Counts a failed login against the email and the client.
-    pub(crate) fn login_failed(&self, email: &str, client: &str) {
-        self.login_email.record(email);
-        self.login_client.record(client);
+    pub(crate) fn login_failed(&self, email: &str, client: ClientAddress) {
+        self.login_email.record(email.to_owned());
+        self.login_client.record(self.client_key(client));
     }
 
     /// Counts a signup from this client; returns how long to wait if it is over the limit (and then does not
     /// count it).
-    pub(crate) fn signup(&self, client: &str) -> Option<Duration> {
-        let wait = self.signup_client.retry_after(client);
+    pub(crate) fn signup(&self, client: ClientAddress) -> Option<Duration> {
+        let client = self.client_key(client);
+        let wait = self.signup_client.retry_after(&client);
         if wait.is_none() {
             self.signup_client.record(client);
         }
         wait
     }
+
+    /// The network `client` is counted as: IPv4-mapped IPv6 as IPv4, then truncated to the prefix length of
+    /// its family.
+    fn client_key(&self, client: ClientAddress) -> ClientKey {
+        let Some(address) = client.0 else { return ClientKey::Unknown };
+        let address = address.to_canonical();
+        let prefix = if address.is_ipv4() { self.ipv4_prefix } else { self.ipv6_prefix };
+        // A prefix longer than the address is refused at mount; should one get here, the address counts alone.
+        ClientKey::Network(IpNet::new(address, prefix).map_or_else(|_| IpNet::from(address), |net| net.trunc()))
+    }
 }
 
-/// Keys beyond which expired windows are swept, so the map cannot grow without bound.
-const SWEEP_ABOVE_KEYS: usize = 10_000;
-
-#[derive(Debug)]
-struct Counter {
+/// Fixed-window counters by key, at most `max_keys` of them.
+struct Counter<K> {
     max: u32,
     window: Duration,
-    windows: Mutex<HashMap<String, (Instant, u32)>>,
+    windows: Cache<K, Arc<Window>>,
 }
 
-impl Counter {
-    fn new(max: u32, window: Duration) -> Self {
-        Self { max, window, windows: Mutex::new(HashMap::new()) }
+/// One key's window: when it started and what it has counted. Never replaced while cached, so the cache's
+/// time-to-live (measured from insertion) ends it exactly when the window ends.
+#[derive(Debug)]
+struct Window {
+    started: Instant,
+    count: AtomicU32,
+}
+
+impl<K> std::fmt::Debug for Counter<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Counter").field("max", &self.max).field("window", &self.window).finish_non_exhaustive()
+    }
+}
+
+impl<K: Hash + Eq + Send + Sync + 'static> Counter<K> {
+    fn new(max: u32, window: Duration, max_keys: u64) -> Self {
+        let windows = Cache::builder().max_capacity(max_keys).time_to_live(window).build();
+        Self { max, window, windows }
     }
 
-    fn retry_after(&self, key: &str) -> Option<Duration> {
+    fn retry_after<Q>(&self, key: &Q) -> Option<Duration>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         if self.max == 0 {
             return None;
         }
-        let windows = self.windows.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let (started, count) = *windows.get(key)?;
-        let remaining = self.window.checked_sub(started.elapsed())?;
-        (count >= self.max).then_some(remaining)
+        let window = self.windows.get(key)?;
+        let remaining = self.window.checked_sub(window.started.elapsed())?;
+        (window.count.load(Ordering::Relaxed) >= self.max).then_some(remaining)
     }
 
-    fn record(&self, key: &str) {
+    fn record(&self, key: K) {
         if self.max == 0 {
             return;
         }
-        let mut windows = self.windows.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if windows.len() > SWEEP_ABOVE_KEYS {
-            windows.retain(|_, (started, _)| started.elapsed() < self.window);
-        }
-        let entry = windows.entry(key.to_owned()).or_insert((Instant::now(), 0));
-        if entry.0.elapsed() >= self.window {
-            *entry = (Instant::now(), 0);
-        }
-        entry.1 += 1;
+        let window = self.windows.get_with(key, || Arc::new(Window { started: Instant::now(), count: 0.into() }));
+        // Saturates rather than wraps: a counter that overflowed would unblock its key.
+        let _ = window.count.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |count| count.checked_add(1));
+    }
+
+    /// The keys held, after the cache has applied its pending evictions.
+    #[cfg(test)]
+    fn len(&self) -> u64 {
+        self.windows.run_pending_tasks();
+        self.windows.entry_count()
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
     use super::*;
 
     fn limits(per_email: u32, per_client: u32, signups: u32, window: Duration) -> RateLimits {
@@ -145,55 +236,132 @@ mod tests {
             login_failures_per_client: per_client,
             signups_per_client: signups,
             window,
+            ..RateLimitSettings::default()
         })
+    }
+
+    fn at(address: &str) -> ClientAddress {
+        ClientAddress(Some(address.parse().expect("an address")))
     }
 
     #[test]
     fn an_email_is_blocked_after_its_failures_and_others_are_not() {
         let limits = limits(3, 100, 10, Duration::from_secs(60));
         for _ in 0..3 {
-            assert_eq!(limits.login_blocked("a@x.io", "1.2.3.4"), None);
-            limits.login_failed("a@x.io", "1.2.3.4");
+            assert_eq!(limits.login_blocked("a@x.io", at("1.2.3.4")), None);
+            limits.login_failed("a@x.io", at("1.2.3.4"));
         }
-        let wait = limits.login_blocked("a@x.io", "5.6.7.8").expect("blocked whatever the client");
+        let wait = limits.login_blocked("a@x.io", at("5.6.7.8")).expect("blocked whatever the client");
         assert!(wait > Duration::from_secs(50) && wait <= Duration::from_secs(60));
-        assert_eq!(limits.login_blocked("b@x.io", "1.2.3.4"), None);
+        assert_eq!(limits.login_blocked("b@x.io", at("1.2.3.4")), None);
     }
 
     #[test]
     fn a_client_is_blocked_after_failures_on_many_emails() {
         let limits = limits(100, 2, 10, Duration::from_secs(60));
-        limits.login_failed("a@x.io", "1.2.3.4");
-        limits.login_failed("b@x.io", "1.2.3.4");
-        assert!(limits.login_blocked("c@x.io", "1.2.3.4").is_some());
-        assert_eq!(limits.login_blocked("c@x.io", "9.9.9.9"), None);
+        limits.login_failed("a@x.io", at("1.2.3.4"));
+        limits.login_failed("b@x.io", at("1.2.3.4"));
+        assert!(limits.login_blocked("c@x.io", at("1.2.3.4")).is_some());
+        assert_eq!(limits.login_blocked("c@x.io", at("9.9.9.9")), None);
     }
 
     #[test]
     fn signups_are_counted_per_client_and_refusals_do_not_count() {
         let limits = limits(5, 5, 2, Duration::from_secs(60));
-        assert_eq!(limits.signup("1.2.3.4"), None);
-        assert_eq!(limits.signup("1.2.3.4"), None);
-        assert!(limits.signup("1.2.3.4").is_some());
-        assert_eq!(limits.signup("5.6.7.8"), None);
+        assert_eq!(limits.signup(at("1.2.3.4")), None);
+        assert_eq!(limits.signup(at("1.2.3.4")), None);
+        assert!(limits.signup(at("1.2.3.4")).is_some());
+        assert_eq!(limits.signup(at("5.6.7.8")), None);
     }
 
     #[test]
     fn a_window_expires() {
         let limits = limits(1, 1, 1, Duration::from_millis(20));
-        limits.login_failed("a@x.io", "1.2.3.4");
-        assert!(limits.login_blocked("a@x.io", "1.2.3.4").is_some());
+        limits.login_failed("a@x.io", at("1.2.3.4"));
+        assert!(limits.login_blocked("a@x.io", at("1.2.3.4")).is_some());
         std::thread::sleep(Duration::from_millis(30));
-        assert_eq!(limits.login_blocked("a@x.io", "1.2.3.4"), None);
+        assert_eq!(limits.login_blocked("a@x.io", at("1.2.3.4")), None);
     }
 
     #[test]
     fn zero_turns_a_limit_off() {
         let limits = limits(0, 0, 0, Duration::from_secs(60));
         for _ in 0..100 {
-            limits.login_failed("a@x.io", "1.2.3.4");
-            assert_eq!(limits.signup("1.2.3.4"), None);
+            limits.login_failed("a@x.io", at("1.2.3.4"));
+            assert_eq!(limits.signup(at("1.2.3.4")), None);
         }
-        assert_eq!(limits.login_blocked("a@x.io", "1.2.3.4"), None);
+        assert_eq!(limits.login_blocked("a@x.io", at("1.2.3.4")), None);
+    }
+
+    #[test]
+    fn clients_are_keyed_by_network() {
+        let limits = limits(1, 1, 1, Duration::from_secs(60));
+        let key = |address: &str| limits.client_key(at(address));
+        // IPv6: one /64 is one client, whatever its interface identifier.
+        assert_eq!(key("2001:db8:1:2::1"), key("2001:db8:1:2:ffff:ffff:ffff:ffff"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        // IPv4: each address alone; the IPv4-mapped IPv6 form is the same client.
+        assert_ne!(key("192.0.2.1"), key("192.0.2.2"));
+        assert_eq!(key("192.0.2.1"), key("::ffff:192.0.2.1"));
+        let expected = IpNet::from(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)));
+        assert_eq!(key("::ffff:192.0.2.1"), ClientKey::Network(expected));
+        assert_eq!(limits.client_key(ClientAddress(None)), ClientKey::Unknown);
+    }
+
+    #[test]
+    fn prefix_lengths_are_settings() {
+        let limits = RateLimits::new(&RateLimitSettings { ipv4_prefix: 24, ipv6_prefix: 48, ..Default::default() });
+        let key = |address: &str| limits.client_key(at(address));
+        assert_eq!(key("192.0.2.1"), key("192.0.2.254"));
+        assert_ne!(key("192.0.2.1"), key("192.0.3.1"));
+        assert_eq!(key("2001:db8:1:2::1"), key("2001:db8:1:ffff::1"));
+        assert_ne!(key("2001:db8:1::1"), key("2001:db8:2::1"));
+        let all = RateLimits::new(&RateLimitSettings { ipv6_prefix: 128, ..Default::default() });
+        let v6 = |address: &str| all.client_key(at(address));
+        assert_ne!(v6("2001:db8::1"), v6("2001:db8::2"));
+        assert_eq!(
+            v6("2001:db8::1"),
+            ClientKey::Network(IpNet::from(IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1))))
+        );
+    }
+
+    #[test]
+    fn settings_that_cannot_work_are_refused_by_name() {
+        let cases = [
+            (RateLimitSettings { window: Duration::ZERO, ..Default::default() }, "RATE_LIMIT_WINDOW_SECONDS"),
+            (RateLimitSettings { ipv4_prefix: 0, ..Default::default() }, "RATE_LIMIT_IPV4_PREFIX"),
+            (RateLimitSettings { ipv4_prefix: 33, ..Default::default() }, "RATE_LIMIT_IPV4_PREFIX"),
+            (RateLimitSettings { ipv6_prefix: 129, ..Default::default() }, "RATE_LIMIT_IPV6_PREFIX"),
+            (RateLimitSettings { max_keys: 0, ..Default::default() }, "RATE_LIMIT_MAX_KEYS"),
+        ];
+        for (settings, variable) in cases {
+            assert_eq!(settings.validate().expect_err("refused").variable, variable);
+        }
+        RateLimitSettings::default().validate().expect("the defaults work");
+    }
+
+    #[test]
+    fn a_flood_of_distinct_keys_stays_within_the_bound() {
+        const BOUND: u64 = 1_000;
+        let counter = Counter::new(5, Duration::from_secs(600), BOUND);
+        for key in 0..200_000u32 {
+            counter.record(key);
+            if key % 10_000 == 0 {
+                assert!(counter.len() <= BOUND, "{} keys after {key}", counter.len());
+            }
+        }
+        assert!(counter.len() <= BOUND, "{} keys", counter.len());
+    }
+
+    #[test]
+    fn a_flood_does_not_evict_a_key_that_keeps_failing() {
+        let counter = Counter::new(5, Duration::from_secs(600), 1_000);
+        for key in 0..200_000u32 {
+            if key % 100 == 0 {
+                counter.record(u32::MAX);
+            }
+            counter.record(key);
+        }
+        assert!(counter.retry_after(&u32::MAX).is_some(), "the persistent offender is still blocked");
     }
 }

@@ -185,7 +185,7 @@ pub mod responses {
     )]
     pub struct WrongPassword(Problem);
 
-    /// Too many attempts (failed logins per email or per client address, signups per client address).
+    /// Too many attempts (failed logins per email or per client network, signups per client network).
     #[derive(ToResponse)]
     #[response(
         content_type = "application/problem+json",

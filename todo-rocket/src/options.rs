@@ -1,5 +1,6 @@
 //! The server's own settings (the library's are `todo_core::Config`): CORS origins and abuse limits.
 
+use std::str::FromStr;
 use std::time::Duration;
 
 use crate::cors;
@@ -24,10 +25,26 @@ pub struct ConfigError {
     pub reason: String,
 }
 
+/// `variable`'s value as a whole number, or `default` when it is unset.
+fn number<T: FromStr>(
+    lookup: impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default: T,
+) -> Result<T, ConfigError> {
+    match lookup(variable) {
+        None => Ok(default),
+        Some(value) => value
+            .trim()
+            .parse()
+            .map_err(|_| ConfigError { variable, reason: "must be a whole number (0 turns a limit off)".into() }),
+    }
+}
+
 impl ServerOptions {
     /// Reads `CORS_ALLOWED_ORIGINS` (comma-separated origins), `RATE_LIMIT_WINDOW_SECONDS`,
     /// `RATE_LIMIT_LOGIN_FAILURES_PER_EMAIL`, `RATE_LIMIT_LOGIN_FAILURES_PER_CLIENT` and
-    /// `RATE_LIMIT_SIGNUPS_PER_CLIENT` (`0` turns a limit off).
+    /// `RATE_LIMIT_SIGNUPS_PER_CLIENT` (`0` turns a limit off), `RATE_LIMIT_IPV4_PREFIX`,
+    /// `RATE_LIMIT_IPV6_PREFIX` and `RATE_LIMIT_MAX_KEYS` (see [`RateLimitSettings`]).
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -37,26 +54,25 @@ impl ServerOptions {
         let origins = lookup("CORS_ALLOWED_ORIGINS").unwrap_or_default();
         let mut options = Self::default()
             .with_cors_allowed_origins(origins.split(',').map(str::trim).filter(|origin| !origin.is_empty()))?;
-        let limits = &mut options.rate_limits;
-        let number = |variable: &'static str, default: u32| -> Result<u32, ConfigError> {
-            match lookup(variable) {
-                None => Ok(default),
-                Some(value) => value.trim().parse().map_err(|_| ConfigError {
-                    variable,
-                    reason: "must be a whole number (0 turns the limit off)".into(),
-                }),
-            }
+        let defaults = RateLimitSettings::default();
+        options.rate_limits = RateLimitSettings {
+            login_failures_per_email: number(
+                &lookup,
+                "RATE_LIMIT_LOGIN_FAILURES_PER_EMAIL",
+                defaults.login_failures_per_email,
+            )?,
+            login_failures_per_client: number(
+                &lookup,
+                "RATE_LIMIT_LOGIN_FAILURES_PER_CLIENT",
+                defaults.login_failures_per_client,
+            )?,
+            signups_per_client: number(&lookup, "RATE_LIMIT_SIGNUPS_PER_CLIENT", defaults.signups_per_client)?,
+            window: Duration::from_secs(number(&lookup, "RATE_LIMIT_WINDOW_SECONDS", defaults.window.as_secs())?),
+            ipv4_prefix: number(&lookup, "RATE_LIMIT_IPV4_PREFIX", defaults.ipv4_prefix)?,
+            ipv6_prefix: number(&lookup, "RATE_LIMIT_IPV6_PREFIX", defaults.ipv6_prefix)?,
+            max_keys: number(&lookup, "RATE_LIMIT_MAX_KEYS", defaults.max_keys)?,
         };
-        limits.login_failures_per_email =
-            number("RATE_LIMIT_LOGIN_FAILURES_PER_EMAIL", limits.login_failures_per_email)?;
-        limits.login_failures_per_client =
-            number("RATE_LIMIT_LOGIN_FAILURES_PER_CLIENT", limits.login_failures_per_client)?;
-        limits.signups_per_client = number("RATE_LIMIT_SIGNUPS_PER_CLIENT", limits.signups_per_client)?;
-        let window = number("RATE_LIMIT_WINDOW_SECONDS", u32::try_from(limits.window.as_secs()).unwrap_or(u32::MAX))?;
-        if window == 0 {
-            return Err(ConfigError { variable: "RATE_LIMIT_WINDOW_SECONDS", reason: "must be at least 1".into() });
-        }
-        limits.window = Duration::from_secs(window.into());
+        options.rate_limits.validate()?;
         Ok(options)
     }
 
@@ -70,7 +86,7 @@ impl ServerOptions {
         Ok(self)
     }
 
-    /// Sets the abuse limits.
+    /// Sets the abuse limits (checked when the API is mounted: see [`crate::mount_with`]).
     pub fn with_rate_limits(mut self, limits: RateLimitSettings) -> Self {
         self.rate_limits = limits;
         self
@@ -97,19 +113,29 @@ mod tests {
             ("RATE_LIMIT_LOGIN_FAILURES_PER_EMAIL", "3"),
             ("RATE_LIMIT_SIGNUPS_PER_CLIENT", "0"),
             ("RATE_LIMIT_WINDOW_SECONDS", "60"),
+            ("RATE_LIMIT_IPV4_PREFIX", "24"),
+            ("RATE_LIMIT_IPV6_PREFIX", "56"),
+            ("RATE_LIMIT_MAX_KEYS", "1000"),
         ]))
         .expect("valid");
         assert_eq!(options.cors_allowed_origins, ["https://a.example", "http://localhost:5173"]);
         assert_eq!(options.rate_limits.login_failures_per_email, 3);
         assert_eq!(options.rate_limits.signups_per_client, 0);
         assert_eq!(options.rate_limits.window, Duration::from_secs(60));
+        assert_eq!(options.rate_limits.ipv4_prefix, 24);
+        assert_eq!(options.rate_limits.ipv6_prefix, 56);
+        assert_eq!(options.rate_limits.max_keys, 1000);
     }
 
     #[test]
     fn bad_values_name_their_variable() {
-        let bad: [&'static [(&'static str, &'static str)]; 3] = [
+        let bad: [&'static [(&'static str, &'static str)]; 7] = [
             &[("RATE_LIMIT_LOGIN_FAILURES_PER_CLIENT", "many")],
             &[("RATE_LIMIT_WINDOW_SECONDS", "0")],
+            &[("RATE_LIMIT_IPV4_PREFIX", "33")],
+            &[("RATE_LIMIT_IPV6_PREFIX", "0")],
+            &[("RATE_LIMIT_IPV6_PREFIX", "-1")],
+            &[("RATE_LIMIT_MAX_KEYS", "0")],
             &[("CORS_ALLOWED_ORIGINS", "example.com")],
         ];
         for pairs in bad {

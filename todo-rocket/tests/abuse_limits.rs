@@ -4,11 +4,96 @@ mod support;
 
 use std::time::Duration;
 
-use rocket::http::Status;
+use rocket::http::{ContentType, Header, Status};
+use rocket::{Build, Rocket};
 use serde_json::json;
 use todo_rocket::{RateLimitSettings, ServerOptions};
 
-use support::{problem, TestApp, PASSWORD};
+use support::{problem, Customize, TestApp, PASSWORD};
+
+http_tests!(
+    setup = behind_a_proxy;
+    failed_logins_from_one_ipv6_64_are_one_client,
+    different_ipv6_64s_are_different_clients,
+    ipv4_and_its_ipv4_mapped_ipv6_form_are_one_client,
+    signups_from_one_ipv6_64_are_one_client,
+);
+
+/// The header the test servers take client addresses from, as `ROCKET_IP_HEADER=X-Client-Address` sets it.
+const IP_HEADER: &str = "X-Client-Address";
+const FAILURES_PER_CLIENT: u32 = 20;
+const SIGNUPS_PER_CLIENT: u32 = 3;
+
+/// A server that trusts [`IP_HEADER`], with a per-client budget small enough to exhaust and a per-email
+/// budget large enough not to matter (each test fails on a new email every time anyway).
+fn behind_a_proxy() -> (Customize, ServerOptions) {
+    let limits = RateLimitSettings {
+        login_failures_per_email: 1000,
+        login_failures_per_client: FAILURES_PER_CLIENT,
+        signups_per_client: SIGNUPS_PER_CLIENT,
+        ..RateLimitSettings::default()
+    };
+    let trust_ip_header = |rocket: Rocket<Build>| {
+        let figment = rocket.figment().clone().merge(("ip_header", IP_HEADER));
+        rocket.configure(figment)
+    };
+    (trust_ip_header, ServerOptions::default().with_rate_limits(limits))
+}
+
+/// `POST path` with this JSON body, from `address`; the status.
+async fn post_from(app: &TestApp, address: &str, path: &str, body: serde_json::Value) -> Status {
+    let request =
+        app.client.post(path.to_owned()).header(ContentType::JSON).header(Header::new(IP_HEADER, address.to_owned()));
+    request.body(body.to_string()).dispatch().await.status()
+}
+
+/// A failed login for a new email each time (so only the per-client limit can refuse), from `address`.
+async fn failed_login_from(app: &TestApp, address: &str, attempt: usize) -> Status {
+    let body = json!({"email": format!("nobody-{attempt}@example.com"), "password": "wrong password"});
+    post_from(app, address, "/auth/login", body).await
+}
+
+async fn failed_logins_from_one_ipv6_64_are_one_client(app: &TestApp) {
+    let mut statuses = Vec::new();
+    for attempt in 0..50 {
+        // 50 different addresses of 2001:db8:1:2::/64.
+        let address = format!("2001:db8:1:2:{attempt:x}:{:x}::1", (attempt * 7919) % 0x1_0000);
+        statuses.push(failed_login_from(app, &address, attempt).await);
+    }
+    let budget = FAILURES_PER_CLIENT as usize;
+    assert!(statuses[..budget].iter().all(|s| *s == Status::Unauthorized), "{statuses:?}");
+    assert!(statuses[budget..].iter().all(|s| *s == Status::TooManyRequests), "{statuses:?}");
+}
+
+async fn different_ipv6_64s_are_different_clients(app: &TestApp) {
+    for attempt in 0..FAILURES_PER_CLIENT as usize {
+        assert_eq!(failed_login_from(app, "2001:db8:1:2::1", attempt).await, Status::Unauthorized);
+    }
+    assert_eq!(failed_login_from(app, "2001:db8:1:2::2", 100).await, Status::TooManyRequests);
+    // The neighbouring /64 has its own budget.
+    assert_eq!(failed_login_from(app, "2001:db8:1:3::1", 101).await, Status::Unauthorized);
+}
+
+async fn ipv4_and_its_ipv4_mapped_ipv6_form_are_one_client(app: &TestApp) {
+    for attempt in 0..FAILURES_PER_CLIENT as usize {
+        let address = if attempt % 2 == 0 { "192.0.2.7" } else { "::ffff:192.0.2.7" };
+        assert_eq!(failed_login_from(app, address, attempt).await, Status::Unauthorized);
+    }
+    assert_eq!(failed_login_from(app, "192.0.2.7", 100).await, Status::TooManyRequests);
+    assert_eq!(failed_login_from(app, "::ffff:192.0.2.7", 101).await, Status::TooManyRequests);
+    // IPv4 addresses count alone: the next address is another client.
+    assert_eq!(failed_login_from(app, "192.0.2.8", 102).await, Status::Unauthorized);
+}
+
+async fn signups_from_one_ipv6_64_are_one_client(app: &TestApp) {
+    for n in 0..SIGNUPS_PER_CLIENT {
+        let body = json!({"email": format!("user-{n}@example.com"), "password": PASSWORD});
+        assert_eq!(post_from(app, &format!("2001:db8:5:6::{n:x}"), "/auth/signup", body).await, Status::Created);
+    }
+    let body = json!({"email": "one-more@example.com", "password": PASSWORD});
+    assert_eq!(post_from(app, "2001:db8:5:6::ffff", "/auth/signup", body.clone()).await, Status::TooManyRequests);
+    assert_eq!(post_from(app, "2001:db8:5:7::1", "/auth/signup", body).await, Status::Created);
+}
 
 async fn app_with_limits(per_email: u32, per_client: u32, signups: u32) -> TestApp {
     let limits = RateLimitSettings {
@@ -16,6 +101,7 @@ async fn app_with_limits(per_email: u32, per_client: u32, signups: u32) -> TestA
         login_failures_per_client: per_client,
         signups_per_client: signups,
         window: Duration::from_secs(600),
+        ..RateLimitSettings::default()
     };
     TestApp::sqlite_with_options("/", |rocket| rocket, &ServerOptions::default().with_rate_limits(limits)).await
 }

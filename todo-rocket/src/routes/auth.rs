@@ -17,7 +17,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::grant::{LoginRequest, TokenForm, TokenGrant};
 use crate::guard::AuthUser;
 use crate::headers::{NoStore, UserAgent};
-use crate::limits::{retry_after_seconds, ClientKey, RateLimits};
+use crate::limits::{retry_after_seconds, ClientAddress, RateLimits};
 use crate::location::MountBase;
 use crate::openapi::responses;
 use crate::problem::FieldProblem;
@@ -113,11 +113,11 @@ impl From<todo_core::Login> for TokenResponse {
 async fn signup(
     todo: &State<Todo>,
     limits: &State<RateLimits>,
-    client: ClientKey,
+    client: ClientAddress,
     base: MountBase,
     body: JsonBody<SignupRequest>,
 ) -> ApiResult<Created<Json<User>>> {
-    if let Some(wait) = limits.signup(&client.0) {
+    if let Some(wait) = limits.signup(client) {
         return Err(ApiError::TooManyRequests(retry_after_seconds(wait)));
     }
     let user = todo.accounts().signup(&body.0.email, &body.0.password).await?;
@@ -150,7 +150,7 @@ async fn signup(
 async fn login(
     todo: &State<Todo>,
     limits: &State<RateLimits>,
-    client: ClientKey,
+    client: ClientAddress,
     user_agent: UserAgent,
     body: TokenGrant,
 ) -> ApiResult<NoStore<Json<TokenResponse>>> {
@@ -160,13 +160,13 @@ async fn login(
     };
     // Count failures per normalised email, so `Ann@X.io` and ` ann@x.io` share one budget.
     let key = email.trim().to_lowercase();
-    if let Some(wait) = limits.login_blocked(&key, &client.0) {
+    if let Some(wait) = limits.login_blocked(&key, client) {
         return Err(ApiError::TooManyRequests(retry_after_seconds(wait)));
     }
     match todo.accounts().login_with_user_agent(&email, &password, user_agent.0.as_deref()).await {
         Ok(login) => Ok(NoStore(Json(login.into()))),
         Err(error @ todo_core::Error::InvalidCredentials) => {
-            limits.login_failed(&key, &client.0);
+            limits.login_failed(&key, client);
             Err(error.into())
         }
         Err(error) => Err(error.into()),

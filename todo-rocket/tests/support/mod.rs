@@ -18,6 +18,9 @@ pub const PASSWORD: &str = "correct horse battery";
 /// The JSON body limit the test servers run with, so that 413 is cheap to provoke.
 pub const JSON_LIMIT_BYTES: usize = 16 * 1024;
 
+/// How a test file adds to the Rocket app before the API is mounted (e.g. to trust an IP header).
+pub type Customize = fn(Rocket<Build>) -> Rocket<Build>;
+
 /// A running test server and the database behind it.
 pub struct TestApp {
     pub client: Client,
@@ -59,6 +62,15 @@ impl TestApp {
 
     /// The API at `/` on a fresh PostgreSQL database, or `None` (skipped) without `TEST_POSTGRES_URL`.
     pub async fn postgres() -> Option<Self> {
+        Self::postgres_with_options(|rocket| rocket, &ServerOptions::default()).await
+    }
+
+    /// The API at `/` on a fresh PostgreSQL database, in a Rocket app that `customize` adds to, with these
+    /// server options; `None` (skipped) without `TEST_POSTGRES_URL`.
+    pub async fn postgres_with_options(
+        customize: fn(Rocket<Build>) -> Rocket<Build>,
+        options: &ServerOptions,
+    ) -> Option<Self> {
         let Ok(server_url) = std::env::var("TEST_POSTGRES_URL") else {
             eprintln!("skipped: TEST_POSTGRES_URL is not set, so this PostgreSQL test did not run");
             return None;
@@ -67,7 +79,7 @@ impl TestApp {
         let mut admin = PgConnection::connect(&server_url).await.expect("TEST_POSTGRES_URL is reachable");
         admin.execute(format!(r#"CREATE DATABASE "{name}""#).as_str()).await.expect("creates the database");
         admin.close().await.ok();
-        let client = client(&with_database(&server_url, &name), "/", |rocket| rocket, &ServerOptions::default()).await;
+        let client = client(&with_database(&server_url, &name), "/", customize, options).await;
         Some(Self { client, cleanup: Cleanup::PostgresDatabase { server_url, name } })
     }
 
@@ -212,14 +224,24 @@ pub async fn problem(response: LocalResponse<'_>, status: Status) -> Value {
 }
 
 /// Runs each named `async fn(&TestApp)` as a test on SQLite and on PostgreSQL.
+///
+/// `http_tests!(setup = f; a, b)` builds each server with `f() -> (Customize, ServerOptions)`, a function of the
+/// test file: how to customize the Rocket app, and the server options.
 #[macro_export]
 macro_rules! http_tests {
     ($($name:ident),* $(,)?) => {
+        fn default_setup() -> ($crate::support::Customize, todo_rocket::ServerOptions) {
+            (|rocket| rocket, todo_rocket::ServerOptions::default())
+        }
+        $crate::http_tests!(setup = default_setup; $($name),*);
+    };
+    (setup = $setup:ident; $($name:ident),* $(,)?) => {
         mod sqlite {
             $(
                 #[rocket::async_test]
                 async fn $name() {
-                    let app = $crate::support::TestApp::sqlite().await;
+                    let (customize, options) = super::$setup();
+                    let app = $crate::support::TestApp::sqlite_with_options("/", customize, &options).await;
                     super::$name(&app).await;
                     app.remove().await;
                 }
@@ -230,7 +252,8 @@ macro_rules! http_tests {
                 #[rocket::async_test]
                 #[cfg_attr(not(postgres_tests), ignore = "set TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1/test) to run the PostgreSQL tests")]
                 async fn $name() {
-                    let Some(app) = $crate::support::TestApp::postgres().await else { return };
+                    let (customize, options) = super::$setup();
+                    let Some(app) = $crate::support::TestApp::postgres_with_options(customize, &options).await else { return };
                     super::$name(&app).await;
                     app.remove().await;
                 }
