@@ -1,13 +1,15 @@
 //! Accounts: signup, login, sessions and token authentication.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::config::Config;
+use crate::config::{Config, DEFAULT_APP_URL};
 use crate::email::Email;
 use crate::error::{Error, Result, TokenError};
+use crate::mail::{Links, Mailer};
 use crate::password::{Password, PasswordHash, PasswordHasher};
 use crate::sessions::{
     execute_as_owner, insert_session, refusal, session_is_current, unix_ms, Issued, LogoutScope, NewSession,
@@ -44,13 +46,26 @@ pub struct Authenticated {
     pub claims: Claims,
 }
 
-/// Signup, login, sessions, token checks and user lookup. Cheap to clone.
+/// Signup, login, sessions, token checks, user lookup, and the mails that verify an email or reset a password.
+/// Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Accounts {
-    store: Store,
+    pub(crate) store: Store,
     keys: Arc<TokenKeys>,
-    hasher: PasswordHasher,
-    sessions: SessionStore,
+    pub(crate) hasher: PasswordHasher,
+    pub(crate) sessions: SessionStore,
+    pub(crate) mail: MailSettings,
+}
+
+/// What the mail flows need: where links point, how long they work, who sends, and whether logins wait for a
+/// verified email.
+#[derive(Clone, Debug)]
+pub(crate) struct MailSettings {
+    pub(crate) links: Links,
+    pub(crate) mailer: Arc<dyn Mailer>,
+    pub(crate) verification_ttl: Duration,
+    pub(crate) reset_ttl: Duration,
+    pub(crate) require_verified_email: bool,
 }
 
 /// A user as stored: with the hash, which never leaves this module.
@@ -60,22 +75,27 @@ struct UserRow {
     email: String,
     password_hash: String,
     created_at: OffsetDateTime,
+    email_verified_at: Option<OffsetDateTime>,
 }
 
-struct StoredUser {
-    user: User,
-    hash: PasswordHash,
+pub(crate) struct StoredUser {
+    pub(crate) user: User,
+    pub(crate) hash: PasswordHash,
 }
 
 impl From<UserRow> for StoredUser {
     fn from(row: UserRow) -> Self {
-        let user =
-            User { id: UserId::from_uuid(row.id), email: Email::from_trusted(row.email), created_at: row.created_at };
+        let user = User {
+            id: UserId::from_uuid(row.id),
+            email: Email::from_trusted(row.email),
+            created_at: row.created_at,
+            email_verified_at: row.email_verified_at,
+        };
         StoredUser { user, hash: PasswordHash::from_stored(row.password_hash) }
     }
 }
 
-const SELECT_USER: &str = "SELECT id, email, password_hash, created_at FROM users";
+const SELECT_USER: &str = "SELECT id, email, password_hash, created_at, email_verified_at FROM users";
 
 impl Accounts {
     /// Accounts over `store`, with the keys, bcrypt cost and session lifetimes of `config`.
@@ -87,6 +107,13 @@ impl Accounts {
             store,
             keys: Arc::new(TokenKeys::new(config)),
             hasher: PasswordHasher::new(config.bcrypt_cost()),
+            mail: MailSettings {
+                links: Links::new(config.app_url().unwrap_or(DEFAULT_APP_URL)),
+                mailer: Arc::clone(config.mailer()),
+                verification_ttl: config.verification_ttl(),
+                reset_ttl: config.reset_ttl(),
+                require_verified_email: config.require_verified_email(),
+            },
         }
     }
 
@@ -105,7 +132,7 @@ impl Accounts {
             }
         };
         let hash = self.hasher.hash(&password).await?;
-        let user = User { id: UserId::from_uuid(Uuid::now_v7()), email, created_at: now() };
+        let user = User { id: UserId::from_uuid(Uuid::now_v7()), email, created_at: now(), email_verified_at: None };
         let inserted = on_backend!(self.store, |pool| {
             sqlx::query("INSERT INTO users (id, email, password_hash, created_at) VALUES ($1, $2, $3, $4)")
                 .bind(user.id.as_uuid())
@@ -146,6 +173,10 @@ impl Accounts {
         if !self.hasher.verify(password, &stored.hash).await? {
             return Err(Error::InvalidCredentials);
         }
+        // Only after the password: otherwise the answer would tell who has verified.
+        if self.mail.require_verified_email && stored.user.email_verified_at.is_none() {
+            return Err(Error::EmailNotVerified);
+        }
         let issued = self.sessions.start(stored.user.id, user_agent).await?;
         self.signed_in(stored.user, issued)
     }
@@ -185,7 +216,7 @@ impl Accounts {
         self.signed_in(stored.user, issued)
     }
 
-    fn signed_in(&self, user: User, issued: Issued) -> Result<Login> {
+    pub(crate) fn signed_in(&self, user: User, issued: Issued) -> Result<Login> {
         let token = self.keys.mint(&user, issued.session)?;
         Ok(Login { owner: Owner::new(user.id, issued.session), user, token, refresh_token: issued.refresh_token })
     }
@@ -370,7 +401,7 @@ impl Accounts {
         Ok(user_agent.flatten())
     }
 
-    async fn find_stored(&self, id: UserId) -> Result<Option<StoredUser>> {
+    pub(crate) async fn find_stored(&self, id: UserId) -> Result<Option<StoredUser>> {
         let row = on_backend!(self.store, |pool| {
             sqlx::query_as::<_, UserRow>(&format!("{SELECT_USER} WHERE id = $1"))
                 .bind(id.as_uuid())
@@ -385,7 +416,7 @@ impl Accounts {
         &self.keys
     }
 
-    async fn find_by_email(&self, email: &Email) -> Result<Option<StoredUser>> {
+    pub(crate) async fn find_by_email(&self, email: &Email) -> Result<Option<StoredUser>> {
         let row = on_backend!(self.store, |pool| {
             sqlx::query_as::<_, UserRow>(&format!("{SELECT_USER} WHERE email = $1"))
                 .bind(email.as_str())

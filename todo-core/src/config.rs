@@ -4,9 +4,11 @@
 //! [`Error::Config`] naming the variable, never as a panic.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::mail::{LogMailer, Mailer, SmtpMailer};
 
 /// The shortest accepted `JWT_SECRET`, in bytes (RFC 7518 §3.2: an HS256 key at least as long as the hash output).
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -20,6 +22,13 @@ pub const DEFAULT_REFRESH_REUSE_INTERVAL: Duration = Duration::from_secs(10);
 pub const DEFAULT_BCRYPT_COST: u32 = 12;
 /// Default database: a SQLite file in the working directory, created when missing.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite:todo.db";
+/// Default lifetime of an email-verification link: 24 hours.
+pub const DEFAULT_VERIFICATION_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+/// Default lifetime of a password-reset link: 1 hour.
+pub const DEFAULT_RESET_TTL: Duration = Duration::from_secs(60 * 60);
+/// Where mail links point when `APP_URL` is unset and the embedder says nothing else (the Rocket server uses
+/// its own address instead).
+pub const DEFAULT_APP_URL: &str = "http://localhost:8000";
 
 /// Everything `todo-core` needs to run: signing secret, token lifetime, bcrypt cost and database URL.
 ///
@@ -43,6 +52,11 @@ pub struct Config {
     refresh_reuse_interval: Duration,
     bcrypt_cost: u32,
     database_url: String,
+    app_url: Option<String>,
+    require_verified_email: bool,
+    verification_ttl: Duration,
+    reset_ttl: Duration,
+    mailer: Arc<dyn Mailer>,
 }
 
 impl Config {
@@ -56,11 +70,17 @@ impl Config {
             refresh_reuse_interval: DEFAULT_REFRESH_REUSE_INTERVAL,
             bcrypt_cost: DEFAULT_BCRYPT_COST,
             database_url: DEFAULT_DATABASE_URL.to_owned(),
+            app_url: None,
+            require_verified_email: false,
+            verification_ttl: DEFAULT_VERIFICATION_TTL,
+            reset_ttl: DEFAULT_RESET_TTL,
+            mailer: Arc::new(LogMailer),
         })
     }
 
     /// Reads `JWT_SECRET` (required), `JWT_PREVIOUS_SECRETS`, `JWT_TTL_SECONDS`, `REFRESH_TTL_SECONDS`,
-    /// `REFRESH_REUSE_INTERVAL_SECONDS`, `BCRYPT_COST` and `DATABASE_URL` from the environment.
+    /// `REFRESH_REUSE_INTERVAL_SECONDS`, `BCRYPT_COST`, `DATABASE_URL`, and for mail `SMTP_URL` with `MAIL_FROM`
+    /// (an [`SmtpMailer`]; unset, the [`LogMailer`]), `APP_URL` and `REQUIRE_VERIFIED_EMAIL` from the environment.
     pub fn from_env() -> Result<Self> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -88,6 +108,23 @@ impl Config {
         }
         if let Some(url) = lookup("DATABASE_URL").filter(|url| !url.trim().is_empty()) {
             config = config.with_database_url(url.trim());
+        }
+        if let Some(url) = lookup("SMTP_URL").filter(|url| !url.trim().is_empty()) {
+            let from = lookup("MAIL_FROM")
+                .filter(|from| !from.trim().is_empty())
+                .ok_or_else(|| Error::config("MAIL_FROM", "is required when SMTP_URL is set"))?;
+            config = config.with_mailer(Arc::new(SmtpMailer::new(&url, &from)?));
+        }
+        if let Some(url) = lookup("APP_URL").filter(|url| !url.trim().is_empty()) {
+            config = config.with_app_url(&url)?;
+        }
+        if let Some(flag) = lookup("REQUIRE_VERIFIED_EMAIL") {
+            let required = match flag.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" => true,
+                "false" | "0" | "no" | "" => false,
+                _ => return Err(Error::config("REQUIRE_VERIFIED_EMAIL", "must be true or false")),
+            };
+            config = config.with_require_verified_email(required);
         }
         Ok(config)
     }
@@ -136,6 +173,70 @@ impl Config {
         self
     }
 
+    /// Sets the front end that opens the links in mails (`{app_url}/verify-email?token=…`,
+    /// `{app_url}/reset-password?token=…`): an `http` or `https` URL, with a path if the front end has one,
+    /// without a query or fragment. From the environment: `APP_URL`.
+    pub fn with_app_url(mut self, url: &str) -> Result<Self> {
+        let invalid = || Error::config("APP_URL", "must be an http:// or https:// URL without a query or fragment");
+        let parsed = url::Url::parse(url.trim()).map_err(|_| invalid())?;
+        let usable = matches!(parsed.scheme(), "http" | "https")
+            && parsed.host_str().is_some_and(|host| !host.is_empty())
+            && parsed.query().is_none()
+            && parsed.fragment().is_none()
+            && parsed.username().is_empty()
+            && parsed.password().is_none();
+        if !usable {
+            return Err(invalid());
+        }
+        self.app_url = Some(parsed.as_str().trim_end_matches('/').to_owned());
+        Ok(self)
+    }
+
+    /// Refuses logins of accounts whose email is not verified yet ([`Error::EmailNotVerified`]); off by default.
+    /// From the environment: `REQUIRE_VERIFIED_EMAIL=true`.
+    pub fn with_require_verified_email(mut self, required: bool) -> Self {
+        self.require_verified_email = required;
+        self
+    }
+
+    /// Sets how long verification and password-reset links work (defaults: 24 hours and 1 hour).
+    pub fn with_mail_link_ttls(mut self, verification: Duration, reset: Duration) -> Self {
+        self.verification_ttl = verification;
+        self.reset_ttl = reset;
+        self
+    }
+
+    /// Sets the mailer (default: [`LogMailer`], or an [`SmtpMailer`] when `SMTP_URL` is set).
+    pub fn with_mailer(mut self, mailer: Arc<dyn Mailer>) -> Self {
+        self.mailer = mailer;
+        self
+    }
+
+    /// The front end's URL, if one was set (`APP_URL`), without a trailing slash.
+    pub fn app_url(&self) -> Option<&str> {
+        self.app_url.as_deref()
+    }
+
+    /// Whether logins need a verified email.
+    pub fn require_verified_email(&self) -> bool {
+        self.require_verified_email
+    }
+
+    /// How long verification links work.
+    pub fn verification_ttl(&self) -> Duration {
+        self.verification_ttl
+    }
+
+    /// How long password-reset links work.
+    pub fn reset_ttl(&self) -> Duration {
+        self.reset_ttl
+    }
+
+    /// The mailer.
+    pub fn mailer(&self) -> &Arc<dyn Mailer> {
+        &self.mailer
+    }
+
     /// The token lifetime.
     pub fn token_ttl(&self) -> Duration {
         self.token_ttl
@@ -180,6 +281,11 @@ impl fmt::Debug for Config {
             .field("refresh_reuse_interval", &self.refresh_reuse_interval)
             .field("bcrypt_cost", &self.bcrypt_cost)
             .field("database_url", &redact_url(&self.database_url))
+            .field("app_url", &self.app_url)
+            .field("require_verified_email", &self.require_verified_email)
+            .field("verification_ttl", &self.verification_ttl)
+            .field("reset_ttl", &self.reset_ttl)
+            .field("mailer", &self.mailer.describe())
             .finish()
     }
 }
@@ -325,6 +431,37 @@ mod tests {
         {
             let error = Config::from_lookup(env(&[("JWT_SECRET", SECRET), (name, bad)])).unwrap_err();
             assert_eq!(variable_of(error), name, "{name}={bad}");
+        }
+    }
+
+    #[test]
+    fn mail_settings_are_read_and_bad_ones_name_their_variable() {
+        let config = Config::from_lookup(env(&[
+            ("JWT_SECRET", SECRET),
+            ("SMTP_URL", "smtp://user:pw@mail.example.com:587?tls=required"),
+            ("MAIL_FROM", "Todo <no-reply@example.com>"),
+            ("APP_URL", "https://app.example.com/todo/"),
+            ("REQUIRE_VERIFIED_EMAIL", "true"),
+        ]))
+        .expect("valid");
+        assert_eq!(config.mailer().describe(), "SMTP at mail.example.com:587 (STARTTLS), from no-reply@example.com");
+        assert_eq!(config.app_url(), Some("https://app.example.com/todo"));
+        assert!(config.require_verified_email());
+        let defaults = Config::from_lookup(env(&[("JWT_SECRET", SECRET)])).expect("valid");
+        assert!(defaults.mailer().describe().starts_with("no SMTP_URL"));
+        assert_eq!((defaults.app_url(), defaults.require_verified_email()), (None, false));
+
+        let bad: [&[(&str, &str)]; 5] = [
+            &[("SMTP_URL", "smtp://mail.example.com:25")],
+            &[("SMTP_URL", "mail.example.com"), ("MAIL_FROM", "a@example.com")],
+            &[("APP_URL", "app.example.com")],
+            &[("APP_URL", "https://app.example.com/?next=1")],
+            &[("REQUIRE_VERIFIED_EMAIL", "maybe")],
+        ];
+        let expected = ["MAIL_FROM", "SMTP_URL", "APP_URL", "APP_URL", "REQUIRE_VERIFIED_EMAIL"];
+        for (pairs, variable) in bad.into_iter().zip(expected) {
+            let all: Vec<(&str, &str)> = [("JWT_SECRET", SECRET)].into_iter().chain(pairs.iter().copied()).collect();
+            assert_eq!(variable_of(Config::from_lookup(env(&all)).expect_err("invalid")), variable, "{pairs:?}");
         }
     }
 

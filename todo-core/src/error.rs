@@ -32,6 +32,18 @@ pub enum Error {
     /// A refresh token that cannot be exchanged: unknown, expired, of a revoked session, or reused.
     #[error("invalid refresh token: {0}")]
     InvalidRefreshToken(#[from] RefreshTokenError),
+    /// The password is right, but logins need a verified email (`REQUIRE_VERIFIED_EMAIL`) and this one is not.
+    #[error("the email address is not verified yet")]
+    EmailNotVerified,
+    /// A verification mail was asked for an email that is already verified.
+    #[error("the email address is already verified")]
+    EmailAlreadyVerified,
+    /// Another mail of this kind went to this user moments ago; the next may go after `retry_after`.
+    #[error("a mail was sent moments ago; retry later")]
+    MailTooSoon {
+        /// How long until the next mail may be sent.
+        retry_after: std::time::Duration,
+    },
     /// The task does not exist, or belongs to another user (the two are indistinguishable on purpose).
     #[error("not found")]
     NotFound,
@@ -65,6 +77,8 @@ pub enum ErrorKind {
     Forbidden,
     /// No such resource for this user (HTTP 404).
     NotFound,
+    /// Too many requests of this kind right now; retry later (HTTP 429).
+    RateLimited,
     /// A dependency is down (HTTP 503).
     Unavailable,
     /// Misconfiguration (a start-up failure, not a request failure).
@@ -78,7 +92,9 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::Validation(_) => ErrorKind::Validation,
-            Error::EmailTaken => ErrorKind::Conflict,
+            Error::EmailTaken | Error::EmailAlreadyVerified => ErrorKind::Conflict,
+            Error::EmailNotVerified => ErrorKind::Forbidden,
+            Error::MailTooSoon { .. } => ErrorKind::RateLimited,
             Error::InvalidCredentials | Error::InvalidToken(_) | Error::InvalidRefreshToken(_) => {
                 ErrorKind::Unauthorized
             }

@@ -43,8 +43,11 @@
 mod accounts;
 mod config;
 mod email;
+mod email_links;
 mod error;
+pub mod mail;
 mod password;
+mod secret;
 mod sessions;
 mod store;
 mod tasks;
@@ -54,10 +57,11 @@ mod users;
 
 pub use accounts::{Accounts, Authenticated, Login};
 pub use config::{
-    Config, DEFAULT_BCRYPT_COST, DEFAULT_DATABASE_URL, DEFAULT_REFRESH_REUSE_INTERVAL, DEFAULT_REFRESH_TTL,
-    DEFAULT_TTL, MIN_SECRET_BYTES,
+    Config, DEFAULT_APP_URL, DEFAULT_BCRYPT_COST, DEFAULT_DATABASE_URL, DEFAULT_REFRESH_REUSE_INTERVAL,
+    DEFAULT_REFRESH_TTL, DEFAULT_RESET_TTL, DEFAULT_TTL, DEFAULT_VERIFICATION_TTL, MIN_SECRET_BYTES,
 };
 pub use email::{Email, MAX_EMAIL_CHARS};
+pub use email_links::{OutgoingMail, RESEND_INTERVAL};
 pub use error::{Error, ErrorKind, FieldError, RefreshTokenError, Result, TokenError};
 pub use password::{Password, PasswordHash, PasswordHasher, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS};
 pub use sessions::{LogoutScope, RefreshToken, Session, SessionId, MAX_USER_AGENT_CHARS, REFRESH_TOKEN_BYTES};

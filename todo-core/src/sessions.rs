@@ -15,20 +15,17 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
-use ring::digest;
-use ring::rand::{SecureRandom, SystemRandom};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::error::{Error, RefreshTokenError, Result};
+use crate::secret::{random_token, token_hash, SECRET_TOKEN_BYTES};
 use crate::store::{on_backend, Store};
 use crate::timestamp::now;
 use crate::users::{stale_owner, Owner, UserId};
 
 /// Random bytes in a refresh token (256 bits, sent as 43 base64url characters).
-pub const REFRESH_TOKEN_BYTES: usize = 32;
+pub const REFRESH_TOKEN_BYTES: usize = SECRET_TOKEN_BYTES;
 /// The most characters of a `User-Agent` kept with a session; longer ones are cut.
 pub const MAX_USER_AGENT_CHARS: usize = 256;
 
@@ -132,9 +129,7 @@ pub struct RefreshToken(String);
 impl RefreshToken {
     /// Draws a new token from the system's secure random generator.
     fn generate() -> Result<Self> {
-        let mut bytes = [0u8; REFRESH_TOKEN_BYTES];
-        SystemRandom::new().fill(&mut bytes).map_err(Error::internal)?;
-        Ok(Self(URL_SAFE_NO_PAD.encode(bytes)))
+        random_token().map(Self)
     }
 
     /// The token, to send to the client.
@@ -158,11 +153,6 @@ impl fmt::Debug for RefreshToken {
     }
 }
 
-/// What the database keeps of a refresh token.
-fn token_hash(token: &str) -> Vec<u8> {
-    digest::digest(&digest::SHA256, token.as_bytes()).as_ref().to_vec()
-}
-
 /// Milliseconds since the Unix epoch: the unit of every instant SQL compares (see the migration).
 pub(crate) fn unix_ms(at: OffsetDateTime) -> i64 {
     i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
@@ -172,7 +162,7 @@ fn from_unix_ms(ms: i64) -> Result<OffsetDateTime> {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).map_err(Error::internal)
 }
 
-fn millis(duration: Duration) -> i64 {
+pub(crate) fn millis(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
@@ -541,7 +531,8 @@ mod tests {
     fn refresh_tokens_are_32_random_bytes_in_base64url_and_never_repeat() {
         let first = RefreshToken::generate().expect("random");
         let second = RefreshToken::generate().expect("random");
-        assert_eq!(URL_SAFE_NO_PAD.decode(first.as_str()).expect("base64url").len(), REFRESH_TOKEN_BYTES);
+        let decoded = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, first.as_str());
+        assert_eq!(decoded.expect("base64url").len(), REFRESH_TOKEN_BYTES);
         assert_ne!(first, second);
         assert_eq!(first.hash().len(), 32);
         assert_ne!(first.hash(), first.as_str().as_bytes());

@@ -198,6 +198,7 @@ mod tests {
             id: UserId::from_uuid(Uuid::now_v7()),
             email: Email::parse("ann@example.com").expect("valid"),
             created_at: OffsetDateTime::now_utc(),
+            email_verified_at: None,
         }
     }
 

@@ -41,6 +41,8 @@ pub struct User {
     pub email: Email,
     /// When the account was created.
     pub created_at: OffsetDateTime,
+    /// When the user proved they receive mail at this address (a verification or password-reset link), if ever.
+    pub email_verified_at: Option<OffsetDateTime>,
 }
 
 /// The user on whose behalf task operations run, and the session they act in.

@@ -1,0 +1,118 @@
+//! The mails the library sends, and the links in them.
+
+use super::Mail;
+use crate::email::Email;
+
+/// The product name in subjects and greetings.
+const PRODUCT: &str = "Todo";
+
+/// Which mail, and so which page of the front end its link opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MailKind {
+    /// "Confirm your email address": opens `{APP_URL}/verify-email?token=…`.
+    VerifyEmail,
+    /// "Reset your password": opens `{APP_URL}/reset-password?token=…`.
+    ResetPassword,
+}
+
+/// Builds links to the front end (`APP_URL`) and the mails that carry them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Links {
+    /// `APP_URL` without a trailing slash.
+    app_url: String,
+}
+
+impl Links {
+    pub(crate) fn new(app_url: &str) -> Self {
+        Self { app_url: app_url.trim_end_matches('/').to_owned() }
+    }
+
+    /// The link for `token` (base64url, so it needs no escaping in a query).
+    pub(crate) fn link(&self, kind: MailKind, token: &str) -> String {
+        let page = match kind {
+            MailKind::VerifyEmail => "verify-email",
+            MailKind::ResetPassword => "reset-password",
+        };
+        format!("{}/{page}?token={token}", self.app_url)
+    }
+
+    /// The mail of `kind` to `to`, carrying `token`'s link.
+    pub(crate) fn mail(&self, kind: MailKind, to: &Email, token: &str) -> Mail {
+        let link = self.link(kind, token);
+        let (subject, intro, action, expiry, outro) = match kind {
+            MailKind::VerifyEmail => (
+                format!("Confirm your email address for {PRODUCT}"),
+                format!("Welcome to {PRODUCT}! Please confirm that this is your email address."),
+                "Confirm my email address",
+                "The link works once and expires in 24 hours.",
+                format!("If you did not sign up for {PRODUCT}, you can ignore this mail: nothing happens without a click."),
+            ),
+            MailKind::ResetPassword => (
+                format!("Reset your {PRODUCT} password"),
+                format!("Someone asked to reset the password of your {PRODUCT} account. To choose a new one, open this link:"),
+                "Choose a new password",
+                "The link works once and expires in 1 hour. Resetting your password signs you out everywhere.",
+                "If you did not ask for this, ignore this mail: your password stays as it is.".to_owned(),
+            ),
+        };
+        let text = format!("Hello,\n\n{intro}\n\n{link}\n\n{expiry}\n\n{outro}\n\n— The {PRODUCT} team\n");
+        let html = format!(
+            concat!(
+                "<!doctype html>\n<html><body style=\"font-family: sans-serif; line-height: 1.5; color: #222\">\n",
+                "<p>Hello,</p>\n<p>{intro}</p>\n",
+                "<p><a href=\"{href}\" style=\"display: inline-block; padding: 10px 16px; background: #2563eb; ",
+                "color: #fff; text-decoration: none; border-radius: 6px\">{action}</a></p>\n",
+                "<p style=\"font-size: 13px; color: #555\">Or paste this link into your browser:<br>{href}</p>\n",
+                "<p>{expiry}</p>\n<p>{outro}</p>\n<p>— The {product} team</p>\n</body></html>\n"
+            ),
+            intro = escape(&intro),
+            href = escape(&link),
+            action = action,
+            expiry = escape(expiry),
+            outro = escape(&outro),
+            product = PRODUCT,
+        );
+        Mail { to: to.clone(), subject, text, html }
+    }
+}
+
+/// Escapes text for HTML content and double-quoted attributes.
+fn escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_point_at_the_front_end_pages() {
+        let links = Links::new("https://app.example.com/todo/");
+        assert_eq!(links.link(MailKind::VerifyEmail, "abc"), "https://app.example.com/todo/verify-email?token=abc");
+        assert_eq!(links.link(MailKind::ResetPassword, "abc"), "https://app.example.com/todo/reset-password?token=abc");
+    }
+
+    #[test]
+    fn both_bodies_carry_the_link_and_the_html_is_escaped() {
+        let links = Links::new("https://app.example.com/a&b");
+        let to = Email::parse("ann@example.com").expect("valid");
+        for kind in [MailKind::VerifyEmail, MailKind::ResetPassword] {
+            let mail = links.mail(kind, &to, "TOKEN");
+            assert!(mail.text.contains(&links.link(kind, "TOKEN")));
+            assert!(mail.html.contains("/a&amp;b/") && !mail.html.contains("/a&b/"));
+            assert!(mail.html.contains("TOKEN"));
+            assert!(!mail.subject.is_empty());
+        }
+    }
+}
