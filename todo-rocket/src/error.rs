@@ -5,6 +5,7 @@ use rocket::response::{self, Responder};
 use rocket::Request;
 use todo_core::{Error as CoreError, ErrorKind};
 
+use crate::limits::retry_after_seconds;
 use crate::problem::{FieldProblem, Problem};
 
 /// The `WWW-Authenticate` value for a request that sent no usable credentials (RFC 6750 §3).
@@ -57,6 +58,7 @@ impl ApiError {
                 ErrorKind::Forbidden => Status::Forbidden,
                 ErrorKind::NotFound => Status::NotFound,
                 ErrorKind::Unavailable => Status::ServiceUnavailable,
+                ErrorKind::RateLimited => Status::TooManyRequests,
                 _ => Status::InternalServerError,
             },
             ApiError::MissingToken => Status::Unauthorized,
@@ -87,6 +89,15 @@ impl ApiError {
                 .detail("the bearer token is invalid or expired")
                 .header("WWW-Authenticate", INVALID_TOKEN_CHALLENGE),
             ApiError::Core(CoreError::WrongPassword) => problem.detail("the password is wrong"),
+            ApiError::Core(CoreError::EmailNotVerified) => problem
+                .detail("verify your email address before logging in: follow the link in the verification mail"),
+            ApiError::Core(CoreError::EmailAlreadyVerified) => problem.detail("the email address is already verified"),
+            ApiError::Core(CoreError::MailTooSoon { retry_after }) => {
+                let seconds = retry_after_seconds(*retry_after);
+                problem
+                    .detail(format!("a mail went out moments ago; retry in {seconds} seconds"))
+                    .header("Retry-After", seconds.to_string())
+            }
             ApiError::Core(CoreError::NotFound) => problem.detail("no such resource"),
             ApiError::Core(error @ CoreError::Unavailable(_)) => {
                 tracing::warn!(error = %error_chain(error), "database unavailable");

@@ -86,6 +86,7 @@ fn assemble(rocket: Rocket<Build>, base: &str, config: Config, options: &ServerO
     let swagger_ui =
         SwaggerUi::new(format!("{base}/swagger-ui/<_..>")).url(format!("{base}/openapi.json"), openapi::document(base));
     let swagger_address = format!("{base}/swagger-ui/");
+    let app_base = base.to_owned();
     let mount_point = if base.is_empty() { "/" } else { base };
     rocket
         .configure(figment)
@@ -94,6 +95,11 @@ fn assemble(rocket: Rocket<Build>, base: &str, config: Config, options: &ServerO
         .attach(AdHoc::try_on_ignite("todo-core", move |rocket| async move {
             // Without the pool (its fairing failed and said why), there is nothing to add.
             let Some(db) = rocket.state::<Db>() else { return Err(rocket) };
+            let config = match rocket.figment().extract::<rocket::Config>() {
+                Ok(server) => with_default_app_url(config, &server, &app_base),
+                Err(_) => config,
+            };
+            tracing::info!("mail: {}", config.mailer().describe());
             let todo = Todo::new(todo_core::Store::clone(db), &config);
             Ok(rocket.manage(todo))
         }))
@@ -108,6 +114,22 @@ fn assemble(rocket: Rocket<Build>, base: &str, config: Config, options: &ServerO
         .mount(mount_point, routes::all())
         .mount("/", swagger_ui)
         .register(mount_point, catchers::all())
+}
+
+/// `config` with `APP_URL` set to this server's own base URL (`http://address:port/base`) when it has none, as
+/// the contract says: mail links then open this server, which is right when it also serves the front end.
+fn with_default_app_url(config: Config, rocket: &rocket::Config, base: &str) -> Config {
+    if config.app_url().is_some() {
+        return config;
+    }
+    let scheme = if rocket.tls_enabled() { "https" } else { "http" };
+    let host = match rocket.address {
+        address if address.is_unspecified() => "localhost".to_owned(),
+        std::net::IpAddr::V6(address) => format!("[{address}]"),
+        address => address.to_string(),
+    };
+    let own = format!("{scheme}://{host}:{}{base}", rocket.port);
+    config.clone().with_app_url(&own).unwrap_or(config)
 }
 
 /// `""`, `"/"` → `""`; `"api/v1/"` → `"/api/v1"`: a prefix to put before `/route`.

@@ -1,4 +1,5 @@
-//! Abuse limits: failed logins per email and per client network, signups per client network.
+//! Abuse limits: failed logins per email and per client network, signups per client network, password-reset
+//! mails per email and per client network.
 //!
 //! - **Clients are counted by network.** An IPv6 client usually controls a whole /64 (2^64 addresses), so
 //!   counting single addresses would let it rotate past every per-client limit. IPv4 addresses count alone
@@ -56,6 +57,10 @@ pub struct RateLimitSettings {
     pub login_failures_per_client: u32,
     /// Signups from one client network per window (default 10).
     pub signups_per_client: u32,
+    /// Password-reset mails asked for one email per window (default 3).
+    pub password_resets_per_email: u32,
+    /// Password-reset mails asked from one client network per window (default 10).
+    pub password_resets_per_client: u32,
     /// The window (default 15 minutes).
     pub window: Duration,
     /// IPv4 clients are counted by this prefix length, 1 to 32 (default 32: each address alone).
@@ -74,6 +79,8 @@ impl Default for RateLimitSettings {
             login_failures_per_email: 5,
             login_failures_per_client: 20,
             signups_per_client: 10,
+            password_resets_per_email: 3,
+            password_resets_per_client: 10,
             window: Duration::from_secs(15 * 60),
             ipv4_prefix: 32,
             ipv6_prefix: 64,
@@ -118,6 +125,8 @@ pub(crate) struct RateLimits {
     login_email: Counter<String>,
     login_client: Counter<ClientKey>,
     signup_client: Counter<ClientKey>,
+    reset_email: Counter<String>,
+    reset_client: Counter<ClientKey>,
 }
 
 impl RateLimits {
@@ -130,6 +139,8 @@ impl RateLimits {
             login_email: Counter::new(settings.login_failures_per_email, window, max_keys),
             login_client: Counter::new(settings.login_failures_per_client, window, max_keys),
             signup_client: Counter::new(settings.signups_per_client, window, max_keys),
+            reset_email: Counter::new(settings.password_resets_per_email, window, max_keys),
+            reset_client: Counter::new(settings.password_resets_per_client, window, max_keys),
         }
     }
 
@@ -152,6 +163,19 @@ impl RateLimits {
         let wait = self.signup_client.retry_after(&client);
         if wait.is_none() {
             self.signup_client.record(client);
+        }
+        wait
+    }
+
+    /// Counts a password-reset request for this (normalised) email from this client; returns how long to wait if
+    /// either is over its limit (and then counts nothing). Every request counts, whether or not an account has
+    /// the email, so the limit says nothing about who has one.
+    pub(crate) fn password_reset(&self, email: &str, client: ClientAddress) -> Option<Duration> {
+        let client = self.client_key(client);
+        let wait = self.reset_email.retry_after(email).max(self.reset_client.retry_after(&client));
+        if wait.is_none() {
+            self.reset_email.record(email.to_owned());
+            self.reset_client.record(client);
         }
         wait
     }
@@ -281,6 +305,21 @@ mod tests {
         assert!(limits.login_blocked("a@x.io", at("1.2.3.4")).is_some());
         std::thread::sleep(Duration::from_millis(30));
         assert_eq!(limits.login_blocked("a@x.io", at("1.2.3.4")), None);
+    }
+
+    #[test]
+    fn password_resets_are_limited_per_email_and_per_client() {
+        let limits = RateLimits::new(&RateLimitSettings {
+            password_resets_per_email: 2,
+            password_resets_per_client: 3,
+            ..RateLimitSettings::default()
+        });
+        assert_eq!(limits.password_reset("a@x.io", at("1.2.3.4")), None);
+        assert_eq!(limits.password_reset("a@x.io", at("5.6.7.8")), None);
+        assert!(limits.password_reset("a@x.io", at("9.9.9.9")).is_some(), "per email, whatever the client");
+        assert_eq!(limits.password_reset("b@x.io", at("1.2.3.4")), None);
+        assert_eq!(limits.password_reset("c@x.io", at("1.2.3.4")), None);
+        assert!(limits.password_reset("d@x.io", at("1.2.3.4")).is_some(), "per client, whatever the email");
     }
 
     #[test]

@@ -5,7 +5,7 @@ use utoipa::openapi::{OpenApi as Document, Server};
 use utoipa::{Modify, OpenApi};
 
 use crate::problem::{FieldProblem, Problem};
-use crate::routes::{auth, health, sessions, tasks};
+use crate::routes::{auth, email, health, sessions, tasks};
 
 /// The API description: every route, body, response and error of API.md.
 #[derive(OpenApi)]
@@ -18,11 +18,13 @@ use crate::routes::{auth, health, sessions, tasks};
             Every login starts a session: exchange its `refresh_token` at `POST /auth/refresh` for new tokens \
             (each refresh token works once), list sessions at `GET /auth/sessions`, and end them with \
             `DELETE /auth/sessions/{id}` or `POST /auth/logout?scope=…`; a revoked session's tokens are refused \
-            by the next request.",
+            by the next request. Signup sends a verification mail whose link opens `{APP_URL}/verify-email?token=…`; \
+            `POST /auth/password/forgot` mails a link to `{APP_URL}/reset-password?token=…`.",
         license(name = "MIT OR Apache-2.0"),
     ),
     paths(
         auth::signup, auth::login, auth::me, auth::change_password, auth::logout, auth::delete_me,
+        email::verify, email::resend, email::forgot, email::reset,
         sessions::refresh, sessions::list, sessions::revoke,
         tasks::list, tasks::create, tasks::get_one, tasks::replace, tasks::update, tasks::toggle, tasks::delete_one,
         health::health,
@@ -33,12 +35,13 @@ use crate::routes::{auth, health, sessions, tasks};
             responses::MalformedBody, responses::Unauthorized, responses::InvalidCredentials, responses::NotFound,
             responses::Conflict, responses::TooLarge, responses::UnsupportedMediaType, responses::Unprocessable,
             responses::Unavailable, responses::WrongPassword, responses::TooManyRequests,
-            responses::InvalidRefreshToken,
+            responses::InvalidRefreshToken, responses::EmailNotVerified, responses::AlreadyVerified,
+            responses::InvalidMailToken,
         ),
     ),
     modifiers(&SecuritySchemes),
     tags(
-        (name = "auth", description = "Signup, login, the current user and logout"),
+        (name = "auth", description = "Signup, login, the current user, logout, email verification and password recovery"),
         (name = "sessions", description = "Refresh tokens, and the caller's sessions (one per login)"),
         (name = "tasks", description = "The caller's tasks; another user's task is always 404"),
         (name = "service", description = "Operations"),
@@ -185,7 +188,34 @@ pub mod responses {
     )]
     pub struct WrongPassword(Problem);
 
-    /// Too many attempts (failed logins per email or per client network, signups per client network).
+    /// The password is right, but this server needs a verified email before login (`REQUIRE_VERIFIED_EMAIL`):
+    /// follow the link in the verification mail first.
+    #[derive(ToResponse)]
+    #[response(
+        content_type = "application/problem+json",
+        example = json!({"type": "about:blank", "title": "Forbidden", "status": 403, "detail": "verify your email address before logging in: follow the link in the verification mail"})
+    )]
+    pub struct EmailNotVerified(Problem);
+
+    /// The email is already verified: there is nothing to send.
+    #[derive(ToResponse)]
+    #[response(
+        content_type = "application/problem+json",
+        example = json!({"type": "about:blank", "title": "Conflict", "status": 409, "detail": "the email address is already verified"})
+    )]
+    pub struct AlreadyVerified(Problem);
+
+    /// The link's token is unknown, already used, replaced by a newer link, or expired (`errors` on `token`);
+    /// or, for a reset, the new password breaks a rule (`errors` on `new_password`).
+    #[derive(ToResponse)]
+    #[response(
+        content_type = "application/problem+json",
+        example = json!({"type": "about:blank", "title": "Unprocessable Entity", "status": 422, "detail": "request failed validation", "errors": [{"field": "token", "message": "is invalid or has expired; ask for a new link"}]})
+    )]
+    pub struct InvalidMailToken(Problem);
+
+    /// Too many attempts (failed logins per email or per client network, signups per client network, password-reset
+    /// mails per email or per client network), or a verification mail asked for again within a minute.
     #[derive(ToResponse)]
     #[response(
         content_type = "application/problem+json",

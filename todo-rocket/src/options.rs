@@ -43,7 +43,8 @@ fn number<T: FromStr>(
 impl ServerOptions {
     /// Reads `CORS_ALLOWED_ORIGINS` (comma-separated origins), `RATE_LIMIT_WINDOW_SECONDS`,
     /// `RATE_LIMIT_LOGIN_FAILURES_PER_EMAIL`, `RATE_LIMIT_LOGIN_FAILURES_PER_CLIENT` and
-    /// `RATE_LIMIT_SIGNUPS_PER_CLIENT` (`0` turns a limit off), `RATE_LIMIT_IPV4_PREFIX`,
+    /// `RATE_LIMIT_SIGNUPS_PER_CLIENT`, `RATE_LIMIT_PASSWORD_RESETS_PER_EMAIL`, `RATE_LIMIT_PASSWORD_RESETS_PER_CLIENT`
+    /// (`0` turns a limit off), `RATE_LIMIT_IPV4_PREFIX`,
     /// `RATE_LIMIT_IPV6_PREFIX` and `RATE_LIMIT_MAX_KEYS` (see [`RateLimitSettings`]).
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
@@ -67,6 +68,16 @@ impl ServerOptions {
                 defaults.login_failures_per_client,
             )?,
             signups_per_client: number(&lookup, "RATE_LIMIT_SIGNUPS_PER_CLIENT", defaults.signups_per_client)?,
+            password_resets_per_email: number(
+                &lookup,
+                "RATE_LIMIT_PASSWORD_RESETS_PER_EMAIL",
+                defaults.password_resets_per_email,
+            )?,
+            password_resets_per_client: number(
+                &lookup,
+                "RATE_LIMIT_PASSWORD_RESETS_PER_CLIENT",
+                defaults.password_resets_per_client,
+            )?,
             window: Duration::from_secs(number(&lookup, "RATE_LIMIT_WINDOW_SECONDS", defaults.window.as_secs())?),
             ipv4_prefix: number(&lookup, "RATE_LIMIT_IPV4_PREFIX", defaults.ipv4_prefix)?,
             ipv6_prefix: number(&lookup, "RATE_LIMIT_IPV6_PREFIX", defaults.ipv6_prefix)?,

@@ -37,7 +37,8 @@ async fn signup_answers_201_with_the_user_and_its_location(app: &TestApp) {
         &time::format_description::well_known::Rfc3339
     )
     .is_ok());
-    assert_eq!(user.as_object().expect("object").len(), 3, "never the hash: {user}");
+    assert_eq!(user["email_verified_at"], Value::Null, "not verified yet");
+    assert_eq!(user.as_object().expect("object").len(), 4, "never the hash: {user}");
 }
 
 async fn signup_with_a_taken_email_in_another_case_is_409(app: &TestApp) {

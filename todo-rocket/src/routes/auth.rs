@@ -41,7 +41,7 @@ pub struct SignupRequest {
 
 /// A registered user.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[schema(example = json!({"id": "0192f4a0-7c1e-7d2a-9f1e-2b3c4d5e6f70", "email": "ann@example.com", "created_at": "2026-01-12T09:30:00Z"}))]
+#[schema(example = json!({"id": "0192f4a0-7c1e-7d2a-9f1e-2b3c4d5e6f70", "email": "ann@example.com", "created_at": "2026-01-12T09:30:00Z", "email_verified_at": null}))]
 pub struct User {
     /// The user's id (UUIDv7).
     pub id: Uuid,
@@ -50,11 +50,19 @@ pub struct User {
     /// When the account was created (RFC 3339, UTC).
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    /// When the email was verified (a verification or password-reset link was followed), or `null`.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub email_verified_at: Option<OffsetDateTime>,
 }
 
 impl From<todo_core::User> for User {
     fn from(user: todo_core::User) -> Self {
-        Self { id: user.id.as_uuid(), email: user.email.to_string(), created_at: user.created_at }
+        Self {
+            id: user.id.as_uuid(),
+            email: user.email.to_string(),
+            created_at: user.created_at,
+            email_verified_at: user.email_verified_at,
+        }
     }
 }
 
@@ -121,6 +129,16 @@ async fn signup(
         return Err(ApiError::TooManyRequests(retry_after_seconds(wait)));
     }
     let user = todo.accounts().signup(&body.0.email, &body.0.password).await?;
+    // The verification mail goes out after the answer; a failure is logged and never fails the signup.
+    let (accounts, new_user) = (todo.accounts().clone(), user.clone());
+    rocket::tokio::spawn(async move {
+        match accounts.verification_mail(&new_user).await {
+            Ok(mail) => {
+                let _ = mail.send().await;
+            }
+            Err(error) => tracing::warn!(user = %new_user.id, %error, "verification mail not prepared"),
+        }
+    });
     Ok(Created::new(base.join("/auth/me")).body(Json(user.into())))
 }
 
@@ -139,6 +157,7 @@ async fn signup(
             headers(("Cache-Control" = String, description = "`no-store`: tokens must not be cached"))),
         (status = 400, response = responses::MalformedBody),
         (status = 401, response = responses::InvalidCredentials),
+        (status = 403, response = responses::EmailNotVerified),
         (status = 413, response = responses::TooLarge),
         (status = 415, response = responses::UnsupportedMediaType),
         (status = 422, response = responses::Unprocessable),

@@ -10,6 +10,7 @@ use rocket::local::asynchronous::{Client, LocalResponse};
 use rocket::{Build, Rocket};
 use serde_json::{json, Value};
 use sqlx::{Connection, Executor, PgConnection};
+use todo_core::mail::{Mail, Outbox};
 use todo_rocket::ServerOptions;
 use uuid::Uuid;
 
@@ -24,6 +25,8 @@ pub type Customize = fn(Rocket<Build>) -> Rocket<Build>;
 /// A running test server and the database behind it.
 pub struct TestApp {
     pub client: Client,
+    /// Every mail the server sent (its mailer is this in-memory outbox).
+    pub outbox: Outbox,
     cleanup: Cleanup,
 }
 
@@ -54,10 +57,21 @@ impl TestApp {
         customize: fn(Rocket<Build>) -> Rocket<Build>,
         options: &ServerOptions,
     ) -> Self {
+        Self::sqlite_with_config(base, customize, options, |config| config).await
+    }
+
+    /// Like [`TestApp::sqlite_with_options`], with the library configuration changed by `tweak`.
+    pub async fn sqlite_with_config(
+        base: &str,
+        customize: fn(Rocket<Build>) -> Rocket<Build>,
+        options: &ServerOptions,
+        tweak: Tweak,
+    ) -> Self {
         let path = std::env::temp_dir().join(format!("todo-rocket-test-{}.db", Uuid::now_v7().simple()));
         let path = path.display().to_string();
-        let client = client(&format!("sqlite:{path}"), base, customize, options).await;
-        Self { client, cleanup: Cleanup::SqliteFile(path) }
+        let outbox = Outbox::default();
+        let client = client(&format!("sqlite:{path}"), base, customize, options, config_with(&outbox, tweak)).await;
+        Self { client, outbox, cleanup: Cleanup::SqliteFile(path) }
     }
 
     /// The API at `/` on a fresh PostgreSQL database, or `None` (skipped) without `TEST_POSTGRES_URL`.
@@ -71,6 +85,15 @@ impl TestApp {
         customize: fn(Rocket<Build>) -> Rocket<Build>,
         options: &ServerOptions,
     ) -> Option<Self> {
+        Self::postgres_with_config(customize, options, |config| config).await
+    }
+
+    /// Like [`TestApp::postgres_with_options`], with the library configuration changed by `tweak`.
+    pub async fn postgres_with_config(
+        customize: fn(Rocket<Build>) -> Rocket<Build>,
+        options: &ServerOptions,
+        tweak: Tweak,
+    ) -> Option<Self> {
         let Ok(server_url) = std::env::var("TEST_POSTGRES_URL") else {
             eprintln!("skipped: TEST_POSTGRES_URL is not set, so this PostgreSQL test did not run");
             return None;
@@ -79,8 +102,10 @@ impl TestApp {
         let mut admin = PgConnection::connect(&server_url).await.expect("TEST_POSTGRES_URL is reachable");
         admin.execute(format!(r#"CREATE DATABASE "{name}""#).as_str()).await.expect("creates the database");
         admin.close().await.ok();
-        let client = client(&with_database(&server_url, &name), "/", customize, options).await;
-        Some(Self { client, cleanup: Cleanup::PostgresDatabase { server_url, name } })
+        let outbox = Outbox::default();
+        let url = with_database(&server_url, &name);
+        let client = client(&url, "/", customize, options, config_with(&outbox, tweak)).await;
+        Some(Self { client, outbox, cleanup: Cleanup::PostgresDatabase { server_url, name } })
     }
 
     /// Shuts the server down and removes its database.
@@ -181,18 +206,32 @@ impl TestApp {
     }
 }
 
+/// A change to the library configuration of a test server (e.g. `REQUIRE_VERIFIED_EMAIL`).
+pub type Tweak = fn(todo_core::Config) -> todo_core::Config;
+
+/// The test servers' library configuration: bcrypt cost 4, mails to `outbox`, links to `https://app.example`,
+/// then `tweak`.
+fn config_with(outbox: &Outbox, tweak: Tweak) -> todo_core::Config {
+    let config = todo_core::Config::new(SECRET).expect("valid secret").with_bcrypt_cost(4).expect("valid cost");
+    let config = config.with_mailer(std::sync::Arc::new(outbox.clone()));
+    tweak(config.with_app_url(APP_URL).expect("valid URL"))
+}
+
+/// Where the test servers' mail links point.
+pub const APP_URL: &str = "https://app.example";
+
 /// A tracked local client of the whole API, mounted at `base`, on `database_url`.
 async fn client(
     database_url: &str,
     base: &str,
     customize: fn(Rocket<Build>) -> Rocket<Build>,
     options: &ServerOptions,
+    config: todo_core::Config,
 ) -> Client {
     let figment = rocket::Config::figment()
         .merge(("databases.todo.url", database_url))
         .merge(("limits.json", JSON_LIMIT_BYTES))
         .merge(("log_level", "off"));
-    let config = todo_core::Config::new(SECRET).expect("valid secret").with_bcrypt_cost(4).expect("valid cost");
     let rocket =
         todo_rocket::mount_with(customize(rocket::custom(figment)), base, config, options).expect("valid options");
     Client::tracked(rocket).await.expect("the server ignites")
@@ -260,6 +299,28 @@ macro_rules! http_tests {
             )*
         }
     };
+}
+
+impl TestApp {
+    /// Waits (up to 10 s: mails go out after the answer) until the outbox holds at least `count` mails; returns
+    /// them all.
+    pub async fn mails(&self, count: usize) -> Vec<Mail> {
+        for _ in 0..1000 {
+            let mails = self.outbox.mails();
+            if mails.len() >= count {
+                return mails;
+            }
+            rocket::tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("expected {count} mails, got {}", self.outbox.mails().len());
+    }
+}
+
+/// The token of the link to `page` (`verify-email` or `reset-password`) in `mail`'s text.
+pub fn link_token(mail: &Mail, page: &str) -> String {
+    let link = format!("{APP_URL}/{page}?token=");
+    let start = mail.text.find(&link).unwrap_or_else(|| panic!("no {page} link in {:?}", mail.text)) + link.len();
+    mail.text[start..].split_whitespace().next().expect("a token").to_owned()
 }
 
 /// The session id (`sid` claim) of an access token minted with [`SECRET`].

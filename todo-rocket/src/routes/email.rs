@@ -1,0 +1,176 @@
+//! Email verification and password recovery: `/auth/email/*` and `/auth/password/{forgot,reset}`.
+//!
+//! Mails go out after the answer (a spawned task), so `forgot` answers in the same time whether or not an
+//! account has the email, and a slow or failing mail server never slows or fails a request. A mail that cannot
+//! be sent is logged with the user's id (never the address or the link).
+
+use rocket::http::Status;
+use rocket::response::status::Custom;
+use rocket::serde::json::Json;
+use rocket::{post, routes, Route, State};
+use serde::{Deserialize, Serialize};
+use todo_core::{Email, OutgoingMail, Todo};
+use utoipa::ToSchema;
+
+use crate::body::JsonBody;
+use crate::error::{ApiError, ApiResult};
+use crate::guard::AuthUser;
+use crate::headers::{NoStore, UserAgent};
+use crate::limits::{retry_after_seconds, ClientAddress, RateLimits};
+use crate::openapi::responses;
+use crate::routes::auth::{TokenResponse, User};
+
+/// The routes of this module.
+pub fn routes() -> Vec<Route> {
+    routes![verify, resend, forgot, reset]
+}
+
+/// Sends `mail` after the current request has been answered; failures are logged by [`OutgoingMail::send`].
+pub(crate) fn send_later(mail: OutgoingMail) {
+    rocket::tokio::spawn(async move {
+        let _ = mail.send().await;
+    });
+}
+
+/// Body of `POST /auth/email/verify`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"token": "q3Jd8vQ0mZt1c2VjcmV0LXJhbmRvbS1ieXRlcy0zMi1sb25n"}))]
+pub struct VerifyEmailRequest {
+    /// The `token` parameter of the link in the verification mail.
+    pub token: String,
+}
+
+/// Body of `POST /auth/password/forgot`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"email": "ann@example.com"}))]
+pub struct ForgotPasswordRequest {
+    /// The account's email (any spelling: it is trimmed and lower-cased).
+    #[schema(format = "email", max_length = 254)]
+    pub email: String,
+}
+
+/// Body of `POST /auth/password/reset`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"token": "q3Jd8vQ0mZt1c2VjcmV0LXJhbmRvbS1ieXRlcy0zMi1sb25n", "new_password": "a longer passphrase"}))]
+pub struct ResetPasswordRequest {
+    /// The `token` parameter of the link in the password-reset mail.
+    pub token: String,
+    /// The new password: 8 characters to 72 bytes.
+    #[schema(format = "password", min_length = 8)]
+    pub new_password: String,
+}
+
+/// The answer of the routes that send a mail later: the same whatever happens next.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"status": "accepted", "detail": "If an account has this email, a link to reset its password is on its way."}))]
+pub struct MailAccepted {
+    /// Always `accepted`.
+    pub status: String,
+    /// What happens next, for people.
+    pub detail: String,
+}
+
+fn accepted(detail: &str) -> Custom<Json<MailAccepted>> {
+    Custom(Status::Accepted, Json(MailAccepted { status: "accepted".into(), detail: detail.into() }))
+}
+
+/// Verify the email with the token of a verification link.
+#[utoipa::path(
+    post, path = "/auth/email/verify", tag = "auth", operation_id = "verifyEmail",
+    request_body = VerifyEmailRequest,
+    responses(
+        (status = 200, description = "Verified: the user, with `email_verified_at` set", body = User),
+        (status = 400, response = responses::MalformedBody),
+        (status = 413, response = responses::TooLarge),
+        (status = 415, response = responses::UnsupportedMediaType),
+        (status = 422, response = responses::InvalidMailToken),
+        (status = 503, response = responses::Unavailable),
+    )
+)]
+#[post("/auth/email/verify", data = "<body>")]
+async fn verify(todo: &State<Todo>, body: JsonBody<VerifyEmailRequest>) -> ApiResult<Json<User>> {
+    Ok(Json(todo.accounts().verify_email(&body.0.token).await?.into()))
+}
+
+/// Send the verification mail again (at most one a minute).
+#[utoipa::path(
+    post, path = "/auth/email/verify/resend", tag = "auth", operation_id = "resendVerificationEmail",
+    security(("bearer" = []), ("oauth2" = [])),
+    responses(
+        (status = 202, description = "A new link is on its way; older links stop working", body = MailAccepted),
+        (status = 401, response = responses::Unauthorized),
+        (status = 409, response = responses::AlreadyVerified),
+        (status = 429, response = responses::TooManyRequests),
+        (status = 503, response = responses::Unavailable),
+    )
+)]
+#[post("/auth/email/verify/resend")]
+async fn resend(todo: &State<Todo>, auth: AuthUser) -> ApiResult<Custom<Json<MailAccepted>>> {
+    send_later(todo.accounts().resend_verification_mail(&auth.owner).await?);
+    Ok(accepted("A new verification link is on its way; older links no longer work."))
+}
+
+/// Ask for a password-reset link by mail. The answer is the same whether or not an account has the email.
+#[utoipa::path(
+    post, path = "/auth/password/forgot", tag = "auth", operation_id = "forgotPassword",
+    request_body = ForgotPasswordRequest,
+    responses(
+        (status = 202, description = "Accepted: if an account has this email, a link is on its way (the same \
+            answer, in about the same time, when none has)", body = MailAccepted),
+        (status = 400, response = responses::MalformedBody),
+        (status = 413, response = responses::TooLarge),
+        (status = 415, response = responses::UnsupportedMediaType),
+        (status = 422, response = responses::Unprocessable),
+        (status = 429, response = responses::TooManyRequests),
+    )
+)]
+#[post("/auth/password/forgot", data = "<body>")]
+async fn forgot(
+    todo: &State<Todo>,
+    limits: &State<RateLimits>,
+    client: ClientAddress,
+    body: JsonBody<ForgotPasswordRequest>,
+) -> ApiResult<Custom<Json<MailAccepted>>> {
+    let email = Email::parse(&body.0.email)?;
+    if let Some(wait) = limits.password_reset(email.as_str(), client) {
+        return Err(ApiError::TooManyRequests(retry_after_seconds(wait)));
+    }
+    // Everything that depends on whether the account exists happens after the answer.
+    let accounts = todo.accounts().clone();
+    rocket::tokio::spawn(async move {
+        match accounts.password_reset_mail(&email).await {
+            Ok(Some(mail)) => {
+                let _ = mail.send().await;
+            }
+            Ok(None) => tracing::info!("password reset asked for an email without an account; no mail sent"),
+            Err(error) => tracing::warn!(%error, "password reset mail not prepared"),
+        }
+    });
+    Ok(accepted("If an account has this email, a link to reset its password is on its way."))
+}
+
+/// Set a new password with the token of a password-reset link; every session ends and a new one starts.
+#[utoipa::path(
+    post, path = "/auth/password/reset", tag = "auth", operation_id = "resetPassword",
+    request_body = ResetPasswordRequest,
+    responses(
+        (status = 200, description = "Reset: the tokens of a new session (every other session has ended); the \
+            email counts as verified", body = TokenResponse,
+            headers(("Cache-Control" = String, description = "`no-store`: tokens must not be cached"))),
+        (status = 400, response = responses::MalformedBody),
+        (status = 413, response = responses::TooLarge),
+        (status = 415, response = responses::UnsupportedMediaType),
+        (status = 422, response = responses::InvalidMailToken),
+        (status = 503, response = responses::Unavailable),
+    )
+)]
+#[post("/auth/password/reset", data = "<body>")]
+async fn reset(
+    todo: &State<Todo>,
+    user_agent: UserAgent,
+    body: JsonBody<ResetPasswordRequest>,
+) -> ApiResult<NoStore<Json<TokenResponse>>> {
+    let body = body.0;
+    let login = todo.accounts().reset_password(&body.token, &body.new_password, user_agent.0.as_deref()).await?;
+    Ok(NoStore(Json(login.into())))
+}
