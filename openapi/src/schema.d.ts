@@ -4,6 +4,40 @@
  */
 
 export interface paths {
+    "/auth/email/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Verify the email with the token of a verification link. */
+        post: operations["verifyEmail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/email/verify/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send the verification mail again (at most one a minute). */
+        post: operations["resendVerificationEmail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/auth/login": {
         parameters: {
             query?: never;
@@ -74,6 +108,40 @@ export interface paths {
         /** Change the password; every session ends (their tokens stop working), and the tokens of a new one are returned. */
         put: operations["changePassword"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/password/forgot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ask for a password-reset link by mail. The answer is the same whether or not an account has the email. */
+        post: operations["forgotPassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/password/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Set a new password with the token of a password-reset link; every session ends and a new one starts. */
+        post: operations["resetPassword"];
         delete?: never;
         options?: never;
         head?: never;
@@ -284,6 +352,19 @@ export interface components {
             message: string;
         };
         /**
+         * @description Body of `POST /auth/password/forgot`.
+         * @example {
+         *       "email": "ann@example.com"
+         *     }
+         */
+        ForgotPasswordRequest: {
+            /**
+             * Format: email
+             * @description The account's email (any spelling: it is trimmed and lower-cased).
+             */
+            email: string;
+        };
+        /**
          * @description Service health.
          * @example {
          *       "status": "ok"
@@ -308,6 +389,19 @@ export interface components {
              * @description The password.
              */
             password: string;
+        };
+        /**
+         * @description The answer of the routes that send a mail later: the same whatever happens next.
+         * @example {
+         *       "detail": "If an account has this email, a link to reset its password is on its way.",
+         *       "status": "accepted"
+         *     }
+         */
+        MailAccepted: {
+            /** @description What happens next, for people. */
+            detail: string;
+            /** @description Always `accepted`. */
+            status: string;
         };
         /** @description The OAuth2 password grant (RFC 6749 §4.3.2), as Swagger UI's Authorize dialog sends it. */
         PasswordGrantForm: {
@@ -406,6 +500,22 @@ export interface components {
             description?: string | null;
             /** @description 1 to 200 characters after trimming; no U+0000. */
             title: string;
+        };
+        /**
+         * @description Body of `POST /auth/password/reset`.
+         * @example {
+         *       "new_password": "a longer passphrase",
+         *       "token": "q3Jd8vQ0mZt1c2VjcmV0LXJhbmRvbS1ieXRlcy0zMi1sb25n"
+         *     }
+         */
+        ResetPasswordRequest: {
+            /**
+             * Format: password
+             * @description The new password: 8 characters to 72 bytes.
+             */
+            new_password: string;
+            /** @description The `token` parameter of the link in the password-reset mail. */
+            token: string;
         };
         /**
          * @description A session: one login, on one device, and its refreshes.
@@ -541,6 +651,7 @@ export interface components {
          * @example {
          *       "created_at": "2026-01-12T09:30:00Z",
          *       "email": "ann@example.com",
+         *       "email_verified_at": null,
          *       "id": "0192f4a0-7c1e-7d2a-9f1e-2b3c4d5e6f70"
          *     }
          */
@@ -553,13 +664,45 @@ export interface components {
             /** @description The normalised (lower-case) email. */
             email: string;
             /**
+             * Format: date-time
+             * @description When the email was verified (a verification or password-reset link was followed), or `null`.
+             */
+            email_verified_at?: string | null;
+            /**
              * Format: uuid
              * @description The user's id (UUIDv7).
              */
             id: string;
         };
+        /**
+         * @description Body of `POST /auth/email/verify`.
+         * @example {
+         *       "token": "q3Jd8vQ0mZt1c2VjcmV0LXJhbmRvbS1ieXRlcy0zMi1sb25n"
+         *     }
+         */
+        VerifyEmailRequest: {
+            /** @description The `token` parameter of the link in the verification mail. */
+            token: string;
+        };
     };
     responses: {
+        /** @description The email is already verified: there is nothing to send. */
+        AlreadyVerified: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "detail": "the email address is already verified",
+                 *       "status": 409,
+                 *       "title": "Conflict",
+                 *       "type": "about:blank"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The email is already registered. */
         Conflict: {
             headers: {
@@ -571,6 +714,26 @@ export interface components {
                  *       "detail": "this email is already registered",
                  *       "status": 409,
                  *       "title": "Conflict",
+                 *       "type": "about:blank"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The password is right, but this server needs a verified email before login (`REQUIRE_VERIFIED_EMAIL`):
+         *     follow the link in the verification mail first.
+         */
+        EmailNotVerified: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "detail": "verify your email address before logging in: follow the link in the verification mail",
+                 *       "status": 403,
+                 *       "title": "Forbidden",
                  *       "type": "about:blank"
                  *     }
                  */
@@ -593,6 +756,32 @@ export interface components {
                  *       "detail": "invalid email or password",
                  *       "status": 401,
                  *       "title": "Unauthorized",
+                 *       "type": "about:blank"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The link's token is unknown, already used, replaced by a newer link, or expired (`errors` on `token`);
+         *     or, for a reset, the new password breaks a rule (`errors` on `new_password`).
+         */
+        InvalidMailToken: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "detail": "request failed validation",
+                 *       "errors": [
+                 *         {
+                 *           "field": "token",
+                 *           "message": "is invalid or has expired; ask for a new link"
+                 *         }
+                 *       ],
+                 *       "status": 422,
+                 *       "title": "Unprocessable Entity",
                  *       "type": "about:blank"
                  *     }
                  */
@@ -672,7 +861,10 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Too many attempts (failed logins per email or per client network, signups per client network). */
+        /**
+         * @description Too many attempts (failed logins per email or per client network, signups per client network, password-reset
+         *     mails per email or per client network), or a verification mail asked for again within a minute.
+         */
         TooManyRequests: {
             headers: {
                 /** @description Seconds to wait before trying again */
@@ -799,6 +991,59 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    verifyEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VerifyEmailRequest"];
+            };
+        };
+        responses: {
+            /** @description Verified: the user, with `email_verified_at` set */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["MalformedBody"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["InvalidMailToken"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    resendVerificationEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A new link is on its way; older links stop working */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MailAccepted"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["AlreadyVerified"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     login: {
         parameters: {
             query?: never;
@@ -826,6 +1071,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedBody"];
             401: components["responses"]["InvalidCredentials"];
+            403: components["responses"]["EmailNotVerified"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
@@ -941,6 +1187,66 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    forgotPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ForgotPasswordRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted: if an account has this email, a link is on its way (the same answer, in about the same time, when none has) */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MailAccepted"];
+                };
+            };
+            400: components["responses"]["MalformedBody"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    resetPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResetPasswordRequest"];
+            };
+        };
+        responses: {
+            /** @description Reset: the tokens of a new session (every other session has ended); the email counts as verified */
+            200: {
+                headers: {
+                    /** @description `no-store`: tokens must not be cached */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenResponse"];
+                };
+            };
+            400: components["responses"]["MalformedBody"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["InvalidMailToken"];
             503: components["responses"]["Unavailable"];
         };
     };

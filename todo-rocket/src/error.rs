@@ -89,8 +89,9 @@ impl ApiError {
                 .detail("the bearer token is invalid or expired")
                 .header("WWW-Authenticate", INVALID_TOKEN_CHALLENGE),
             ApiError::Core(CoreError::WrongPassword) => problem.detail("the password is wrong"),
-            ApiError::Core(CoreError::EmailNotVerified) => problem
-                .detail("verify your email address before logging in: follow the link in the verification mail"),
+            ApiError::Core(CoreError::EmailNotVerified) => {
+                problem.detail("verify your email address before logging in: follow the link in the verification mail")
+            }
             ApiError::Core(CoreError::EmailAlreadyVerified) => problem.detail("the email address is already verified"),
             ApiError::Core(CoreError::MailTooSoon { retry_after }) => {
                 let seconds = retry_after_seconds(*retry_after);
