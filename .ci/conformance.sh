@@ -17,7 +17,8 @@ port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0))
 base="http://127.0.0.1:$port"
 (cd "$workdir" && JWT_SECRET=conformance-secret-that-is-32-bytes-long BCRYPT_COST=4 ROCKET_PORT="$port" \
     ROCKET_LOG_LEVEL=off RATE_LIMIT_SIGNUPS_PER_CLIENT=0 RATE_LIMIT_LOGIN_FAILURES_PER_EMAIL=0 \
-    RATE_LIMIT_LOGIN_FAILURES_PER_CLIENT=0 exec "$server_bin" >"$workdir/server.log" 2>&1) &
+    RATE_LIMIT_LOGIN_FAILURES_PER_CLIENT=0 RATE_LIMIT_PASSWORD_RESETS_PER_EMAIL=0 \
+    RATE_LIMIT_PASSWORD_RESETS_PER_CLIENT=0 exec "$server_bin" >"$workdir/server.log" 2>&1) &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$workdir"' EXIT
 for _ in $(seq 1 60); do curl -fs "$base/health" >/dev/null && break; sleep 0.5; done

@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""End to end over real SMTP: the server sends to aiosmtpd, and the links in the delivered mails work.
+
+Usage: mail_e2e.py <todo-rocket binary>   (run with a Python that has aiosmtpd installed)
+
+Starts aiosmtpd (writing to a Maildir) and the server (fresh SQLite, SMTP_URL pointing at aiosmtpd) on free
+loopback ports, then, through HTTP only:
+- signup -> the verification mail arrives -> its link's token verifies the email;
+- two logins (two sessions) -> forgot -> the reset mail arrives -> reset with its token -> login with the new
+  password works; the old password, the old access tokens and the old refresh tokens are refused;
+- the server log holds neither a token nor the address (mails go over SMTP, not to the log).
+"""
+
+import email
+import email.policy
+import json
+import mailbox
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+APP_URL = "https://app.example"
+ADDRESS = "mail-e2e@example.com"
+OLD_PASSWORD = "correct horse battery"
+NEW_PASSWORD = "a brand new passphrase"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(what, check, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    sys.exit(f"error: timed out waiting for {what}")
+
+
+class Api:
+    def __init__(self, base):
+        self.base = base
+
+    def call(self, method, path, body=None, token=None):
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.base + path, data=data, method=method)
+        if body is not None:
+            request.add_header("Content-Type", "application/json")
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                raw = response.read()
+                return response.status, json.loads(raw) if raw else None
+        except urllib.error.HTTPError as error:
+            raw = error.read()
+            return error.code, json.loads(raw) if raw else None
+
+    def expect(self, status, method, path, body=None, token=None):
+        got, answer = self.call(method, path, body, token)
+        if got != status:
+            sys.exit(f"error: {method} {path}: expected {status}, got {got}: {answer}")
+        return answer
+
+
+def delivered(maildir):
+    """The delivered messages, oldest first, as (subject, to, plain text, html)."""
+    messages = []
+    for key, _ in sorted(mailbox.Maildir(maildir, create=False).items(), key=lambda item: item[0]):
+        with open(os.path.join(maildir, "new", key), "rb") as raw:
+            message = email.message_from_binary_file(raw, policy=email.policy.default)
+        text = message.get_body(preferencelist=("plain",)).get_content()
+        html = message.get_body(preferencelist=("html",)).get_content()
+        messages.append((str(message["Subject"]), str(message["To"]), text, html))
+    return messages
+
+
+def token_of(text, page):
+    match = re.search(re.escape(f"{APP_URL}/{page}?token=") + r"([A-Za-z0-9_-]{43,})", text)
+    if not match:
+        sys.exit(f"error: no {page} link in the mail:\n{text}")
+    return match.group(1)
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    binary = sys.argv[1]
+    work = tempfile.mkdtemp(prefix="mail-e2e-")
+    maildir = os.path.join(work, "Maildir")
+    smtp_port, http_port = free_port(), free_port()
+    smtpd = subprocess.Popen(
+        [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{smtp_port}", "-c",
+         "aiosmtpd.handlers.Mailbox", maildir],
+        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    log_path = os.path.join(work, "server.log")
+    log = open(log_path, "wb")
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("ROCKET_", "JWT_", "DATABASE_", "SMTP_", "MAIL_", "APP_", "RATE_LIMIT_"))}
+    env.update({
+        "JWT_SECRET": "mail-e2e-secret-that-is-at-least-32-bytes",
+        "BCRYPT_COST": "4",
+        "DATABASE_URL": f"sqlite:{work}/todo.db",
+        "ROCKET_ADDRESS": "127.0.0.1",
+        "ROCKET_PORT": str(http_port),
+        "SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
+        "MAIL_FROM": "Todo <no-reply@example.com>",
+        "APP_URL": APP_URL,
+        "RUST_LOG": "info",
+    })
+    server = subprocess.Popen([binary], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=work)
+    try:
+        wait_until("aiosmtpd", lambda: os.path.isdir(os.path.join(maildir, "new")) or try_connect(smtp_port))
+        api = Api(f"http://127.0.0.1:{http_port}")
+        wait_until("the server", lambda: try_call(api, "/health"))
+
+        # Signup: the verification mail goes out over SMTP after the answer.
+        api.expect(201, "POST", "/auth/signup", {"email": ADDRESS, "password": OLD_PASSWORD})
+        mails = wait_until("the verification mail", lambda: delivered_or_none(maildir, 1))
+        subject, to, text, html = mails[0]
+        assert ADDRESS in to, to
+        verify_token = token_of(text, "verify-email")
+        assert verify_token in html, "the HTML alternative carries the same link"
+        user = api.expect(200, "POST", "/auth/email/verify", {"token": verify_token})
+        assert user["email_verified_at"], user
+        api.expect(422, "POST", "/auth/email/verify", {"token": verify_token})
+        print(f"verification: '{subject}' delivered, its link verified the email, and works once")
+
+        # Two sessions, then forgot -> reset.
+        first = api.expect(200, "POST", "/auth/login", {"email": ADDRESS, "password": OLD_PASSWORD})
+        second = api.expect(200, "POST", "/auth/login", {"email": ADDRESS, "password": OLD_PASSWORD})
+        api.expect(202, "POST", "/auth/password/forgot", {"email": ADDRESS})
+        mails = wait_until("the reset mail", lambda: delivered_or_none(maildir, 2))
+        subject, to, text, _ = mails[1]
+        reset_token = token_of(text, "reset-password")
+        renewed = api.expect(200, "POST", "/auth/password/reset", {"token": reset_token, "new_password": NEW_PASSWORD})
+        api.expect(200, "GET", "/auth/me", token=renewed["access_token"])
+        api.expect(200, "POST", "/auth/login", {"email": ADDRESS, "password": NEW_PASSWORD})
+        api.expect(401, "POST", "/auth/login", {"email": ADDRESS, "password": OLD_PASSWORD})
+        for session in (first, second):
+            api.expect(401, "GET", "/auth/me", token=session["access_token"])
+            api.expect(401, "POST", "/auth/refresh", {"refresh_token": session["refresh_token"]})
+        api.expect(422, "POST", "/auth/password/reset", {"token": reset_token, "new_password": NEW_PASSWORD})
+        print(f"recovery: '{subject}' delivered; reset worked once; the old password and both old sessions are refused")
+    finally:
+        server.terminate()
+        smtpd.terminate()
+        server.wait(timeout=10)
+        smtpd.wait(timeout=10)
+        log.close()
+
+    server_log = open(log_path, encoding="utf-8", errors="replace").read()
+    for secret in (verify_token, reset_token, ADDRESS, OLD_PASSWORD, NEW_PASSWORD):
+        if secret in server_log:
+            sys.exit(f"error: the server log contains a secret or the address ({secret[:6]}…):\n{server_log}")
+    if "mail: SMTP at 127.0.0.1" not in server_log:
+        sys.exit(f"error: the start-up log does not say which mailer is in use:\n{server_log}")
+    print("logs: no token, password or address in the server log; it names the SMTP mailer at start")
+    print("mail end-to-end: passed")
+
+
+def try_connect(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def try_call(api, path):
+    try:
+        return api.call("GET", path)[0] == 200
+    except OSError:
+        return False
+
+
+def delivered_or_none(maildir, count):
+    if not os.path.isdir(os.path.join(maildir, "new")):
+        return None
+    mails = delivered(maildir)
+    return mails if len(mails) >= count else None
+
+
+if __name__ == "__main__":
+    main()
