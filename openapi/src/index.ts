@@ -77,6 +77,14 @@ export type CreateTask = components["schemas"]["CreateTask"];
 export type ReplaceTask = components["schemas"]["ReplaceTask"];
 /** Body of `PATCH /tasks/{id}` (any subset of the fields). */
 export type PatchTask = components["schemas"]["PatchTask"];
+/** Body of `POST /auth/email/verify`: the `token` of the link in the verification mail. */
+export type VerifyEmailRequest = components["schemas"]["VerifyEmailRequest"];
+/** Body of `POST /auth/password/forgot`. */
+export type ForgotPasswordRequest = components["schemas"]["ForgotPasswordRequest"];
+/** Body of `POST /auth/password/reset`: the `token` of the link in the reset mail and the new password. */
+export type ResetPasswordRequest = components["schemas"]["ResetPasswordRequest"];
+/** The 202 answer of the routes that send a mail afterwards (the same whether or not a mail goes out). */
+export type MailAccepted = components["schemas"]["MailAccepted"];
 
 /** The typed openapi-fetch client returned by {@link createTodoClient}. */
 export type TodoClient = Client<paths>;

@@ -781,7 +781,7 @@ export interface components {
                  *         }
                  *       ],
                  *       "status": 422,
-                 *       "title": "Unprocessable Entity",
+                 *       "title": "Unprocessable Content",
                  *       "type": "about:blank"
                  *     }
                  */

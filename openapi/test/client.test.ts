@@ -54,6 +54,36 @@ async function newUser(label: string): Promise<{ user: User; api: TodoClient; to
   return { user: signup.data!, api: createTodoClient({ baseUrl: server.baseUrl, token }), token, refreshToken };
 }
 
+describe("email verification and password recovery (the links themselves are followed in .ci/mail_e2e.py)", () => {
+  test("forgot: 202 MailAccepted, the same body for a known and an unknown email", async () => {
+    const { user } = await newUser("forgot");
+    const known = await anonymous.POST("/auth/password/forgot", { body: { email: user.email } });
+    const unknown = await anonymous.POST("/auth/password/forgot", { body: { email: email("nobody") } });
+    assert.equal(known.response.status, 202);
+    assert.equal(unknown.response.status, 202);
+    assert.deepEqual(known.data, unknown.data);
+    assert.equal(known.data?.status, "accepted");
+  });
+
+  test("verify and reset with a token that no link carried: 422 on token", async () => {
+    const token = "A".repeat(43);
+    const verify = await anonymous.POST("/auth/email/verify", { body: { token } });
+    const reset = await anonymous.POST("/auth/password/reset", { body: { token, new_password: "a new passphrase" } });
+    for (const { error, response } of [verify, reset]) {
+      const problem = assertProblem(error, response, 422, "Unprocessable Content");
+      assert.deepEqual(problem.errors?.map((e) => e.field), ["token"]);
+    }
+  });
+
+  test("resend right after signup: 429 with Retry-After (the signup mail went out moments ago)", async () => {
+    const { api } = await newUser("resend");
+    const { error, response } = await api.POST("/auth/email/verify/resend");
+    assertProblem(error, response, 429, "Too Many Requests");
+    const wait = Number(response.headers.get("retry-after"));
+    assert.ok(wait >= 1 && wait <= 60, `Retry-After ${wait}`);
+  });
+});
+
 describe("the server", () => {
   test("serves the committed openapi.json (the client was generated from what runs)", async () => {
     const committed: unknown = JSON.parse(readFileSync(new URL("../openapi.json", import.meta.url), "utf8"));
@@ -85,7 +115,8 @@ describe("accounts", () => {
     assert.equal(data.email, address.toLowerCase(), "email is trimmed and lower-cased");
     assert.match(data.id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, "a UUIDv7");
     assert.ok(!Number.isNaN(Date.parse(data.created_at)), "created_at is a date-time");
-    assert.deepEqual(Object.keys(data).sort(), ["created_at", "email", "id"], "no hash or other field");
+    assert.deepEqual(Object.keys(data).sort(), ["created_at", "email", "email_verified_at", "id"], "no hash or other field");
+    assert.equal(data.email_verified_at, null, "not verified until the mail's link is followed");
     user = data;
   });
 

@@ -210,7 +210,7 @@ pub mod responses {
     #[derive(ToResponse)]
     #[response(
         content_type = "application/problem+json",
-        example = json!({"type": "about:blank", "title": "Unprocessable Entity", "status": 422, "detail": "request failed validation", "errors": [{"field": "token", "message": "is invalid or has expired; ask for a new link"}]})
+        example = json!({"type": "about:blank", "title": "Unprocessable Content", "status": 422, "detail": "request failed validation", "errors": [{"field": "token", "message": "is invalid or has expired; ask for a new link"}]})
     )]
     pub struct InvalidMailToken(Problem);
 
