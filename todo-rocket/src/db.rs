@@ -56,9 +56,10 @@ impl rocket_db_pools::Pool for TodoPool {
         Ok(self.0.clone())
     }
 
-    async fn close(&self) {
-        self.0.close().await;
-    }
+    /// Does nothing: `rocket_db_pools` calls this when shutdown *starts*, while in-flight requests are still
+    /// being answered, and closing the pool then fails them (a login that finished hashing would get 503).
+    /// Close the store after `launch()` returns instead, as the binary does ([`crate::close_store`]).
+    async fn close(&self) {}
 }
 
 /// The library error and its first cause (e.g. "connection refused"), never a password: URLs are redacted.

@@ -116,6 +116,15 @@ fn assemble(rocket: Rocket<Build>, base: &str, config: Config, options: &ServerO
         .register(mount_point, catchers::all())
 }
 
+/// Closes the database pool of a server that has finished (what `rocket.launch().await` returned): waits for
+/// connections in use to come back, then closes them all. Call it after a graceful shutdown; the pool is
+/// deliberately left open while the shutdown drains in-flight requests.
+pub async fn close_store(rocket: &Rocket<rocket::Ignite>) {
+    if let Some(db) = rocket.state::<Db>() {
+        todo_core::Store::close(db).await;
+    }
+}
+
 /// `config` with `APP_URL` set to this server's own base URL (`http://address:port/base`) when it has none, as
 /// the contract says: mail links then open this server, which is right when it also serves the front end.
 fn with_default_app_url(config: Config, rocket: &rocket::Config, base: &str) -> Config {

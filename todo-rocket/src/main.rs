@@ -46,8 +46,15 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // SIGTERM, SIGHUP and Ctrl-C start a graceful shutdown: no new connections, in-flight requests finish
+    // (Rocket's `shutdown.grace` and `shutdown.mercy`, e.g. ROCKET_SHUTDOWN='{grace=10,mercy=5}'), then the
+    // pool closes here and the process exits 0.
     match rocket.launch().await {
-        Ok(_) => ExitCode::SUCCESS,
+        Ok(rocket) => {
+            todo_rocket::close_store(&rocket).await;
+            tracing::info!("stopped: in-flight requests finished and the database pool is closed");
+            ExitCode::SUCCESS
+        }
         Err(error) => {
             eprintln!("error: the server could not start: {}", error.kind());
             ExitCode::FAILURE

@@ -113,6 +113,21 @@ impl ServerProcess {
         server
     }
 
+    /// Sends SIGTERM (as a process manager does to stop a service) and waits up to `timeout` for the exit;
+    /// the exit code, or `None` when it did not exit in time or died of a signal.
+    pub fn terminate(&mut self, timeout: Duration) -> Option<i32> {
+        let sent = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        assert!(sent.is_ok_and(|status| status.success()), "kill -TERM works");
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().expect("the child can be waited for") {
+                return status.code();
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
     pub fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
         self.call("GET", path, None, token)
     }
@@ -127,30 +142,7 @@ impl ServerProcess {
 
     /// Sends a request; a connection failure is status 0.
     pub fn call(&self, method: &str, path: &str, body: Option<Value>, token: Option<&str>) -> (u16, Value) {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(30)))
-            .build()
-            .into();
-        let request = ureq::http::Request::builder().method(method).uri(format!("{}{path}", self.base));
-        let request = match token {
-            Some(token) => request.header("Authorization", format!("Bearer {token}")),
-            None => request,
-        };
-        let result = match body {
-            Some(body) => {
-                agent.run(request.header("Content-Type", "application/json").body(body.to_string()).expect("request"))
-            }
-            None => agent.run(request.body(()).expect("request")),
-        };
-        match result {
-            Ok(mut response) => {
-                let status = response.status().as_u16();
-                let text = response.body_mut().read_to_string().unwrap_or_default();
-                (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-            }
-            Err(_) => (0, Value::Null),
-        }
+        call_at(&self.base, method, path, body, token)
     }
 
     /// Signs `email` up (if new) and returns a token.
@@ -167,6 +159,34 @@ impl Drop for ServerProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Sends a request to the server at `base` (from any thread); a connection failure is status 0.
+pub fn call_at(base: &str, method: &str, path: &str, body: Option<Value>, token: Option<&str>) -> (u16, Value) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into();
+    let request = ureq::http::Request::builder().method(method).uri(format!("{base}{path}"));
+    let request = match token {
+        Some(token) => request.header("Authorization", format!("Bearer {token}")),
+        None => request,
+    };
+    let result = match body {
+        Some(body) => {
+            agent.run(request.header("Content-Type", "application/json").body(body.to_string()).expect("request"))
+        }
+        None => agent.run(request.body(()).expect("request")),
+    };
+    match result {
+        Ok(mut response) => {
+            let status = response.status().as_u16();
+            let text = response.body_mut().read_to_string().unwrap_or_default();
+            (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        }
+        Err(_) => (0, Value::Null),
     }
 }
 
