@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# CI for the TypeScript client in openapi/: generated types in sync, type check, the client's tests
-# against the real server, and Swagger UI and the session client in headless Chromium. Works from a fresh clone.
+# CI for the TypeScript client in openapi/: generated types in sync, the package's version is the API's,
+# type check, the build, the client's tests against the real server, the packed tarball installed in a
+# fresh project and used from plain node, a bundle and TypeScript, and Swagger UI and the session client
+# in headless Chromium. Works from a fresh clone.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -24,11 +26,20 @@ npm ci --no-audit --no-fund
 step "npm run check:generated"
 npm run check:generated
 
+step "npm run check:version (package.json's version is openapi.json's info.version)"
+npm run check:version
+
 step "npm run typecheck"
 npm run typecheck
 
+step "npm run build (dist/: ES modules and declarations)"
+npm run build
+
 step "npm test (the typed client and the session client against the real server)"
 npm test
+
+step "npm run test:package (npm pack, installed in a fresh project: plain node, esbuild, tsc)"
+npm run test:package
 
 step "npm run test:browser (Swagger UI and the session client in headless Chromium)"
 npm run test:browser
