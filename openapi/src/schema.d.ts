@@ -328,7 +328,7 @@ export interface components {
             completed?: boolean;
             /** @description At most 1000 characters; no U+0000. */
             description?: string | null;
-            /** @description 1 to 200 characters after trimming; no U+0000. */
+            /** @description At most 200 characters as sent, not only whitespace (Unicode White_Space), no U+0000; stored trimmed. */
             title: string;
         };
         /**
@@ -430,7 +430,10 @@ export interface components {
             completed?: boolean | null;
             /** @description At most 1000 characters, no U+0000; null clears it. */
             description?: string | null;
-            /** @description 1 to 200 characters after trimming, no U+0000; absent or null leaves it unchanged. */
+            /**
+             * @description At most 200 characters as sent, not only whitespace, no U+0000, stored trimmed; absent or null leaves it
+             *     unchanged.
+             */
             title?: string | null;
         };
         /**
@@ -498,7 +501,7 @@ export interface components {
             completed: boolean;
             /** @description At most 1000 characters, no U+0000; missing or null clears it. */
             description?: string | null;
-            /** @description 1 to 200 characters after trimming; no U+0000. */
+            /** @description At most 200 characters as sent, not only whitespace (Unicode White_Space), no U+0000; stored trimmed. */
             title: string;
         };
         /**

@@ -22,7 +22,7 @@ use crate::store::{on_backend, Backend, Store};
 use crate::timestamp::now;
 use crate::users::{stale_owner, Owner};
 
-/// The most characters a title may have (after trimming).
+/// The most characters a title may have, as sent (surrounding whitespace included; it is trimmed afterwards).
 pub const MAX_TITLE_CHARS: usize = 200;
 /// The most characters a description may have.
 pub const MAX_DESCRIPTION_CHARS: usize = 1000;
@@ -61,7 +61,7 @@ impl fmt::Display for TaskId {
 pub struct Task {
     /// The task's id.
     pub id: TaskId,
-    /// The title: trimmed, 1 to 200 characters.
+    /// The title: at most 200 characters as given, not only whitespace; stored trimmed.
     pub title: String,
     /// An optional description of at most 1000 characters.
     pub description: Option<String>,
@@ -76,7 +76,8 @@ pub struct Task {
 /// All fields of a task: the body of a create, or of a full replace.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TaskInput {
-    /// The title; surrounding whitespace is trimmed before the length check.
+    /// The title: at most 200 characters as given (surrounding whitespace counts), not only whitespace; it is
+    /// stored trimmed.
     pub title: String,
     /// The description; `None` for no description.
     pub description: Option<String>,
@@ -454,17 +455,18 @@ const NO_NUL: &str = "must not contain U+0000 (the NUL character)";
 /// Trims and checks the title and description that are present, collecting every broken rule.
 fn check_fields(title: Option<String>, description: Option<Option<String>>) -> Result<CheckedFields> {
     let mut errors = Vec::new();
-    let title = title.map(|title| title.trim().to_owned());
+    // The length counts the title as sent, and "blank" is Unicode White_Space (what `trim` removes): exactly
+    // what the OpenAPI document states with `maxLength` and its pattern, so both accept the same titles.
     if let Some(title) = &title {
-        let chars = title.chars().count();
-        if chars == 0 {
-            errors.push(FieldError::new("title", "must not be empty"));
-        } else if chars > MAX_TITLE_CHARS {
+        if title.chars().count() > MAX_TITLE_CHARS {
             errors.push(FieldError::new("title", format!("must be at most {MAX_TITLE_CHARS} characters")));
+        } else if title.trim().is_empty() {
+            errors.push(FieldError::new("title", "must not be empty"));
         } else if title.contains('\0') {
             errors.push(FieldError::new("title", NO_NUL));
         }
     }
+    let title = title.map(|title| title.trim().to_owned());
     if let Some(Some(description)) = &description {
         if description.chars().count() > MAX_DESCRIPTION_CHARS {
             errors.push(FieldError::new("description", format!("must be at most {MAX_DESCRIPTION_CHARS} characters")));
@@ -506,16 +508,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn titles_are_trimmed_and_200_characters_is_the_limit() {
-        let (title, _) = check_fields(Some(format!("  {}  ", "é".repeat(200))), None).expect("valid");
-        assert_eq!(title.expect("present").chars().count(), 200);
-        let error = check_fields(Some("é".repeat(201)), None).unwrap_err();
-        assert_eq!(error.field_errors(), [FieldError::new("title", "must be at most 200 characters")]);
+    fn titles_are_trimmed_and_200_characters_as_sent_is_the_limit() {
+        let (title, _) = check_fields(Some(format!(" {} ", "é".repeat(198))), None).expect("valid");
+        assert_eq!(title.expect("present").chars().count(), 198, "stored trimmed");
+        assert!(check_fields(Some("é".repeat(200)), None).is_ok());
+        for too_long in ["é".repeat(201), format!(" {} ", "é".repeat(199))] {
+            let error = check_fields(Some(too_long), None).unwrap_err();
+            assert_eq!(error.field_errors(), [FieldError::new("title", "must be at most 200 characters")]);
+        }
     }
 
     #[test]
     fn a_blank_title_is_empty() {
-        for blank in ["", "   ", "\t\n"] {
+        for blank in ["", "   ", "\t\n", "\u{b}", "\u{85}\u{a0}\u{3000}\u{2028}"] {
             let error = check_fields(Some(blank.into()), None).unwrap_err();
             assert_eq!(error.field_errors()[0].message, "must not be empty");
         }

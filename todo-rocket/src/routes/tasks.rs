@@ -74,8 +74,12 @@ pub struct TaskPage {
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"title": "Buy milk", "description": "Two litres", "completed": false}))]
 pub struct CreateTask {
-    /// 1 to 200 characters after trimming; no U+0000.
-    #[schema(min_length = 1, max_length = 200, pattern = "^[^\\u0000]*$")]
+    /// At most 200 characters as sent, not only whitespace (Unicode White_Space), no U+0000; stored trimmed.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000]*[^\\u0000\\t\\n\\u000b\\u000c\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000]*$"
+    )]
     pub title: String,
     /// At most 1000 characters; no U+0000.
     #[schema(max_length = 1000, pattern = "^[^\\u0000]*$")]
@@ -89,8 +93,12 @@ pub struct CreateTask {
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"title": "Buy milk", "description": null, "completed": true}))]
 pub struct ReplaceTask {
-    /// 1 to 200 characters after trimming; no U+0000.
-    #[schema(min_length = 1, max_length = 200, pattern = "^[^\\u0000]*$")]
+    /// At most 200 characters as sent, not only whitespace (Unicode White_Space), no U+0000; stored trimmed.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000]*[^\\u0000\\t\\n\\u000b\\u000c\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000]*$"
+    )]
     pub title: String,
     /// At most 1000 characters, no U+0000; missing or null clears it.
     #[schema(max_length = 1000, pattern = "^[^\\u0000]*$")]
@@ -103,8 +111,13 @@ pub struct ReplaceTask {
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"completed": true}))]
 pub struct PatchTask {
-    /// 1 to 200 characters after trimming, no U+0000; absent or null leaves it unchanged.
-    #[schema(min_length = 1, max_length = 200, pattern = "^[^\\u0000]*$")]
+    /// At most 200 characters as sent, not only whitespace, no U+0000, stored trimmed; absent or null leaves it
+    /// unchanged.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000]*[^\\u0000\\t\\n\\u000b\\u000c\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000]*$"
+    )]
     pub title: Option<String>,
     /// At most 1000 characters, no U+0000; null clears it.
     #[serde(default, deserialize_with = "present")]
