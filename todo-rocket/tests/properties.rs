@@ -1,5 +1,6 @@
 //! Property tests over everything a client controls: any bearer token, any bytes as a JSON body, any query
-//! string for the list. Never a panic, never a 5xx: always the documented 4xx, as a problem document.
+//! string for the list. Never a panic, never a 5xx: always the documented 4xx, as a problem document. On SQLite,
+//! and on PostgreSQL when `TEST_POSTGRES_URL` is set (a fresh database per property).
 
 use proptest::prelude::*;
 use rocket::http::{ContentType, Header, Status};
@@ -9,12 +10,9 @@ use todo_rocket::{RateLimitSettings, ServerOptions};
 
 const SECRET: &str = "property test secret, at least 32 bytes";
 
-/// One server for all cases of a property (a fresh SQLite file), with a signed-up user's token.
-fn server() -> (Client, String) {
-    let path = std::env::temp_dir().join(format!("todo-rocket-props-{}.db", uuid::Uuid::now_v7().simple()));
-    let figment = rocket::Config::figment()
-        .merge(("databases.todo.url", format!("sqlite:{}", path.display())))
-        .merge(("log_level", "off"));
+/// One server for all cases of a property, on `database_url`, with a signed-up user's token.
+fn server(database_url: &str) -> (Client, String) {
+    let figment = rocket::Config::figment().merge(("databases.todo.url", database_url)).merge(("log_level", "off"));
     let config = todo_core::Config::new(SECRET).and_then(|c| c.with_bcrypt_cost(4)).expect("valid config");
     let no_limits = RateLimitSettings {
         login_failures_per_email: 0,
@@ -79,67 +77,89 @@ fn body_bytes() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![prop::collection::vec(any::<u8>(), 0..600), json_value().prop_map(|v| v.to_string().into_bytes())]
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
+/// The properties, as tests of one backend: `$server` is the thread-local server they run against (`None`: the
+/// backend is not available, and each property passes without running; the attribute says it was skipped).
+macro_rules! properties {
+    ($backend:ident, $server:ident $(, #[$attr:meta])*) => {
+        mod $backend {
+            use super::*;
 
-    #[test]
-    fn any_bearer_token_is_401(token in "\\PC{0,400}") {
-        let (client, _) = SERVER.with(|s| s.clone());
-        let client = client.lock().expect("client");
-        let response = client.get("/auth/me").header(Header::new("Authorization", format!("Bearer {token}"))).dispatch();
-        prop_assert!(response.headers().get_one("WWW-Authenticate").is_some_and(|v| v.starts_with("Bearer")));
-        assert_problem(response, &[Status::Unauthorized])?;
-    }
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
 
-    #[test]
-    fn any_body_to_create_a_task_is_201_or_a_documented_4xx(body in body_bytes()) {
-        let (client, token) = SERVER.with(|s| s.clone());
-        let client = client.lock().expect("client");
-        let response = client
-            .post("/tasks")
-            .header(ContentType::JSON)
-            .header(Header::new("Authorization", format!("Bearer {token}")))
-            .body(body)
-            .dispatch();
-        assert_problem(response, &[Status::Created, Status::BadRequest, Status::UnprocessableEntity, Status::PayloadTooLarge])?;
-    }
+            #[test]
+            $(#[$attr])*
+            fn any_bearer_token_is_401(token in "\\PC{0,400}") {
+                let Some((client, _)) = $server.with(|s| s.clone()) else { return Ok(()) };
+                let client = client.lock().expect("client");
+                let response = client.get("/auth/me").header(Header::new("Authorization", format!("Bearer {token}"))).dispatch();
+                prop_assert!(response.headers().get_one("WWW-Authenticate").is_some_and(|v| v.starts_with("Bearer")));
+                assert_problem(response, &[Status::Unauthorized])?;
+            }
 
-    #[test]
-    fn any_body_to_signup_and_login_is_a_documented_answer(body in body_bytes()) {
-        let (client, _) = SERVER.with(|s| s.clone());
-        let client = client.lock().expect("client");
-        for path in ["/auth/signup", "/auth/login"] {
-            let response = client.post(path).header(ContentType::JSON).body(body.clone()).dispatch();
-            assert_problem(response, &[
-                Status::Created, Status::Ok, Status::BadRequest, Status::Unauthorized, Status::Conflict,
-                Status::PayloadTooLarge, Status::UnprocessableEntity,
-            ])?;
+            #[test]
+            $(#[$attr])*
+            fn any_body_to_create_a_task_is_201_or_a_documented_4xx(body in body_bytes()) {
+                let Some((client, token)) = $server.with(|s| s.clone()) else { return Ok(()) };
+                let client = client.lock().expect("client");
+                let response = client
+                    .post("/tasks")
+                    .header(ContentType::JSON)
+                    .header(Header::new("Authorization", format!("Bearer {token}")))
+                    .body(body)
+                    .dispatch();
+                assert_problem(response, &[Status::Created, Status::BadRequest, Status::UnprocessableEntity, Status::PayloadTooLarge])?;
+            }
+
+            #[test]
+            $(#[$attr])*
+            fn any_body_to_signup_and_login_is_a_documented_answer(body in body_bytes()) {
+                let Some((client, _)) = $server.with(|s| s.clone()) else { return Ok(()) };
+                let client = client.lock().expect("client");
+                for path in ["/auth/signup", "/auth/login"] {
+                    let response = client.post(path).header(ContentType::JSON).body(body.clone()).dispatch();
+                    assert_problem(response, &[
+                        Status::Created, Status::Ok, Status::BadRequest, Status::Unauthorized, Status::Conflict,
+                        Status::PayloadTooLarge, Status::UnprocessableEntity,
+                    ])?;
+                }
+            }
+
+            #[test]
+            $(#[$attr])*
+            fn any_query_parameters_for_the_list_are_200_or_422(params in query_params()) {
+                let Some((client, token)) = $server.with(|s| s.clone()) else { return Ok(()) };
+                let client = client.lock().expect("client");
+                let query: Vec<String> = params.iter().map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v))).collect();
+                let response = client
+                    .get(format!("/tasks?{}", query.join("&")))
+                    .header(Header::new("Authorization", format!("Bearer {token}")))
+                    .dispatch();
+                assert_problem(response, &[Status::Ok, Status::UnprocessableEntity])?;
+            }
+
+            #[test]
+            $(#[$attr])*
+            fn any_raw_ascii_query_string_is_200_400_or_422(query in "[\\x21-\\x7e]{0,200}") {
+                let Some((client, token)) = $server.with(|s| s.clone()) else { return Ok(()) };
+                let client = client.lock().expect("client");
+                let response = client
+                    .get(format!("/tasks?{}", query.replace('#', "")))
+                    .header(Header::new("Authorization", format!("Bearer {token}")))
+                    .dispatch();
+                assert_problem(response, &[Status::Ok, Status::BadRequest, Status::UnprocessableEntity])?;
+            }
         }
-    }
-
-    #[test]
-    fn any_query_parameters_for_the_list_are_200_or_422(params in query_params()) {
-        let (client, token) = SERVER.with(|s| s.clone());
-        let client = client.lock().expect("client");
-        let query: Vec<String> = params.iter().map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v))).collect();
-        let response = client
-            .get(format!("/tasks?{}", query.join("&")))
-            .header(Header::new("Authorization", format!("Bearer {token}")))
-            .dispatch();
-        assert_problem(response, &[Status::Ok, Status::UnprocessableEntity])?;
-    }
-
-    #[test]
-    fn any_raw_ascii_query_string_is_200_400_or_422(query in "[\\x21-\\x7e]{0,200}") {
-        let (client, token) = SERVER.with(|s| s.clone());
-        let client = client.lock().expect("client");
-        let response = client
-            .get(format!("/tasks?{}", query.replace('#', "")))
-            .header(Header::new("Authorization", format!("Bearer {token}")))
-            .dispatch();
-        assert_problem(response, &[Status::Ok, Status::BadRequest, Status::UnprocessableEntity])?;
-    }
+        }
+    };
 }
+
+properties!(sqlite, SQLITE_SERVER);
+properties!(
+    postgres,
+    POSTGRES_SERVER,
+    #[cfg_attr(not(postgres_tests), ignore = "set TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1/test) to run the PostgreSQL tests")]
+);
 
 /// Up to four parameters, mostly the real ones, with any text as values.
 fn query_params() -> impl Strategy<Value = Vec<(String, String)>> {
@@ -159,9 +179,64 @@ fn percent_encode(text: &str) -> String {
         .collect()
 }
 
+type SharedServer = Option<(std::sync::Arc<std::sync::Mutex<Client>>, String)>;
+
 thread_local! {
-    static SERVER: (std::sync::Arc<std::sync::Mutex<Client>>, String) = {
-        let (client, token) = server();
-        (std::sync::Arc::new(std::sync::Mutex::new(client)), token)
+    /// A fresh SQLite file per property.
+    static SQLITE_SERVER: SharedServer = {
+        let path = std::env::temp_dir().join(format!("todo-rocket-props-{}.db", uuid::Uuid::now_v7().simple()));
+        let (client, token) = server(&format!("sqlite:{}", path.display()));
+        Some((std::sync::Arc::new(std::sync::Mutex::new(client)), token))
     };
+    /// A fresh PostgreSQL database per property, dropped when the property's thread ends; `None` without
+    /// `TEST_POSTGRES_URL`.
+    static POSTGRES_SERVER: SharedServer = {
+        let database = PostgresDatabase::create()?;
+        let (client, token) = server(&database.url);
+        POSTGRES_DATABASE.with(|slot| *slot.borrow_mut() = Some(database));
+        Some((std::sync::Arc::new(std::sync::Mutex::new(client)), token))
+    };
+    static POSTGRES_DATABASE: std::cell::RefCell<Option<PostgresDatabase>> = const { std::cell::RefCell::new(None) };
+}
+
+/// A database created for one property on the `TEST_POSTGRES_URL` server, dropped with this value.
+struct PostgresDatabase {
+    server_url: String,
+    name: String,
+    url: String,
+}
+
+impl PostgresDatabase {
+    fn create() -> Option<Self> {
+        let Ok(server_url) = std::env::var("TEST_POSTGRES_URL") else {
+            eprintln!("skipped: TEST_POSTGRES_URL is not set, so this PostgreSQL property did not run");
+            return None;
+        };
+        let name = format!("todo_rocket_props_{}", uuid::Uuid::now_v7().simple());
+        admin(&server_url, &format!(r#"CREATE DATABASE "{name}""#));
+        let (base, query) = server_url.split_once('?').map_or((server_url.as_str(), None), |(b, q)| (b, Some(q)));
+        let base = base.rsplit_once('/').map_or(base, |(head, _)| head);
+        let url = match query {
+            Some(query) => format!("{base}/{name}?{query}"),
+            None => format!("{base}/{name}"),
+        };
+        Some(Self { server_url, name, url })
+    }
+}
+
+impl Drop for PostgresDatabase {
+    fn drop(&mut self) {
+        admin(&self.server_url, &format!(r#"DROP DATABASE IF EXISTS "{}" WITH (FORCE)"#, self.name));
+    }
+}
+
+/// Runs one administrative statement on the PostgreSQL server.
+fn admin(server_url: &str, statement: &str) {
+    use sqlx::{Connection, Executor};
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+    runtime.block_on(async {
+        let mut connection = sqlx::PgConnection::connect(server_url).await.expect("TEST_POSTGRES_URL is reachable");
+        connection.execute(statement).await.expect("the statement runs");
+        connection.close().await.ok();
+    });
 }
