@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Schemathesis against the live server's /openapi.json: every operation, generated and negative inputs,
-# stateful sequences. Usage: .ci/conformance.sh SERVER_BINARY SCHEMATHESIS_BINARY
+# stateful sequences. Usage: .ci/conformance.sh SERVER_BINARY SCHEMATHESIS_BINARY [DATABASE_URL]
+# (without DATABASE_URL: a fresh SQLite file in a temporary folder).
 #
 # Checks: status codes, content types, response schemas and headers, server errors, negative data rejection,
 # auth, use-after-free and resource availability. Two checks are left out, on purpose:
@@ -13,9 +14,10 @@ set -euo pipefail
 server_bin="$(realpath "$1")"
 st="$2"
 workdir="$(mktemp -d)"
+database_url="${3:-sqlite:$workdir/todo.db}"
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 base="http://127.0.0.1:$port"
-(cd "$workdir" && JWT_SECRET=conformance-secret-that-is-32-bytes-long BCRYPT_COST=4 ROCKET_PORT="$port" \
+(cd "$workdir" && DATABASE_URL="$database_url" JWT_SECRET=conformance-secret-that-is-32-bytes-long BCRYPT_COST=4 ROCKET_PORT="$port" \
     ROCKET_LOG_LEVEL=off RATE_LIMIT_SIGNUPS_PER_CLIENT=0 RATE_LIMIT_LOGIN_FAILURES_PER_EMAIL=0 \
     RATE_LIMIT_LOGIN_FAILURES_PER_CLIENT=0 RATE_LIMIT_PASSWORD_RESETS_PER_EMAIL=0 \
     RATE_LIMIT_PASSWORD_RESETS_PER_CLIENT=0 exec "$server_bin" >"$workdir/server.log" 2>&1) &
