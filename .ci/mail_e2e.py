@@ -8,7 +8,9 @@ loopback ports, then, through HTTP only:
 - signup -> the verification mail arrives -> its link's token verifies the email;
 - two logins (two sessions) -> forgot -> the reset mail arrives -> reset with its token -> login with the new
   password works; the old password, the old access tokens and the old refresh tokens are refused;
-- the server log holds neither a token nor the address (mails go over SMTP, not to the log).
+- the server log (LOG_FORMAT=json) is one JSON object per line, has one line per request with its route
+  template, status and request id, carries the request id on the lines written while handling a request, and
+  holds no token, password, address or task id (mails go over SMTP, not to the log).
 """
 
 import email
@@ -117,6 +119,7 @@ def main():
         "MAIL_FROM": "Todo <no-reply@example.com>",
         "APP_URL": APP_URL,
         "RUST_LOG": "info",
+        "LOG_FORMAT": "json",
     })
     server = subprocess.Popen([binary], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=work)
     try:
@@ -145,6 +148,9 @@ def main():
         reset_token = token_of(text, "reset-password")
         renewed = api.expect(200, "POST", "/auth/password/reset", {"token": reset_token, "new_password": NEW_PASSWORD})
         api.expect(200, "GET", "/auth/me", token=renewed["access_token"])
+        task = api.expect(201, "POST", "/tasks", {"title": "log check"}, token=renewed["access_token"])
+        api.expect(200, "GET", f"/tasks/{task['id']}", token=renewed["access_token"])
+        refreshed = api.expect(200, "POST", "/auth/refresh", {"refresh_token": renewed["refresh_token"]})
         api.expect(200, "POST", "/auth/login", {"email": ADDRESS, "password": NEW_PASSWORD})
         api.expect(401, "POST", "/auth/login", {"email": ADDRESS, "password": OLD_PASSWORD})
         for session in (first, second):
@@ -160,12 +166,27 @@ def main():
         log.close()
 
     server_log = open(log_path, encoding="utf-8", errors="replace").read()
-    for secret in (verify_token, reset_token, ADDRESS, OLD_PASSWORD, NEW_PASSWORD):
+    secrets = [verify_token, reset_token, ADDRESS, OLD_PASSWORD, NEW_PASSWORD, task["id"]]
+    for tokens in (first, second, renewed, refreshed):
+        secrets += [tokens["access_token"], tokens["refresh_token"]]
+    for secret in secrets:
         if secret in server_log:
-            sys.exit(f"error: the server log contains a secret or the address ({secret[:6]}…):\n{server_log}")
-    if "mail: SMTP at 127.0.0.1" not in server_log:
+            sys.exit(f"error: the server log contains a secret, an address or an id ({secret[:6]}…):\n{server_log}")
+    lines = [json.loads(line) for line in server_log.splitlines() if line.strip()]  # fails on a non-JSON line
+    requests = [line["fields"] for line in lines if line.get("target") == "todo_rocket::request"]
+    routes = {(r["method"], r["route"], r["status"]) for r in requests}
+    for expected in (("POST", "/auth/signup", 201), ("GET", "/tasks/<id>", 200), ("POST", "/auth/refresh", 200)):
+        if expected not in routes:
+            sys.exit(f"error: no request line for {expected}; request lines: {sorted(routes)}")
+    if not all(r.get("request_id") and isinstance(r.get("latency_ms"), (int, float)) for r in requests):
+        sys.exit(f"error: a request line without a request id or latency: {requests}")
+    in_requests = [line for line in lines if line.get("fields", {}).get("message") == "mail sent"]
+    if len(in_requests) != 2 or not all(line.get("span", {}).get("request_id") for line in in_requests):
+        sys.exit(f"error: the 'mail sent' lines do not carry their request's id: {in_requests}")
+    if not any(line.get("fields", {}).get("message", "").startswith("mail: SMTP at 127.0.0.1") for line in lines):
         sys.exit(f"error: the start-up log does not say which mailer is in use:\n{server_log}")
-    print("logs: no token, password or address in the server log; it names the SMTP mailer at start")
+    print(f"logs: {len(lines)} JSON lines, {len(requests)} request lines with route templates and request ids;")
+    print(f"      none of {len(secrets)} tokens, passwords, the address or the task id appears; the mailer is named")
     print("mail end-to-end: passed")
 
 

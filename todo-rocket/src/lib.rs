@@ -34,6 +34,7 @@ mod location;
 pub mod openapi;
 mod options;
 mod problem;
+mod request_log;
 mod routes;
 
 use rocket::fairing::AdHoc;
@@ -111,7 +112,8 @@ fn assemble(rocket: Rocket<Build>, base: &str, config: Config, options: &ServerO
             })
         }))
         .attach(headers::NoSniff)
-        .mount(mount_point, routes::all())
+        .attach(request_log::RequestLog)
+        .mount(mount_point, request_log::in_request_spans(routes::all()))
         .mount("/", swagger_ui)
         .register(mount_point, catchers::all())
 }

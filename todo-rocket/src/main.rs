@@ -6,9 +6,21 @@ use tracing_subscriber::EnvFilter;
 
 #[rocket::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .init();
+    let json_logs = match std::env::var("LOG_FORMAT").as_deref() {
+        Err(_) | Ok("" | "text") => false,
+        Ok("json") => true,
+        Ok(_) => {
+            eprintln!("error: configuration error: LOG_FORMAT: must be text or json");
+            return ExitCode::from(2);
+        }
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    if json_logs {
+        // One JSON object per line, with the request span's fields (the request id) on every line.
+        tracing_subscriber::fmt().json().with_current_span(true).with_span_list(false).with_env_filter(filter).init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
 
     match std::env::args().nth(1).as_deref() {
         None | Some("serve") => {}
@@ -65,8 +77,14 @@ async fn main() -> ExitCode {
 /// Rocket's configuration, except that client addresses come from the TCP peer unless `ROCKET_IP_HEADER` names
 /// the header a trusted reverse proxy sets: Rocket's default trusts `X-Real-IP` from anyone, which would let a
 /// client pick the address its failed logins are counted against.
+///
+/// With `LOG_FORMAT=json`, Rocket's own (plain-text) log is off unless `ROCKET_LOG_LEVEL`
+/// says otherwise, so that the output stays one JSON object per line.
 fn figment() -> rocket::figment::Figment {
-    let figment = rocket::Config::figment();
+    let mut figment = rocket::Config::figment();
+    if std::env::var("LOG_FORMAT").as_deref() == Ok("json") && std::env::var_os("ROCKET_LOG_LEVEL").is_none() {
+        figment = figment.merge(("log_level", "off"));
+    }
     if std::env::var_os("ROCKET_IP_HEADER").is_some() {
         figment
     } else {

@@ -14,6 +14,7 @@ http_tests!(
     health_is_503_when_the_database_is_gone,
     the_openapi_document_is_served,
     swagger_ui_is_served_offline,
+    a_sane_request_id_is_kept_and_any_other_is_replaced,
 );
 
 async fn health_is_200_while_the_database_answers(app: &TestApp) {
@@ -82,4 +83,22 @@ async fn an_internal_error_is_a_500_problem_without_detail() {
     let body = problem(app.get("/boom", None).await, Status::InternalServerError).await;
     assert_eq!(body.get("detail"), None);
     app.remove().await;
+}
+
+async fn a_sane_request_id_is_kept_and_any_other_is_replaced(app: &TestApp) {
+    let with_id = |id: &str| {
+        let header = rocket::http::Header::new("X-Request-Id", id.to_owned());
+        app.client.get("/health").header(header)
+    };
+    let kept = with_id("edge-7f3a:42").dispatch().await;
+    assert_eq!(kept.headers().get_one("X-Request-Id"), Some("edge-7f3a:42"));
+    for insane in ["has spaces", "<script>", &"x".repeat(129)] {
+        let response = with_id(insane).dispatch().await;
+        let id = response.headers().get_one("X-Request-Id").expect("an id").to_owned();
+        assert!(uuid::Uuid::parse_str(&id).is_ok(), "{insane:?} replaced by a new id, got {id}");
+    }
+    // Errors too, including requests no route matched.
+    let first = app.get("/no/such/route", None).await.headers().get_one("X-Request-Id").map(str::to_owned);
+    let second = app.get("/no/such/route", None).await.headers().get_one("X-Request-Id").map(str::to_owned);
+    assert!(first.is_some() && first != second, "a new id for each request: {first:?} {second:?}");
 }

@@ -9,6 +9,7 @@ use rocket::{delete, get, post, put, routes, Route, State};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use todo_core::{LogoutScope, Todo};
+use tracing::Instrument;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -131,14 +132,17 @@ async fn signup(
     let user = todo.accounts().signup(&body.0.email, &body.0.password).await?;
     // The verification mail goes out after the answer; a failure is logged and never fails the signup.
     let (accounts, new_user) = (todo.accounts().clone(), user.clone());
-    rocket::tokio::spawn(async move {
-        match accounts.verification_mail(&new_user).await {
-            Ok(mail) => {
-                let _ = mail.send().await;
+    rocket::tokio::spawn(
+        async move {
+            match accounts.verification_mail(&new_user).await {
+                Ok(mail) => {
+                    let _ = mail.send().await;
+                }
+                Err(error) => tracing::warn!(user = %new_user.id, %error, "verification mail not prepared"),
             }
-            Err(error) => tracing::warn!(user = %new_user.id, %error, "verification mail not prepared"),
         }
-    });
+        .in_current_span(),
+    );
     Ok(Created::new(base.join("/auth/me")).body(Json(user.into())))
 }
 

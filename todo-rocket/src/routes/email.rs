@@ -10,6 +10,7 @@ use rocket::serde::json::Json;
 use rocket::{post, routes, Route, State};
 use serde::{Deserialize, Serialize};
 use todo_core::{Email, OutgoingMail, Todo};
+use tracing::Instrument;
 use utoipa::ToSchema;
 
 use crate::body::JsonBody;
@@ -27,9 +28,12 @@ pub fn routes() -> Vec<Route> {
 
 /// Sends `mail` after the current request has been answered; failures are logged by [`OutgoingMail::send`].
 pub(crate) fn send_later(mail: OutgoingMail) {
-    rocket::tokio::spawn(async move {
-        let _ = mail.send().await;
-    });
+    rocket::tokio::spawn(
+        async move {
+            let _ = mail.send().await;
+        }
+        .in_current_span(),
+    );
 }
 
 /// Body of `POST /auth/email/verify`.
@@ -137,15 +141,18 @@ async fn forgot(
     }
     // Everything that depends on whether the account exists happens after the answer.
     let accounts = todo.accounts().clone();
-    rocket::tokio::spawn(async move {
-        match accounts.password_reset_mail(&email).await {
-            Ok(Some(mail)) => {
-                let _ = mail.send().await;
+    rocket::tokio::spawn(
+        async move {
+            match accounts.password_reset_mail(&email).await {
+                Ok(Some(mail)) => {
+                    let _ = mail.send().await;
+                }
+                Ok(None) => tracing::info!("password reset asked for an email without an account; no mail sent"),
+                Err(error) => tracing::warn!(%error, "password reset mail not prepared"),
             }
-            Ok(None) => tracing::info!("password reset asked for an email without an account; no mail sent"),
-            Err(error) => tracing::warn!(%error, "password reset mail not prepared"),
         }
-    });
+        .in_current_span(),
+    );
     Ok(accepted("If an account has this email, a link to reset its password is on its way."))
 }
 
