@@ -1,0 +1,60 @@
+import { Fragment } from "react";
+
+import { useAuth } from "./auth";
+import { Layout } from "./components/Layout";
+import { Redirect } from "./components/Redirect";
+import { Loading } from "./components/Spinner";
+import { ForgotPasswordPage } from "./pages/ForgotPasswordPage";
+import { LoginPage } from "./pages/LoginPage";
+import { NotFoundPage } from "./pages/NotFoundPage";
+import { ResetPasswordPage } from "./pages/ResetPasswordPage";
+import { SessionsPage } from "./pages/SessionsPage";
+import { SignupPage } from "./pages/SignupPage";
+import { VerifyEmailPage } from "./pages/VerifyEmailPage";
+import { useLocation } from "./router";
+import { TasksPage } from "./tasks/TasksPage";
+
+/** The routes: which page a path shows, and where it sends you when you are (not) signed in. */
+export function App() {
+  const { state } = useAuth();
+  const { key, pathname } = useLocation();
+  if (state.status === "loading") {
+    return (
+      <Layout>
+        <Loading>Loading…</Loading>
+      </Layout>
+    );
+  }
+  // Keyed by the navigation: following a link to the page you are on shows it afresh.
+  return (
+    <Layout>
+      <Fragment key={key}>{page(pathname, state.status === "signed-in")}</Fragment>
+    </Layout>
+  );
+}
+
+function page(pathname: string, signedIn: boolean) {
+  switch (pathname) {
+    case "/":
+      return <Redirect to={signedIn ? "/tasks" : "/login"} />;
+    // Only when signed out:
+    case "/login":
+      return signedIn ? <Redirect to="/tasks" /> : <LoginPage />;
+    case "/signup":
+      return signedIn ? <Redirect to="/tasks" /> : <SignupPage />;
+    case "/forgot-password":
+      return signedIn ? <Redirect to="/tasks" /> : <ForgotPasswordPage />;
+    // Either way (opened from a mail):
+    case "/verify-email":
+      return <VerifyEmailPage />;
+    case "/reset-password":
+      return <ResetPasswordPage />;
+    // Only when signed in:
+    case "/tasks":
+      return signedIn ? <TasksPage /> : <Redirect to="/login" />;
+    case "/sessions":
+      return signedIn ? <SessionsPage /> : <Redirect to="/login" />;
+    default:
+      return <NotFoundPage />;
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * A tiny client-side router on the History API: the current location as React state,
+ * `navigate()` to go somewhere, and `<Link>` for links that do not reload the page.
+ */
+import { useSyncExternalStore, type AnchorHTMLAttributes, type MouseEvent } from "react";
+
+/** Extra state carried by a navigation, e.g. a message for the next page to show. */
+export interface NavigationState {
+  /** A short confirmation shown at the top of the next page ("You are logged out."). */
+  notice?: string;
+  /** An email address to prefill (after signup, on the login page). */
+  email?: string;
+}
+
+export interface Location {
+  /** Different for every navigation, even to the same path (a page is shown afresh each time). */
+  key: string;
+  pathname: string;
+  /** The query string's parameters (`?token=...`). */
+  query: URLSearchParams;
+  state: NavigationState;
+}
+
+let current = readLocation();
+let navigations = 0;
+const listeners = new Set<() => void>();
+
+function readLocation(): Location {
+  const { key = "start", ...state } = (window.history.state ?? {}) as NavigationState & { key?: string };
+  return { key, pathname: window.location.pathname, query: new URLSearchParams(window.location.search), state };
+}
+
+/** Reads the location again and tells every component using it. */
+function locationChanged(): void {
+  current = readLocation();
+  listeners.forEach((listener) => listener());
+}
+
+window.addEventListener("popstate", locationChanged); // the browser's Back and Forward
+
+function subscribe(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+/** The current location; the component re-renders when it changes. */
+export function useLocation(): Location {
+  return useSyncExternalStore(subscribe, () => current);
+}
+
+/** Goes to `to` (a path with an optional query) without reloading the page. */
+export function navigate(to: string, options: { replace?: boolean } & NavigationState = {}): void {
+  const { replace = false, ...rest } = options;
+  const state = { ...rest, key: `${Date.now()}-${++navigations}` };
+  if (replace) window.history.replaceState(state, "", to);
+  else window.history.pushState(state, "", to);
+  locationChanged();
+}
+
+/** An `<a href>` that navigates inside the app (a modified click, e.g. Ctrl+click, still opens a new tab). */
+export function Link({ to, onClick, ...rest }: { to: string } & AnchorHTMLAttributes<HTMLAnchorElement>) {
+  const follow = (event: MouseEvent<HTMLAnchorElement>): void => {
+    onClick?.(event);
+    if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) {
+      return;
+    }
+    event.preventDefault();
+    navigate(to);
+  };
+  return <a href={to} onClick={follow} {...rest} />;
+}

@@ -1,0 +1,480 @@
+/**
+ * The app end to end, as a person uses it: the production build (`vite build`) served by
+ * `vite preview` on its own origin, the real todo-rocket server (`$TODO_ROCKET_BIN`, required) on
+ * another, with CORS_ALLOWED_ORIGINS and APP_URL set to the app's origin, no SMTP_URL (so each mail,
+ * with its link, is written to the server's log, where this test reads the links) and a short
+ * access-token lifetime (JWT_TTL_SECONDS=3), driven in Debian's headless Chromium by playwright-core.
+ *
+ * The steps run in order on one browser tab (a step is skipped once an earlier one failed). They save
+ * screenshots of the main screens to $WEB_ARTIFACTS_DIR (default examples/web/test-artifacts/), printed
+ * at the end, and the last step fails on any console error or page error (see console-watch.ts).
+ *
+ * Run: TODO_ROCKET_BIN=/abs/path/to/target/release/todo-rocket npm test
+ */
+import assert from "node:assert/strict";
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { after, before, test } from "node:test";
+
+import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
+
+import { buildAndServe, webDir, type ServedApp } from "./app.js";
+import { launchChromium } from "./browser.js";
+import { ConsoleWatch } from "./console-watch.js";
+import { freePort, serverBinary, sleep, startServer, type RunningServer } from "./server.js";
+
+/** Access-token lifetime for the server: short, so that the silent refresh happens during the test. */
+const JWT_TTL_SECONDS = 3;
+/**
+ * The server still accepts an access token this long after its `exp` (clock skew between servers;
+ * CLOCK_SKEW_LEEWAY_SECONDS in todo-core/src/token.rs), so "expired" means `exp` + this.
+ */
+const CLOCK_SKEW_LEEWAY_SECONDS = 30;
+/** Tasks per page of the list in the app built for this test. */
+const PAGE_SIZE = 10;
+
+const ARTIFACTS = resolve(process.env["WEB_ARTIFACTS_DIR"] || join(webDir, "test-artifacts"));
+const EMAIL = `ann-${Date.now()}@example.com`;
+const PASSWORD = "correct horse battery";
+const NEW_PASSWORD = "a brand new passphrase";
+const OTHER_DEVICE = "todo-web-e2e/1.0 (another device)";
+
+let server: RunningServer | undefined;
+let app: ServedApp | undefined;
+let browser: Browser | undefined;
+let context: BrowserContext;
+let page: Page;
+let watch: ConsoleWatch;
+const screenshots: string[] = [];
+
+before(async () => {
+  serverBinary(); // fails at once, with how to fix it, when TODO_ROCKET_BIN is unset
+  rmSync(ARTIFACTS, { recursive: true, force: true });
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const [serverPort, appPort] = [await freePort(), await freePort()];
+  app = await buildAndServe(`http://127.0.0.1:${serverPort}`, PAGE_SIZE, appPort);
+  server = await startServer(serverPort, {
+    CORS_ALLOWED_ORIGINS: app.origin,
+    APP_URL: app.origin,
+    JWT_TTL_SECONDS: String(JWT_TTL_SECONDS),
+  });
+  browser = await launchChromium();
+  context = await browser.newContext({ viewport: { width: 1100, height: 800 }, locale: "en-GB", timezoneId: "UTC" });
+  context.setDefaultTimeout(15_000);
+  page = await context.newPage();
+  watch = new ConsoleWatch(page, server.baseUrl);
+});
+
+after(async () => {
+  await browser?.close();
+  await app?.close();
+  if (server) writeFileSync(join(ARTIFACTS, "server.log"), server.output());
+  await server?.stop();
+  const files = readdirSync(ARTIFACTS).sort();
+  console.log(`\nscreenshots and the server log are in ${ARTIFACTS}:\n${files.map((file) => `  ${file}`).join("\n")}`);
+});
+
+/** The steps share one tab; after a failure the later ones are skipped (they would fail for that reason). */
+let failedStep: string | undefined;
+
+function step(name: string, body: () => Promise<void>): void {
+  test(name, async (t) => {
+    if (failedStep) {
+      t.skip(`after the failed step "${failedStep}"`);
+      return;
+    }
+    try {
+      await body();
+    } catch (error) {
+      failedStep = name;
+      await shot(`FAILED ${name}`).catch(() => undefined);
+      throw error;
+    }
+  });
+}
+
+/** Saves a full-page screenshot as NN-name.png. */
+async function shot(name: string): Promise<void> {
+  const file = `${String(screenshots.length + 1).padStart(2, "0")}-${name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "")}.png`;
+  await page.screenshot({ path: join(ARTIFACTS, file), fullPage: true });
+  screenshots.push(file);
+}
+
+/** Waits until `condition` (run in Node) holds, polling. */
+async function eventually(condition: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+async function text(locator: Locator): Promise<string> {
+  await locator.waitFor();
+  return ((await locator.textContent()) ?? "").trim();
+}
+
+/** The task list has finished loading (nothing marked aria-busy). */
+async function settled(): Promise<void> {
+  await page.waitForFunction(() => document.querySelector('[aria-busy="true"]') === null);
+}
+
+/** The titles of the tasks shown, top to bottom. */
+async function shownTitles(): Promise<string[]> {
+  await settled();
+  return (await page.locator(".task-list .task__title").allTextContents()).map((title) => title.trim());
+}
+
+/** The input with this id, its error under it, and that the two are linked and in the same field. */
+async function fieldError(inputId: string): Promise<string> {
+  const input = page.locator(`#${inputId}`);
+  const error = page.locator(`#${inputId}-error`);
+  const message = await text(error);
+  assert.equal(await input.getAttribute("aria-invalid"), "true", `#${inputId} is marked invalid`);
+  assert.ok((await input.getAttribute("aria-describedby"))?.split(" ").includes(`${inputId}-error`), "the error describes the input");
+  const together = await page.evaluate(
+    (id) => document.getElementById(id)?.closest(".field") === document.getElementById(`${id}-error`)?.closest(".field"),
+    inputId,
+  );
+  assert.ok(together, `the error of #${inputId} is shown next to it, in the same field`);
+  return message;
+}
+
+/** The session's tokens as the app keeps them (sessionStorage of the app's origin). */
+async function appTokens(): Promise<{ access_token: string; refresh_token: string } | null> {
+  const saved = await page.evaluate(() => sessionStorage.getItem("todo-rocket-web.session"));
+  return saved ? (JSON.parse(saved) as { access_token: string; refresh_token: string }) : null;
+}
+
+/** From Node (another device): one API call. */
+async function call(method: string, path: string, options: { token?: string; body?: unknown; agent?: string } = {}) {
+  const headers: Record<string, string> = { "User-Agent": options.agent ?? "todo-web-e2e (node)" };
+  if (options.token) headers["Authorization"] = `Bearer ${options.token}`;
+  if (options.body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(`${server!.baseUrl}${path}`, {
+    method,
+    headers,
+    body: options.body === undefined ? null : JSON.stringify(options.body),
+  });
+  const body = response.headers.get("content-type")?.includes("json") ? await response.json() : await response.text();
+  return { status: response.status, body };
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+step("signup: a too-short password gets the API's message next to the password field", async () => {
+  watch.expectApiError("POST", "/auth/signup", 422, "password shorter than 8 characters");
+  await page.goto(`${app!.origin}/`); // the start page sends a stranger to the login page
+  await page.waitForURL(`${app!.origin}/login`);
+  await page.getByRole("link", { name: "Create an account" }).click();
+  await page.waitForURL(`${app!.origin}/signup`);
+  assert.equal(await text(page.getByRole("heading", { level: 1 })), "Create an account");
+  await page.getByLabel("Email").fill(EMAIL);
+  await page.getByLabel("Password", { exact: true }).fill("short");
+  await page.getByRole("button", { name: "Create account" }).click();
+  assert.match(await fieldError("signup-password"), /at least 8 characters/);
+  assert.equal(await page.locator("#signup-email-error").count(), 0, "no error on the email field");
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "signup-password", "the focus moved to the field");
+  await shot("signup password too short");
+});
+
+step("signup: a good password creates the account and leads to the login page", async () => {
+  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.waitForURL(`${app!.origin}/login`);
+  assert.match(await text(page.getByRole("status")), /Account created\. We sent a link to .* to confirm the address/);
+  assert.equal(await page.getByLabel("Email").inputValue(), EMAIL, "the email is filled in");
+});
+
+step("login: a wrong password is refused with a message", async () => {
+  watch.expectApiError("POST", "/auth/login", 401, "wrong password");
+  await page.getByLabel("Password").fill("not my password");
+  await page.getByRole("button", { name: "Log in" }).click();
+  assert.equal(await text(page.getByRole("alert")), "Wrong email or password.");
+  assert.equal(new URL(page.url()).pathname, "/login");
+  await shot("login wrong password");
+});
+
+step("login: the right password opens the empty task list, with the unverified-email banner", async () => {
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.waitForURL(`${app!.origin}/tasks`);
+  assert.equal(await text(page.getByRole("heading", { level: 1 })), "Tasks");
+  assert.equal(await text(page.locator(".empty")), "No tasks yet. Add your first one above.");
+  assert.match(await text(page.locator(".banner")), /Please confirm your email address/);
+  await shot("tasks empty");
+});
+
+step("resend verification: asked again within a minute, the app says when it can send another", async () => {
+  // The signup mail went out moments ago and the API sends at most one a minute (429, Retry-After).
+  watch.expectApiError("POST", "/auth/email/verify/resend", 429, "one verification mail a minute");
+  await page.getByRole("button", { name: "Resend verification email" }).click();
+  assert.match(await text(page.locator(".banner__outcome")), /We sent you one a moment ago\. You can ask for another in \d+ seconds\./);
+});
+
+step("verify email: the link from the mail (in the server log) confirms the address", async () => {
+  const link = await server!.waitForLink("verify-email", 0);
+  assert.ok(link.startsWith(`${app!.origin}/verify-email?token=`), `the link opens the app: ${link}`);
+  await page.goto(link);
+  assert.match(await text(page.locator(".alert--success")), new RegExp(`Thank you: ${EMAIL.replace(/[.+]/g, "\\$&")} is confirmed\\.`));
+  await shot("verify email confirmed");
+  await page.getByRole("link", { name: "Go to your tasks" }).click();
+  await page.waitForURL(`${app!.origin}/tasks`);
+  await settled();
+  assert.equal(await page.locator(".banner").count(), 0, "the unverified-email banner is gone");
+});
+
+step("tasks: a blank title gets the API's message next to the title field", async () => {
+  watch.expectApiError("POST", "/tasks", 422, "title of spaces only");
+  await page.getByRole("textbox", { name: "New task" }).fill("   ");
+  await page.getByRole("button", { name: "Add task" }).click();
+  assert.ok((await fieldError("new-task-title")).length > 0);
+  await shot("new task blank title");
+});
+
+step(`tasks: 12 tasks added with the form, newest first, ${PAGE_SIZE} a page; "Older" shows the rest`, async () => {
+  const title = page.getByRole("textbox", { name: "New task" });
+  for (let n = 1; n <= 12; n++) {
+    await title.fill(`Task ${n}`);
+    await title.press("Enter"); // submitting with the keyboard
+    await page.getByText(`Added “Task ${n}”.`).waitFor();
+    await eventually(async () => (await shownTitles())[0] === `Task ${n}`, `Task ${n} at the top`);
+  }
+  assert.equal(await page.locator("#new-task-title-error").count(), 0, "the earlier error went away");
+  const firstPage = Array.from({ length: PAGE_SIZE }, (_, i) => `Task ${12 - i}`);
+  assert.deepEqual(await shownTitles(), firstPage);
+  assert.equal(await text(page.locator(".pager__page")), "Page 1");
+  await shot("tasks page 1");
+
+  await page.getByRole("button", { name: "Older →" }).click();
+  await eventually(async () => (await text(page.locator(".pager__page"))) === "Page 2", "page 2");
+  assert.deepEqual(await shownTitles(), ["Task 2", "Task 1"]);
+  assert.ok(await page.getByRole("button", { name: "Older →" }).isDisabled(), "no page after the last");
+  await shot("tasks page 2");
+
+  await page.getByRole("button", { name: "← Newer" }).click();
+  await eventually(async () => (await text(page.locator(".pager__page"))) === "Page 1", "page 1 again");
+  assert.deepEqual(await shownTitles(), firstPage);
+});
+
+/** Clicks a task's checkbox and waits until the API's answer shows. */
+async function toggle(title: string, done: boolean): Promise<void> {
+  const checkbox = page.getByRole("checkbox", { name: title, exact: true });
+  await checkbox.click();
+  await eventually(async () => (await checkbox.isChecked()) === done && (await checkbox.isEnabled()), `${title} ${done ? "done" : "open"}`);
+}
+
+step("tasks: toggling marks tasks done; the Done and Open filters show them apart", async () => {
+  await toggle("Task 12", true);
+  await toggle("Task 7", true);
+  assert.equal(await page.locator(".task--done").count(), 2);
+
+  await page.getByRole("radio", { name: "Done" }).check();
+  await eventually(async () => JSON.stringify(await shownTitles()) === JSON.stringify(["Task 12", "Task 7"]), "the done tasks");
+  assert.equal(await page.locator(".pager").count(), 0, "one page only");
+  await shot("tasks filter done");
+
+  await page.getByRole("radio", { name: "Open" }).check();
+  await eventually(async () => (await shownTitles())[0] === "Task 11", "the open tasks");
+  const open = await shownTitles();
+  assert.ok(!open.includes("Task 12") && !open.includes("Task 7"), `no done task among ${open.join(", ")}`);
+
+  await page.getByRole("radio", { name: "Done" }).check();
+  await eventually(async () => (await shownTitles()).length === 2, "the done tasks again");
+  await page.getByRole("checkbox", { name: "Task 7", exact: true }).click(); // open again: it leaves the Done view
+  await eventually(async () => JSON.stringify(await shownTitles()) === JSON.stringify(["Task 12"]), "Task 7 gone from Done");
+
+  await page.getByRole("radio", { name: "All" }).check();
+  await eventually(async () => (await shownTitles()).length === PAGE_SIZE, "all tasks");
+});
+
+step("tasks: editing a title (a blank one gets the API's message on the field; Escape cancels)", async () => {
+  const editor = page.getByRole("form", { name: "Edit “Task 11”" });
+  await page.getByRole("button", { name: "Edit “Task 11”" }).click();
+  const titleInput = editor.getByLabel("Title");
+  assert.equal(await titleInput.inputValue(), "Task 11");
+  assert.ok(await titleInput.evaluate((input) => input === document.activeElement), "the title field has the focus");
+
+  watch.expectApiError("PATCH", /^\/tasks\/[0-9a-f-]{36}$/, 422, "blank title");
+  await titleInput.fill("");
+  await editor.getByRole("button", { name: "Save" }).click();
+  const inputId = await titleInput.getAttribute("id");
+  assert.ok((await fieldError(inputId!)).length > 0);
+  await shot("edit task blank title");
+
+  await titleInput.press("Escape");
+  assert.equal(await editor.count(), 0, "the editor closed");
+  assert.deepEqual((await shownTitles()).slice(0, 2), ["Task 12", "Task 11"], "unchanged after Escape");
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Edit “Task 11”", "focus back on Edit");
+
+  await page.getByRole("button", { name: "Edit “Task 11”" }).click();
+  await editor.getByLabel("Title").fill("Buy milk");
+  await editor.getByLabel("Notes").fill("Two litres, semi-skimmed");
+  await editor.getByRole("button", { name: "Save" }).click();
+  await eventually(async () => (await shownTitles())[1] === "Buy milk", "the new title");
+  assert.equal(await text(page.locator(".task", { hasText: "Buy milk" }).locator(".task__description")), "Two litres, semi-skimmed");
+});
+
+step("tasks: deleting one", async () => {
+  await page.getByRole("button", { name: "Delete “Task 10”" }).click();
+  await page.getByText("Deleted “Task 10”.").waitFor();
+  await eventually(async () => (await shownTitles()).length === PAGE_SIZE && !(await shownTitles()).includes("Task 10"), "Task 10 gone");
+  assert.deepEqual(await shownTitles(), ["Task 12", "Buy milk", "Task 9", "Task 8", "Task 7", "Task 6", "Task 5", "Task 4", "Task 3", "Task 2"]);
+  await shot("tasks after edit and delete");
+});
+
+step("silent refresh: once the access token has expired, a toggle still works (refresh and retry)", async () => {
+  // Wait until the server refuses the tab's access token: `exp` plus the server's leeway.
+  const tokens = await appTokens();
+  assert.ok(tokens);
+  const { exp } = JSON.parse(Buffer.from(tokens.access_token.split(".")[1]!, "base64url").toString()) as { exp: number };
+  const wait = (exp + CLOCK_SKEW_LEEWAY_SECONDS + 1.5) * 1000 - Date.now();
+  console.log(`waiting ${(wait / 1000).toFixed(1)} s for the access token to expire (TTL ${JWT_TTL_SECONDS} s + ${CLOCK_SKEW_LEEWAY_SECONDS} s leeway)`);
+  await sleep(Math.max(0, wait));
+  assert.equal((await call("GET", "/auth/me", { token: tokens.access_token })).status, 401, "the access token has expired");
+
+  const before = watch.exchanges().length;
+  await toggle("Task 9", true);
+  const seen = watch.exchanges().slice(before).map((e) => `${e.method} ${new URL(e.url).pathname} ${e.status}`);
+  const toggled = seen.filter((line) => /^PATCH \/tasks\/[0-9a-f-]{36}\/complete /.test(line));
+  assert.deepEqual(
+    toggled.map((line) => line.split(" ")[2]),
+    ["401", "200"],
+    `the expired token was refused, then the request retried: ${seen.join(", ")}`,
+  );
+  assert.ok(seen.includes("POST /auth/refresh 200"), `one refresh in between: ${seen.join(", ")}`);
+  assert.equal(new URL(page.url()).pathname, "/tasks", "still signed in");
+  assert.notEqual((await appTokens())?.refresh_token, tokens.refresh_token, "the refresh token was rotated");
+});
+
+step("sessions: another device's session is listed, and 'Log out this device' ends it", async () => {
+  // Another device logs in (from Node, with its own User-Agent).
+  const login = await call("POST", "/auth/login", { body: { email: EMAIL, password: PASSWORD }, agent: OTHER_DEVICE });
+  assert.equal(login.status, 200);
+  let other = login.body as { access_token: string; refresh_token: string };
+
+  await page.getByRole("link", { name: "Sessions" }).click();
+  await page.waitForURL(`${app!.origin}/sessions`);
+  const sessions = page.locator(".session");
+  await eventually(async () => (await sessions.count()) === 2, "two sessions");
+  const mine = sessions.filter({ has: page.locator(".badge", { hasText: "This device" }) });
+  assert.equal(await mine.count(), 1);
+  assert.match(await text(mine.locator(".session__device")), /^Chrome on Linux/);
+  assert.equal(await mine.getByRole("button").count(), 0, "no button to log out this tab's own session here");
+  const theirs = sessions.filter({ hasText: OTHER_DEVICE });
+  await shot("sessions two devices");
+
+  // Fresh tokens for the other device right before: its access token must not expire by itself meanwhile.
+  const refreshed = await call("POST", "/auth/refresh", { body: { refresh_token: other.refresh_token }, agent: OTHER_DEVICE });
+  assert.equal(refreshed.status, 200);
+  other = refreshed.body as typeof other;
+  const issued = Date.now();
+  assert.equal((await call("GET", "/auth/me", { token: other.access_token })).status, 200, "the other device is signed in");
+
+  await theirs.getByRole("button", { name: "Log out this device" }).click();
+  await page.getByText(`${OTHER_DEVICE} is logged out.`).waitFor();
+  await eventually(async () => (await sessions.count()) === 1, "one session left");
+  const me = await call("GET", "/auth/me", { token: other.access_token });
+  const age = Date.now() - issued;
+  assert.ok(age < (JWT_TTL_SECONDS + CLOCK_SKEW_LEEWAY_SECONDS - 1) * 1000, `checked before the token could expire by itself (${age} ms)`);
+  assert.equal(me.status, 401, "the other device's access token is refused at once");
+  const again = await call("POST", "/auth/refresh", { body: { refresh_token: other.refresh_token }, agent: OTHER_DEVICE });
+  assert.equal(again.status, 401, "and so is its refresh token");
+  await shot("sessions other device logged out");
+});
+
+step("log out: back to the login page, and the tab's session is ended on the server", async () => {
+  const tokens = await appTokens();
+  assert.ok(tokens, "signed in before");
+  await page.getByRole("button", { name: "Log out", exact: true }).click();
+  await page.waitForURL(`${app!.origin}/login`);
+  assert.equal(await text(page.getByRole("status")), "You are logged out.");
+  assert.equal(await appTokens(), null, "the tokens are forgotten");
+  const refresh = await call("POST", "/auth/refresh", { body: { refresh_token: tokens.refresh_token } });
+  assert.equal(refresh.status, 401, "the session's refresh token no longer works");
+});
+
+step("forgot password: the form answers the same for any address, and the mail's link opens the reset page", async () => {
+  await page.getByRole("link", { name: "Forgot your password?" }).click();
+  await page.waitForURL(`${app!.origin}/forgot-password`);
+  const since = server!.output().length;
+  await page.getByLabel("Email").fill(EMAIL);
+  await page.getByRole("button", { name: "Send reset link" }).click();
+  assert.match(await text(page.getByRole("status")), /If an account has this email, a link to reset its password is on its way\./);
+  await shot("forgot password sent");
+
+  const link = await server!.waitForLink("reset-password", since);
+  assert.ok(link.startsWith(`${app!.origin}/reset-password?token=`), `the link opens the app: ${link}`);
+  await page.goto(link);
+  assert.equal(await text(page.getByRole("heading", { level: 1 })), "Choose a new password");
+});
+
+step("reset password: a short one gets the API's message on the field; a good one signs in", async () => {
+  watch.expectApiError("POST", "/auth/password/reset", 422, "new password shorter than 8 characters");
+  await page.getByLabel("New password").fill("short");
+  await page.getByRole("button", { name: "Set new password" }).click();
+  assert.match(await fieldError("reset-password"), /at least 8 characters/);
+  await shot("reset password too short");
+
+  await page.getByLabel("New password").fill(NEW_PASSWORD);
+  await page.getByRole("button", { name: "Set new password" }).click();
+  await page.waitForURL(`${app!.origin}/tasks`);
+  assert.match(await text(page.locator(".alert--success")), /Your password has been changed and you are logged in/);
+  assert.equal((await shownTitles())[0], "Task 12", "the same account's tasks");
+  await shot("tasks after password reset");
+
+  assert.equal((await call("POST", "/auth/login", { body: { email: EMAIL, password: PASSWORD } })).status, 401, "old password refused");
+  assert.equal((await call("POST", "/auth/login", { body: { email: EMAIL, password: NEW_PASSWORD } })).status, 200, "new one works");
+});
+
+step("phone-sized screen: nothing scrolls sideways, the controls stay usable", async () => {
+  await page.setViewportSize({ width: 375, height: 740 });
+  for (const path of ["/tasks", "/sessions"]) {
+    await page.getByRole("link", { name: path === "/tasks" ? "Tasks" : "Sessions", exact: true }).click();
+    await page.waitForURL(`${app!.origin}${path}`);
+    await settled();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `${path} is ${overflow}px wider than the screen`);
+    await shot(`phone ${path.slice(1)}`);
+  }
+  const button = await page.getByRole("button", { name: "Log out", exact: true }).boundingBox();
+  assert.ok(button && button.height >= 32 && button.x + button.width <= 375, "the Log out button is on screen and big enough to tap");
+  await page.setViewportSize({ width: 1100, height: 800 });
+});
+
+step("keyboard: log out and in again with Tab and Enter only; the focus is visible", async () => {
+  await page.getByRole("button", { name: "Log out", exact: true }).focus();
+  await page.keyboard.press("Enter");
+  await page.waitForURL(`${app!.origin}/login`);
+  // The page's heading has the focus after a navigation; Tab goes on to the form.
+  assert.equal(await page.evaluate(() => document.activeElement?.tagName), "H1");
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "login-email");
+  const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
+  assert.notEqual(outline, "none", "a visible focus ring");
+  await page.keyboard.press("Control+A");
+  await page.keyboard.type(EMAIL);
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "login-password");
+  await page.keyboard.type(NEW_PASSWORD);
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Log in");
+  await shot("login keyboard focus");
+  await page.keyboard.press("Enter");
+  await page.waitForURL(`${app!.origin}/tasks`);
+  await settled();
+});
+
+step("log out at the end", async () => {
+  await page.getByRole("button", { name: "Log out", exact: true }).click();
+  await page.waitForURL(`${app!.origin}/login`);
+  assert.equal(await text(page.getByRole("status")), "You are logged out.");
+  await shot("logged out");
+});
+
+step("no console errors and no page errors (other than the API errors provoked above)", async () => {
+  await sleep(300); // let the last console messages arrive
+  const { problems, allowed } = watch.verdict();
+  console.log(`console errors allowed, each matched with the network log:\n${allowed.map((line) => `  ${line}`).join("\n")}`);
+  assert.deepEqual(problems, []);
+});
