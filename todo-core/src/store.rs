@@ -182,6 +182,11 @@ impl Store {
         on_backend!(self, |pool| pool.close().await)
     }
 
+    /// The pool's open connections and how many of them are idle (for metrics).
+    pub fn pool_status(&self) -> (u32, usize) {
+        on_backend!(self, |pool| (pool.size(), pool.num_idle()))
+    }
+
     /// `"sqlite"` or `"postgres"`.
     pub fn backend_name(&self) -> &'static str {
         match self.backend {

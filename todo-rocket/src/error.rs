@@ -94,6 +94,7 @@ impl ApiError {
             }
             ApiError::Core(CoreError::EmailAlreadyVerified) => problem.detail("the email address is already verified"),
             ApiError::Core(CoreError::MailTooSoon { retry_after }) => {
+                crate::metrics::refused("verification_mail");
                 let seconds = retry_after_seconds(*retry_after);
                 problem
                     .detail(format!("a mail went out moments ago; retry in {seconds} seconds"))
@@ -101,12 +102,14 @@ impl ApiError {
             }
             ApiError::Core(CoreError::NotFound) => problem.detail("no such resource"),
             ApiError::Core(error @ CoreError::Unavailable(_)) => {
+                crate::metrics::database_error("unavailable");
                 tracing::warn!(error = %error_chain(error), "database unavailable");
                 problem
                     .detail("the database is unavailable; retry later")
                     .header("Retry-After", RETRY_AFTER_UNAVAILABLE)
             }
             ApiError::Core(error) => {
+                crate::metrics::database_error("internal");
                 tracing::error!(error = %error_chain(error), "internal error");
                 problem
             }

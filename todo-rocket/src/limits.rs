@@ -147,7 +147,11 @@ impl RateLimits {
     /// How long to wait before another login for this email from this client may be tried, if it must wait.
     pub(crate) fn login_blocked(&self, email: &str, client: ClientAddress) -> Option<Duration> {
         let client = self.client_key(client);
-        self.login_email.retry_after(email).max(self.login_client.retry_after(&client))
+        let wait = self.login_email.retry_after(email).max(self.login_client.retry_after(&client));
+        if wait.is_some() {
+            crate::metrics::refused("login");
+        }
+        wait
     }
 
     /// Counts a failed login against the email and the client.
@@ -161,8 +165,9 @@ impl RateLimits {
     pub(crate) fn signup(&self, client: ClientAddress) -> Option<Duration> {
         let client = self.client_key(client);
         let wait = self.signup_client.retry_after(&client);
-        if wait.is_none() {
-            self.signup_client.record(client);
+        match wait {
+            None => self.signup_client.record(client),
+            Some(_) => crate::metrics::refused("signup"),
         }
         wait
     }
@@ -173,9 +178,12 @@ impl RateLimits {
     pub(crate) fn password_reset(&self, email: &str, client: ClientAddress) -> Option<Duration> {
         let client = self.client_key(client);
         let wait = self.reset_email.retry_after(email).max(self.reset_client.retry_after(&client));
-        if wait.is_none() {
-            self.reset_email.record(email.to_owned());
-            self.reset_client.record(client);
+        match wait {
+            None => {
+                self.reset_email.record(email.to_owned());
+                self.reset_client.record(client);
+            }
+            Some(_) => crate::metrics::refused("password_reset"),
         }
         wait
     }

@@ -42,6 +42,18 @@ async fn main() -> ExitCode {
         }
     }
 
+    if let Some(address) = std::env::var("METRICS_ADDRESS").ok().filter(|address| !address.trim().is_empty()) {
+        let Ok(address) = address.trim().parse::<std::net::SocketAddr>() else {
+            eprintln!("error: configuration error: METRICS_ADDRESS: must be an address and port, e.g. 127.0.0.1:9100");
+            return ExitCode::from(2);
+        };
+        if let Err(error) = todo_rocket::metrics::install_exporter(address) {
+            eprintln!("error: METRICS_ADDRESS: the metrics listener could not start: {error}");
+            return ExitCode::from(2);
+        }
+        tracing::info!("metrics: Prometheus text format at http://{address}/metrics");
+    }
+
     let config = match todo_core::Config::from_env() {
         Ok(config) => config,
         Err(error) => {

@@ -56,8 +56,10 @@ impl Fairing for RequestLog {
 
     async fn on_response<'r>(&self, request: &'r Request<'_>, response: &mut Response<'r>) {
         let id = RequestId::of(request).0.clone();
-        let latency_ms = request.local_cache(|| Arrived(Instant::now())).0.elapsed().as_secs_f64() * 1000.0;
+        let latency = request.local_cache(|| Arrived(Instant::now())).0.elapsed();
+        let latency_ms = latency.as_secs_f64() * 1000.0;
         let route = request.route().map_or_else(|| "(no route)".to_owned(), |route| route.uri.to_string());
+        crate::metrics::request(request.method().as_str(), &route, response.status().code, latency);
         tracing::info!(
             target: "todo_rocket::request",
             method = %request.method(),

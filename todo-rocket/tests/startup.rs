@@ -41,8 +41,13 @@ fn credentials_in_a_bad_smtp_url_are_not_echoed() {
 }
 
 #[test]
-fn limit_settings_that_cannot_work_stop_the_server_with_one_line() {
-    for (name, value) in [("RATE_LIMIT_IPV6_PREFIX", "129"), ("RATE_LIMIT_MAX_KEYS", "0")] {
+fn limit_metrics_and_log_settings_that_cannot_work_stop_the_server_with_one_line() {
+    for (name, value) in [
+        ("RATE_LIMIT_IPV6_PREFIX", "129"),
+        ("RATE_LIMIT_MAX_KEYS", "0"),
+        ("METRICS_ADDRESS", "localhost"),
+        ("LOG_FORMAT", "yaml"),
+    ] {
         let (code, stderr) = start_with(&[(name, value)]);
         assert_eq!(code, Some(2), "{name}: {stderr}");
         assert!(stderr.starts_with(&format!("error: configuration error: {name}:")), "{stderr}");

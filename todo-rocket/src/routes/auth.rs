@@ -20,6 +20,7 @@ use crate::guard::AuthUser;
 use crate::headers::{NoStore, UserAgent};
 use crate::limits::{retry_after_seconds, ClientAddress, RateLimits};
 use crate::location::MountBase;
+use crate::metrics;
 use crate::openapi::responses;
 use crate::problem::FieldProblem;
 
@@ -184,15 +185,27 @@ async fn login(
     // Count failures per normalised email, so `Ann@X.io` and ` ann@x.io` share one budget.
     let key = email.trim().to_lowercase();
     if let Some(wait) = limits.login_blocked(&key, client) {
+        metrics::login("rate_limited");
         return Err(ApiError::TooManyRequests(retry_after_seconds(wait)));
     }
     match todo.accounts().login_with_user_agent(&email, &password, user_agent.0.as_deref()).await {
-        Ok(login) => Ok(NoStore(Json(login.into()))),
+        Ok(login) => {
+            metrics::login("success");
+            Ok(NoStore(Json(login.into())))
+        }
         Err(error @ todo_core::Error::InvalidCredentials) => {
+            metrics::login("invalid_credentials");
             limits.login_failed(&key, client);
             Err(error.into())
         }
-        Err(error) => Err(error.into()),
+        Err(error @ todo_core::Error::EmailNotVerified) => {
+            metrics::login("not_verified");
+            Err(error.into())
+        }
+        Err(error) => {
+            metrics::login("error");
+            Err(error.into())
+        }
     }
 }
 

@@ -190,7 +190,7 @@ pub fn call_at(base: &str, method: &str, path: &str, body: Option<Value>, token:
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|listener| listener.local_addr()).expect("a free port").port()
 }
 
