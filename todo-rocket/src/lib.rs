@@ -114,7 +114,7 @@ fn assemble(rocket: Rocket<Build>, base: &str, config: Config, options: &ServerO
         }))
         .attach(headers::NoSniff)
         .attach(request_log::RequestLog)
-        .attach(metrics::pool_sampler())
+        .attach(metrics::sampler())
         .mount(mount_point, request_log::in_request_spans(routes::all()))
         .mount("/", swagger_ui)
         .register(mount_point, catchers::all())

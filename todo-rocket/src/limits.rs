@@ -117,8 +117,8 @@ enum ClientKey {
     Unknown,
 }
 
-/// The limiters of one mounted API (managed state).
-#[derive(Debug)]
+/// The limiters of one mounted API (managed state). Clones share the counters.
+#[derive(Debug, Clone)]
 pub(crate) struct RateLimits {
     ipv4_prefix: u8,
     ipv6_prefix: u8,
@@ -188,6 +188,17 @@ impl RateLimits {
         wait
     }
 
+    /// The keys each limiter holds now, by limiter name (for metrics).
+    pub(crate) fn sizes(&self) -> [(&'static str, u64); 5] {
+        [
+            ("login_email", self.login_email.len()),
+            ("login_client", self.login_client.len()),
+            ("signup_client", self.signup_client.len()),
+            ("password_reset_email", self.reset_email.len()),
+            ("password_reset_client", self.reset_client.len()),
+        ]
+    }
+
     /// The network `client` is counted as: IPv4-mapped IPv6 as IPv4, then truncated to the prefix length of
     /// its family.
     fn client_key(&self, client: ClientAddress) -> ClientKey {
@@ -199,7 +210,8 @@ impl RateLimits {
     }
 }
 
-/// Fixed-window counters by key, at most `max_keys` of them.
+/// Fixed-window counters by key, at most `max_keys` of them. Clones share the counters.
+#[derive(Clone)]
 struct Counter<K> {
     max: u32,
     window: Duration,
@@ -249,7 +261,6 @@ impl<K: Hash + Eq + Send + Sync + 'static> Counter<K> {
     }
 
     /// The keys held, after the cache has applied its pending evictions.
-    #[cfg(test)]
     fn len(&self) -> u64 {
         self.windows.run_pending_tasks();
         self.windows.entry_count()

@@ -8,6 +8,7 @@
 //! | `logins_total` (counter) | `outcome`: `success`, `invalid_credentials`, `not_verified`, `rate_limited`, `error` |
 //! | `rate_limit_refusals_total` (counter) | `limit`: `login`, `signup`, `password_reset`, `verification_mail` |
 //! | `db_pool_connections`, `db_pool_connections_in_use` (gauges) | |
+//! | `rate_limit_keys` (gauge) | `limiter`: `login_email`, `login_client`, `signup_client`, `password_reset_email`, `password_reset_client` |
 //! | `database_errors_total` (counter) | `kind`: `unavailable`, `internal` |
 //!
 //! Without an installed recorder every call here is a no-op.
@@ -19,6 +20,7 @@ use metrics_exporter_prometheus::{BuildError, PrometheusBuilder};
 use rocket::fairing::AdHoc;
 
 use crate::db::Db;
+use crate::limits::RateLimits;
 
 /// How often the pool gauges are refreshed.
 const POOL_SAMPLE_INTERVAL: Duration = Duration::from_secs(5);
@@ -60,12 +62,14 @@ pub(crate) fn database_error(kind: &'static str) {
     metrics::counter!("database_errors_total", "kind" => kind).increment(1);
 }
 
-/// Samples the pool's size and connections in use every few seconds, from liftoff on.
-pub(crate) fn pool_sampler() -> AdHoc {
-    AdHoc::on_liftoff("database pool metrics", |rocket| {
+/// Samples the pool's size and connections in use, and the keys each abuse limiter holds, every few seconds,
+/// from liftoff on.
+pub(crate) fn sampler() -> AdHoc {
+    AdHoc::on_liftoff("pool and limiter metrics", |rocket| {
         Box::pin(async move {
-            let Some(db) = rocket.state::<Db>() else { return };
+            let (Some(db), Some(limits)) = (rocket.state::<Db>(), rocket.state::<RateLimits>()) else { return };
             let store = todo_core::Store::clone(db);
+            let limits = limits.clone();
             rocket::tokio::spawn(async move {
                 let mut every = rocket::tokio::time::interval(POOL_SAMPLE_INTERVAL);
                 loop {
@@ -73,6 +77,9 @@ pub(crate) fn pool_sampler() -> AdHoc {
                     let (size, idle) = store.pool_status();
                     metrics::gauge!("db_pool_connections").set(f64::from(size));
                     metrics::gauge!("db_pool_connections_in_use").set(size.saturating_sub(idle as u32) as f64);
+                    for (limiter, keys) in limits.sizes() {
+                        metrics::gauge!("rate_limit_keys", "limiter" => limiter).set(keys as f64);
+                    }
                 }
             });
         })
