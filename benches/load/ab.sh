@@ -5,6 +5,8 @@
 #
 # usage: TODO_ROCKET_BIN=/path/to/previous/todo-rocket benches/load/ab.sh
 #        A is $TODO_ROCKET_BIN (e.g. the previous release), B is this tree's release build.
+#        A_ENV / B_ENV: extra environment for one side, e.g. to compare one build with a setting and without:
+#        TODO_ROCKET_BIN=target/release/todo-rocket B_ENV="METRICS_ADDRESS=127.0.0.1:9100 LOG_FORMAT=json RUST_LOG=info"
 # knobs: DURATION=5 (seconds per run), ROUNDS=16 (even: as many A-first as B-first rounds; fewer cannot
 #        resolve 5% on this machine, see benches/README.md), CONNECTIONS=64,
 #        TEST_POSTGRES_URL=postgres://... (adds PostgreSQL), BACKENDS="sqlite postgres" (the ones to compare)
@@ -20,6 +22,8 @@ secret="load-harness-secret-that-is-at-least-32-bytes"
 credentials='{"email":"load@example.com","password":"correct horse battery"}'
 [ -n "${TODO_ROCKET_BIN:-}" ] || { echo "error: set TODO_ROCKET_BIN to the build to compare against (A)" >&2; exit 1; }
 a_bin="$(realpath "$TODO_ROCKET_BIN")"
+read -ra a_env <<<"${A_ENV:-}"
+read -ra b_env <<<"${B_ENV:-}"
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 echo "building the release server (B)..." >&2
@@ -34,11 +38,11 @@ source "$here/lib.sh"
 compare() {
     local backend="$1"
     echo "== $backend" >&2
-    start "a-$backend" "$a_bin" JWT_SECRET="$secret" DATABASE_URL="$2" BCRYPT_COST=4
+    start "a-$backend" "$a_bin" JWT_SECRET="$secret" DATABASE_URL="$2" BCRYPT_COST=4 "${a_env[@]}"
     local a_base="http://127.0.0.1:$port"
     seed "$a_base" "$credentials"
     local a_token="$token" a_task="$task_id"
-    start "b-$backend" "$b_bin" JWT_SECRET="$secret" DATABASE_URL="$3" BCRYPT_COST=4
+    start "b-$backend" "$b_bin" JWT_SECRET="$secret" DATABASE_URL="$3" BCRYPT_COST=4 "${b_env[@]}"
     local b_base="http://127.0.0.1:$port"
     seed "$b_base" "$credentials"
     local b_token="$token" b_task="$task_id"
@@ -75,8 +79,8 @@ fi
 
 echo
 echo "$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, ${duration}s per run, $rounds rounds, $connections connections"
-echo "A: $a_bin"
-echo "B: $b_bin"
+echo "A: $a_bin ${A_ENV:-}"
+echo "B: $b_bin ${B_ENV:-}"
 awk -F'\t' '
     {
         split($2, part, ":"); key = $1 SUBSEP part[1] SUBSEP part[2]

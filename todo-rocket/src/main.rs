@@ -15,11 +15,21 @@ async fn main() -> ExitCode {
         }
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    // Lines are written by a background thread, so a request never waits on the terminal or the disk; none is
+    // dropped (when the buffer is full, loggers wait), and the guard flushes what is left when `main` returns.
+    let (writer, _flush_on_exit) =
+        tracing_appender::non_blocking::NonBlockingBuilder::default().lossy(false).finish(std::io::stdout());
     if json_logs {
         // One JSON object per line, with the request span's fields (the request id) on every line.
-        tracing_subscriber::fmt().json().with_current_span(true).with_span_list(false).with_env_filter(filter).init();
+        tracing_subscriber::fmt()
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_env_filter(filter)
+            .with_writer(writer)
+            .init();
     } else {
-        tracing_subscriber::fmt().with_env_filter(filter).init();
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).init();
     }
 
     match std::env::args().nth(1).as_deref() {

@@ -39,9 +39,8 @@ pub fn install_exporter(address: SocketAddr) -> Result<(), BuildError> {
 }
 
 /// One answered request.
-pub(crate) fn request(method: &str, route: &str, status: u16, latency: Duration) {
-    let (method, route) = (method.to_owned(), route.to_owned());
-    metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status.to_string())
+pub(crate) fn request(method: &'static str, route: String, status: u16, latency: Duration) {
+    metrics::counter!("http_requests_total", "method" => method, "route" => route.clone(), "status" => status.to_string())
         .increment(1);
     metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route)
         .record(latency.as_secs_f64());

@@ -59,7 +59,6 @@ impl Fairing for RequestLog {
         let latency = request.local_cache(|| Arrived(Instant::now())).0.elapsed();
         let latency_ms = latency.as_secs_f64() * 1000.0;
         let route = request.route().map_or_else(|| "(no route)".to_owned(), |route| route.uri.to_string());
-        crate::metrics::request(request.method().as_str(), &route, response.status().code, latency);
         tracing::info!(
             target: "todo_rocket::request",
             method = %request.method(),
@@ -69,6 +68,7 @@ impl Fairing for RequestLog {
             request_id = %id,
             "request"
         );
+        crate::metrics::request(request.method().as_str(), route, response.status().code, latency);
         response.set_header(Header::new(REQUEST_ID_HEADER, id));
     }
 }
