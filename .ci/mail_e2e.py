@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """End to end over real SMTP: the server sends to aiosmtpd, and the links in the delivered mails work.
 
-Usage: mail_e2e.py <todo-rocket binary>   (run with a Python that has aiosmtpd installed)
+Usage: mail_e2e.py <todo-rocket binary> [DATABASE_URL]   (run with a Python that has aiosmtpd installed)
 
-Starts aiosmtpd (writing to a Maildir) and the server (fresh SQLite, SMTP_URL pointing at aiosmtpd) on free
+Starts aiosmtpd (writing to a Maildir) and the server (DATABASE_URL, or a fresh SQLite file; SMTP_URL pointing
+at aiosmtpd) on free
 loopback ports, then, through HTTP only:
 - signup -> the verification mail arrives -> its link's token verifies the email;
 - two logins (two sessions) -> forgot -> the reset mail arrives -> reset with its token -> login with the new
@@ -95,10 +96,11 @@ def token_of(text, page):
 
 
 def main():
-    if len(sys.argv) != 2:
+    if len(sys.argv) not in (2, 3):
         sys.exit(__doc__)
     binary = sys.argv[1]
     work = tempfile.mkdtemp(prefix="mail-e2e-")
+    database_url = sys.argv[2] if len(sys.argv) == 3 else f"sqlite:{work}/todo.db"
     maildir = os.path.join(work, "Maildir")
     smtp_port, http_port = free_port(), free_port()
     smtpd = subprocess.Popen(
@@ -112,7 +114,7 @@ def main():
     env.update({
         "JWT_SECRET": "mail-e2e-secret-that-is-at-least-32-bytes",
         "BCRYPT_COST": "4",
-        "DATABASE_URL": f"sqlite:{work}/todo.db",
+        "DATABASE_URL": database_url,
         "ROCKET_ADDRESS": "127.0.0.1",
         "ROCKET_PORT": str(http_port),
         "SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
@@ -187,7 +189,7 @@ def main():
         sys.exit(f"error: the start-up log does not say which mailer is in use:\n{server_log}")
     print(f"logs: {len(lines)} JSON lines, {len(requests)} request lines with route templates and request ids;")
     print(f"      none of {len(secrets)} tokens, passwords, the address or the task id appears; the mailer is named")
-    print("mail end-to-end: passed")
+    print(f"mail end-to-end on {database_url.split(':')[0]}: passed")
 
 
 def try_connect(port):
