@@ -38,6 +38,21 @@ impl MailKind {
     }
 }
 
+/// Spends the unexpired token of `$kind` whose hash is `$hash` on `$tx` (a transaction of either engine, inside
+/// [`on_backend!`]): deletes it and evaluates to a future of its user's id, `None` when there is no such token.
+/// The delete decides the single use, so two requests with one token cannot both get its user.
+macro_rules! spend_token {
+    ($tx:expr, $hash:expr, $kind:expr, $now_ms:expr) => {
+        sqlx::query_scalar::<_, Uuid>(
+            "DELETE FROM email_tokens WHERE token_hash = $1 AND purpose = $2 AND expires_at_ms > $3 RETURNING user_id",
+        )
+        .bind($hash)
+        .bind($kind.purpose())
+        .bind($now_ms)
+        .fetch_optional(&mut *$tx)
+    };
+}
+
 /// A composed mail and the mailer that will send it. Send it after answering the request that caused it.
 #[must_use = "a mail does nothing until it is sent"]
 #[derive(Debug)]
@@ -137,15 +152,7 @@ impl Accounts {
         let now = now();
         let user = on_backend!(self.store, |pool| async {
             let mut tx = pool.begin().await?;
-            let user: Option<Uuid> = sqlx::query_scalar(
-                "DELETE FROM email_tokens WHERE token_hash = $1 AND purpose = $2 AND expires_at_ms > $3 \
-                 RETURNING user_id",
-            )
-            .bind(&hash)
-            .bind(MailKind::VerifyEmail.purpose())
-            .bind(unix_ms(now))
-            .fetch_optional(&mut *tx)
-            .await?;
+            let user = spend_token!(tx, &hash, MailKind::VerifyEmail, unix_ms(now)).await?;
             if let Some(user) = user {
                 sqlx::query("UPDATE users SET email_verified_at = COALESCE(email_verified_at, $1) WHERE id = $2")
                     .bind(now)
@@ -185,15 +192,7 @@ impl Accounts {
         let session = NewSession::new(self.sessions.policy(), holder, user_agent)?;
         let reset = on_backend!(self.store, |pool| async {
             let mut tx = pool.begin().await?;
-            let user: Option<Uuid> = sqlx::query_scalar(
-                "DELETE FROM email_tokens WHERE token_hash = $1 AND purpose = $2 AND expires_at_ms > $3 \
-                 RETURNING user_id",
-            )
-            .bind(&hash)
-            .bind(MailKind::ResetPassword.purpose())
-            .bind(session.now_ms)
-            .fetch_optional(&mut *tx)
-            .await?;
+            let user = spend_token!(tx, &hash, MailKind::ResetPassword, session.now_ms).await?;
             if user != Some(holder.as_uuid()) {
                 return Ok(false);
             }

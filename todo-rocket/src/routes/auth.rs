@@ -9,7 +9,6 @@ use rocket::{delete, get, post, put, routes, Route, State};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use todo_core::{LogoutScope, Todo};
-use tracing::Instrument;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -23,6 +22,7 @@ use crate::location::MountBase;
 use crate::metrics;
 use crate::openapi::responses;
 use crate::problem::FieldProblem;
+use crate::routes::email::mail_after_the_answer;
 
 /// The routes of this module.
 pub fn routes() -> Vec<Route> {
@@ -133,17 +133,7 @@ async fn signup(
     let user = todo.accounts().signup(&body.0.email, &body.0.password).await?;
     // The verification mail goes out after the answer; a failure is logged and never fails the signup.
     let (accounts, new_user) = (todo.accounts().clone(), user.clone());
-    rocket::tokio::spawn(
-        async move {
-            match accounts.verification_mail(&new_user).await {
-                Ok(mail) => {
-                    let _ = mail.send().await;
-                }
-                Err(error) => tracing::warn!(user = %new_user.id, %error, "verification mail not prepared"),
-            }
-        }
-        .in_current_span(),
-    );
+    mail_after_the_answer("verification", async move { accounts.verification_mail(&new_user).await.map(Some) });
     Ok(Created::new(base.join("/auth/me")).body(Json(user.into())))
 }
 

@@ -4,6 +4,8 @@
 //! account has the email, and a slow or failing mail server never slows or fails a request. A mail that cannot
 //! be sent is logged with the user's id (never the address or the link).
 
+use std::future::Future;
+
 use rocket::http::Status;
 use rocket::response::status::Custom;
 use rocket::serde::json::Json;
@@ -26,11 +28,22 @@ pub fn routes() -> Vec<Route> {
     routes![verify, resend, forgot, reset]
 }
 
-/// Sends `mail` after the current request has been answered; failures are logged by [`OutgoingMail::send`].
-pub(crate) fn send_later(mail: OutgoingMail) {
+/// Runs `prepare` after the current request has been answered (in its span, so its lines carry the request id),
+/// and sends the mail it returns. Failures are logged (by [`OutgoingMail::send`] for sending) and never reach the
+/// client, which already has its answer.
+pub(crate) fn mail_after_the_answer<F>(what: &'static str, prepare: F)
+where
+    F: Future<Output = todo_core::Result<Option<OutgoingMail>>> + Send + 'static,
+{
     rocket::tokio::spawn(
         async move {
-            let _ = mail.send().await;
+            match prepare.await {
+                Ok(Some(mail)) => {
+                    let _ = mail.send().await;
+                }
+                Ok(None) => tracing::info!(mail = what, "no account has this email; no mail sent"),
+                Err(error) => tracing::warn!(mail = what, %error, "mail not prepared"),
+            }
         }
         .in_current_span(),
     );
@@ -110,7 +123,8 @@ async fn verify(todo: &State<Todo>, body: JsonBody<VerifyEmailRequest>) -> ApiRe
 )]
 #[post("/auth/email/verify/resend")]
 async fn resend(todo: &State<Todo>, auth: AuthUser) -> ApiResult<Custom<Json<MailAccepted>>> {
-    send_later(todo.accounts().resend_verification_mail(&auth.owner).await?);
+    let mail = todo.accounts().resend_verification_mail(&auth.owner).await?;
+    mail_after_the_answer("verification", async { Ok(Some(mail)) });
     Ok(accepted("A new verification link is on its way; older links no longer work."))
 }
 
@@ -141,18 +155,7 @@ async fn forgot(
     }
     // Everything that depends on whether the account exists happens after the answer.
     let accounts = todo.accounts().clone();
-    rocket::tokio::spawn(
-        async move {
-            match accounts.password_reset_mail(&email).await {
-                Ok(Some(mail)) => {
-                    let _ = mail.send().await;
-                }
-                Ok(None) => tracing::info!("password reset asked for an email without an account; no mail sent"),
-                Err(error) => tracing::warn!(%error, "password reset mail not prepared"),
-            }
-        }
-        .in_current_span(),
-    );
+    mail_after_the_answer("password reset", async move { accounts.password_reset_mail(&email).await });
     Ok(accepted("If an account has this email, a link to reset its password is on its way."))
 }
 
