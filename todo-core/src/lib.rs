@@ -40,6 +40,9 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
+#[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+compile_error!("todo-core needs a database engine: enable the `sqlite` or the `postgres` cargo feature (or both)");
+
 mod accounts;
 mod config;
 mod email;

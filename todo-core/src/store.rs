@@ -4,11 +4,17 @@
 //! and [`on_backend!`] runs it on whichever pool this store holds (one exception: on SQLite the task list wraps the
 //! same query in a JSON aggregation, see `tasks.rs`). Schemas differ per engine, so each has its own embedded
 //! migrations, run by [`Store::migrate`].
+//!
+//! Each engine is a cargo feature of this crate, `sqlite` and `postgres`, both on by default. A build with one of
+//! them compiles only that driver (no SQLite C library in a PostgreSQL-only build), and [`Store::connect`] answers
+//! a URL of the other engine with [`Error::Config`] naming the missing feature.
 
 use std::str::FromStr;
 use std::time::Duration;
 
+#[cfg(feature = "postgres")]
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+#[cfg(feature = "sqlite")]
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::config::redact_url;
@@ -17,8 +23,10 @@ use crate::error::{Error, Result};
 /// How long a request waits for a connection (or for a new one to open) before the database counts as unavailable.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long SQLite waits for another writer before giving up with "database is locked".
+#[cfg(feature = "sqlite")]
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Connections to a SQLite file: readers run in parallel under WAL; writers queue on the busy timeout.
+#[cfg(feature = "sqlite")]
 const SQLITE_MAX_CONNECTIONS: u32 = 8;
 
 /// A cloneable handle to the database (a connection pool inside).
@@ -78,7 +86,9 @@ impl StoreOptions {
 
 #[derive(Clone, Debug)]
 pub(crate) enum Backend {
+    #[cfg(feature = "sqlite")]
     Sqlite(SqlitePool),
+    #[cfg(feature = "postgres")]
     Postgres(PgPool),
 }
 
@@ -88,7 +98,9 @@ pub(crate) enum Backend {
 macro_rules! on_backend {
     ($store:expr, |$pool:ident| $body:expr) => {
         match &$store.backend {
+            #[cfg(feature = "sqlite")]
             $crate::store::Backend::Sqlite($pool) => $body,
+            #[cfg(feature = "postgres")]
             $crate::store::Backend::Postgres($pool) => $body,
         }
     };
@@ -107,54 +119,75 @@ impl Store {
 
     /// Like [`Store::connect`], with pool settings (e.g. from a web framework's database configuration).
     pub async fn connect_with(url: &str, options: &StoreOptions) -> Result<Self> {
-        let acquire_timeout = options.acquire_timeout.unwrap_or(ACQUIRE_TIMEOUT);
-        let bad_url = |_| Error::config("DATABASE_URL", format!("cannot parse {}", redact_url(url)));
         if url.starts_with("sqlite:") {
-            let sqlite_options = SqliteConnectOptions::from_str(url)
-                .map_err(bad_url)?
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .foreign_keys(true)
-                .busy_timeout(SQLITE_BUSY_TIMEOUT);
-            let pool = if is_sqlite_memory(url) {
-                // Every connection to `:memory:` is a separate, empty database: keep exactly one, forever.
-                SqlitePoolOptions::new().max_connections(1).idle_timeout(None).max_lifetime(None)
-            } else {
-                SqlitePoolOptions::new().max_connections(options.max_connections.unwrap_or(SQLITE_MAX_CONNECTIONS))
-            };
-            // A SQLite connection is a handle in this process: no server or proxy can drop it while it idles, so
-            // sqlx's ping on acquire (a round trip to the connection's worker thread per statement) buys nothing.
-            // sqlx still pings on release, so a connection left mid-statement is never pooled.
-            let pool = pool
-                .acquire_timeout(acquire_timeout)
-                .test_before_acquire(false)
-                .connect_with(sqlite_options)
-                .await
-                .map_err(connect_error)?;
-            Ok(Self::from_sqlite_pool(pool))
+            Self::connect_sqlite(url, options).await
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let pg_options = PgConnectOptions::from_str(url).map_err(bad_url)?;
-            probe_postgres(&pg_options, acquire_timeout).await?;
-            let mut pool = PgPoolOptions::new()
-                .acquire_timeout(acquire_timeout)
-                .test_before_acquire(options.test_before_acquire.unwrap_or(true));
-            if let Some(max) = options.max_connections {
-                pool = pool.max_connections(max);
-            }
-            let pool = pool.connect_with(pg_options).await.map_err(connect_error)?;
-            Ok(Self::from_postgres_pool(pool))
+            Self::connect_postgres(url, options).await
         } else {
             Err(Error::config("DATABASE_URL", "must start with sqlite: or postgres://"))
         }
     }
 
+    #[cfg(feature = "sqlite")]
+    async fn connect_sqlite(url: &str, options: &StoreOptions) -> Result<Self> {
+        let sqlite_options = SqliteConnectOptions::from_str(url)
+            .map_err(|_| bad_url(url))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(SQLITE_BUSY_TIMEOUT);
+        let pool = if is_sqlite_memory(url) {
+            // Every connection to `:memory:` is a separate, empty database: keep exactly one, forever.
+            SqlitePoolOptions::new().max_connections(1).idle_timeout(None).max_lifetime(None)
+        } else {
+            SqlitePoolOptions::new().max_connections(options.max_connections.unwrap_or(SQLITE_MAX_CONNECTIONS))
+        };
+        // A SQLite connection is a handle in this process: no server or proxy can drop it while it idles, so
+        // sqlx's ping on acquire (a round trip to the connection's worker thread per statement) buys nothing.
+        // sqlx still pings on release, so a connection left mid-statement is never pooled.
+        let pool = pool
+            .acquire_timeout(options.acquire_timeout.unwrap_or(ACQUIRE_TIMEOUT))
+            .test_before_acquire(false)
+            .connect_with(sqlite_options)
+            .await
+            .map_err(connect_error)?;
+        Ok(Self::from_sqlite_pool(pool))
+    }
+
+    #[cfg(not(feature = "sqlite"))]
+    async fn connect_sqlite(_url: &str, _options: &StoreOptions) -> Result<Self> {
+        Err(missing_feature("sqlite"))
+    }
+
+    #[cfg(feature = "postgres")]
+    async fn connect_postgres(url: &str, options: &StoreOptions) -> Result<Self> {
+        let acquire_timeout = options.acquire_timeout.unwrap_or(ACQUIRE_TIMEOUT);
+        let pg_options = PgConnectOptions::from_str(url).map_err(|_| bad_url(url))?;
+        probe_postgres(&pg_options, acquire_timeout).await?;
+        let mut pool = PgPoolOptions::new()
+            .acquire_timeout(acquire_timeout)
+            .test_before_acquire(options.test_before_acquire.unwrap_or(true));
+        if let Some(max) = options.max_connections {
+            pool = pool.max_connections(max);
+        }
+        let pool = pool.connect_with(pg_options).await.map_err(connect_error)?;
+        Ok(Self::from_postgres_pool(pool))
+    }
+
+    #[cfg(not(feature = "postgres"))]
+    async fn connect_postgres(_url: &str, _options: &StoreOptions) -> Result<Self> {
+        Err(missing_feature("postgres"))
+    }
+
     /// Wraps a SQLite pool you configured yourself (enable foreign keys on it: task deletion relies on them).
+    #[cfg(feature = "sqlite")]
     pub fn from_sqlite_pool(pool: SqlitePool) -> Self {
         Self { backend: Backend::Sqlite(pool) }
     }
 
     /// Wraps a PostgreSQL pool you configured yourself.
+    #[cfg(feature = "postgres")]
     pub fn from_postgres_pool(pool: PgPool) -> Self {
         Self { backend: Backend::Postgres(pool) }
     }
@@ -162,7 +195,9 @@ impl Store {
     /// Applies the embedded migrations of this store's engine that have not run yet.
     pub async fn migrate(&self) -> Result<()> {
         let outcome = match &self.backend {
+            #[cfg(feature = "sqlite")]
             Backend::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await,
         };
         outcome.map_err(|error| match error {
@@ -190,12 +225,15 @@ impl Store {
     /// `"sqlite"` or `"postgres"`.
     pub fn backend_name(&self) -> &'static str {
         match self.backend {
+            #[cfg(feature = "sqlite")]
             Backend::Sqlite(_) => "sqlite",
+            #[cfg(feature = "postgres")]
             Backend::Postgres(_) => "postgres",
         }
     }
 }
 
+#[cfg(feature = "postgres")]
 /// Opens and closes one connection, so that an unreachable server is reported with its real cause ("connection
 /// refused", "password authentication failed") instead of the pool's generic timeout.
 async fn probe_postgres(options: &PgConnectOptions, timeout: Duration) -> Result<()> {
@@ -210,8 +248,23 @@ async fn probe_postgres(options: &PgConnectOptions, timeout: Duration) -> Result
     }
 }
 
+#[cfg(feature = "sqlite")]
 fn is_sqlite_memory(url: &str) -> bool {
     url.contains(":memory:") || url.contains("mode=memory")
+}
+
+/// The database URL did not parse; the message shows it without its password.
+fn bad_url(url: &str) -> Error {
+    Error::config("DATABASE_URL", format!("cannot parse {}", redact_url(url)))
+}
+
+/// A URL of an engine this build was compiled without.
+#[cfg(not(all(feature = "sqlite", feature = "postgres")))]
+fn missing_feature(feature: &str) -> Error {
+    Error::config(
+        "DATABASE_URL",
+        format!("this build has no {feature} support: enable the `{feature}` cargo feature of todo-core"),
+    )
 }
 
 /// Failing to open the first connection means the database is unreachable or refused us.
@@ -238,6 +291,7 @@ mod tests {
         assert_eq!(error.kind(), ErrorKind::Config);
     }
 
+    #[cfg(feature = "postgres")]
     #[tokio::test]
     async fn an_unreachable_postgres_server_is_unavailable_not_a_panic() {
         // Port 1 on loopback: nothing listens there, so the connection is refused at once.
@@ -245,10 +299,27 @@ mod tests {
         assert_eq!(error.kind(), ErrorKind::Unavailable);
     }
 
+    #[cfg(feature = "sqlite")]
     #[tokio::test]
     async fn a_closed_store_is_unavailable() {
         let store = Store::connect("sqlite::memory:").await.expect("connects");
         store.close().await;
         assert_eq!(store.ping().await.unwrap_err().kind(), ErrorKind::Unavailable);
+    }
+
+    #[cfg(not(feature = "postgres"))]
+    #[tokio::test]
+    async fn a_postgres_url_without_the_postgres_feature_names_the_feature() {
+        let error = Store::connect("postgres://nobody@127.0.0.1:1/none").await.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Config);
+        assert!(error.to_string().contains("`postgres` cargo feature"), "{error}");
+    }
+
+    #[cfg(not(feature = "sqlite"))]
+    #[tokio::test]
+    async fn a_sqlite_url_without_the_sqlite_feature_names_the_feature() {
+        let error = Store::connect("sqlite::memory:").await.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Config);
+        assert!(error.to_string().contains("`sqlite` cargo feature"), "{error}");
     }
 }

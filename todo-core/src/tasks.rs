@@ -12,6 +12,7 @@ use base64::alphabet::URL_SAFE;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::Engine as _;
+#[cfg(feature = "sqlite")]
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -160,15 +161,18 @@ impl From<TaskRow> for Task {
     }
 }
 
+#[cfg(feature = "sqlite")]
 /// A page of [`TaskRow`]s as one SQLite JSON array of arrays. The element order is not guaranteed (an `ORDER BY`
 /// inside the aggregate would sort the page a second time), so the caller sorts.
 const SQLITE_PAGE_AS_JSON: &str =
     "json_group_array(json_array(hex(id), title, description, completed, created_at, updated_at))";
 
+#[cfg(feature = "sqlite")]
 /// One element of [`SQLITE_PAGE_AS_JSON`]: the id in hex, the timestamps as sqlx stores them (RFC 3339).
 #[derive(serde::Deserialize)]
 struct SqliteJsonRow(String, String, Option<String>, u8, String, String);
 
+#[cfg(feature = "sqlite")]
 impl TryFrom<SqliteJsonRow> for TaskRow {
     type Error = Error;
 
@@ -322,6 +326,7 @@ impl Tasks {
             }};
         }
         Ok(match &self.store.backend {
+            #[cfg(feature = "sqlite")]
             Backend::Sqlite(pool) => {
                 // sqlx hands SQLite rows over one by one from the connection's thread, a wake-up per row that costs
                 // more than the row itself; SQLite folds the page into one JSON value instead (benches/README.md).
@@ -332,6 +337,7 @@ impl Tasks {
                 rows.sort_unstable_by_key(|row| std::cmp::Reverse(row.id)); // newest first
                 rows
             }
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pool) => bind_page!(sqlx::query_as::<_, TaskRow>(sql)).fetch_all(pool).await?,
         })
     }

@@ -104,7 +104,7 @@ async fn a_token_signed_with_another_secret_is_rejected(db: &TestDb) {
 
 async fn a_token_whose_user_does_not_exist_is_rejected(db: &TestDb) {
     // Mint a valid token against another, empty database with the same secret: its user is unknown here.
-    let elsewhere = TestDb::sqlite().await;
+    let elsewhere = db.another().await;
     let token = elsewhere.user("frank@example.com").await.token;
     elsewhere.remove().await;
     let error = db.todo.accounts().authenticate(&token.access_token).await.unwrap_err();

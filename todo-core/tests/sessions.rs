@@ -365,7 +365,9 @@ async fn a_user_created_before_sessions_can_log_in_and_keeps_their_tasks(db: &Te
         }};
     }
     match old.raw_pool().await {
+        #[cfg(feature = "sqlite")]
         RawPool::Sqlite(pool) => previous_release!(pool, "./migrations/sqlite"),
+        #[cfg(feature = "postgres")]
         RawPool::Postgres(pool) => previous_release!(pool, "./migrations/postgres"),
     }
 

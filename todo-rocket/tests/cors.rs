@@ -1,4 +1,5 @@
 //! CORS: configured origins may call the API from a browser; other origins are refused.
+#![cfg(feature = "sqlite")]
 
 mod support;
 

@@ -38,6 +38,7 @@ http_tests!(
 macro_rules! configured_tests {
     ($($name:ident: $setup:ident),* $(,)?) => {
         mod configured {
+            #[cfg(feature = "sqlite")]
             mod sqlite {
                 $(
                     #[rocket::async_test]
@@ -49,6 +50,7 @@ macro_rules! configured_tests {
                     }
                 )*
             }
+            #[cfg(feature = "postgres")]
             mod postgres {
                 $(
                     #[rocket::async_test]

@@ -1,5 +1,6 @@
 //! The database goes away and comes back: requests get a bounded 503, the same process recovers, and no
 //! acknowledged write is lost. PostgreSQL only: a TCP proxy between the server and the database is cut.
+#![cfg(feature = "postgres")]
 
 mod server_process;
 

@@ -1,4 +1,5 @@
 //! Two server processes on one PostgreSQL database: tokens, uniqueness, sessions and revocation hold across them.
+#![cfg(feature = "postgres")]
 
 mod server_process;
 

@@ -8,7 +8,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use server_process::{free_port, ServerProcess, TestDatabase};
+#[cfg(feature = "postgres")]
+use server_process::TestDatabase;
+use server_process::{free_port, ServerProcess};
 
 fn scrape(address: &str) -> String {
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
@@ -59,6 +61,7 @@ fn metrics_name_routes_and_outcomes(database_url: &str) {
     assert!(!text.contains(&task_id), "raw paths never become labels");
 }
 
+#[cfg(feature = "sqlite")]
 #[test]
 fn sqlite_metrics_name_routes_and_outcomes() {
     let dir = std::env::temp_dir().join(format!("todo-metrics-{}", uuid::Uuid::now_v7().simple()));
@@ -67,6 +70,7 @@ fn sqlite_metrics_name_routes_and_outcomes() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+#[cfg(feature = "postgres")]
 #[test]
 #[cfg_attr(
     not(postgres_tests),

@@ -154,7 +154,9 @@ macro_rules! properties {
     };
 }
 
+#[cfg(feature = "sqlite")]
 properties!(sqlite, SQLITE_SERVER);
+#[cfg(feature = "postgres")]
 properties!(
     postgres,
     POSTGRES_SERVER,
@@ -183,6 +185,7 @@ type SharedServer = Option<(std::sync::Arc<std::sync::Mutex<Client>>, String)>;
 
 thread_local! {
     /// A fresh SQLite file per property.
+    #[cfg(feature = "sqlite")]
     static SQLITE_SERVER: SharedServer = {
         let path = std::env::temp_dir().join(format!("todo-rocket-props-{}.db", uuid::Uuid::now_v7().simple()));
         let (client, token) = server(&format!("sqlite:{}", path.display()));
@@ -190,22 +193,26 @@ thread_local! {
     };
     /// A fresh PostgreSQL database per property, dropped when the property's thread ends; `None` without
     /// `TEST_POSTGRES_URL`.
+    #[cfg(feature = "postgres")]
     static POSTGRES_SERVER: SharedServer = {
         let database = PostgresDatabase::create()?;
         let (client, token) = server(&database.url);
         POSTGRES_DATABASE.with(|slot| *slot.borrow_mut() = Some(database));
         Some((std::sync::Arc::new(std::sync::Mutex::new(client)), token))
     };
+    #[cfg(feature = "postgres")]
     static POSTGRES_DATABASE: std::cell::RefCell<Option<PostgresDatabase>> = const { std::cell::RefCell::new(None) };
 }
 
 /// A database created for one property on the `TEST_POSTGRES_URL` server, dropped with this value.
+#[cfg(feature = "postgres")]
 struct PostgresDatabase {
     server_url: String,
     name: String,
     url: String,
 }
 
+#[cfg(feature = "postgres")]
 impl PostgresDatabase {
     fn create() -> Option<Self> {
         let Ok(server_url) = std::env::var("TEST_POSTGRES_URL") else {
@@ -224,6 +231,7 @@ impl PostgresDatabase {
     }
 }
 
+#[cfg(feature = "postgres")]
 impl Drop for PostgresDatabase {
     fn drop(&mut self) {
         admin(&self.server_url, &format!(r#"DROP DATABASE IF EXISTS "{}" WITH (FORCE)"#, self.name));
@@ -231,6 +239,7 @@ impl Drop for PostgresDatabase {
 }
 
 /// Runs one administrative statement on the PostgreSQL server.
+#[cfg(feature = "postgres")]
 fn admin(server_url: &str, statement: &str) {
     use sqlx::{Connection, Executor};
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");

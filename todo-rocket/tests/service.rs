@@ -7,7 +7,7 @@ use rocket_db_pools::Database;
 use serde_json::{json, Value};
 use todo_rocket::Db;
 
-use support::{problem, TestApp, PASSWORD};
+use support::{problem, TestApp};
 
 http_tests!(
     health_is_200_while_the_database_answers,
@@ -47,6 +47,7 @@ async fn swagger_ui_is_served_offline(app: &TestApp) {
     assert!(config.contains("/openapi.json"), "{config}");
 }
 
+#[cfg(feature = "sqlite")]
 #[rocket::async_test]
 async fn the_whole_api_mounts_under_a_base_path() {
     let app = TestApp::sqlite_at("/api/v1").await;
@@ -54,12 +55,14 @@ async fn the_whole_api_mounts_under_a_base_path() {
     app.remove().await;
 }
 
+#[cfg(feature = "sqlite")]
 async fn mounted_under_api_v1(app: &TestApp) {
     let response =
-        app.post("/api/v1/auth/signup", json!({"email": "ann@example.com", "password": PASSWORD}), None).await;
+        app.post("/api/v1/auth/signup", json!({"email": "ann@example.com", "password": support::PASSWORD}), None).await;
     assert_eq!(response.status(), Status::Created);
     assert_eq!(response.headers().get_one("Location"), Some("/api/v1/auth/me"));
-    let login = app.post("/api/v1/auth/login", json!({"email": "ann@example.com", "password": PASSWORD}), None).await;
+    let login =
+        app.post("/api/v1/auth/login", json!({"email": "ann@example.com", "password": support::PASSWORD}), None).await;
     let token: Value = login.into_json().await.expect("JSON");
     let token = token["access_token"].as_str().expect("token");
     let created = app.post("/api/v1/tasks", json!({"title": "x"}), Some(token)).await;
@@ -72,11 +75,13 @@ async fn mounted_under_api_v1(app: &TestApp) {
     assert_eq!(app.get("/api/v1/swagger-ui/", None).await.status(), Status::Ok);
 }
 
+#[cfg(feature = "sqlite")]
 #[rocket::get("/boom")]
 fn boom() -> Status {
     Status::InternalServerError
 }
 
+#[cfg(feature = "sqlite")]
 #[rocket::async_test]
 async fn an_internal_error_is_a_500_problem_without_detail() {
     let app = TestApp::sqlite_with("/", |rocket| rocket.mount("/", rocket::routes![boom])).await;

@@ -8,7 +8,9 @@ use std::thread;
 use std::time::Duration;
 
 use serde_json::json;
-use server_process::{ServerProcess, TestDatabase, PASSWORD};
+#[cfg(feature = "postgres")]
+use server_process::TestDatabase;
+use server_process::{ServerProcess, PASSWORD};
 
 /// A bcrypt cost at which each login takes a noticeable while, so that logins are in flight at SIGTERM.
 const SLOW_BCRYPT_COST: &str = "12";
@@ -50,6 +52,7 @@ fn in_flight_requests_finish_and_acknowledged_writes_survive(database_url: &str)
     assert_eq!((status, &again["title"]), (200, &json!("written before the restart")), "{again}");
 }
 
+#[cfg(feature = "sqlite")]
 #[test]
 fn sqlite_sigterm_lets_in_flight_requests_finish() {
     let dir = std::env::temp_dir().join(format!("todo-shutdown-{}", uuid::Uuid::now_v7().simple()));
@@ -58,6 +61,7 @@ fn sqlite_sigterm_lets_in_flight_requests_finish() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+#[cfg(feature = "postgres")]
 #[test]
 #[cfg_attr(
     not(postgres_tests),

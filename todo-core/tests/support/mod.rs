@@ -1,14 +1,19 @@
 //! Test databases: every test gets a fresh one, on SQLite always and on PostgreSQL when `TEST_POSTGRES_URL` is set.
 //!
 //! `backend_tests!(a, b, ...)` turns each `async fn a(db: &TestDb)` into two tests, `sqlite::a` and
-//! `postgres::a`, so one body pins the behaviour on both engines.
+//! `postgres::a`, so one body pins the behaviour on both engines. A build with one engine's feature alone gets only
+//! that engine's tests.
 
 #![allow(dead_code)]
 
+#[cfg(feature = "sqlite")]
 use std::path::PathBuf;
+#[cfg(feature = "postgres")]
 use std::str::FromStr;
 
+#[cfg(feature = "postgres")]
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+#[cfg(feature = "postgres")]
 use sqlx::{Connection, Executor, PgConnection};
 use todo_core::{Config, Login, Store, Todo};
 use uuid::Uuid;
@@ -23,7 +28,9 @@ pub fn config() -> Config {
 
 /// A plain sqlx pool of either engine.
 pub enum RawPool {
+    #[cfg(feature = "sqlite")]
     Sqlite(sqlx::SqlitePool),
+    #[cfg(feature = "postgres")]
     Postgres(sqlx::PgPool),
 }
 
@@ -34,12 +41,15 @@ pub struct TestDb {
 }
 
 enum Cleanup {
+    #[cfg(feature = "sqlite")]
     SqliteFile(PathBuf),
+    #[cfg(feature = "postgres")]
     PostgresDatabase { server: Box<PgConnectOptions>, name: String },
 }
 
 impl TestDb {
     /// A fresh SQLite file in the temp directory.
+    #[cfg(feature = "sqlite")]
     pub async fn sqlite() -> Self {
         let db = Self::sqlite_unmigrated().await;
         db.todo.store().migrate().await.expect("migrations run");
@@ -47,6 +57,7 @@ impl TestDb {
     }
 
     /// A fresh SQLite file without any table yet.
+    #[cfg(feature = "sqlite")]
     pub async fn sqlite_unmigrated() -> Self {
         let path = std::env::temp_dir().join(format!("todo-core-test-{}.db", Uuid::now_v7().simple()));
         let store = Store::connect(&format!("sqlite:{}", path.display())).await.expect("sqlite opens");
@@ -54,6 +65,7 @@ impl TestDb {
     }
 
     /// A fresh PostgreSQL database on the `TEST_POSTGRES_URL` server, or `None` (test skipped) when it is unset.
+    #[cfg(feature = "postgres")]
     pub async fn postgres() -> Option<Self> {
         let db = Self::postgres_unmigrated().await?;
         db.todo.store().migrate().await.expect("migrations run");
@@ -63,19 +75,30 @@ impl TestDb {
     /// A fresh, empty database of the same engine as this one.
     pub async fn another_unmigrated(&self) -> Self {
         match &self.cleanup {
+            #[cfg(feature = "sqlite")]
             Cleanup::SqliteFile(_) => Self::sqlite_unmigrated().await,
+            #[cfg(feature = "postgres")]
             Cleanup::PostgresDatabase { .. } => Self::postgres_unmigrated().await.expect("TEST_POSTGRES_URL is set"),
         }
+    }
+
+    /// A fresh, migrated database of the same engine as this one.
+    pub async fn another(&self) -> Self {
+        let db = self.another_unmigrated().await;
+        db.todo.store().migrate().await.expect("migrations run");
+        db
     }
 
     /// A second, plain sqlx pool on this test's database, for setting up rows the library would not write.
     pub async fn raw_pool(&self) -> RawPool {
         match &self.cleanup {
+            #[cfg(feature = "sqlite")]
             Cleanup::SqliteFile(path) => RawPool::Sqlite(
                 sqlx::SqlitePool::connect_with(sqlx::sqlite::SqliteConnectOptions::new().filename(path))
                     .await
                     .expect("opens"),
             ),
+            #[cfg(feature = "postgres")]
             Cleanup::PostgresDatabase { server, name } => RawPool::Postgres(
                 PgPoolOptions::new().connect_with(server.as_ref().clone().database(name)).await.expect("connects"),
             ),
@@ -83,6 +106,7 @@ impl TestDb {
     }
 
     /// A fresh PostgreSQL database without any table yet, or `None` when `TEST_POSTGRES_URL` is unset.
+    #[cfg(feature = "postgres")]
     pub async fn postgres_unmigrated() -> Option<Self> {
         let Ok(url) = std::env::var("TEST_POSTGRES_URL") else {
             eprintln!("skipped: TEST_POSTGRES_URL is not set, so this PostgreSQL test did not run");
@@ -109,11 +133,13 @@ impl TestDb {
     pub async fn remove(self) {
         self.todo.store().close().await;
         match self.cleanup {
+            #[cfg(feature = "sqlite")]
             Cleanup::SqliteFile(path) => {
                 for suffix in ["", "-wal", "-shm"] {
                     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
                 }
             }
+            #[cfg(feature = "postgres")]
             Cleanup::PostgresDatabase { server, name } => {
                 let mut admin = PgConnection::connect_with(&server).await.expect("server reachable");
                 admin
@@ -135,6 +161,7 @@ impl TestDb {
 #[macro_export]
 macro_rules! backend_tests {
     ($($name:ident),* $(,)?) => {
+        #[cfg(feature = "sqlite")]
         mod sqlite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -145,6 +172,7 @@ macro_rules! backend_tests {
                 }
             )*
         }
+        #[cfg(feature = "postgres")]
         mod postgres {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

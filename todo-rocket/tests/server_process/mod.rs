@@ -17,11 +17,13 @@ pub const SECRET: &str = "process test secret, at least 32 bytes long";
 pub const PASSWORD: &str = "correct horse battery";
 
 /// A fresh database on the `TEST_POSTGRES_URL` server, dropped on `Drop`; `None` when the URL is unset.
+#[cfg(feature = "postgres")]
 pub struct TestDatabase {
     server_url: String,
     pub name: String,
 }
 
+#[cfg(feature = "postgres")]
 impl TestDatabase {
     pub fn create() -> Option<Self> {
         let Ok(server_url) = std::env::var("TEST_POSTGRES_URL") else {
@@ -62,12 +64,14 @@ impl TestDatabase {
     }
 }
 
+#[cfg(feature = "postgres")]
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         admin(&self.server_url, &format!(r#"DROP DATABASE IF EXISTS "{}" WITH (FORCE)"#, self.name));
     }
 }
 
+#[cfg(feature = "postgres")]
 fn admin(server_url: &str, statement: &str) {
     use sqlx::{Connection, Executor};
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");

@@ -1,7 +1,8 @@
 //! A test server per test: the whole API through Rocket's local client, on a fresh SQLite file, or on a fresh
 //! PostgreSQL database when `TEST_POSTGRES_URL` is set.
 //!
-//! `http_tests!(a, b, ...)` turns each `async fn a(app: &TestApp)` into `sqlite::a` and `postgres::a`.
+//! `http_tests!(a, b, ...)` turns each `async fn a(app: &TestApp)` into `sqlite::a` and `postgres::a`. A build
+//! with one engine's feature alone (`--no-default-features --features sqlite`) gets only that engine's tests.
 
 #![allow(dead_code)]
 
@@ -9,6 +10,7 @@ use rocket::http::{ContentType, Header, Status};
 use rocket::local::asynchronous::{Client, LocalResponse};
 use rocket::{Build, Rocket};
 use serde_json::{json, Value};
+#[cfg(feature = "postgres")]
 use sqlx::{Connection, Executor, PgConnection};
 use todo_core::mail::{Mail, Outbox};
 use todo_rocket::ServerOptions;
@@ -31,10 +33,13 @@ pub struct TestApp {
 }
 
 enum Cleanup {
+    #[cfg(feature = "sqlite")]
     SqliteFile(String),
+    #[cfg(feature = "postgres")]
     PostgresDatabase { server_url: String, name: String },
 }
 
+#[cfg(feature = "sqlite")]
 impl TestApp {
     /// The API at `/` on a fresh SQLite file.
     pub async fn sqlite() -> Self {
@@ -73,7 +78,10 @@ impl TestApp {
         let client = client(&format!("sqlite:{path}"), base, customize, options, config_with(&outbox, tweak)).await;
         Self { client, outbox, cleanup: Cleanup::SqliteFile(path) }
     }
+}
 
+#[cfg(feature = "postgres")]
+impl TestApp {
     /// The API at `/` on a fresh PostgreSQL database, or `None` (skipped) without `TEST_POSTGRES_URL`.
     pub async fn postgres() -> Option<Self> {
         Self::postgres_with_options(|rocket| rocket, &ServerOptions::default()).await
@@ -107,16 +115,20 @@ impl TestApp {
         let client = client(&url, "/", customize, options, config_with(&outbox, tweak)).await;
         Some(Self { client, outbox, cleanup: Cleanup::PostgresDatabase { server_url, name } })
     }
+}
 
+impl TestApp {
     /// Shuts the server down and removes its database.
     pub async fn remove(self) {
         self.client.terminate().await;
         match self.cleanup {
+            #[cfg(feature = "sqlite")]
             Cleanup::SqliteFile(path) => {
                 for suffix in ["", "-wal", "-shm"] {
                     let _ = std::fs::remove_file(format!("{path}{suffix}"));
                 }
             }
+            #[cfg(feature = "postgres")]
             Cleanup::PostgresDatabase { server_url, name } => {
                 let mut admin = PgConnection::connect(&server_url).await.expect("server reachable");
                 admin
@@ -238,6 +250,7 @@ async fn client(
 }
 
 /// `postgres://u@h:p/db?x` with the database path replaced by `name`.
+#[cfg(feature = "postgres")]
 fn with_database(url: &str, name: &str) -> String {
     let (url, query) = url.split_once('?').map_or((url, None), |(u, q)| (u, Some(q)));
     let authority_start = url.find("://").map_or(0, |i| i + 3);
@@ -275,6 +288,7 @@ macro_rules! http_tests {
         $crate::http_tests!(setup = default_setup; $($name),*);
     };
     (setup = $setup:ident; $($name:ident),* $(,)?) => {
+        #[cfg(feature = "sqlite")]
         mod sqlite {
             $(
                 #[rocket::async_test]
@@ -286,6 +300,7 @@ macro_rules! http_tests {
                 }
             )*
         }
+        #[cfg(feature = "postgres")]
         mod postgres {
             $(
                 #[rocket::async_test]
