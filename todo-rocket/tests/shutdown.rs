@@ -1,6 +1,6 @@
-//! Graceful shutdown: on SIGTERM the server stops accepting, lets in-flight requests finish, closes the pool and
-//! exits 0; what it acknowledged before is there after a restart. On a SQLite file, and on PostgreSQL when
-//! `TEST_POSTGRES_URL` is set.
+//! Graceful shutdown: on SIGTERM (a process manager) and SIGINT (Ctrl-C) the server stops accepting, lets
+//! in-flight requests finish, closes the pool and exits 0; what it acknowledged before is there after a restart.
+//! On a SQLite file, and on PostgreSQL when `TEST_POSTGRES_URL` is set.
 
 mod server_process;
 
@@ -12,12 +12,12 @@ use serde_json::json;
 use server_process::TestDatabase;
 use server_process::{ServerProcess, PASSWORD};
 
-/// A bcrypt cost at which each login takes a noticeable while, so that logins are in flight at SIGTERM.
+/// A bcrypt cost at which each login takes a noticeable while, so that logins are in flight at the signal.
 const SLOW_BCRYPT_COST: &str = "12";
 /// Logins in flight when the signal arrives.
 const IN_FLIGHT: usize = 2;
 
-fn in_flight_requests_finish_and_acknowledged_writes_survive(database_url: &str) {
+fn in_flight_requests_finish_and_acknowledged_writes_survive(database_url: &str, signal: &str) {
     let slow = [("BCRYPT_COST", SLOW_BCRYPT_COST)];
     let mut server = ServerProcess::start(database_url, &slow);
     let token = server.token("ann@example.com");
@@ -35,14 +35,14 @@ fn in_flight_requests_finish_and_acknowledged_writes_survive(database_url: &str)
         })
         .collect();
     thread::sleep(Duration::from_millis(150)); // the logins are hashing now
-    let exit = server.terminate(Duration::from_secs(30));
+    let exit = server.signal(signal, Duration::from_secs(30));
 
     for login in logins {
         let (status, body) = login.join().expect("the login thread finishes");
         assert_eq!(status, 200, "an in-flight login got its full answer: {body}");
         assert!(body["access_token"].is_string() && body["refresh_token"].is_string(), "{body}");
     }
-    assert_eq!(exit, Some(0), "a clean exit after SIGTERM");
+    assert_eq!(exit, Some(0), "a clean exit after SIG{signal}");
     assert_eq!(server.get("/health", None).0, 0, "nothing listens any more");
 
     let restarted = ServerProcess::start(database_url, &[]);
@@ -57,7 +57,7 @@ fn in_flight_requests_finish_and_acknowledged_writes_survive(database_url: &str)
 fn sqlite_sigterm_lets_in_flight_requests_finish() {
     let dir = std::env::temp_dir().join(format!("todo-shutdown-{}", uuid::Uuid::now_v7().simple()));
     std::fs::create_dir_all(&dir).expect("a temporary folder");
-    in_flight_requests_finish_and_acknowledged_writes_survive(&format!("sqlite:{}/todo.db", dir.display()));
+    in_flight_requests_finish_and_acknowledged_writes_survive(&format!("sqlite:{}/todo.db", dir.display()), "TERM");
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -69,5 +69,25 @@ fn sqlite_sigterm_lets_in_flight_requests_finish() {
 )]
 fn postgres_sigterm_lets_in_flight_requests_finish() {
     let Some(database) = TestDatabase::create() else { return };
-    in_flight_requests_finish_and_acknowledged_writes_survive(&database.url(None));
+    in_flight_requests_finish_and_acknowledged_writes_survive(&database.url(None), "TERM");
+}
+
+#[cfg(feature = "sqlite")]
+#[test]
+fn sqlite_sigint_lets_in_flight_requests_finish() {
+    let dir = std::env::temp_dir().join(format!("todo-shutdown-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).expect("a temporary folder");
+    in_flight_requests_finish_and_acknowledged_writes_survive(&format!("sqlite:{}/todo.db", dir.display()), "INT");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[cfg(feature = "postgres")]
+#[test]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "set TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1/test) to run the PostgreSQL tests"
+)]
+fn postgres_sigint_lets_in_flight_requests_finish() {
+    let Some(database) = TestDatabase::create() else { return };
+    in_flight_requests_finish_and_acknowledged_writes_survive(&database.url(None), "INT");
 }

@@ -117,11 +117,11 @@ impl ServerProcess {
         server
     }
 
-    /// Sends SIGTERM (as a process manager does to stop a service) and waits up to `timeout` for the exit;
-    /// the exit code, or `None` when it did not exit in time or died of a signal.
-    pub fn terminate(&mut self, timeout: Duration) -> Option<i32> {
-        let sent = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
-        assert!(sent.is_ok_and(|status| status.success()), "kill -TERM works");
+    /// Sends `signal` (`TERM` as a process manager does to stop a service, `INT` as Ctrl-C does) and waits up to
+    /// `timeout` for the exit; the exit code, or `None` when it did not exit in time or died of a signal.
+    pub fn signal(&mut self, signal: &str, timeout: Duration) -> Option<i32> {
+        let sent = Command::new("kill").args([&format!("-{signal}"), &self.child.id().to_string()]).status();
+        assert!(sent.is_ok_and(|status| status.success()), "kill -{signal} works");
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
             if let Some(status) = self.child.try_wait().expect("the child can be waited for") {
