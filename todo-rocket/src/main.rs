@@ -4,6 +4,8 @@ use std::process::ExitCode;
 
 use tracing_subscriber::EnvFilter;
 
+mod log_writer;
+
 #[rocket::main]
 async fn main() -> ExitCode {
     let json_logs = match std::env::var("LOG_FORMAT").as_deref() {
@@ -15,10 +17,16 @@ async fn main() -> ExitCode {
         }
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    // Lines are written by a background thread, so a request never waits on the terminal or the disk; none is
-    // dropped (when the buffer is full, loggers wait), and the guard flushes what is left when `main` returns.
-    let (writer, _flush_on_exit) =
-        tracing_appender::non_blocking::NonBlockingBuilder::default().lossy(false).finish(std::io::stdout());
+    // Lines are written in batches by a background thread, so a request never waits on the terminal or the disk;
+    // none is dropped (when the buffer is full, loggers wait), and the guard writes what is left when `main`
+    // returns.
+    let (writer, _flush_on_exit) = match log_writer::BatchWriter::spawn(std::io::stdout()) {
+        Ok(started) => started,
+        Err(error) => {
+            eprintln!("error: cannot start the log writer thread: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
     if json_logs {
         // One JSON object per line, with the request span's fields (the request id) on every line.
         tracing_subscriber::fmt()
