@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Server CPU per request: one todo-rocket build on SQLite under wrk (GET /tasks/{id}, 64 connections), with the
+# server's user+system CPU time read from /proc before and after. Prints req/s, CPU µs per request (all the
+# server's threads, the log writer's too) and voluntary context switches per request. Cheaper to read than a
+# throughput ratio on a 2-core machine where wrk shares the cores: it isolates what a setting costs the server.
+#
+# usage: benches/load/cpu.sh /path/to/todo-rocket ["VAR=value ..."]
+#        e.g. benches/load/cpu.sh target/release/todo-rocket "LOG_FORMAT=json RUST_LOG=info"
+# knobs: DURATION=8 (seconds measured, after 2 s of warm-up), LOG_FILE (where the server's output goes; default
+#        a file in a temporary folder)
+set -euo pipefail
+binary="$(realpath "$1")"
+read -ra extra <<<"${2:-}"
+duration="${DURATION:-8}"
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+
+dir="$(mktemp -d)"
+port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+base="http://127.0.0.1:$port"
+env JWT_SECRET=load-harness-secret-that-is-at-least-32-bytes DATABASE_URL="sqlite:$dir/todo.db" BCRYPT_COST=4 \
+    ROCKET_ADDRESS=127.0.0.1 ROCKET_PORT="$port" ROCKET_LOG_LEVEL=off RUST_LOG=off "${extra[@]}" \
+    "$binary" >"${LOG_FILE:-$dir/server.log}" 2>&1 &
+pid=$!
+trap 'kill "$pid" 2>/dev/null || true; rm -rf "$dir"' EXIT
+for _ in $(seq 1 100); do curl -fs "$base/health" >/dev/null && break; sleep 0.1; done
+
+json() { python3 -c "import json, sys; print(json.load(sys.stdin)['$1'])"; }
+credentials='{"email": "cpu@example.com", "password": "correct horse battery"}'
+curl -fs -X POST -H 'Content-Type: application/json' -d "$credentials" "$base/auth/signup" >/dev/null
+token="$(curl -fs -X POST -H 'Content-Type: application/json' -d "$credentials" "$base/auth/login" | json access_token)"
+task="$(curl -fs -X POST -H 'Content-Type: application/json' -H "Authorization: Bearer $token" \
+    -d '{"title": "measured"}' "$base/tasks" | json id)"
+url="$base/tasks/$task"
+
+wrk -t2 -c64 -d2s -H "Authorization: Bearer $token" "$url" >/dev/null # warm-up
+# sample: voluntary context switches of every thread, then utime+stime in clock ticks
+sample() {
+    cat /proc/"$pid"/task/*/status | awk '/^voluntary_ctxt_switches/ { s += $2 } END { printf "%d ", s }'
+    awk '{ print $14 + $15 }' /proc/"$pid"/stat
+}
+read -r switches_before ticks_before < <(sample)
+report="$(wrk -t2 -c64 -d"${duration}s" -H "Authorization: Bearer $token" "$url")"
+read -r switches_after ticks_after < <(sample)
+requests="$(awk '/requests in/ { print $1 }' <<<"$report")"
+python3 - "$requests" "$duration" "$((ticks_after - ticks_before))" "$(getconf CLK_TCK)" \
+    "$((switches_after - switches_before))" <<'PY'
+import sys
+requests, duration, ticks, hz, switches = (float(v) for v in sys.argv[1:])
+print(f"req/s {requests / duration:8.0f}   server CPU per request {ticks / hz * 1e6 / requests:6.1f} us   "
+      f"context switches per request {switches / requests:5.2f}")
+PY
