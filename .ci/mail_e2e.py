@@ -77,9 +77,10 @@ class Api:
 
 
 def delivered(maildir):
-    """The delivered messages, oldest first, as (subject, to, plain text, html)."""
+    """The delivered messages as (subject, to, plain text, html), in no particular order: Maildir keys do not
+    sort by arrival (their microseconds are not zero-padded), so callers pick a mail by its link."""
     messages = []
-    for key, _ in sorted(mailbox.Maildir(maildir, create=False).items(), key=lambda item: item[0]):
+    for key, _ in mailbox.Maildir(maildir, create=False).items():
         with open(os.path.join(maildir, "new", key), "rb") as raw:
             message = email.message_from_binary_file(raw, policy=email.policy.default)
         text = message.get_body(preferencelist=("plain",)).get_content()
@@ -146,7 +147,10 @@ def main():
         second = api.expect(200, "POST", "/auth/login", {"email": ADDRESS, "password": OLD_PASSWORD})
         api.expect(202, "POST", "/auth/password/forgot", {"email": ADDRESS})
         mails = wait_until("the reset mail", lambda: delivered_or_none(maildir, 2))
-        subject, to, text, _ = mails[1]
+        resets = [mail for mail in mails if f"{APP_URL}/reset-password?token=" in mail[2]]
+        if len(resets) != 1:
+            sys.exit(f"error: expected one reset mail among {[mail[0] for mail in mails]}")
+        subject, to, text, _ = resets[0]
         reset_token = token_of(text, "reset-password")
         renewed = api.expect(200, "POST", "/auth/password/reset", {"token": reset_token, "new_password": NEW_PASSWORD})
         api.expect(200, "GET", "/auth/me", token=renewed["access_token"])
