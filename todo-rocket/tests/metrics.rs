@@ -8,8 +8,6 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-#[cfg(feature = "postgres")]
-use server_process::TestDatabase;
 use server_process::{free_port, ServerProcess};
 
 fn scrape(address: &str) -> String {
@@ -64,10 +62,7 @@ fn metrics_name_routes_and_outcomes(database_url: &str) {
 #[cfg(feature = "sqlite")]
 #[test]
 fn sqlite_metrics_name_routes_and_outcomes() {
-    let dir = std::env::temp_dir().join(format!("todo-metrics-{}", uuid::Uuid::now_v7().simple()));
-    std::fs::create_dir_all(&dir).expect("a temporary folder");
-    metrics_name_routes_and_outcomes(&format!("sqlite:{}/todo.db", dir.display()));
-    let _ = std::fs::remove_dir_all(dir);
+    server_process::with_sqlite_file(metrics_name_routes_and_outcomes);
 }
 
 #[cfg(feature = "postgres")]
@@ -77,6 +72,5 @@ fn sqlite_metrics_name_routes_and_outcomes() {
     ignore = "set TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1/test) to run the PostgreSQL tests"
 )]
 fn postgres_metrics_name_routes_and_outcomes() {
-    let Some(database) = TestDatabase::create() else { return };
-    metrics_name_routes_and_outcomes(&database.url(None));
+    server_process::with_postgres_database(metrics_name_routes_and_outcomes);
 }

@@ -8,8 +8,6 @@ use std::thread;
 use std::time::Duration;
 
 use serde_json::json;
-#[cfg(feature = "postgres")]
-use server_process::TestDatabase;
 use server_process::{ServerProcess, PASSWORD};
 
 /// A bcrypt cost at which each login takes a noticeable while, so that logins are in flight at the signal.
@@ -55,10 +53,7 @@ fn in_flight_requests_finish_and_acknowledged_writes_survive(database_url: &str,
 #[cfg(feature = "sqlite")]
 #[test]
 fn sqlite_sigterm_lets_in_flight_requests_finish() {
-    let dir = std::env::temp_dir().join(format!("todo-shutdown-{}", uuid::Uuid::now_v7().simple()));
-    std::fs::create_dir_all(&dir).expect("a temporary folder");
-    in_flight_requests_finish_and_acknowledged_writes_survive(&format!("sqlite:{}/todo.db", dir.display()), "TERM");
-    let _ = std::fs::remove_dir_all(dir);
+    server_process::with_sqlite_file(|url| in_flight_requests_finish_and_acknowledged_writes_survive(url, "TERM"));
 }
 
 #[cfg(feature = "postgres")]
@@ -68,17 +63,15 @@ fn sqlite_sigterm_lets_in_flight_requests_finish() {
     ignore = "set TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1/test) to run the PostgreSQL tests"
 )]
 fn postgres_sigterm_lets_in_flight_requests_finish() {
-    let Some(database) = TestDatabase::create() else { return };
-    in_flight_requests_finish_and_acknowledged_writes_survive(&database.url(None), "TERM");
+    server_process::with_postgres_database(|url| {
+        in_flight_requests_finish_and_acknowledged_writes_survive(url, "TERM")
+    });
 }
 
 #[cfg(feature = "sqlite")]
 #[test]
 fn sqlite_sigint_lets_in_flight_requests_finish() {
-    let dir = std::env::temp_dir().join(format!("todo-shutdown-{}", uuid::Uuid::now_v7().simple()));
-    std::fs::create_dir_all(&dir).expect("a temporary folder");
-    in_flight_requests_finish_and_acknowledged_writes_survive(&format!("sqlite:{}/todo.db", dir.display()), "INT");
-    let _ = std::fs::remove_dir_all(dir);
+    server_process::with_sqlite_file(|url| in_flight_requests_finish_and_acknowledged_writes_survive(url, "INT"));
 }
 
 #[cfg(feature = "postgres")]
@@ -88,6 +81,5 @@ fn sqlite_sigint_lets_in_flight_requests_finish() {
     ignore = "set TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1/test) to run the PostgreSQL tests"
 )]
 fn postgres_sigint_lets_in_flight_requests_finish() {
-    let Some(database) = TestDatabase::create() else { return };
-    in_flight_requests_finish_and_acknowledged_writes_survive(&database.url(None), "INT");
+    server_process::with_postgres_database(|url| in_flight_requests_finish_and_acknowledged_writes_survive(url, "INT"));
 }

@@ -81,6 +81,23 @@ fn admin(server_url: &str, statement: &str) {
     });
 }
 
+/// Runs `test` with the URL of a fresh SQLite file, in a temporary folder removed afterwards.
+#[cfg(feature = "sqlite")]
+pub fn with_sqlite_file(test: impl FnOnce(&str)) {
+    let dir = std::env::temp_dir().join(format!("todo-process-test-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).expect("a temporary folder");
+    test(&format!("sqlite:{}/todo.db", dir.display()));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Runs `test` with the URL of a fresh PostgreSQL database, dropped afterwards; skipped (returns at once, saying
+/// so) when `TEST_POSTGRES_URL` is unset.
+#[cfg(feature = "postgres")]
+pub fn with_postgres_database(test: impl FnOnce(&str)) {
+    let Some(database) = TestDatabase::create() else { return };
+    test(&database.url(None));
+}
+
 /// A running `todo-rocket` process; killed on `Drop`.
 pub struct ServerProcess {
     child: Child,
