@@ -15,7 +15,7 @@ use crate::sessions::{
     execute_as_owner, insert_session, refusal, session_is_current, unix_ms, Issued, LogoutScope, NewSession,
     RefreshToken, Session, SessionId, SessionPolicy, SessionStore,
 };
-use crate::store::{is_unique_violation, on_backend, Store};
+use crate::store::{is_unique_violation, on_connection, Store};
 use crate::timestamp::now;
 use crate::token::{AccessToken, Claims, TokenKeys};
 use crate::users::{stale_owner, Owner, User, UserId};
@@ -133,13 +133,13 @@ impl Accounts {
         };
         let hash = self.hasher.hash(&password).await?;
         let user = User { id: UserId::from_uuid(Uuid::now_v7()), email, created_at: now(), email_verified_at: None };
-        let inserted = on_backend!(self.store, |pool| {
+        let inserted = on_connection!(self.store, |conn| {
             sqlx::query("INSERT INTO users (id, email, password_hash, created_at) VALUES ($1, $2, $3, $4)")
                 .bind(user.id.as_uuid())
                 .bind(user.email.as_str())
                 .bind(hash.as_str())
                 .bind(user.created_at)
-                .execute(pool)
+                .execute(conn)
                 .await
                 .map(|_| ())
         });
@@ -226,7 +226,7 @@ impl Accounts {
     pub async fn authenticate(&self, token: &str) -> Result<Authenticated> {
         let claims = self.keys.verify(token)?;
         let owner = Owner::new(claims.user_id()?, claims.session_id()?);
-        let row = on_backend!(self.store, |pool| {
+        let row = on_connection!(self.store, |conn| {
             sqlx::query_as::<_, UserRow>(&format!(
                 "{SELECT_USER} WHERE id = $1 AND {}",
                 session_is_current!("$1", "$2", "$3")
@@ -234,7 +234,7 @@ impl Accounts {
             .bind(owner.user_id().as_uuid())
             .bind(owner.session_id().as_uuid())
             .bind(unix_ms(now()))
-            .fetch_optional(pool)
+            .fetch_optional(conn)
             .await
         })?;
         match row {
@@ -329,8 +329,8 @@ impl Accounts {
         let hash = self.hasher.hash(&new).await?;
         let user_agent = self.session_user_agent(owner).await?;
         let session = NewSession::new(self.sessions.policy(), owner.user_id(), user_agent.as_deref())?;
-        let changed = on_backend!(self.store, |pool| async {
-            let mut tx = pool.begin().await?;
+        let changed = on_connection!(self.store, |conn| async {
+            let mut tx = conn.begin().await?;
             let changed = sqlx::query(concat!(
                 "UPDATE users SET password_hash = $1 WHERE id = $2 AND ",
                 session_is_current!("$2", "$3", "$4")
@@ -391,21 +391,21 @@ impl Accounts {
 
     /// The user agent the owner's session was started with.
     async fn session_user_agent(&self, owner: &Owner) -> Result<Option<String>> {
-        let user_agent = on_backend!(self.store, |pool| {
+        let user_agent = on_connection!(self.store, |conn| {
             sqlx::query_scalar::<_, Option<String>>("SELECT user_agent FROM sessions WHERE id = $1 AND user_id = $2")
                 .bind(owner.session_id().as_uuid())
                 .bind(owner.user_id().as_uuid())
-                .fetch_optional(pool)
+                .fetch_optional(conn)
                 .await
         })?;
         Ok(user_agent.flatten())
     }
 
     pub(crate) async fn find_stored(&self, id: UserId) -> Result<Option<StoredUser>> {
-        let row = on_backend!(self.store, |pool| {
+        let row = on_connection!(self.store, |conn| {
             sqlx::query_as::<_, UserRow>(&format!("{SELECT_USER} WHERE id = $1"))
                 .bind(id.as_uuid())
-                .fetch_optional(pool)
+                .fetch_optional(conn)
                 .await
         })?;
         Ok(row.map(StoredUser::from))
@@ -417,10 +417,10 @@ impl Accounts {
     }
 
     pub(crate) async fn find_by_email(&self, email: &Email) -> Result<Option<StoredUser>> {
-        let row = on_backend!(self.store, |pool| {
+        let row = on_connection!(self.store, |conn| {
             sqlx::query_as::<_, UserRow>(&format!("{SELECT_USER} WHERE email = $1"))
                 .bind(email.as_str())
-                .fetch_optional(pool)
+                .fetch_optional(conn)
                 .await
         })?;
         Ok(row.map(StoredUser::from))

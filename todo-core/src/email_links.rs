@@ -21,7 +21,7 @@ use crate::mail::{Mail, MailError, MailKind, Mailer};
 use crate::password::Password;
 use crate::secret::{random_token, token_hash};
 use crate::sessions::{insert_session, millis, unix_ms, NewSession};
-use crate::store::on_backend;
+use crate::store::on_connection;
 use crate::timestamp::now;
 use crate::users::{Owner, User, UserId};
 
@@ -39,7 +39,7 @@ impl MailKind {
 }
 
 /// Spends the unexpired token of `$kind` whose hash is `$hash` on `$tx` (a transaction of either engine, inside
-/// [`on_backend!`]): deletes it and evaluates to a future of its user's id, `None` when there is no such token.
+/// [`on_connection!`]): deletes it and evaluates to a future of its user's id, `None` when there is no such token.
 /// The delete decides the single use, so two requests with one token cannot both get its user.
 macro_rules! spend_token {
     ($tx:expr, $hash:expr, $kind:expr, $now_ms:expr) => {
@@ -150,8 +150,8 @@ impl Accounts {
     pub async fn verify_email(&self, token: &str) -> Result<User> {
         let hash = token_hash(token);
         let now = now();
-        let user = on_backend!(self.store, |pool| async {
-            let mut tx = pool.begin().await?;
+        let user = on_connection!(self.store, |conn| async {
+            let mut tx = conn.begin().await?;
             let user = spend_token!(tx, &hash, MailKind::VerifyEmail, unix_ms(now)).await?;
             if let Some(user) = user {
                 sqlx::query("UPDATE users SET email_verified_at = COALESCE(email_verified_at, $1) WHERE id = $2")
@@ -190,8 +190,8 @@ impl Accounts {
         let holder = self.token_holder(&hash, MailKind::ResetPassword).await?.ok_or_else(invalid_token)?;
         let password_hash = self.hasher.hash(&password).await?;
         let session = NewSession::new(self.sessions.policy(), holder, user_agent)?;
-        let reset = on_backend!(self.store, |pool| async {
-            let mut tx = pool.begin().await?;
+        let reset = on_connection!(self.store, |conn| async {
+            let mut tx = conn.begin().await?;
             let user = spend_token!(tx, &hash, MailKind::ResetPassword, session.now_ms).await?;
             if user != Some(holder.as_uuid()) {
                 return Ok(false);
@@ -220,14 +220,14 @@ impl Accounts {
 
     /// The user an unexpired token of this purpose belongs to.
     async fn token_holder(&self, hash: &[u8], kind: MailKind) -> Result<Option<UserId>> {
-        let user: Option<Uuid> = on_backend!(self.store, |pool| {
+        let user: Option<Uuid> = on_connection!(self.store, |conn| {
             sqlx::query_scalar(
                 "SELECT user_id FROM email_tokens WHERE token_hash = $1 AND purpose = $2 AND expires_at_ms > $3",
             )
             .bind(hash)
             .bind(kind.purpose())
             .bind(unix_ms(now()))
-            .fetch_optional(pool)
+            .fetch_optional(conn)
             .await
         })?;
         Ok(user.map(UserId::from_uuid))
@@ -247,8 +247,8 @@ impl Accounts {
             MailKind::ResetPassword => self.mail.reset_ttl,
         };
         let now_ms = unix_ms(now());
-        let issued = on_backend!(self.store, |pool| async {
-            let mut tx = pool.begin().await?;
+        let issued = on_connection!(self.store, |conn| async {
+            let mut tx = conn.begin().await?;
             // The user's row lock (a write on SQLite): issuances for one user run one after the other.
             let exists = sqlx::query("UPDATE users SET email_verified_at = email_verified_at WHERE id = $1")
                 .bind(user.as_uuid())

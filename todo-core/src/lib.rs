@@ -50,6 +50,7 @@ mod email_links;
 mod error;
 pub mod mail;
 mod password;
+mod pool;
 mod secret;
 mod sessions;
 mod store;

@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use crate::error::{Error, RefreshTokenError, Result};
 use crate::secret::{random_token, token_hash, SECRET_TOKEN_BYTES};
-use crate::store::{on_backend, Store};
+use crate::store::{on_connection, Store};
 use crate::timestamp::now;
 use crate::users::{stale_owner, Owner, UserId};
 
@@ -227,7 +227,7 @@ impl NewSession {
 }
 
 /// Stores the hash of refresh token `$token` for session `$session`, valid until `$expires_at_ms`, on `$conn` (a
-/// `&mut` connection or transaction of either engine, inside [`on_backend!`]). Evaluates to a future of
+/// `&mut` connection or transaction of either engine, inside [`on_connection!`]). Evaluates to a future of
 /// `Result<_, sqlx::Error>`.
 macro_rules! insert_refresh_token {
     ($conn:expr, $token:expr, $session:expr, $expires_at_ms:expr) => {
@@ -241,7 +241,7 @@ macro_rules! insert_refresh_token {
 pub(crate) use insert_refresh_token;
 
 /// Writes a [`NewSession`] on `$conn` (a `&mut` connection or transaction of either engine, inside
-/// [`on_backend!`]): clears the user's expired sessions, then inserts the session and its first refresh token.
+/// [`on_connection!`]): clears the user's expired sessions, then inserts the session and its first refresh token.
 /// Evaluates to `Result<(), sqlx::Error>`.
 macro_rules! insert_session {
     ($conn:expr, $new:expr) => {
@@ -307,8 +307,8 @@ impl SessionStore {
     /// Starts a session for `user` (a login).
     pub(crate) async fn start(&self, user: UserId, user_agent: Option<&str>) -> Result<Issued> {
         let new = NewSession::new(&self.policy, user, user_agent)?;
-        on_backend!(self.store, |pool| async {
-            let mut tx = pool.begin().await?;
+        on_connection!(self.store, |conn| async {
+            let mut tx = conn.begin().await?;
             insert_session!(tx, &new).await?;
             tx.commit().await
         }
@@ -327,12 +327,12 @@ impl SessionStore {
         let at = now();
         let now_ms = unix_ms(at);
         // Not spendable: unknown (or its session revoked), expired, or spent already.
-        let row = on_backend!(self.store, |pool| {
+        let row = on_connection!(self.store, |conn| {
             sqlx::query_as::<_, TokenRow>(
                 "SELECT session_id, expires_at_ms, spent_at_ms FROM refresh_tokens WHERE token_hash = $1",
             )
             .bind(&presented_hash)
-            .fetch_optional(pool)
+            .fetch_optional(conn)
             .await
         })?;
         let Some(row) = row else { return Err(RefreshTokenError::Unknown.into()) };
@@ -347,8 +347,8 @@ impl SessionStore {
             return self.issue_in(row.session_id, &successor, at).await?.ok_or(RefreshTokenError::Unknown.into());
         }
         // Spent long ago and presented again: someone else holds it. End the session and all its tokens.
-        on_backend!(self.store, |pool| {
-            sqlx::query("DELETE FROM sessions WHERE id = $1").bind(row.session_id).execute(pool).await.map(|_| ())
+        on_connection!(self.store, |conn| {
+            sqlx::query("DELETE FROM sessions WHERE id = $1").bind(row.session_id).execute(conn).await.map(|_| ())
         })?;
         tracing::warn!(session = %row.session_id, "refresh token reused after rotation; session revoked");
         Err(RefreshTokenError::Reused.into())
@@ -368,8 +368,8 @@ impl SessionStore {
     ) -> Result<Option<Issued>> {
         let now_ms = unix_ms(at);
         let expires_at_ms = now_ms.saturating_add(millis(self.policy.refresh_ttl));
-        let issued = on_backend!(self.store, |pool| async {
-            let mut tx = pool.begin().await?;
+        let issued = on_connection!(self.store, |conn| async {
+            let mut tx = conn.begin().await?;
             let session: Option<(Uuid, Uuid)> = sqlx::query_as(
                 "UPDATE sessions SET last_used_at = $1, expires_at_ms = $2 WHERE id = (SELECT session_id \
                  FROM refresh_tokens WHERE token_hash = $3 AND spent_at_ms IS NULL AND expires_at_ms > $4) \
@@ -409,8 +409,8 @@ impl SessionStore {
     /// Issues `successor` in `session` (extending it), if the session still exists.
     async fn issue_in(&self, session: Uuid, successor: &RefreshToken, at: OffsetDateTime) -> Result<Option<Issued>> {
         let expires_at_ms = unix_ms(at).saturating_add(millis(self.policy.refresh_ttl));
-        let user = on_backend!(self.store, |pool| async {
-            let mut tx = pool.begin().await?;
+        let user = on_connection!(self.store, |conn| async {
+            let mut tx = conn.begin().await?;
             let user: Option<Uuid> = sqlx::query_scalar(
                 "UPDATE sessions SET last_used_at = $1, expires_at_ms = $2 WHERE id = $3 RETURNING user_id",
             )
@@ -431,14 +431,14 @@ impl SessionStore {
 
     /// The owner's active sessions, newest first, with the owner's own marked `current`.
     pub(crate) async fn list(&self, owner: &Owner) -> Result<Vec<Session>> {
-        let rows = on_backend!(self.store, |pool| {
+        let rows = on_connection!(self.store, |conn| {
             sqlx::query_as::<_, SessionRow>(
                 "SELECT id, created_at, last_used_at, expires_at_ms, user_agent FROM sessions \
                  WHERE user_id = $1 AND expires_at_ms > $2 ORDER BY id DESC",
             )
             .bind(owner.user_id().as_uuid())
             .bind(unix_ms(now()))
-            .fetch_all(pool)
+            .fetch_all(conn)
             .await
         })?;
         // A current owner's own session is always among them; without it, the owner is no longer current.
@@ -503,13 +503,13 @@ impl SessionStore {
 /// owner's user id (`$1`), session id (`$2`) and now in Unix milliseconds (`$3`), as [`session_is_current!`]
 /// takes them, then `target` (`$4`) when given.
 pub(crate) async fn execute_as_owner(store: &Store, sql: &str, owner: &Owner, target: Option<Uuid>) -> Result<u64> {
-    let affected = on_backend!(store, |pool| {
+    let affected = on_connection!(store, |conn| {
         let mut statement =
             sqlx::query(sql).bind(owner.user_id().as_uuid()).bind(owner.session_id().0).bind(unix_ms(now()));
         if let Some(target) = target {
             statement = statement.bind(target);
         }
-        statement.execute(pool).await.map(|done| done.rows_affected())
+        statement.execute(conn).await.map(|done| done.rows_affected())
     })?;
     Ok(affected)
 }

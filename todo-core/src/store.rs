@@ -13,12 +13,13 @@ use std::str::FromStr;
 use std::time::Duration;
 
 #[cfg(feature = "postgres")]
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgConnection};
 #[cfg(feature = "sqlite")]
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous};
 
 use crate::config::redact_url;
 use crate::error::{Error, Result};
+use crate::pool::{Pool, Testing};
 
 /// How long a request waits for a connection (or for a new one to open) before the database counts as unavailable.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -28,6 +29,12 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Connections to a SQLite file: readers run in parallel under WAL; writers queue on the busy timeout.
 #[cfg(feature = "sqlite")]
 const SQLITE_MAX_CONNECTIONS: u32 = 8;
+/// Connections to PostgreSQL (sqlx's default).
+#[cfg(feature = "postgres")]
+const POSTGRES_MAX_CONNECTIONS: u32 = 10;
+/// A PostgreSQL connection idle in the pool for this long is pinged before it is handed out.
+#[cfg(feature = "postgres")]
+const POSTGRES_TEST_AFTER_IDLE: Duration = Duration::from_secs(1);
 
 /// A cloneable handle to the database (a connection pool inside).
 ///
@@ -53,15 +60,23 @@ pub struct Store {
 pub struct StoreOptions {
     /// Most connections the pool opens (default: 8 for SQLite, 10 for PostgreSQL; `sqlite::memory:` always 1).
     pub max_connections: Option<u32>,
-    /// How long to wait for a connection before the database counts as unavailable (default 5 s).
+    /// How long to wait for a connection (and at most for opening or testing one) before the database counts as
+    /// unavailable (default 5 s).
     pub acquire_timeout: Option<Duration>,
-    /// Whether the pool pings a PostgreSQL connection each time it hands it out (default: yes).
+    /// Whether the pool pings a PostgreSQL connection each time it hands it out (default: no, see below).
     ///
-    /// The ping is a round trip per statement; it lets the pool quietly replace a connection that died while idle
-    /// (server restart, a proxy's idle cut, Neon suspending its compute). Without it such a connection is found
-    /// by the next statement on it, which fails with [`Error::Unavailable`]. Turn it off only where idle
-    /// connections do not die. SQLite connections live in this process and are never pinged.
+    /// The pool hands out connections without a round trip. It pings one first only when its last use did not
+    /// finish cleanly (a dropped request, an error), or when it has been idle for
+    /// [`test_after_idle`](Self::test_after_idle), which is how a connection that died while idle (server restart,
+    /// a proxy's idle cut, Neon suspending its compute) is replaced before a request sees it. `Some(true)` pings at
+    /// every checkout, one round trip per unit of work; `Some(false)` also skips the idle test. SQLite connections
+    /// live in this process and are pinged only after an unclean use.
     pub test_before_acquire: Option<bool>,
+    /// How long a PostgreSQL connection may sit idle before it is pinged on its way out (default 1 s).
+    ///
+    /// A connection that dies while idle for less than this is found by the statement that uses it, which fails
+    /// with [`Error::Unavailable`]; the connection is then tested and replaced before the next use.
+    pub test_after_idle: Option<Duration>,
 }
 
 impl StoreOptions {
@@ -77,35 +92,73 @@ impl StoreOptions {
         self
     }
 
-    /// Sets whether PostgreSQL connections are pinged when handed out (see the field).
+    /// Sets whether PostgreSQL connections are pinged at every checkout (see the field).
     pub fn test_before_acquire(mut self, test: bool) -> Self {
         self.test_before_acquire = Some(test);
         self
+    }
+
+    /// Sets how long a PostgreSQL connection may idle before it is pinged on its way out (see the field).
+    pub fn test_after_idle(mut self, idle: Duration) -> Self {
+        self.test_after_idle = Some(idle);
+        self
+    }
+
+    #[cfg(feature = "postgres")]
+    fn postgres_testing(&self) -> Testing {
+        match self.test_before_acquire {
+            Some(true) => Testing::Always,
+            Some(false) => Testing::UncleanOnly,
+            None => Testing::AfterIdle(self.test_after_idle.unwrap_or(POSTGRES_TEST_AFTER_IDLE)),
+        }
     }
 }
 
 #[derive(Clone, Debug)]
 pub(crate) enum Backend {
     #[cfg(feature = "sqlite")]
-    Sqlite(SqlitePool),
+    Sqlite(Pool<SqliteConnection>),
     #[cfg(feature = "postgres")]
-    Postgres(PgPool),
+    Postgres(Pool<PgConnection>),
 }
 
-/// Runs `$body` with `$pool` bound to the store's pool, whichever engine it is.
+/// Checks a connection out of the store's pool, whichever engine it is, and runs `$body` with `$conn` bound to
+/// it (`&mut SqliteConnection` or `&mut PgConnection`: an executor, and `$conn.begin()` starts a transaction).
 ///
-/// The body is compiled once per engine, so `sqlx::query_as::<_, Row>` infers the right database each time.
-macro_rules! on_backend {
-    ($store:expr, |$pool:ident| $body:expr) => {
+/// The body must evaluate to a `Result` (awaited inside the body). The connection goes back to the pool untested
+/// when the body gives `Ok`; after an error, or when the enclosing future is dropped half-way, it is pinged before
+/// its next use (see `pool.rs`). Waiting for a connection that does not come is `Err(sqlx::Error::PoolTimedOut)`,
+/// converted into the body's error type. The body is compiled once per engine, so `sqlx::query_as::<_, Row>`
+/// infers the right database each time. `on_connection!(@run pool, conn, body)` does the same on a pool already
+/// matched out of the store, for a body that is written for one engine only.
+macro_rules! on_connection {
+    ($store:expr, |$conn:ident| $body:expr) => {
         match &$store.backend {
             #[cfg(feature = "sqlite")]
-            $crate::store::Backend::Sqlite($pool) => $body,
+            $crate::store::Backend::Sqlite(pool) => $crate::store::on_connection!(@run pool, $conn, $body),
             #[cfg(feature = "postgres")]
-            $crate::store::Backend::Postgres($pool) => $body,
+            $crate::store::Backend::Postgres(pool) => $crate::store::on_connection!(@run pool, $conn, $body),
+        }
+    };
+    (@run $pool:ident, $conn:ident, $body:expr) => {
+        match $pool.acquire().await {
+            Ok(mut checkout) => {
+                let outcome = {
+                    #[allow(unused_imports)]
+                    use sqlx::Connection as _; // for `$conn.begin()`
+                    let $conn = &mut *checkout;
+                    $body
+                };
+                if outcome.is_ok() {
+                    checkout.finished_cleanly();
+                }
+                outcome
+            }
+            Err(error) => Err(error.into()),
         }
     };
 }
-pub(crate) use on_backend;
+pub(crate) use on_connection;
 
 impl Store {
     /// Connects to `sqlite:<path>` (created if missing), `sqlite::memory:`, or `postgres://...` / `postgresql://...`
@@ -130,29 +183,16 @@ impl Store {
 
     #[cfg(feature = "sqlite")]
     async fn connect_sqlite(url: &str, options: &StoreOptions) -> Result<Self> {
-        let sqlite_options = SqliteConnectOptions::from_str(url)
-            .map_err(|_| bad_url(url))?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(SQLITE_BUSY_TIMEOUT);
-        let pool = if is_sqlite_memory(url) {
+        let sqlite_options = SqliteConnectOptions::from_str(url).map_err(|_| bad_url(url))?;
+        let mut options = options.clone();
+        if is_sqlite_memory(url) {
             // Every connection to `:memory:` is a separate, empty database: keep exactly one, forever.
-            SqlitePoolOptions::new().max_connections(1).idle_timeout(None).max_lifetime(None)
-        } else {
-            SqlitePoolOptions::new().max_connections(options.max_connections.unwrap_or(SQLITE_MAX_CONNECTIONS))
-        };
-        // A SQLite connection is a handle in this process: no server or proxy can drop it while it idles, so
-        // sqlx's ping on acquire (a round trip to the connection's worker thread per statement) buys nothing.
-        // sqlx still pings on release, so a connection left mid-statement is never pooled.
-        let pool = pool
-            .acquire_timeout(options.acquire_timeout.unwrap_or(ACQUIRE_TIMEOUT))
-            .test_before_acquire(false)
-            .connect_with(sqlite_options)
-            .await
-            .map_err(connect_error)?;
-        Ok(Self::from_sqlite_pool(pool))
+            options.max_connections = Some(1);
+        }
+        let store = Self::from_sqlite_options(sqlite_options, &options)?;
+        // Open the first connection now, so that a bad path is reported at start and not at the first request.
+        store.ping().await?;
+        Ok(store)
     }
 
     #[cfg(not(feature = "sqlite"))]
@@ -165,14 +205,7 @@ impl Store {
         let acquire_timeout = options.acquire_timeout.unwrap_or(ACQUIRE_TIMEOUT);
         let pg_options = PgConnectOptions::from_str(url).map_err(|_| bad_url(url))?;
         probe_postgres(&pg_options, acquire_timeout).await?;
-        let mut pool = PgPoolOptions::new()
-            .acquire_timeout(acquire_timeout)
-            .test_before_acquire(options.test_before_acquire.unwrap_or(true));
-        if let Some(max) = options.max_connections {
-            pool = pool.max_connections(max);
-        }
-        let pool = pool.connect_with(pg_options).await.map_err(connect_error)?;
-        Ok(Self::from_postgres_pool(pool))
+        Self::from_postgres_options(pg_options, options)
     }
 
     #[cfg(not(feature = "postgres"))]
@@ -180,25 +213,46 @@ impl Store {
         Err(missing_feature("postgres"))
     }
 
-    /// Wraps a SQLite pool you configured yourself (enable foreign keys on it: task deletion relies on them).
+    /// A store on SQLite connections opened with `connect` (a file or memory database you configured yourself);
+    /// connections open on first use.
+    ///
+    /// Whatever `connect` says, foreign keys are on (task deletion relies on them), the journal is WAL with
+    /// `synchronous = NORMAL`, the file is created if missing, and a busy database is waited for up to 5 s.
     #[cfg(feature = "sqlite")]
-    pub fn from_sqlite_pool(pool: SqlitePool) -> Self {
-        Self { backend: Backend::Sqlite(pool) }
+    pub fn from_sqlite_options(connect: SqliteConnectOptions, options: &StoreOptions) -> Result<Self> {
+        let connect = connect
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(SQLITE_BUSY_TIMEOUT);
+        let max = options.max_connections.unwrap_or(SQLITE_MAX_CONNECTIONS);
+        let timeout = options.acquire_timeout.unwrap_or(ACQUIRE_TIMEOUT);
+        // A SQLite connection is a handle in this process: no server or proxy can drop it while it idles.
+        let pool = Pool::new(connect, max as usize, timeout, Testing::UncleanOnly)?;
+        Ok(Self { backend: Backend::Sqlite(pool) })
     }
 
-    /// Wraps a PostgreSQL pool you configured yourself.
+    /// A store on PostgreSQL connections opened with `connect`; connections open on first use.
     #[cfg(feature = "postgres")]
-    pub fn from_postgres_pool(pool: PgPool) -> Self {
-        Self { backend: Backend::Postgres(pool) }
+    pub fn from_postgres_options(connect: PgConnectOptions, options: &StoreOptions) -> Result<Self> {
+        let max = options.max_connections.unwrap_or(POSTGRES_MAX_CONNECTIONS);
+        let timeout = options.acquire_timeout.unwrap_or(ACQUIRE_TIMEOUT);
+        let pool = Pool::new(connect, max as usize, timeout, options.postgres_testing())?;
+        Ok(Self { backend: Backend::Postgres(pool) })
     }
 
     /// Applies the embedded migrations of this store's engine that have not run yet.
     pub async fn migrate(&self) -> Result<()> {
-        let outcome = match &self.backend {
+        let outcome: std::result::Result<(), sqlx::migrate::MigrateError> = match &self.backend {
             #[cfg(feature = "sqlite")]
-            Backend::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await,
+            Backend::Sqlite(pool) => {
+                on_connection!(@run pool, conn, sqlx::migrate!("./migrations/sqlite").run_direct(conn).await)
+            }
             #[cfg(feature = "postgres")]
-            Backend::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await,
+            Backend::Postgres(pool) => {
+                on_connection!(@run pool, conn, sqlx::migrate!("./migrations/postgres").run_direct(conn).await)
+            }
         };
         outcome.map_err(|error| match error {
             sqlx::migrate::MigrateError::Execute(error) => Error::from(error),
@@ -208,18 +262,28 @@ impl Store {
 
     /// Runs a trivial query: `Ok` when the database answers.
     pub async fn ping(&self) -> Result<()> {
-        on_backend!(self, |pool| sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))?;
+        on_connection!(self, |conn| sqlx::query("SELECT 1").execute(conn).await.map(|_| ()))?;
         Ok(())
     }
 
     /// Closes every connection; later calls fail with [`Error::Unavailable`].
     pub async fn close(&self) {
-        on_backend!(self, |pool| pool.close().await)
+        match &self.backend {
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite(pool) => pool.close().await,
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(pool) => pool.close().await,
+        }
     }
 
     /// The pool's open connections and how many of them are idle (for metrics).
     pub fn pool_status(&self) -> (u32, usize) {
-        on_backend!(self, |pool| (pool.size(), pool.num_idle()))
+        match &self.backend {
+            #[cfg(feature = "sqlite")]
+            Backend::Sqlite(pool) => pool.status(),
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(pool) => pool.status(),
+        }
     }
 
     /// `"sqlite"` or `"postgres"`.
@@ -268,6 +332,7 @@ fn missing_feature(feature: &str) -> Error {
 }
 
 /// Failing to open the first connection means the database is unreachable or refused us.
+#[cfg(feature = "postgres")]
 fn connect_error(error: sqlx::Error) -> Error {
     match error {
         sqlx::Error::Database(_) | sqlx::Error::Configuration(_) => Error::internal(error),

@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::error::{Error, FieldError, Result};
 use crate::sessions::{session_is_current, unix_ms};
-use crate::store::{on_backend, Backend, Store};
+use crate::store::{on_connection, Backend, Store};
 use crate::timestamp::now;
 use crate::users::{stale_owner, Owner};
 
@@ -209,7 +209,7 @@ impl Tasks {
         let title = title.unwrap_or_default();
         let description = description.flatten();
         let created_at = now();
-        let row = on_backend!(self.store, |pool| {
+        let row = on_connection!(self.store, |conn| {
             sqlx::query_as::<_, TaskRow>(concat!(
                 "INSERT INTO tasks (id, user_id, title, description, completed, created_at, updated_at) ",
                 "SELECT $1, $2, $3, $4, $5, $6, $6 WHERE ",
@@ -225,7 +225,7 @@ impl Tasks {
             .bind(created_at)
             .bind(self.owner.session_id().as_uuid())
             .bind(unix_ms(created_at))
-            .fetch_optional(pool)
+            .fetch_optional(conn)
             .await
         })?;
         // No row means the owner is not current (a task of one's own cannot otherwise be refused).
@@ -234,7 +234,7 @@ impl Tasks {
 
     /// The task with this id, if it is the owner's.
     pub async fn get(&self, id: TaskId) -> Result<Task> {
-        let row = on_backend!(self.store, |pool| {
+        let row = on_connection!(self.store, |conn| {
             sqlx::query_as::<_, TaskRow>(concat!(
                 "SELECT ",
                 columns!(),
@@ -245,7 +245,7 @@ impl Tasks {
             .bind(self.owner.user_id().as_uuid())
             .bind(self.owner.session_id().as_uuid())
             .bind(unix_ms(now()))
-            .fetch_optional(pool)
+            .fetch_optional(conn)
             .await
         })?;
         self.found(row).await
@@ -331,14 +331,17 @@ impl Tasks {
                 // sqlx hands SQLite rows over one by one from the connection's thread, a wake-up per row that costs
                 // more than the row itself; SQLite folds the page into one JSON value instead (benches/README.md).
                 let sql = format!("SELECT {SQLITE_PAGE_AS_JSON} FROM ({sql})");
-                let json: String = bind_page!(sqlx::query_scalar(&sql)).fetch_one(pool).await?;
+                let json: String =
+                    on_connection!(@run pool, conn, bind_page!(sqlx::query_scalar(&sql)).fetch_one(conn).await)?;
                 let rows: Vec<SqliteJsonRow> = serde_json::from_str(&json).map_err(Error::internal)?;
                 let mut rows = rows.into_iter().map(TaskRow::try_from).collect::<Result<Vec<_>>>()?;
                 rows.sort_unstable_by_key(|row| std::cmp::Reverse(row.id)); // newest first
                 rows
             }
             #[cfg(feature = "postgres")]
-            Backend::Postgres(pool) => bind_page!(sqlx::query_as::<_, TaskRow>(sql)).fetch_all(pool).await?,
+            Backend::Postgres(pool) => {
+                on_connection!(@run pool, conn, bind_page!(sqlx::query_as::<_, TaskRow>(sql)).fetch_all(conn).await)?
+            }
         })
     }
 
@@ -356,7 +359,7 @@ impl Tasks {
 
     /// Flips `completed`, atomically in the database.
     pub async fn toggle(&self, id: TaskId) -> Result<Task> {
-        let row = on_backend!(self.store, |pool| {
+        let row = on_connection!(self.store, |conn| {
             sqlx::query_as::<_, TaskRow>(concat!(
                 "UPDATE tasks SET completed = NOT completed, updated_at = $1 WHERE id = $2 AND user_id = $3 AND ",
                 session_is_current!("$3", "$4", "$5"),
@@ -368,7 +371,7 @@ impl Tasks {
             .bind(self.owner.user_id().as_uuid())
             .bind(self.owner.session_id().as_uuid())
             .bind(unix_ms(now()))
-            .fetch_optional(pool)
+            .fetch_optional(conn)
             .await
         })?;
         self.found(row).await
@@ -376,7 +379,7 @@ impl Tasks {
 
     /// Deletes the task.
     pub async fn delete(&self, id: TaskId) -> Result<()> {
-        let deleted = on_backend!(self.store, |pool| {
+        let deleted = on_connection!(self.store, |conn| {
             sqlx::query(concat!(
                 "DELETE FROM tasks WHERE id = $1 AND user_id = $2 AND ",
                 session_is_current!("$2", "$3", "$4")
@@ -385,7 +388,7 @@ impl Tasks {
             .bind(self.owner.user_id().as_uuid())
             .bind(self.owner.session_id().as_uuid())
             .bind(unix_ms(now()))
-            .execute(pool)
+            .execute(conn)
             .await
             .map(|done| done.rows_affected())
         })?;
@@ -404,7 +407,7 @@ impl Tasks {
         description: Option<Option<String>>,
         completed: Option<bool>,
     ) -> Result<Task> {
-        let row = on_backend!(self.store, |pool| {
+        let row = on_connection!(self.store, |conn| {
             sqlx::query_as::<_, TaskRow>(concat!(
                 "UPDATE tasks SET title = COALESCE($1, title), ",
                 "description = CASE WHEN $2 THEN $3 ELSE description END, ",
@@ -427,7 +430,7 @@ impl Tasks {
             .bind(self.owner.user_id().as_uuid())
             .bind(self.owner.session_id().as_uuid())
             .bind(unix_ms(now()))
-            .fetch_optional(pool)
+            .fetch_optional(conn)
             .await
         })?;
         self.found(row).await

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::email::Email;
 use crate::error::{Result, TokenError};
 use crate::sessions::{session_is_current, unix_ms, SessionId};
-use crate::store::{on_backend, Store};
+use crate::store::{on_connection, Store};
 use crate::timestamp::now;
 
 /// A user's id (a UUIDv7).
@@ -81,7 +81,7 @@ impl Owner {
 /// session was revoked or has expired, `None` while it still holds. Statements check this inline; this lookup
 /// only explains a statement that matched no row.
 pub(crate) async fn stale_owner(store: &Store, owner: &Owner) -> Result<Option<TokenError>> {
-    let (users, sessions) = on_backend!(store, |pool| {
+    let (users, sessions) = on_connection!(store, |conn| {
         sqlx::query_as::<_, (i64, i64)>(concat!(
             "SELECT (SELECT COUNT(*) FROM users WHERE id = $1), CAST(CASE WHEN ",
             session_is_current!("$1", "$2", "$3"),
@@ -90,7 +90,7 @@ pub(crate) async fn stale_owner(store: &Store, owner: &Owner) -> Result<Option<T
         .bind(owner.user_id().as_uuid())
         .bind(owner.session_id().as_uuid())
         .bind(unix_ms(now()))
-        .fetch_one(pool)
+        .fetch_one(conn)
         .await
     })?;
     Ok(match (users, sessions) {

@@ -15,6 +15,8 @@ use std::str::FromStr;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 #[cfg(feature = "postgres")]
 use sqlx::{Connection, Executor, PgConnection};
+#[cfg(feature = "postgres")]
+use todo_core::StoreOptions;
 use todo_core::{Config, Login, Store, Todo};
 use uuid::Uuid;
 
@@ -117,12 +119,9 @@ impl TestDb {
         let mut admin = PgConnection::connect_with(&server).await.expect("TEST_POSTGRES_URL is reachable");
         admin.execute(format!(r#"CREATE DATABASE "{name}""#).as_str()).await.expect("creates the test database");
         admin.close().await.ok();
-        let pool = PgPoolOptions::new()
-            .max_connections(25)
-            .connect_with(server.clone().database(&name))
-            .await
-            .expect("connects to the test database");
-        let store = Store::from_postgres_pool(pool);
+        let store =
+            Store::from_postgres_options(server.clone().database(&name), &StoreOptions::default().max_connections(25))
+                .expect("builds the test database's pool");
         Some(Self {
             todo: Todo::new(store, &config()),
             cleanup: Cleanup::PostgresDatabase { server: Box::new(server), name },

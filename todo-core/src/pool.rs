@@ -1,0 +1,436 @@
+//! The connection pool under [`Store`](crate::Store): sqlx connections kept in a [`deadpool`] pool.
+//!
+//! `sqlx::Pool` pings every connection when it comes back (a round trip to the database, from a spawned task) and,
+//! unless told otherwise, again when it goes out, so a one-statement request paid for two or three round trips
+//! (`benches/README.md`). This pool hands out and takes back a connection without talking to the database. It
+//! tests a connection (one `ping`) before handing it out only when there is a reason to doubt it:
+//! - its last user did not finish cleanly: the future was dropped half-way (a client hung up) or it ended with an
+//!   error, so the connection may be mid-protocol or broken. sqlx's ping on release existed for this case;
+//! - it sat idle in the pool for a while ([`Testing::AfterIdle`]), long enough for a server restart, a proxy's
+//!   idle cut or a suspended Neon compute to have closed it;
+//! - the store was told to test every checkout ([`Testing::Always`]).
+//!
+//! A connection that fails its test is dropped and another one is taken or opened, so the request does not see it.
+
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::time::{Duration, Instant};
+
+use deadpool::managed::{self, Metrics, Object, PoolError, QueueMode, RecycleError, RecycleResult};
+use sqlx::{ConnectOptions, Connection};
+
+/// When a pooled connection is pinged before it is handed out (besides after an unclean use, which always is).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Testing {
+    /// At every checkout: one round trip each.
+    #[cfg(feature = "postgres")]
+    Always,
+    /// When it has been idle in the pool for at least this long.
+    #[cfg(feature = "postgres")]
+    AfterIdle(Duration),
+    /// Never for idleness (a SQLite connection lives in this process: nothing can close it while it idles).
+    UncleanOnly,
+}
+
+/// A connection as the pool keeps it.
+struct Pooled<C> {
+    connection: C,
+    /// Its last user did not finish cleanly: ping before the next use.
+    needs_test: bool,
+    /// When it last came back to the pool.
+    returned_at: Instant,
+}
+
+/// Opens and tests connections for deadpool.
+struct Manager<C: Connection> {
+    options: C::Options,
+    testing: Testing,
+}
+
+impl<C: Connection> managed::Manager for Manager<C> {
+    type Type = Pooled<C>;
+    type Error = sqlx::Error;
+
+    async fn create(&self) -> Result<Pooled<C>, sqlx::Error> {
+        let connection = self.options.connect().await?;
+        Ok(Pooled { connection, needs_test: false, returned_at: Instant::now() })
+    }
+
+    async fn recycle(&self, pooled: &mut Pooled<C>, _: &Metrics) -> RecycleResult<sqlx::Error> {
+        let test = pooled.needs_test
+            || match self.testing {
+                #[cfg(feature = "postgres")]
+                Testing::Always => true,
+                #[cfg(feature = "postgres")]
+                Testing::AfterIdle(idle) => pooled.returned_at.elapsed() >= idle,
+                Testing::UncleanOnly => false,
+            };
+        if test {
+            // For PostgreSQL this also drains what a dropped statement left unread and flushes a queued ROLLBACK.
+            pooled.connection.ping().await.map_err(RecycleError::Backend)?;
+            pooled.needs_test = false;
+        }
+        Ok(())
+    }
+}
+
+/// A pool of sqlx connections of one engine (`C` is `SqliteConnection` or `PgConnection`).
+pub(crate) struct Pool<C: Connection> {
+    inner: managed::Pool<Manager<C>>,
+}
+
+impl<C: Connection> Clone for Pool<C> {
+    fn clone(&self) -> Self {
+        Self { inner: self.inner.clone() }
+    }
+}
+
+impl<C: Connection> fmt::Debug for Pool<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let status = self.inner.status();
+        f.debug_struct("Pool")
+            .field("max_size", &status.max_size)
+            .field("size", &status.size)
+            .field("idle", &status.available)
+            .finish()
+    }
+}
+
+impl<C: Connection> Pool<C> {
+    /// A pool of at most `max_size` connections opened with `options`; none is opened until the first checkout.
+    ///
+    /// `timeout` bounds each of: waiting for a free connection, opening one, and testing one.
+    /// The most recently returned connection goes out first (LIFO), so under light load one connection stays warm
+    /// and the others age towards their idle test instead of each being reused just often enough to skip it.
+    pub(crate) fn new(
+        options: C::Options,
+        max_size: usize,
+        timeout: Duration,
+        testing: Testing,
+    ) -> crate::Result<Self> {
+        let inner = managed::Pool::builder(Manager { options, testing })
+            .max_size(max_size.max(1))
+            .queue_mode(QueueMode::Lifo)
+            .wait_timeout(Some(timeout))
+            .create_timeout(Some(timeout))
+            .recycle_timeout(Some(timeout))
+            .runtime(deadpool::Runtime::Tokio1)
+            .build()
+            .map_err(crate::Error::internal)?;
+        Ok(Self { inner })
+    }
+
+    /// A connection for one unit of work. Call [`Checkout::finished_cleanly`] when the work succeeded; otherwise
+    /// the connection is tested before its next use.
+    pub(crate) async fn acquire(&self) -> Result<Checkout<C>, sqlx::Error> {
+        match self.inner.get().await {
+            Ok(object) => Ok(Checkout { object, clean: false }),
+            Err(PoolError::Backend(error)) => Err(error),
+            Err(PoolError::Timeout(_)) => Err(sqlx::Error::PoolTimedOut),
+            Err(PoolError::Closed) => Err(sqlx::Error::PoolClosed),
+            // The pool has a runtime and no hooks, so these do not happen; reported as configuration errors if they do.
+            Err(other @ (PoolError::NoRuntimeSpecified | PoolError::PostCreateHook(_))) => {
+                Err(sqlx::Error::Configuration(other.to_string().into()))
+            }
+        }
+    }
+
+    /// Refuses new checkouts and closes the idle connections cleanly (connections still in use are closed when
+    /// they come back).
+    pub(crate) async fn close(&self) {
+        let idle = self.inner.retain(|_, _| false).removed;
+        self.inner.close();
+        for pooled in idle {
+            let _ = pooled.connection.close().await;
+        }
+    }
+
+    /// The open connections, and how many of them are idle.
+    pub(crate) fn status(&self) -> (u32, usize) {
+        let status = self.inner.status();
+        (u32::try_from(status.size).unwrap_or(u32::MAX), status.available)
+    }
+}
+
+/// A connection checked out of a [`Pool`]; it goes back when this is dropped.
+pub(crate) struct Checkout<C: Connection> {
+    object: Object<Manager<C>>,
+    clean: bool,
+}
+
+impl<C: Connection> Checkout<C> {
+    /// Records that the work on this connection ran to completion without an error, so it goes back untested.
+    pub(crate) fn finished_cleanly(&mut self) {
+        self.clean = true;
+    }
+}
+
+impl<C: Connection> Deref for Checkout<C> {
+    type Target = C;
+
+    fn deref(&self) -> &C {
+        &self.object.connection
+    }
+}
+
+impl<C: Connection> DerefMut for Checkout<C> {
+    fn deref_mut(&mut self) -> &mut C {
+        &mut self.object.connection
+    }
+}
+
+impl<C: Connection> Drop for Checkout<C> {
+    fn drop(&mut self) {
+        let pooled = &mut *self.object;
+        pooled.needs_test |= !self.clean;
+        pooled.returned_at = Instant::now();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// How many rows the slow statement makes: enough that it takes a few milliseconds, so that the timeouts
+    /// below drop it at every stage (before it is sent, while it runs, while rows are coming back).
+    const SLOW_ROWS: i64 = 20_000;
+
+    /// `SELECT` of the numbers 1..=n, in SQL both engines accept.
+    const SERIES: &str = "WITH RECURSIVE series(n) AS (SELECT CAST(1 AS BIGINT) UNION ALL \
+                          SELECT n + 1 FROM series WHERE n < $1) SELECT n FROM series";
+
+    /// Whether the next use of the pool's (one) connection will ping it first.
+    fn needs_test<C: Connection>(pool: &Pool<C>) -> bool {
+        let mut flagged = false;
+        pool.inner.retain(|pooled, _| {
+            flagged |= pooled.needs_test;
+            true
+        });
+        flagged
+    }
+
+    /// Runs statements and transactions on a one-connection pool and drops them at points spread from 0 to 1.5
+    /// times as long as the slowest of them takes on this machine (measured first); after each, the connection must answer correctly, and the table must hold exactly
+    /// the rows of the transactions that committed (a dropped transaction must roll back, not leak into the next).
+    /// A transaction dropped while its COMMIT is in flight may have committed or not (the server decides), so there
+    /// either count is right. A macro, not a function: it is compiled once per engine.
+    macro_rules! cancelled_work_leaves_a_usable_connection {
+        ($pool:expr, $table:expr) => {{
+            let (pool, table) = ($pool, $table);
+            let started = Instant::now();
+            let mut checkout = pool.acquire().await.expect("opens");
+            let mut tx = checkout.begin().await.expect("begins");
+            sqlx::query(SERIES).bind(SLOW_ROWS).execute(&mut *tx).await.expect("runs");
+            tx.rollback().await.expect("rolls back");
+            checkout.finished_cleanly();
+            drop(checkout);
+            let span = started.elapsed() * 3 / 2;
+            let (mut committed, mut dropped) = (0_i64, 0_u32);
+            for round in 0..240_u32 {
+                let commit_sent = std::cell::Cell::new(false);
+                let after = span * (round * 7_919 % 1_000) / 1_000;
+                let work = async {
+                    let mut checkout = pool.acquire().await?;
+                    if round % 2 == 0 {
+                        let rows: Vec<i64> =
+                            sqlx::query_scalar(SERIES).bind(SLOW_ROWS).fetch_all(&mut *checkout).await?;
+                        assert_eq!(rows.len() as i64, SLOW_ROWS);
+                    } else {
+                        let mut tx = checkout.begin().await?;
+                        sqlx::query(&format!("INSERT INTO {table} (n) VALUES ($1)"))
+                            .bind(i64::from(round))
+                            .execute(&mut *tx)
+                            .await?;
+                        sqlx::query(SERIES).bind(SLOW_ROWS).execute(&mut *tx).await?;
+                        commit_sent.set(true);
+                        tx.commit().await?;
+                    }
+                    checkout.finished_cleanly();
+                    Ok::<bool, sqlx::Error>(round % 2 == 1)
+                };
+                match tokio::time::timeout(after, work).await {
+                    Ok(Ok(was_transaction)) => committed += i64::from(was_transaction),
+                    Ok(Err(error)) => panic!("round {round}: {error}"),
+                    Err(_) => dropped += 1,
+                }
+                let mut checkout = pool.acquire().await.expect("the next checkout works");
+                let rows: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+                    .fetch_one(&mut *checkout)
+                    .await
+                    .unwrap_or_else(|error| panic!("round {round}: the statement after a dropped one failed: {error}"));
+                if commit_sent.get() && rows == committed + 1 {
+                    committed += 1; // dropped while its COMMIT was in flight, and the server committed it
+                }
+                assert_eq!(rows, committed, "round {round}: only committed rows are there");
+                checkout.finished_cleanly();
+            }
+            assert!(dropped > 20, "the timeouts must drop work half-way ({dropped} of 240 did)");
+            assert!(committed > 5, "some transactions must commit ({committed} did)");
+        }};
+    }
+
+    #[cfg(feature = "sqlite")]
+    mod sqlite {
+        use std::str::FromStr;
+
+        use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+
+        use super::*;
+
+        fn pool(testing: Testing) -> (Pool<SqliteConnection>, std::path::PathBuf) {
+            let path = std::env::temp_dir().join(format!("todo-core-pool-{}.db", uuid::Uuid::now_v7().simple()));
+            let options = SqliteConnectOptions::from_str(&format!("sqlite:{}", path.display()))
+                .expect("parses")
+                .create_if_missing(true);
+            (Pool::new(options, 1, Duration::from_secs(5), testing).expect("builds"), path)
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn cancelled_work_leaves_a_usable_connection() {
+            let (pool, path) = pool(Testing::UncleanOnly);
+            let mut checkout = pool.acquire().await.expect("opens");
+            sqlx::query("CREATE TABLE numbers (n BIGINT NOT NULL)").execute(&mut *checkout).await.expect("creates");
+            drop(checkout);
+            cancelled_work_leaves_a_usable_connection!(&pool, "numbers");
+            pool.close().await;
+            let _ = std::fs::remove_file(path);
+        }
+
+        #[tokio::test]
+        async fn only_an_unclean_use_is_tested_before_the_next() {
+            let (pool, path) = pool(Testing::UncleanOnly);
+            let mut checkout = pool.acquire().await.expect("opens");
+            sqlx::query("SELECT 1").execute(&mut *checkout).await.expect("runs");
+            checkout.finished_cleanly();
+            drop(checkout);
+            assert!(!needs_test(&pool), "a clean use goes back untested");
+
+            let checkout = pool.acquire().await.expect("checks out");
+            drop(checkout); // an error, or a future dropped half-way, never says `finished_cleanly`
+            assert!(needs_test(&pool), "an unclean use is tested before the next");
+            let checkout = pool.acquire().await.expect("the test passes");
+            assert!(!checkout.object.needs_test, "and clears the mark");
+            drop(checkout);
+            pool.close().await;
+            let _ = std::fs::remove_file(path);
+        }
+
+        #[tokio::test]
+        async fn a_full_pool_times_out_and_a_closed_one_refuses() {
+            let path = std::env::temp_dir().join(format!("todo-core-pool-{}.db", uuid::Uuid::now_v7().simple()));
+            let options = SqliteConnectOptions::from_str(&format!("sqlite:{}", path.display()))
+                .expect("parses")
+                .create_if_missing(true);
+            let pool: Pool<SqliteConnection> =
+                Pool::new(options, 1, Duration::from_millis(50), Testing::UncleanOnly).expect("builds");
+            let held = pool.acquire().await.expect("opens");
+            assert!(matches!(pool.acquire().await, Err(sqlx::Error::PoolTimedOut)));
+            drop(held);
+            assert_eq!(pool.status(), (1, 1));
+            pool.close().await;
+            assert_eq!(pool.status().0, 0, "idle connections are closed");
+            assert!(matches!(pool.acquire().await, Err(sqlx::Error::PoolClosed)));
+            let _ = std::fs::remove_file(path);
+        }
+    }
+
+    #[cfg(feature = "postgres")]
+    mod postgres {
+        use std::str::FromStr;
+
+        use sqlx::postgres::{PgConnectOptions, PgConnection};
+        use sqlx::Executor as _;
+
+        use super::*;
+
+        /// The test server, or `None` (test skipped) when `TEST_POSTGRES_URL` is unset.
+        fn server() -> Option<PgConnectOptions> {
+            let Ok(url) = std::env::var("TEST_POSTGRES_URL") else {
+                eprintln!("skipped: TEST_POSTGRES_URL is not set, so this PostgreSQL test did not run");
+                return None;
+            };
+            Some(PgConnectOptions::from_str(&url).expect("TEST_POSTGRES_URL parses"))
+        }
+
+        async fn backend_pid(pool: &Pool<PgConnection>) -> Result<i32, sqlx::Error> {
+            let mut checkout = pool.acquire().await?;
+            let pid = sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(&mut *checkout).await?;
+            checkout.finished_cleanly();
+            Ok(pid)
+        }
+
+        /// Ends the server process behind `pid` from another connection, as an operator or a restart would, and
+        /// waits until it is gone.
+        async fn terminate(server: &PgConnectOptions, pid: i32) {
+            let mut admin = PgConnection::connect_with(server).await.expect("connects");
+            let ended: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1, 5000)")
+                .bind(pid)
+                .fetch_one(&mut admin)
+                .await
+                .expect("terminates");
+            assert!(ended, "the backend {pid} ended");
+            admin.close().await.ok();
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn cancelled_work_leaves_a_usable_connection() {
+            let Some(server) = server() else { return };
+            // A schema of its own, so that the table name cannot meet another test's.
+            let schema = format!("pool_test_{}", uuid::Uuid::now_v7().simple());
+            let mut admin = PgConnection::connect_with(&server).await.expect("connects");
+            admin.execute(format!("CREATE SCHEMA {schema}").as_str()).await.expect("creates the schema");
+            admin.execute(format!("CREATE TABLE {schema}.numbers (n BIGINT NOT NULL)").as_str()).await.expect("table");
+            let pool: Pool<PgConnection> =
+                Pool::new(server.clone(), 1, Duration::from_secs(5), Testing::UncleanOnly).expect("builds");
+            cancelled_work_leaves_a_usable_connection!(&pool, format!("{schema}.numbers"));
+            pool.close().await;
+            admin.execute(format!("DROP SCHEMA {schema} CASCADE").as_str()).await.expect("drops the schema");
+            admin.close().await.ok();
+        }
+
+        #[tokio::test]
+        async fn a_connection_that_died_while_idle_is_replaced_before_use() {
+            let Some(server) = server() else { return };
+            let idle = Duration::from_millis(100);
+            let pool = Pool::new(server.clone(), 1, Duration::from_secs(5), Testing::AfterIdle(idle)).expect("builds");
+            let first = backend_pid(&pool).await.expect("opens");
+            terminate(&server, first).await;
+            tokio::time::sleep(idle).await;
+            let second = backend_pid(&pool).await.expect("the dead connection is replaced without a failed use");
+            assert_ne!(first, second);
+            pool.close().await;
+        }
+
+        #[tokio::test]
+        async fn a_connection_killed_between_uses_fails_one_use_then_is_replaced() {
+            let Some(server) = server() else { return };
+            // Within the idle window nothing is tested: the next statement finds the dead connection.
+            let pool =
+                Pool::new(server.clone(), 1, Duration::from_secs(5), Testing::AfterIdle(Duration::from_secs(3600)))
+                    .expect("builds");
+            let first = backend_pid(&pool).await.expect("opens");
+            terminate(&server, first).await;
+            let error = backend_pid(&pool).await.expect_err("the statement meets the dead connection");
+            assert!(
+                matches!(&error, sqlx::Error::Io(_) | sqlx::Error::Protocol(_))
+                    || error.as_database_error().and_then(|e| e.code()).is_some_and(|code| code == "57P01"),
+                "a connection-level error, got {error:?}"
+            );
+            assert!(needs_test(&pool), "the failed use marks it for a test");
+            let second = backend_pid(&pool).await.expect("the next use gets a new connection");
+            assert_ne!(first, second);
+            pool.close().await;
+        }
+
+        #[tokio::test]
+        async fn testing_always_pings_every_checkout() {
+            let Some(server) = server() else { return };
+            let pool = Pool::new(server.clone(), 1, Duration::from_secs(5), Testing::Always).expect("builds");
+            let first = backend_pid(&pool).await.expect("opens");
+            terminate(&server, first).await;
+            let second = backend_pid(&pool).await.expect("pinged and replaced at once");
+            assert_ne!(first, second);
+            pool.close().await;
+        }
+    }
+}
