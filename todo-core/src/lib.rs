@@ -48,6 +48,7 @@ mod config;
 mod email;
 mod email_links;
 mod error;
+mod hashing;
 pub mod mail;
 mod password;
 mod pool;

@@ -1,12 +1,11 @@
 //! Passwords: the length rules, and bcrypt hashing that never runs on an async worker thread.
 //!
 //! bcrypt at cost 12 takes a few hundred milliseconds of CPU. Running it inline would stall every other request
-//! on the same runtime worker, so [`PasswordHasher`] moves each hash and verify to Tokio's blocking pool.
+//! on the same runtime worker, so [`PasswordHasher`] moves each hash and verify off the async workers, to threads
+//! that use the cores requests leave idle (`hashing.rs`).
 
 use std::fmt;
 use std::sync::{Arc, OnceLock};
-
-use tokio::sync::Semaphore;
 
 use crate::error::{Error, Result};
 
@@ -79,7 +78,7 @@ impl fmt::Debug for PasswordHash {
     }
 }
 
-/// Hashes and verifies passwords with bcrypt at a fixed cost, on the blocking thread pool.
+/// Hashes and verifies passwords with bcrypt at a fixed cost, off the async workers (see `hashing.rs`).
 ///
 /// Cloning is cheap and clones share the dummy hash used for unknown users.
 #[derive(Clone, Debug)]
@@ -99,18 +98,18 @@ impl PasswordHasher {
         self.cost
     }
 
-    /// Hashes `password` with a fresh salt, on the blocking pool.
+    /// Hashes `password` with a fresh salt, off the async workers.
     pub async fn hash(&self, password: &Password) -> Result<PasswordHash> {
         let password = password.clone();
         let cost = self.cost;
-        blocking(move || hash_now(password.expose(), cost)).await?
+        crate::hashing::run(move || hash_now(password.expose(), cost)).await?
     }
 
-    /// Checks `password` against `hash`, on the blocking pool. `Ok(false)` means a wrong password.
+    /// Checks `password` against `hash`, off the async workers. `Ok(false)` means a wrong password.
     pub async fn verify(&self, password: &str, hash: &PasswordHash) -> Result<bool> {
         let password = password.to_owned();
         let hash = hash.clone();
-        blocking(move || verify_now(&password, &hash)).await?
+        crate::hashing::run(move || verify_now(&password, &hash)).await?
     }
 
     /// Spends the same time as [`PasswordHasher::verify`] against a real hash, and always fails.
@@ -119,7 +118,7 @@ impl PasswordHasher {
     pub async fn verify_dummy(&self, password: &str) -> Result<bool> {
         let password = password.to_owned();
         let this = self.clone();
-        blocking(move || {
+        crate::hashing::run(move || {
             let dummy = this.dummy_hash()?;
             verify_now(&password, dummy).map(|_| false)
         })
@@ -156,22 +155,6 @@ fn verify_now(password: &str, hash: &PasswordHash) -> Result<bool> {
 
 fn truncate_bytes(input: &str, max: usize) -> &[u8] {
     &input.as_bytes()[..input.len().min(max)]
-}
-
-/// Runs CPU-heavy work on Tokio's blocking pool so async workers stay free.
-///
-/// The blocking pool grows to hundreds of threads, and the kernel shares the cores fairly among all runnable
-/// ones: eight concurrent logins would leave the request workers a fifth of a two-core machine. So at most
-/// `cores - 1` hashes run at once (one on a single core) and further logins queue; measured in
-/// `benches/README.md` (p99 of a cheap request during a login storm: 9.7x worse without this, 1.4x with it).
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
-    static HASHING_SLOTS: OnceLock<Semaphore> = OnceLock::new();
-    let slots = HASHING_SLOTS.get_or_init(|| {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Semaphore::new(cores.saturating_sub(1).max(1))
-    });
-    let _slot = slots.acquire().await.map_err(Error::internal)?;
-    tokio::task::spawn_blocking(work).await.map_err(Error::internal)
 }
 
 #[cfg(test)]
