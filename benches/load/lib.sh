@@ -56,7 +56,7 @@ measure() {
         awk -v b="$backend" -v s="$scenario" -v c="$conns" '
             /^wrk-summary / {
                 for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-                printf "%s\t%s\t%s\t%.0f\t%.2f\t%.2f\t%d\n", b, s, c,
+                printf "%s\t%s\t%s\t%.1f\t%.2f\t%.2f\t%d\n", b, s, c,
                     v["requests"] / (v["duration_us"] / 1e6), v["p50_us"] / 1000, v["p99_us"] / 1000, v["errors"]
                 found = 1
             }

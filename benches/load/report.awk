@@ -20,10 +20,22 @@ END {
         get = rps[b, "get"] / hello
         list = rps[b, "list"] / hello
         storm = p99[b, "get_during_login_storm"] / p99[b, "get"]
-        printf "| %-8s | %-42s | %8.0f%% | %-7s |\n", b, "GET /tasks/{id} req/s >= 50% of hello", 100 * get, verdict(get >= 0.5)
-        printf "| %-8s | %-42s | %8.0f%% | %-7s |\n", b, "GET /tasks req/s >= 25% of hello", 100 * list, verdict(list >= 0.25)
+        # Issue 13's targets: SQLite's are higher (no server process between the request and the data).
+        get_target = (b == "sqlite") ? 0.45 : 0.30
+        list_target = (b == "sqlite") ? 0.25 : 0.15
+        printf "| %-8s | %-42s | %8.0f%% | %-7s |\n", b, sprintf("GET /tasks/{id} req/s >= %d%% of hello", 100 * get_target), 100 * get, verdict(get >= get_target)
+        printf "| %-8s | %-42s | %8.0f%% | %-7s |\n", b, sprintf("GET /tasks req/s >= %d%% of hello", 100 * list_target), 100 * list, verdict(list >= list_target)
         printf "| %-8s | %-42s | %8.2fx | %-7s |\n", b, "get p99 in login storm <= 3x without", storm, verdict(storm <= 3)
         printf "| %-8s | %-42s | %5.1f MiB | %-7s |\n", b, "peak RSS < 64 MiB", rss[b], verdict(rss[b] < 64)
         printf "| %-8s | %-42s | %8.0f%% | %-7s |\n", b, "(floor) GET /health req/s vs hello", 100 * rps[b, "health"] / hello, "-"
+        if (hash_ms > 0) {
+            bound = cores * 1000 / hash_ms
+            alone = rps[b, "login"] / bound
+            under_reads = rps[b, "login_during_reads"] / bound
+            printf "| %-8s | %-42s | %8.0f%% | %-7s |\n", b, sprintf("logins >= 85%% of bound (%.1f/s)", bound), 100 * alone, verdict(alone >= 0.85)
+            printf "| %-8s | %-42s | %8.0f%% | %-7s |\n", b, "logins under saturating reads >= 10% of bound", 100 * under_reads, verdict(under_reads >= 0.10)
+        } else {
+            printf "| %-8s | %-42s | %9s | %-7s |\n", b, "logins vs the bcrypt bound (set HASH_MS)", "-", "-"
+        }
     }
 }

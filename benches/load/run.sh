@@ -6,7 +6,9 @@
 # usage: benches/load/run.sh            (from anywhere; installs wrk with apt-get when it is missing)
 # knobs: DURATION=10 (seconds per scenario), CONNECTIONS=64, STORM_CONNECTIONS=8, BCRYPT_COST=12,
 #        ROCKET_WORKERS (Rocket's default: one per core), TEST_POSTGRES_URL=postgres://postgres@127.0.0.1/test,
-#        TODO_ROCKET_BIN (another todo-rocket build to measure, e.g. one with a change under trial)
+#        TODO_ROCKET_BIN (another todo-rocket build to measure, e.g. one with a change under trial),
+#        HASH_MS (one bcrypt hash at BCRYPT_COST in ms, from `cargo bench -p todo-benches --bench passwords`:
+#        judges the login targets against the bound cores / hash time)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 here=benches/load
@@ -61,6 +63,14 @@ run_backend() {
     sleep 1
     measure "$backend" get_during_login_storm "$connections" "$base" GET "/tasks/$task_id" "$token"
     wait "$storm"
+    # The other way round: logins while reads saturate the server (they must still progress; the idle-class
+    # hashing thread gets next to nothing here, the cores - 1 normal-priority slots do the work).
+    wrk -t1 -c"$connections" -d"$((duration + 3))s" -s "$here/request.lua" "$base" -- \
+        GET "/tasks/$task_id" "$token" >/dev/null &
+    local reads=$!
+    sleep 1
+    measure "$backend" login_during_reads "$storm_connections" "$base" POST /auth/login "" "$credentials"
+    wait "$reads"
 
     local peak
     peak="$(awk '/^VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$server_pid/status")"
@@ -78,4 +88,4 @@ fi
 
 echo
 echo "$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, ${duration}s per scenario, bcrypt cost $bcrypt_cost"
-awk -F'\t' -f "$here/report.awk" "$results"
+awk -F'\t' -v cores="$(nproc)" -v hash_ms="${HASH_MS:-}" -f "$here/report.awk" "$results"

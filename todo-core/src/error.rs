@@ -135,9 +135,20 @@ impl From<sqlx::Error> for Error {
             sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolClosed => {
                 Error::Unavailable(error)
             }
+            sqlx::Error::Database(ref database) if database.code().as_deref().is_some_and(server_is_unavailable) => {
+                Error::Unavailable(error)
+            }
             other => Error::internal(other),
         }
     }
+}
+
+/// Whether a PostgreSQL SQLSTATE says the server, not the statement, failed: class 08 (connection exception),
+/// 57P01-57P03 (the server is shutting down, crashed, or is starting: also what `pg_terminate_backend` and a
+/// restart send to open connections), 53300 (too many connections). The statement did not run; retrying later may
+/// succeed.
+fn server_is_unavailable(sqlstate: &str) -> bool {
+    sqlstate.starts_with("08") || matches!(sqlstate, "57P01" | "57P02" | "57P03" | "53300")
 }
 
 /// One broken rule on one input field, e.g. `password`: "must be at least 8 characters".

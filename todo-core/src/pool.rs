@@ -416,6 +416,11 @@ mod tests {
                     || error.as_database_error().and_then(|e| e.code()).is_some_and(|code| code == "57P01"),
                 "a connection-level error, got {error:?}"
             );
+            assert_eq!(
+                crate::Error::from(error).kind(),
+                crate::ErrorKind::Unavailable,
+                "a server that ended the connection is 'unavailable' (503), not an internal error"
+            );
             assert!(needs_test(&pool), "the failed use marks it for a test");
             let second = backend_pid(&pool).await.expect("the next use gets a new connection");
             assert_ne!(first, second);

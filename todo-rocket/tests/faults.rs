@@ -1,5 +1,6 @@
 //! The database goes away and comes back: requests get a bounded 503, the same process recovers, and no
-//! acknowledged write is lost. PostgreSQL only: a TCP proxy between the server and the database is cut.
+//! acknowledged write is lost. PostgreSQL only: a TCP proxy between the server and the database is cut, or the
+//! server processes behind the pool's connections are ended.
 #![cfg(feature = "postgres")]
 
 mod server_process;
@@ -61,4 +62,37 @@ fn an_unreachable_database_gives_503s_and_the_server_recovers_without_losing_wri
         assert!(stored.contains(id), "acknowledged task {id} was lost");
     }
     assert_eq!(stored.len(), acknowledged.len(), "the write answered 503 did not happen");
+}
+
+#[test]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "set TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1/test) to run the PostgreSQL tests"
+)]
+fn pooled_connections_killed_by_the_server_are_replaced() {
+    let Some(database) = TestDatabase::create() else { return };
+    let server = ServerProcess::start(&database.url(None), &[]);
+    let token = server.token("ann@example.com");
+    let (status, _) = server.post("/tasks", json!({"title": "before"}), Some(&token));
+    assert_eq!(status, 201);
+
+    // Killed while idle for longer than the pool's idle test (1 s): the pool pings the connection on its way
+    // out, finds it dead and opens another, so no request fails.
+    database.terminate_connections();
+    std::thread::sleep(Duration::from_millis(1_200));
+    let (status, page) = server.get("/tasks", Some(&token));
+    assert_eq!(status, 200, "the first request after the kill: {page}");
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(1));
+
+    // Killed between two requests in quick succession: the next statement meets the dead connection and is a
+    // 503 (the statement did not run, retrying is safe), never a 500; the connection is then replaced.
+    database.terminate_connections();
+    let (status, problem) = server.get("/tasks", Some(&token));
+    assert!(status == 200 || status == 503, "{status}: {problem}");
+    for _ in 0..3 {
+        let (status, page) = server.get("/tasks", Some(&token));
+        assert_eq!(status, 200, "after the dead connection was found: {page}");
+    }
+    let (status, task) = server.post("/tasks", json!({"title": "after"}), Some(&token));
+    assert_eq!(status, 201, "{task}");
 }

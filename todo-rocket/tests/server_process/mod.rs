@@ -57,6 +57,19 @@ impl TestDatabase {
         }
     }
 
+    /// Ends every server process connected to this database (`pg_terminate_backend`), as an operator, a restart
+    /// or a failover would, and waits until they are gone.
+    pub fn terminate_connections(&self) {
+        admin(
+            &self.server_url,
+            &format!(
+                "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity \
+                 WHERE datname = '{}' AND pid <> pg_backend_pid()",
+                self.name
+            ),
+        );
+    }
+
     /// The PostgreSQL server's `host:port`.
     pub fn server_address(&self) -> String {
         let options: sqlx::postgres::PgConnectOptions = self.server_url.parse().expect("TEST_POSTGRES_URL parses");
