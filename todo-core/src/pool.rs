@@ -41,10 +41,21 @@ struct Pooled<C> {
     returned_at: Instant,
 }
 
+/// When a connection is closed and replaced instead of reused (as `sqlx::Pool` did by default): servers and
+/// proxies in front of PostgreSQL expect clients to let go of connections now and then.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Retirement {
+    /// A connection older than this is replaced at its next checkout.
+    pub(crate) max_lifetime: Duration,
+    /// A connection idle for longer than this is replaced at its next checkout.
+    pub(crate) idle_timeout: Duration,
+}
+
 /// Opens and tests connections for deadpool.
 struct Manager<C: Connection> {
     options: C::Options,
     testing: Testing,
+    retirement: Option<Retirement>,
 }
 
 impl<C: Connection> managed::Manager for Manager<C> {
@@ -56,7 +67,12 @@ impl<C: Connection> managed::Manager for Manager<C> {
         Ok(Pooled { connection, needs_test: false, returned_at: Instant::now() })
     }
 
-    async fn recycle(&self, pooled: &mut Pooled<C>, _: &Metrics) -> RecycleResult<sqlx::Error> {
+    async fn recycle(&self, pooled: &mut Pooled<C>, metrics: &Metrics) -> RecycleResult<sqlx::Error> {
+        if let Some(retirement) = self.retirement {
+            if metrics.age() >= retirement.max_lifetime || pooled.returned_at.elapsed() >= retirement.idle_timeout {
+                return Err(RecycleError::message("retired: too old, or idle too long"));
+            }
+        }
         let test = pooled.needs_test
             || match self.testing {
                 #[cfg(feature = "postgres")]
@@ -102,13 +118,25 @@ impl<C: Connection> Pool<C> {
     /// `timeout` bounds each of: waiting for a free connection, opening one, and testing one.
     /// The most recently returned connection goes out first (LIFO), so under light load one connection stays warm
     /// and the others age towards their idle test instead of each being reused just often enough to skip it.
+    #[cfg(any(feature = "sqlite", test))]
     pub(crate) fn new(
         options: C::Options,
         max_size: usize,
         timeout: Duration,
         testing: Testing,
     ) -> crate::Result<Self> {
-        let inner = managed::Pool::builder(Manager { options, testing })
+        Self::retiring(options, max_size, timeout, testing, None)
+    }
+
+    /// Like [`Pool::new`], and connections are replaced as `retirement` says (none: kept while they work).
+    pub(crate) fn retiring(
+        options: C::Options,
+        max_size: usize,
+        timeout: Duration,
+        testing: Testing,
+        retirement: Option<Retirement>,
+    ) -> crate::Result<Self> {
+        let inner = managed::Pool::builder(Manager { options, testing, retirement })
             .max_size(max_size.max(1))
             .queue_mode(QueueMode::Lifo)
             .wait_timeout(Some(timeout))
@@ -425,6 +453,24 @@ mod tests {
             let second = backend_pid(&pool).await.expect("the next use gets a new connection");
             assert_ne!(first, second);
             pool.close().await;
+        }
+
+        #[tokio::test]
+        async fn old_or_long_idle_connections_are_replaced() {
+            let Some(server) = server() else { return };
+            let short = Duration::from_millis(100);
+            let long = Duration::from_secs(3600);
+            for (max_lifetime, idle_timeout) in [(short, long), (long, short)] {
+                let retirement = Retirement { max_lifetime, idle_timeout };
+                let pool =
+                    Pool::retiring(server.clone(), 1, Duration::from_secs(5), Testing::UncleanOnly, Some(retirement))
+                        .expect("builds");
+                let first = backend_pid(&pool).await.expect("opens");
+                assert_eq!(backend_pid(&pool).await.expect("reuses"), first, "{retirement:?}: reused while young");
+                tokio::time::sleep(short).await;
+                assert_ne!(backend_pid(&pool).await.expect("replaces"), first, "{retirement:?}: replaced");
+                pool.close().await;
+            }
         }
 
         #[tokio::test]

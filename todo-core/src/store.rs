@@ -19,6 +19,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, Sq
 
 use crate::config::redact_url;
 use crate::error::{Error, Result};
+#[cfg(feature = "postgres")]
+use crate::pool::Retirement;
 use crate::pool::{Pool, Testing};
 
 /// How long a request waits for a connection (or for a new one to open) before the database counts as unavailable.
@@ -35,6 +37,10 @@ const POSTGRES_MAX_CONNECTIONS: u32 = 10;
 /// A PostgreSQL connection idle in the pool for this long is pinged before it is handed out.
 #[cfg(feature = "postgres")]
 const POSTGRES_TEST_AFTER_IDLE: Duration = Duration::from_secs(1);
+/// PostgreSQL connections are replaced after 30 minutes, or after 10 idle ones (`sqlx::Pool`'s defaults).
+#[cfg(feature = "postgres")]
+const POSTGRES_RETIREMENT: Retirement =
+    Retirement { max_lifetime: Duration::from_secs(30 * 60), idle_timeout: Duration::from_secs(10 * 60) };
 
 /// A cloneable handle to the database (a connection pool inside).
 ///
@@ -233,12 +239,14 @@ impl Store {
         Ok(Self { backend: Backend::Sqlite(pool) })
     }
 
-    /// A store on PostgreSQL connections opened with `connect`; connections open on first use.
+    /// A store on PostgreSQL connections opened with `connect`; connections open on first use, and are replaced
+    /// after 30 minutes or 10 idle ones.
     #[cfg(feature = "postgres")]
     pub fn from_postgres_options(connect: PgConnectOptions, options: &StoreOptions) -> Result<Self> {
         let max = options.max_connections.unwrap_or(POSTGRES_MAX_CONNECTIONS);
         let timeout = options.acquire_timeout.unwrap_or(ACQUIRE_TIMEOUT);
-        let pool = Pool::new(connect, max as usize, timeout, options.postgres_testing())?;
+        let pool =
+            Pool::retiring(connect, max as usize, timeout, options.postgres_testing(), Some(POSTGRES_RETIREMENT))?;
         Ok(Self { backend: Backend::Postgres(pool) })
     }
 
