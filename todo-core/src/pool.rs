@@ -68,8 +68,9 @@ impl<C: Connection> managed::Manager for Manager<C> {
     }
 
     async fn recycle(&self, pooled: &mut Pooled<C>, metrics: &Metrics) -> RecycleResult<sqlx::Error> {
+        let idle = pooled.returned_at.elapsed();
         if let Some(retirement) = self.retirement {
-            if metrics.age() >= retirement.max_lifetime || pooled.returned_at.elapsed() >= retirement.idle_timeout {
+            if metrics.age() >= retirement.max_lifetime || idle >= retirement.idle_timeout {
                 return Err(RecycleError::message("retired: too old, or idle too long"));
             }
         }
@@ -78,7 +79,7 @@ impl<C: Connection> managed::Manager for Manager<C> {
                 #[cfg(feature = "postgres")]
                 Testing::Always => true,
                 #[cfg(feature = "postgres")]
-                Testing::AfterIdle(idle) => pooled.returned_at.elapsed() >= idle,
+                Testing::AfterIdle(after) => idle >= after,
                 Testing::UncleanOnly => false,
             };
         if test {

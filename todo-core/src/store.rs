@@ -224,6 +224,8 @@ impl Store {
     ///
     /// Whatever `connect` says, foreign keys are on (task deletion relies on them), the journal is WAL with
     /// `synchronous = NORMAL`, the file is created if missing, and a busy database is waited for up to 5 s.
+    /// For an in-memory database pass `StoreOptions::default().max_connections(1)`, as [`Store::connect`] does
+    /// for `sqlite::memory:`: the pool must keep one connection, the one that holds the data.
     #[cfg(feature = "sqlite")]
     pub fn from_sqlite_options(connect: SqliteConnectOptions, options: &StoreOptions) -> Result<Self> {
         let connect = connect
