@@ -7,7 +7,8 @@
 # usage: benches/load/cpu.sh /path/to/todo-rocket ["VAR=value ..."]
 #        e.g. benches/load/cpu.sh target/release/todo-rocket "LOG_FORMAT=json RUST_LOG=info"
 # knobs: DURATION=8 (seconds measured, after 2 s of warm-up), LOG_FILE (where the server's output goes; default
-#        a file in a temporary folder)
+#        a file in a temporary folder), PERF_DATA (a path: also records the server with `perf record` during the
+#        measured run, for `perf report -i PATH` or `perf diff A B`; the recording itself costs a few % of CPU)
 set -euo pipefail
 binary="$(realpath "$1")"
 read -ra extra <<<"${2:-}"
@@ -38,9 +39,14 @@ sample() {
     cat /proc/"$pid"/task/*/status | awk '/^voluntary_ctxt_switches/ { s += $2 } END { printf "%d ", s }'
     awk '{ print $14 + $15 }' /proc/"$pid"/stat
 }
+if [[ -n "${PERF_DATA:-}" ]]; then
+    perf record -q -F 1999 -g -p "$pid" -o "$PERF_DATA" -- sleep "$duration" 2>/dev/null &
+    perf_pid=$!
+fi
 read -r switches_before ticks_before < <(sample)
 report="$(wrk -t2 -c64 -d"${duration}s" -H "Authorization: Bearer $token" "$url")"
 read -r switches_after ticks_after < <(sample)
+[[ -z "${PERF_DATA:-}" ]] || wait "$perf_pid"
 requests="$(awk '/requests in/ { print $1 }' <<<"$report")"
 python3 - "$requests" "$duration" "$((ticks_after - ticks_before))" "$(getconf CLK_TCK)" \
     "$((switches_after - switches_before))" <<'PY'

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use tracing_subscriber::EnvFilter;
 
+mod json_format;
 mod log_writer;
 
 #[rocket::main]
@@ -31,8 +32,8 @@ async fn main() -> ExitCode {
         // One JSON object per line, with the request span's fields (the request id) on every line.
         tracing_subscriber::fmt()
             .json()
-            .with_current_span(true)
-            .with_span_list(false)
+            .fmt_fields(json_format::JsonSpanFields)
+            .event_format(json_format::JsonLines)
             .with_env_filter(filter)
             .with_writer(writer)
             .init();

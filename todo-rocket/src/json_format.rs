@@ -1,0 +1,270 @@
+//! The JSON log line (`LOG_FORMAT=json`): the same object as `tracing-subscriber`'s `fmt().json()` with
+//! `with_current_span(true)`, built at a fraction of its cost.
+//!
+//! ```json
+//! {"timestamp":"…","level":"INFO","fields":{"message":"request","status":200,…},"target":"todo_rocket::request","span":{"request_id":"…","name":"request"}}
+//! ```
+//!
+//! `tracing-subscriber` serializes through an adaptor that turns every fragment serde_json writes (a quote, a key,
+//! a run of plain characters) into its own UTF-8 check and string append; Valgrind counts about 18,000
+//! instructions for one request line that way (benches/README.md, "Operations"). Here serde_json writes the whole
+//! line into a byte buffer kept per thread, and the line is checked and appended once. [`JsonSpanFields`] does the
+//! same for the fields a span stores when it is created (the request id of every request's span).
+
+use std::cell::RefCell;
+use std::fmt;
+
+use tracing::field::{Field, Visit};
+use tracing::span::Record;
+use tracing::{Event, Subscriber};
+use tracing_subscriber::field::RecordFields;
+use tracing_subscriber::fmt::format::{JsonFields, Writer};
+use tracing_subscriber::fmt::time::{FormatTime, SystemTime};
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
+use tracing_subscriber::registry::LookupSpan;
+
+/// One JSON object per event: `timestamp`, `level`, `fields`, `target`, and `span` (the current span's fields and
+/// name) when the event happens inside one. Span fields are read as the fmt layer stored them, so the subscriber
+/// must store them as one JSON object: with [`JsonSpanFields`], or `tracing-subscriber`'s `JsonFields`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct JsonLines;
+
+thread_local! {
+    /// The line being built, reused from event to event on a thread.
+    static LINE: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+impl<S, N> FormatEvent<S, N> for JsonLines
+where
+    S: Subscriber + for<'lookup> LookupSpan<'lookup>,
+    N: for<'writer> FormatFields<'writer> + 'static,
+{
+    fn format_event(&self, ctx: &FmtContext<'_, S, N>, mut writer: Writer<'_>, event: &Event<'_>) -> fmt::Result {
+        LINE.with(|buffer| match buffer.try_borrow_mut() {
+            Ok(mut line) => write_line(&mut line, ctx, &mut writer, event),
+            // An event logged while this thread formats another (from a field's `Debug`): a buffer of its own.
+            Err(_) => write_line(&mut Vec::new(), ctx, &mut writer, event),
+        })
+    }
+}
+
+/// A span's fields, stored as one JSON object (`{"request_id":"…"}`), as `tracing-subscriber`'s `JsonFields`
+/// stores them, without its per-fragment cost.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct JsonSpanFields;
+
+impl<'writer> FormatFields<'writer> for JsonSpanFields {
+    fn format_fields<R: RecordFields>(&self, mut writer: Writer<'writer>, fields: R) -> fmt::Result {
+        let mut object = Vec::with_capacity(64);
+        object.push(b'{');
+        fields.record(&mut JsonFieldsVisitor { line: &mut object, first: true });
+        object.push(b'}');
+        writer.write_str(std::str::from_utf8(&object).map_err(|_| fmt::Error)?)
+    }
+
+    /// Fields recorded after the span was created (`Span::record`, rare) replace or join the stored ones, as
+    /// `JsonFields` does it.
+    fn add_fields(&self, current: &'writer mut FormattedFields<Self>, fields: &Record<'_>) -> fmt::Result {
+        let mut merged = FormattedFields::<JsonFields>::new(std::mem::take(&mut current.fields));
+        JsonFields::new().add_fields(&mut merged, fields)?;
+        current.fields = merged.fields;
+        Ok(())
+    }
+}
+
+fn write_line<S, N>(
+    line: &mut Vec<u8>,
+    ctx: &FmtContext<'_, S, N>,
+    writer: &mut Writer<'_>,
+    event: &Event<'_>,
+) -> fmt::Result
+where
+    S: Subscriber + for<'lookup> LookupSpan<'lookup>,
+    N: for<'writer> FormatFields<'writer> + 'static,
+{
+    line.clear();
+    let metadata = event.metadata();
+    line.extend_from_slice(b"{\"timestamp\":\"");
+    SystemTime.format_time(&mut Writer::new(&mut ByteSink(line)))?;
+    line.extend_from_slice(b"\",\"level\":\"");
+    line.extend_from_slice(metadata.level().as_str().as_bytes());
+    line.extend_from_slice(b"\",\"fields\":{");
+    let mut fields = JsonFieldsVisitor { line, first: true };
+    event.record(&mut fields);
+    line.extend_from_slice(b"},\"target\":");
+    push_json(line, metadata.target());
+    if let Some(span) = event.parent().and_then(|id| ctx.span(id)).or_else(|| ctx.lookup_current()) {
+        line.extend_from_slice(b",\"span\":{");
+        let extensions = span.extensions();
+        // The fmt layer stored the span's fields as one JSON object: `{"request_id":"…"}`, or nothing.
+        let stored = extensions.get::<FormattedFields<N>>().map_or("", |stored| stored.fields.as_str());
+        let inner = stored.trim().strip_prefix('{').and_then(|rest| rest.strip_suffix('}')).unwrap_or("").trim();
+        if !inner.is_empty() {
+            line.extend_from_slice(inner.as_bytes());
+            line.push(b',');
+        }
+        line.extend_from_slice(b"\"name\":");
+        push_json(line, span.name());
+        line.push(b'}');
+    }
+    line.extend_from_slice(b"}\n");
+    // serde_json and the pieces above write UTF-8 only, so this check does not fail.
+    writer.write_str(std::str::from_utf8(line).map_err(|_| fmt::Error)?)
+}
+
+/// Appends `value` as JSON (a string is quoted and escaped).
+fn push_json<T: serde::Serialize + ?Sized>(line: &mut Vec<u8>, value: &T) {
+    // Writing to a `Vec` cannot fail, and the values here (strings, numbers, `fmt::Arguments`) always serialize.
+    let _ = serde_json::to_writer(line, value);
+}
+
+/// Writes each field of an event as `"name":value`, numbers and booleans as JSON numbers and booleans.
+struct JsonFieldsVisitor<'a> {
+    line: &'a mut Vec<u8>,
+    first: bool,
+}
+
+impl JsonFieldsVisitor<'_> {
+    fn field<T: serde::Serialize + ?Sized>(&mut self, field: &Field, value: &T) {
+        if !std::mem::take(&mut self.first) {
+            self.line.push(b',');
+        }
+        push_json(self.line, field.name());
+        self.line.push(b':');
+        push_json(self.line, value);
+    }
+}
+
+impl Visit for JsonFieldsVisitor<'_> {
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.field(field, &format_args!("{value:?}"));
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.field(field, value);
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.field(field, &value);
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.field(field, &value);
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        // JSON has no NaN or infinity: serde_json writes them as `null`, as `tracing-subscriber` does.
+        self.field(field, &value);
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.field(field, &value);
+    }
+}
+
+/// `fmt::Write` into the line's bytes (for the timestamp).
+struct ByteSink<'a>(&'a mut Vec<u8>);
+
+impl fmt::Write for ByteSink<'_> {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        self.0.extend_from_slice(text.as_bytes());
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+    use std::sync::{Arc, Mutex};
+
+    use serde_json::{json, Value};
+    use tracing_subscriber::fmt::MakeWriter;
+
+    use super::*;
+
+    /// Collects what the subscriber writes.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            self.0.lock().expect("not poisoned").extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> MakeWriter<'a> for Captured {
+        type Writer = Captured;
+
+        fn make_writer(&'a self) -> Self::Writer {
+            self.clone()
+        }
+    }
+
+    /// The lines `log` writes through `tracing-subscriber`'s own JSON format, and through [`JsonLines`].
+    fn both_ways(log: impl Fn()) -> (Vec<Value>, Vec<Value>) {
+        let reference = Captured::default();
+        let ours = Captured::default();
+        let json = || tracing_subscriber::fmt().json().with_current_span(true).with_span_list(false);
+        tracing::subscriber::with_default(json().with_writer(reference.clone()).finish(), &log);
+        let lean = json().fmt_fields(JsonSpanFields).event_format(JsonLines);
+        tracing::subscriber::with_default(lean.with_writer(ours.clone()).finish(), &log);
+        let parse = |captured: Captured| {
+            let bytes = captured.0.lock().expect("not poisoned").clone();
+            String::from_utf8(bytes)
+                .expect("UTF-8")
+                .lines()
+                .map(|line| serde_json::from_str::<Value>(line).expect("one JSON object per line"))
+                .map(|mut line| {
+                    line.as_object_mut().expect("an object").remove("timestamp").expect("a timestamp");
+                    line
+                })
+                .collect()
+        };
+        (parse(reference), parse(ours))
+    }
+
+    #[test]
+    fn lines_are_the_objects_tracing_subscriber_writes() {
+        let (reference, ours) = both_ways(|| {
+            tracing::info!(target: "todo_rocket::request", method = %"GET", status = 200u16, latency_ms = 1.25, "request");
+            let span = tracing::info_span!("request", request_id = %"0192f4a0-7c1e");
+            span.in_scope(|| {
+                tracing::warn!(attempt = -3i64, ok = true, detail = ?Some("x"), "mail sent");
+                tracing::error!(quote = "a \"b\" \\ c\n\u{0}é😀", "odd text");
+            });
+            tracing::info!(ratio = f64::NAN, "not a number");
+            let late = tracing::info_span!("late", first = 1u8, second = tracing::field::Empty);
+            late.record("second", "now");
+            late.record("first", 2u8);
+            late.in_scope(|| tracing::info!("recorded later"));
+        });
+        assert_eq!(ours.len(), 5);
+        assert_eq!(ours, reference);
+        assert_eq!(ours[1]["span"], json!({"request_id": "0192f4a0-7c1e", "name": "request"}));
+        assert_eq!(ours[2]["fields"]["quote"], json!("a \"b\" \\ c\n\u{0}é😀"));
+        assert_eq!(ours[4]["span"], json!({"first": 2, "second": "now", "name": "late"}));
+    }
+
+    #[test]
+    fn a_span_without_fields_is_named_and_the_timestamp_is_rfc3339() {
+        let (_, ours) = both_ways(|| tracing::info_span!("startup").in_scope(|| tracing::info!("up")));
+        assert_eq!(ours[0]["span"], json!({"name": "startup"}));
+
+        let captured = Captured::default();
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .fmt_fields(JsonSpanFields)
+            .event_format(JsonLines)
+            .with_writer(captured.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, || tracing::info!("up"));
+        let line: Value = serde_json::from_slice(&captured.0.lock().expect("not poisoned")).expect("JSON");
+        let timestamp = line["timestamp"].as_str().expect("a string");
+        time::OffsetDateTime::parse(timestamp, &time::format_description::well_known::Rfc3339).expect("RFC 3339");
+    }
+}
