@@ -11,9 +11,14 @@
 //! - the store was told to test every checkout ([`Testing::Always`]).
 //!
 //! A connection that fails its test is dropped and another one is taken or opened, so the request does not see it.
+//!
+//! Where connections retire ([`Retirement`], PostgreSQL), a background task also closes the idle ones that are due
+//! every so often, since under LIFO a connection at the bottom of the idle queue may never be checked out again.
 
 use std::fmt;
 use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use deadpool::managed::{self, Metrics, Object, PoolError, QueueMode, RecycleError, RecycleResult};
@@ -51,6 +56,18 @@ pub(crate) struct Retirement {
     pub(crate) idle_timeout: Duration,
 }
 
+impl Retirement {
+    /// Whether a connection of this age, idle for `idle`, is to be closed instead of used again.
+    fn is_due(&self, metrics: &Metrics, idle: Duration) -> bool {
+        metrics.age() >= self.max_lifetime || idle >= self.idle_timeout
+    }
+
+    /// How often idle connections are checked: often enough that none outlives a limit by more than half of it.
+    fn sweep_period(&self) -> Duration {
+        (self.max_lifetime.min(self.idle_timeout) / 2).max(Duration::from_millis(10))
+    }
+}
+
 /// Opens and tests connections for deadpool.
 struct Manager<C: Connection> {
     options: C::Options,
@@ -69,10 +86,8 @@ impl<C: Connection> managed::Manager for Manager<C> {
 
     async fn recycle(&self, pooled: &mut Pooled<C>, metrics: &Metrics) -> RecycleResult<sqlx::Error> {
         let idle = pooled.returned_at.elapsed();
-        if let Some(retirement) = self.retirement {
-            if metrics.age() >= retirement.max_lifetime || idle >= retirement.idle_timeout {
-                return Err(RecycleError::message("retired: too old, or idle too long"));
-            }
+        if self.retirement.is_some_and(|retirement| retirement.is_due(metrics, idle)) {
+            return Err(RecycleError::message("retired: too old, or idle too long"));
         }
         let test = pooled.needs_test
             || match self.testing {
@@ -94,11 +109,14 @@ impl<C: Connection> managed::Manager for Manager<C> {
 /// A pool of sqlx connections of one engine (`C` is `SqliteConnection` or `PgConnection`).
 pub(crate) struct Pool<C: Connection> {
     inner: managed::Pool<Manager<C>>,
+    retirement: Option<Retirement>,
+    /// Whether the task that closes idle connections that are due has been started (shared by the clones).
+    sweeping: Arc<AtomicBool>,
 }
 
 impl<C: Connection> Clone for Pool<C> {
     fn clone(&self) -> Self {
-        Self { inner: self.inner.clone() }
+        Self { inner: self.inner.clone(), retirement: self.retirement, sweeping: Arc::clone(&self.sweeping) }
     }
 }
 
@@ -113,7 +131,7 @@ impl<C: Connection> fmt::Debug for Pool<C> {
     }
 }
 
-impl<C: Connection> Pool<C> {
+impl<C: Connection + 'static> Pool<C> {
     /// A pool of at most `max_size` connections opened with `options`; none is opened until the first checkout.
     ///
     /// `timeout` bounds each of: waiting for a free connection, opening one, and testing one.
@@ -129,7 +147,9 @@ impl<C: Connection> Pool<C> {
         Self::retiring(options, max_size, timeout, testing, None)
     }
 
-    /// Like [`Pool::new`], and connections are replaced as `retirement` says (none: kept while they work).
+    /// Like [`Pool::new`], and connections are replaced as `retirement` says (none: kept while they work): at
+    /// checkout, and by a task that closes the idle ones that are due, started on the Tokio runtime of the first
+    /// checkout and ended when the pool is closed or dropped.
     pub(crate) fn retiring(
         options: C::Options,
         max_size: usize,
@@ -146,12 +166,37 @@ impl<C: Connection> Pool<C> {
             .runtime(deadpool::Runtime::Tokio1)
             .build()
             .map_err(crate::Error::internal)?;
-        Ok(Self { inner })
+        Ok(Self { inner, retirement, sweeping: Arc::new(AtomicBool::new(false)) })
+    }
+
+    /// Starts the task that closes idle connections that are due, once per pool (from the first checkout, so
+    /// that it runs on the runtime that uses the pool).
+    fn start_sweeping(&self) {
+        let Some(retirement) = self.retirement else { return };
+        if self.sweeping.load(Ordering::Relaxed) || self.sweeping.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let pool = self.inner.weak();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(retirement.sweep_period());
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            every.tick().await;
+            loop {
+                every.tick().await;
+                let Some(pool) = pool.upgrade().filter(|pool| !pool.is_closed()) else { return };
+                let due = pool.retain(|pooled, metrics| !retirement.is_due(&metrics, pooled.returned_at.elapsed()));
+                drop(pool);
+                for pooled in due.removed {
+                    let _ = pooled.connection.close().await;
+                }
+            }
+        });
     }
 
     /// A connection for one unit of work. Call [`Checkout::finished_cleanly`] when the work succeeded; otherwise
     /// the connection is tested before its next use.
     pub(crate) async fn acquire(&self) -> Result<Checkout<C>, sqlx::Error> {
+        self.start_sweeping();
         match self.inner.get().await {
             Ok(object) => Ok(Checkout { object, clean: false }),
             Err(PoolError::Backend(error)) => Err(error),
@@ -472,6 +517,42 @@ mod tests {
                 assert_ne!(backend_pid(&pool).await.expect("replaces"), first, "{retirement:?}: replaced");
                 pool.close().await;
             }
+        }
+
+        /// The number of server processes of this pool's connections (its `application_name` is unique).
+        async fn open_on_server(server: &PgConnectOptions, name: &str) -> i64 {
+            let mut admin = PgConnection::connect_with(server).await.expect("connects");
+            let open = sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1")
+                .bind(name)
+                .fetch_one(&mut admin)
+                .await
+                .expect("counts");
+            admin.close().await.ok();
+            open
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn idle_connections_that_are_never_checked_out_again_are_closed() {
+            let Some(server) = server() else { return };
+            let name = format!("pool_sweep_{}", uuid::Uuid::now_v7().simple());
+            let retirement =
+                Retirement { max_lifetime: Duration::from_secs(3600), idle_timeout: Duration::from_millis(300) };
+            let options = server.clone().application_name(&name);
+            let pool = Pool::retiring(options, 2, Duration::from_secs(5), Testing::UncleanOnly, Some(retirement))
+                .expect("builds");
+            // Two connections at once, then both back in the pool.
+            let (first, second) = tokio::join!(pool.acquire(), pool.acquire());
+            drop((first.expect("opens"), second.expect("opens")));
+            assert_eq!(pool.status().0, 2);
+            // One caller every 50 ms: LIFO keeps handing out the same connection, so the other stays idle.
+            let deadline = Instant::now() + Duration::from_millis(1500);
+            while Instant::now() < deadline {
+                backend_pid(&pool).await.expect("works");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            assert_eq!(pool.status().0, 1, "the connection no checkout reached was closed");
+            assert_eq!(open_on_server(&server, &name).await, 1, "and its server process has ended");
+            pool.close().await;
         }
 
         #[tokio::test]
