@@ -15,23 +15,21 @@ read -ra extra <<<"${2:-}"
 duration="${DURATION:-8}"
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 
-dir="$(mktemp -d)"
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+here="$(dirname "$0")"
+# shellcheck source=benches/load/lib.sh
+source "$here/lib.sh" # $workdir, the cleanup trap, free_port, seed
+dir="$workdir"
+port="$(free_port)"
 base="http://127.0.0.1:$port"
 env JWT_SECRET=load-harness-secret-that-is-at-least-32-bytes DATABASE_URL="sqlite:$dir/todo.db" BCRYPT_COST=4 \
     ROCKET_ADDRESS=127.0.0.1 ROCKET_PORT="$port" ROCKET_LOG_LEVEL=off RUST_LOG=off "${extra[@]}" \
     "$binary" >"${LOG_FILE:-$dir/server.log}" 2>&1 &
 pid=$!
-trap 'kill "$pid" 2>/dev/null || true; rm -rf "$dir"' EXIT
+pids+=("$pid")
 for _ in $(seq 1 100); do curl -fs "$base/health" >/dev/null && break; sleep 0.1; done
 
-json() { python3 -c "import json, sys; print(json.load(sys.stdin)['$1'])"; }
-credentials='{"email": "cpu@example.com", "password": "correct horse battery"}'
-curl -fs -X POST -H 'Content-Type: application/json' -d "$credentials" "$base/auth/signup" >/dev/null
-token="$(curl -fs -X POST -H 'Content-Type: application/json' -d "$credentials" "$base/auth/login" | json access_token)"
-task="$(curl -fs -X POST -H 'Content-Type: application/json' -H "Authorization: Bearer $token" \
-    -d '{"title": "measured"}' "$base/tasks" | json id)"
-url="$base/tasks/$task"
+seed "$base" '{"email": "cpu@example.com", "password": "correct horse battery"}' # sets $token, $task_id
+url="$base/tasks/$task_id"
 
 wrk -t2 -c64 -d2s -H "Authorization: Bearer $token" "$url" >/dev/null # warm-up
 # sample: voluntary context switches of every thread, then utime+stime in clock ticks

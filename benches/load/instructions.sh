@@ -9,7 +9,8 @@
 #
 # usage: benches/load/instructions.sh /path/to/todo-rocket ["VAR=value ..."]
 #        e.g. benches/load/instructions.sh target/release/todo-rocket "LOG_FORMAT=json RUST_LOG=info"
-# knobs: DURATION=10 (seconds of load), TOP=25 (functions listed; 0 for none)
+# knobs: DURATION=10 (seconds of load), TOP=25 (functions listed; 0 for none), KEEP=dir (a folder to keep the
+#        callgrind file in, e.g. to compare two builds function by function with callgrind_annotate)
 set -euo pipefail
 binary="$(realpath "$1")"
 read -ra extra <<<"${2:-}"
@@ -17,23 +18,21 @@ duration="${DURATION:-10}"
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 command -v valgrind >/dev/null || { apt-get update -qq && apt-get install -y -qq valgrind >/dev/null; }
 
-dir="$(mktemp -d)"
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+here="$(dirname "$0")"
+# shellcheck source=benches/load/lib.sh
+source "$here/lib.sh" # $workdir, the cleanup trap, free_port, seed
+dir="$workdir"
+port="$(free_port)"
 base="http://127.0.0.1:$port"
 env JWT_SECRET=load-harness-secret-that-is-at-least-32-bytes DATABASE_URL="sqlite:$dir/todo.db" BCRYPT_COST=4 \
     ROCKET_ADDRESS=127.0.0.1 ROCKET_PORT="$port" ROCKET_LOG_LEVEL=off RUST_LOG=off "${extra[@]}" \
     valgrind --tool=callgrind --callgrind-out-file="$dir/callgrind.out" "$binary" >"$dir/server.log" 2>&1 &
 pid=$!
-trap 'kill "$pid" 2>/dev/null || true; [ -n "${KEEP:-}" ] && cp "$dir"/callgrind.out* "$KEEP"/ ; rm -rf "$dir"' EXIT
+pids+=("$pid")
 for _ in $(seq 1 600); do curl -fs "$base/health" >/dev/null && break; sleep 0.1; done
 
-json() { python3 -c "import json, sys; print(json.load(sys.stdin)['$1'])"; }
-credentials='{"email": "instructions@example.com", "password": "correct horse battery"}'
-curl -fs -X POST -H 'Content-Type: application/json' -d "$credentials" "$base/auth/signup" >/dev/null
-token="$(curl -fs -X POST -H 'Content-Type: application/json' -d "$credentials" "$base/auth/login" | json access_token)"
-task="$(curl -fs -X POST -H 'Content-Type: application/json' -H "Authorization: Bearer $token" \
-    -d '{"title": "measured"}' "$base/tasks" | json id)"
-url="$base/tasks/$task"
+seed "$base" '{"email": "instructions@example.com", "password": "correct horse battery"}' # sets $token, $task_id
+url="$base/tasks/$task_id"
 
 wrk -t1 -c4 -d2s -H "Authorization: Bearer $token" "$url" >/dev/null # warm-up: connections, statement cache
 callgrind_control --zero "$pid" >/dev/null 2>&1
@@ -42,10 +41,24 @@ callgrind_control --dump=measured "$pid" >/dev/null 2>&1
 requests="$(awk '/requests in/ { print $1 }' <<<"$report")"
 sleep 1
 out="$(ls -t "$dir"/callgrind.out* | head -1)"
+[[ -z "${KEEP:-}" ]] || cp "$out" "$KEEP"/
 total="$(callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1; exit }')"
 python3 -c "import sys; r, t = int(sys.argv[1]), int(sys.argv[2]); print(f'requests {r}   instructions per request {t / r:,.0f}')" \
     "$requests" "$total"
 if [[ "${TOP:-25}" != 0 ]]; then
-    callgrind_annotate --inclusive=no "$out" 2>/dev/null | grep -E '^ *[0-9,]+ \(' | head -"${TOP:-25}" |
-        awk -v r="$requests" '{ n = $1; gsub(",", "", n); $1 = sprintf("%8.0f", n / r); $2 = ""; print }'
+    # Per function, instructions per request. The thread and runtime frames (clone, start_thread, tokio's worker
+    # loop) are listed by callgrind with nearly everything under them; rows above half the total are those.
+    callgrind_annotate --threshold=100 --inclusive=no "$out" 2>/dev/null | python3 -c '
+import re, sys
+requests, top, total = int(sys.argv[1]), int(sys.argv[2]), None
+for line in sys.stdin:
+    match = re.match(r"^\s*([\d,]+) \(\s*([\d.]+)%\)\s+(.*?)(?: \[.*\])?$", line)
+    if not match or "PROGRAM TOTALS" in line or float(match.group(2)) > 50:
+        continue
+    count = int(match.group(1).replace(",", ""))
+    print("%9.0f  %s" % (count / requests, match.group(3)[:140]))
+    top -= 1
+    if top == 0:
+        break
+' "$requests" "${TOP:-25}"
 fi
