@@ -17,16 +17,8 @@ command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk 
 
 here="$(dirname "$0")"
 # shellcheck source=benches/load/lib.sh
-source "$here/lib.sh" # $workdir, the cleanup trap, free_port, seed
-dir="$workdir"
-port="$(free_port)"
-base="http://127.0.0.1:$port"
-env JWT_SECRET=load-harness-secret-that-is-at-least-32-bytes DATABASE_URL="sqlite:$dir/todo.db" BCRYPT_COST=4 \
-    ROCKET_ADDRESS=127.0.0.1 ROCKET_PORT="$port" ROCKET_LOG_LEVEL=off RUST_LOG=off "${extra[@]}" \
-    "$binary" >"${LOG_FILE:-$dir/server.log}" 2>&1 &
-pid=$!
-pids+=("$pid")
-for _ in $(seq 1 100); do curl -fs "$base/health" >/dev/null && break; sleep 0.1; done
+source "$here/lib.sh" # $workdir, the cleanup trap, serve_sqlite, seed
+serve_sqlite "${LOG_FILE:-$workdir/server.log}" "$binary"
 
 seed "$base" '{"email": "cpu@example.com", "password": "correct horse battery"}' # sets $token, $task_id
 url="$base/tasks/$task_id"

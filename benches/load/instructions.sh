@@ -20,16 +20,8 @@ command -v valgrind >/dev/null || { apt-get update -qq && apt-get install -y -qq
 
 here="$(dirname "$0")"
 # shellcheck source=benches/load/lib.sh
-source "$here/lib.sh" # $workdir, the cleanup trap, free_port, seed
-dir="$workdir"
-port="$(free_port)"
-base="http://127.0.0.1:$port"
-env JWT_SECRET=load-harness-secret-that-is-at-least-32-bytes DATABASE_URL="sqlite:$dir/todo.db" BCRYPT_COST=4 \
-    ROCKET_ADDRESS=127.0.0.1 ROCKET_PORT="$port" ROCKET_LOG_LEVEL=off RUST_LOG=off "${extra[@]}" \
-    valgrind --tool=callgrind --callgrind-out-file="$dir/callgrind.out" "$binary" >"$dir/server.log" 2>&1 &
-pid=$!
-pids+=("$pid")
-for _ in $(seq 1 600); do curl -fs "$base/health" >/dev/null && break; sleep 0.1; done
+source "$here/lib.sh" # $workdir, the cleanup trap, serve_sqlite, seed
+serve_sqlite "$workdir/server.log" valgrind --tool=callgrind --callgrind-out-file="$workdir/callgrind.out" "$binary"
 
 seed "$base" '{"email": "instructions@example.com", "password": "correct horse battery"}' # sets $token, $task_id
 url="$base/tasks/$task_id"
@@ -40,7 +32,7 @@ report="$(wrk -t1 -c4 -d"${duration}s" -H "Authorization: Bearer $token" "$url")
 callgrind_control --dump=measured "$pid" >/dev/null 2>&1
 requests="$(awk '/requests in/ { print $1 }' <<<"$report")"
 sleep 1
-out="$(ls -t "$dir"/callgrind.out* | head -1)"
+out="$(ls -t "$workdir"/callgrind.out* | head -1)"
 [[ -z "${KEEP:-}" ]] || cp "$out" "$KEEP"/
 total="$(callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1; exit }')"
 python3 -c "import sys; r, t = int(sys.argv[1]), int(sys.argv[2]); print(f'requests {r}   instructions per request {t / r:,.0f}')" \
@@ -53,12 +45,10 @@ import re, sys
 requests, top, total = int(sys.argv[1]), int(sys.argv[2]), None
 for line in sys.stdin:
     match = re.match(r"^\s*([\d,]+) \(\s*([\d.]+)%\)\s+(.*?)(?: \[.*\])?$", line)
-    if not match or "PROGRAM TOTALS" in line or float(match.group(2)) > 50:
-        continue
+    if top == 0 or not match or "PROGRAM TOTALS" in line or float(match.group(2)) > 50:
+        continue  # read on to the end, so that callgrind_annotate is not cut off
     count = int(match.group(1).replace(",", ""))
     print("%9.0f  %s" % (count / requests, match.group(3)[:140]))
     top -= 1
-    if top == 0:
-        break
 ' "$requests" "${TOP:-25}"
 fi

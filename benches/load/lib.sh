@@ -64,6 +64,22 @@ measure() {
     echo "  $scenario: done" >&2
 }
 
+# serve_sqlite LOG_FILE COMMAND...: runs COMMAND (a todo-rocket build, or one under a tool such as valgrind) on a
+# fresh SQLite database and a free loopback port, with the harness's settings and the array $extra (VAR=value...);
+# waits up to 60 s for /health; sets $base and $pid.
+serve_sqlite() {
+    local log="$1"
+    shift
+    port="$(free_port)"
+    base="http://127.0.0.1:$port"
+    env JWT_SECRET=load-harness-secret-that-is-at-least-32-bytes DATABASE_URL="sqlite:$workdir/todo.db" \
+        BCRYPT_COST=4 ROCKET_ADDRESS=127.0.0.1 ROCKET_PORT="$port" ROCKET_LOG_LEVEL=off RUST_LOG=off "${extra[@]}" \
+        "$@" >"$log" 2>&1 &
+    pid=$!
+    pids+=("$pid")
+    for _ in $(seq 1 600); do curl -fs "$base/health" >/dev/null && break; sleep 0.1; done
+}
+
 json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 
 # seed BASE CREDENTIALS: signs the load user up, logs in and creates 200 tasks; sets $token and $task_id.
