@@ -50,9 +50,9 @@ struct Pooled<C> {
 /// proxies in front of PostgreSQL expect clients to let go of connections now and then.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Retirement {
-    /// A connection older than this is replaced at its next checkout.
+    /// A connection older than this is replaced (at its next checkout, or by the sweep if it is idle).
     pub(crate) max_lifetime: Duration,
-    /// A connection idle for longer than this is replaced at its next checkout.
+    /// A connection idle for longer than this is replaced (at its next checkout, or by the sweep).
     pub(crate) idle_timeout: Duration,
 }
 
@@ -109,14 +109,13 @@ impl<C: Connection> managed::Manager for Manager<C> {
 /// A pool of sqlx connections of one engine (`C` is `SqliteConnection` or `PgConnection`).
 pub(crate) struct Pool<C: Connection> {
     inner: managed::Pool<Manager<C>>,
-    retirement: Option<Retirement>,
     /// Whether the task that closes idle connections that are due has been started (shared by the clones).
     sweeping: Arc<AtomicBool>,
 }
 
 impl<C: Connection> Clone for Pool<C> {
     fn clone(&self) -> Self {
-        Self { inner: self.inner.clone(), retirement: self.retirement, sweeping: Arc::clone(&self.sweeping) }
+        Self { inner: self.inner.clone(), sweeping: Arc::clone(&self.sweeping) }
     }
 }
 
@@ -166,13 +165,13 @@ impl<C: Connection + 'static> Pool<C> {
             .runtime(deadpool::Runtime::Tokio1)
             .build()
             .map_err(crate::Error::internal)?;
-        Ok(Self { inner, retirement, sweeping: Arc::new(AtomicBool::new(false)) })
+        Ok(Self { inner, sweeping: Arc::new(AtomicBool::new(false)) })
     }
 
     /// Starts the task that closes idle connections that are due, once per pool (from the first checkout, so
     /// that it runs on the runtime that uses the pool).
     fn start_sweeping(&self) {
-        let Some(retirement) = self.retirement else { return };
+        let Some(retirement) = self.inner.manager().retirement else { return };
         if self.sweeping.load(Ordering::Relaxed) || self.sweeping.swap(true, Ordering::AcqRel) {
             return;
         }
@@ -186,9 +185,7 @@ impl<C: Connection + 'static> Pool<C> {
                 let Some(pool) = pool.upgrade().filter(|pool| !pool.is_closed()) else { return };
                 let due = pool.retain(|pooled, metrics| !retirement.is_due(&metrics, pooled.returned_at.elapsed()));
                 drop(pool);
-                for pooled in due.removed {
-                    let _ = pooled.connection.close().await;
-                }
+                close_all(due.removed).await;
             }
         });
     }
@@ -214,15 +211,21 @@ impl<C: Connection + 'static> Pool<C> {
     pub(crate) async fn close(&self) {
         let idle = self.inner.retain(|_, _| false).removed;
         self.inner.close();
-        for pooled in idle {
-            let _ = pooled.connection.close().await;
-        }
+        close_all(idle).await;
     }
 
     /// The open connections, and how many of them are idle.
     pub(crate) fn status(&self) -> (u32, usize) {
         let status = self.inner.status();
         (u32::try_from(status.size).unwrap_or(u32::MAX), status.available)
+    }
+}
+
+/// Closes connections taken out of the pool cleanly (PostgreSQL: a Terminate message, so the server process ends
+/// at once). A connection that fails to close is dropped, which closes its socket.
+async fn close_all<C: Connection>(removed: Vec<Pooled<C>>) {
+    for pooled in removed {
+        let _ = pooled.connection.close().await;
     }
 }
 
