@@ -35,7 +35,7 @@ pub mod metrics;
 pub mod openapi;
 mod options;
 mod problem;
-mod request_log;
+pub mod request_log;
 mod routes;
 
 use rocket::fairing::AdHoc;

@@ -4,7 +4,14 @@
 //! The id is the client's `X-Request-Id` when it is sane (1 to 128 characters of `A-Z a-z 0-9 - _ . :`, as a
 //! proxy or another service would send), otherwise a new UUIDv7. It is returned in `X-Request-Id`. Lines name
 //! the route template (`/tasks/<id>`), never the raw path, so ids and query strings stay out of the logs.
+//!
+//! A handler runs with its request's id in two places: a `tracing` span named `request` (target
+//! [`REQUEST_SPAN_TARGET`]), which any subscriber can show or export, and a task-local that
+//! [`current_request_id`] reads. The span costs about 5,000 instructions a request (a registry slot, and an enter
+//! and exit on every poll); the task-local costs a few dozen. A log format that reads the task-local can therefore
+//! turn the span off (`todo_rocket::request_span=off`), as the binary's JSON format does (benches/README.md).
 
+use std::future::Future;
 use std::time::Instant;
 
 use rocket::fairing::{Fairing, Info, Kind};
@@ -12,6 +19,33 @@ use rocket::http::Header;
 use rocket::route::{Handler, Outcome};
 use rocket::{Data, Request, Response, Route};
 use tracing::Instrument;
+
+/// The `tracing` target of the `request` span each handler runs in.
+pub const REQUEST_SPAN_TARGET: &str = "todo_rocket::request_span";
+
+rocket::tokio::task_local! {
+    /// The id of the request whose handler (or mail, sent after the answer) this task is running.
+    static CURRENT_REQUEST_ID: String;
+}
+
+/// Calls `read` with the id of the request the current task is handling, if it handles one: inside a route
+/// handler, or a task started with [`in_current_request`].
+pub fn current_request_id<R>(read: impl FnOnce(&str) -> R) -> Option<R> {
+    CURRENT_REQUEST_ID.try_with(|id| read(id)).ok()
+}
+
+/// `future`, run in the current request's span and with its id (for a task spawned by a handler, whose lines must
+/// still name the request).
+pub fn in_current_request<F: Future>(future: F) -> impl Future<Output = F::Output> {
+    let id = current_request_id(str::to_owned);
+    let future = future.in_current_span();
+    async move {
+        match id {
+            Some(id) => CURRENT_REQUEST_ID.scope(id, future).await,
+            None => future.await,
+        }
+    }
+}
 
 /// The header that carries the request id, in and out.
 pub const REQUEST_ID_HEADER: &str = "X-Request-Id";
@@ -61,11 +95,11 @@ impl Fairing for RequestLog {
         let route = request.route().map_or_else(|| "(no route)".to_owned(), |route| route.uri.to_string());
         tracing::info!(
             target: "todo_rocket::request",
-            method = %request.method(),
+            method = request.method().as_str(),
             route,
             status = response.status().code,
             latency_ms = (latency_ms * 1000.0).round() / 1000.0,
-            request_id = %id,
+            request_id = id.as_str(),
             "request"
         );
         crate::metrics::request(request.method().as_str(), route, response.status().code, latency);
@@ -73,20 +107,21 @@ impl Fairing for RequestLog {
     }
 }
 
-/// A route handler run inside a `request` span that carries the request id, so every line the handler (and the
-/// library under it) logs names its request.
+/// A route handler run with its request's id (in a `request` span, and in the task-local), so every line the
+/// handler (and the library under it) logs names its request.
 #[derive(Clone)]
 struct InRequestSpan(Box<dyn Handler>);
 
 #[rocket::async_trait]
 impl Handler for InRequestSpan {
     async fn handle<'r>(&self, request: &'r Request<'_>, data: Data<'r>) -> Outcome<'r> {
-        let span = tracing::info_span!("request", request_id = %RequestId::of(request).0);
-        self.0.handle(request, data).instrument(span).await
+        let id = &RequestId::of(request).0;
+        let span = tracing::info_span!(target: REQUEST_SPAN_TARGET, "request", request_id = %id);
+        CURRENT_REQUEST_ID.scope(id.clone(), self.0.handle(request, data).instrument(span)).await
     }
 }
 
-/// `routes`, each handled inside its request's span.
+/// `routes`, each handled with its request's id (span and task-local).
 pub fn in_request_spans(routes: Vec<Route>) -> Vec<Route> {
     routes
         .into_iter()

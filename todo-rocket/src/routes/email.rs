@@ -12,7 +12,6 @@ use rocket::serde::json::Json;
 use rocket::{post, routes, Route, State};
 use serde::{Deserialize, Serialize};
 use todo_core::{Email, OutgoingMail, Todo};
-use tracing::Instrument;
 use utoipa::ToSchema;
 
 use crate::body::JsonBody;
@@ -28,25 +27,22 @@ pub fn routes() -> Vec<Route> {
     routes![verify, resend, forgot, reset]
 }
 
-/// Runs `prepare` after the current request has been answered (in its span, so its lines carry the request id),
+/// Runs `prepare` after the current request has been answered (with its id, so its lines carry the request id),
 /// and sends the mail it returns. Failures are logged (by [`OutgoingMail::send`] for sending) and never reach the
 /// client, which already has its answer.
 pub(crate) fn mail_after_the_answer<F>(what: &'static str, prepare: F)
 where
     F: Future<Output = todo_core::Result<Option<OutgoingMail>>> + Send + 'static,
 {
-    rocket::tokio::spawn(
-        async move {
-            match prepare.await {
-                Ok(Some(mail)) => {
-                    let _ = mail.send().await;
-                }
-                Ok(None) => tracing::info!(mail = what, "no account has this email; no mail sent"),
-                Err(error) => tracing::warn!(mail = what, %error, "mail not prepared"),
+    rocket::tokio::spawn(crate::request_log::in_current_request(async move {
+        match prepare.await {
+            Ok(Some(mail)) => {
+                let _ = mail.send().await;
             }
+            Ok(None) => tracing::info!(mail = what, "no account has this email; no mail sent"),
+            Err(error) => tracing::warn!(mail = what, %error, "mail not prepared"),
         }
-        .in_current_span(),
-    );
+    }));
 }
 
 /// Body of `POST /auth/email/verify`.

@@ -120,6 +120,11 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts the binary on a free port against `database_url` and waits for `/health` to answer 200.
     pub fn start(database_url: &str, extra_env: &[(&str, &str)]) -> Self {
+        Self::start_with_output(database_url, extra_env, Stdio::null())
+    }
+
+    /// [`ServerProcess::start`], with the server's standard output (its log) going to `stdout`.
+    pub fn start_with_output(database_url: &str, extra_env: &[(&str, &str)], stdout: impl Into<Stdio>) -> Self {
         let port = free_port();
         let dir = std::env::temp_dir();
         let mut command = Command::new(env!("CARGO_BIN_EXE_todo-rocket"));
@@ -132,7 +137,7 @@ impl ServerProcess {
             .env("ROCKET_PORT", port.to_string())
             .env("ROCKET_LOG_LEVEL", "off")
             .env("RUST_LOG", "off")
-            .stdout(Stdio::null())
+            .stdout(stdout)
             .stderr(Stdio::inherit());
         for (key, value) in extra_env {
             command.env(key, value);
