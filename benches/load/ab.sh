@@ -8,7 +8,8 @@
 #        A_ENV / B_ENV: extra environment for one side, e.g. to compare one build with a setting and without:
 #        TODO_ROCKET_BIN=target/release/todo-rocket B_ENV="METRICS_ADDRESS=127.0.0.1:9100 LOG_FORMAT=json RUST_LOG=info"
 # knobs: DURATION=5 (seconds per run), ROUNDS=16 (even: as many A-first as B-first rounds; fewer cannot
-#        resolve 5% on this machine, see benches/README.md), CONNECTIONS=64,
+#        resolve 5% on this machine, see benches/README.md), CONNECTIONS=64, ROUTES="get list" (the read routes
+#        measured: get is GET /tasks/{id}, list is GET /tasks),
 #        TEST_POSTGRES_URL=postgres://... (adds PostgreSQL), BACKENDS="sqlite postgres" (the ones to compare)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -17,6 +18,7 @@ here=benches/load
 duration="${DURATION:-5}"
 rounds="${ROUNDS:-16}"
 connections="${CONNECTIONS:-64}"
+routes="${ROUTES:-get list}"
 backends="${BACKENDS:-sqlite postgres}"
 secret="load-harness-secret-that-is-at-least-32-bytes"
 credentials='{"email":"load@example.com","password":"correct horse battery"}'
@@ -46,25 +48,29 @@ compare() {
     local b_base="http://127.0.0.1:$port"
     seed "$b_base" "$credentials"
     local b_token="$token" b_task="$task_id"
-    local round build
+    local round build route
     for round in $(seq 1 "$rounds"); do
-        # A then B in odd rounds, B then A in even ones (ABBA): a drift in the machine's speed, or an advantage
-        # of going second, falls on both builds alike.
-        for build in $( ((round % 2)) && echo "A B" || echo "B A"); do
-            if [ "$build" = A ]; then
-                measure "$backend" "get:A:$round" "$connections" "$a_base" GET "/tasks/$a_task" "$a_token"
-            else
-                measure "$backend" "get:B:$round" "$connections" "$b_base" GET "/tasks/$b_task" "$b_token"
-            fi
-        done
-        for build in $( ((round % 2)) && echo "A B" || echo "B A"); do
-            if [ "$build" = A ]; then
-                measure "$backend" "list:A:$round" "$connections" "$a_base" GET /tasks "$a_token"
-            else
-                measure "$backend" "list:B:$round" "$connections" "$b_base" GET /tasks "$b_token"
-            fi
+        for route in $routes; do
+            # A then B in odd rounds, B then A in even ones (ABBA): a drift in the machine's speed, or an
+            # advantage of going second, falls on both builds alike.
+            for build in $( ((round % 2)) && echo "A B" || echo "B A"); do
+                if [ "$build" = A ]; then
+                    measure "$backend" "$route:A:$round" "$connections" "$a_base" GET "$(path "$route" "$a_task")" "$a_token"
+                else
+                    measure "$backend" "$route:B:$round" "$connections" "$b_base" GET "$(path "$route" "$b_task")" "$b_token"
+                fi
+            done
         done
     done
+}
+
+# path ROUTE TASK_ID: the path a route name stands for.
+path() {
+    case "$1" in
+        get) echo "/tasks/$2" ;;
+        list) echo /tasks ;;
+        *) echo "error: ROUTES may name get and list, not $1" >&2; exit 1 ;;
+    esac
 }
 
 if [[ " $backends " == *" sqlite "* ]]; then
@@ -101,3 +107,5 @@ awk -F'\t' '
             printf "| %-8s | %-8s | %14.0f | %14.0f | %5.3f | %-9s |\n", k[1], k[2], a, b, b / a, (b / a >= 0.95 ? "yes" : "NO")
         }
     }' "$results"
+echo
+python3 "$here/rounds.py" "$results"
