@@ -135,8 +135,7 @@ fn push_timestamp(line: &mut Vec<u8>, now: std::time::SystemTime) -> fmt::Result
         static SECOND: Cell<(u64, [u8; 19])> = const { Cell::new((u64::MAX, [0; 19])) };
     }
     let Ok(since_epoch) = now.duration_since(std::time::UNIX_EPOCH) else {
-        // A clock before 1970: the formatter this one stands in for knows how to write it.
-        return SystemTime.format_time(&mut Writer::new(&mut ByteSink(line)));
+        return push_timestamp_slowly(line);
     };
     let second = since_epoch.as_secs();
     let (cached, mut text) = SECOND.get();
@@ -147,10 +146,7 @@ fn push_timestamp(line: &mut Vec<u8>, now: std::time::SystemTime) -> fmt::Result
             .and_then(|second| time::OffsetDateTime::from_unix_timestamp(second).ok())
             .and_then(|moment| moment.format(format).ok())
             .filter(|formatted| formatted.len() == text.len());
-        let Some(formatted) = formatted else {
-            // Beyond year 9999: the same.
-            return SystemTime.format_time(&mut Writer::new(&mut ByteSink(line)));
-        };
+        let Some(formatted) = formatted else { return push_timestamp_slowly(line) };
         text.copy_from_slice(formatted.as_bytes());
         SECOND.set((second, text));
     }
@@ -163,6 +159,12 @@ fn push_timestamp(line: &mut Vec<u8>, now: std::time::SystemTime) -> fmt::Result
     }
     line.extend_from_slice(&fraction);
     Ok(())
+}
+
+/// The clocks `push_timestamp` does not keep (before 1970, beyond year 9999), written by the formatter it stands
+/// in for.
+fn push_timestamp_slowly(line: &mut Vec<u8>) -> fmt::Result {
+    SystemTime.format_time(&mut Writer::new(&mut ByteSink(line)))
 }
 
 /// Appends `value` as JSON (a string is quoted and escaped).

@@ -31,7 +31,7 @@ async fn main() -> ExitCode {
     if json_logs {
         // One JSON object per line, with the request id on every line of a request. `JsonLines` reads the id from
         // the handler's task, so the `request` span, which would carry the same id at about 5,000 instructions a
-        // request, is turned off (benches/README.md, "Operations").
+        // request, is turned off (benches/README.md, "The request span off").
         let filter = filter.add_directive(
             format!("{}=off", todo_rocket::request_log::REQUEST_SPAN_TARGET).parse().expect("a valid directive"),
         );
