@@ -8,8 +8,8 @@
 #        A_ENV / B_ENV: extra environment for one side, e.g. to compare one build with a setting and without:
 #        TODO_ROCKET_BIN=target/release/todo-rocket B_ENV="METRICS_ADDRESS=127.0.0.1:9100 LOG_FORMAT=json RUST_LOG=info"
 # knobs: DURATION=5 (seconds per run), ROUNDS=16 (even: as many A-first as B-first rounds; fewer cannot
-#        resolve 5% on this machine, see benches/README.md), CONNECTIONS=64, ROUTES="get list" (the read routes
-#        measured: get is GET /tasks/{id}, list is GET /tasks),
+#        resolve 5% on this machine, see benches/README.md), CONNECTIONS=64, ROUTES="get list" (the routes
+#        measured: get is GET /tasks/{id}, list is GET /tasks, health is GET /health, the database floor),
 #        TEST_POSTGRES_URL=postgres://... (adds PostgreSQL), BACKENDS="sqlite postgres" (the ones to compare)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -69,7 +69,8 @@ path() {
     case "$1" in
         get) echo "/tasks/$2" ;;
         list) echo /tasks ;;
-        *) echo "error: ROUTES may name get and list, not $1" >&2; exit 1 ;;
+        health) echo /health ;;
+        *) echo "error: ROUTES may name get, list and health, not $1" >&2; exit 1 ;;
     esac
 }
 

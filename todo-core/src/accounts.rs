@@ -226,7 +226,7 @@ impl Accounts {
     pub async fn authenticate(&self, token: &str) -> Result<Authenticated> {
         let claims = self.keys.verify(token)?;
         let owner = Owner::new(claims.user_id()?, claims.session_id()?);
-        let row = on_connection!(self.store, |conn| {
+        let row = on_connection!(reading self.store, |conn| {
             sqlx::query_as::<_, UserRow>(&format!(
                 "{SELECT_USER} WHERE id = $1 AND {}",
                 session_is_current!("$1", "$2", "$3")
@@ -391,7 +391,7 @@ impl Accounts {
 
     /// The user agent the owner's session was started with.
     async fn session_user_agent(&self, owner: &Owner) -> Result<Option<String>> {
-        let user_agent = on_connection!(self.store, |conn| {
+        let user_agent = on_connection!(reading self.store, |conn| {
             sqlx::query_scalar::<_, Option<String>>("SELECT user_agent FROM sessions WHERE id = $1 AND user_id = $2")
                 .bind(owner.session_id().as_uuid())
                 .bind(owner.user_id().as_uuid())
@@ -402,7 +402,7 @@ impl Accounts {
     }
 
     pub(crate) async fn find_stored(&self, id: UserId) -> Result<Option<StoredUser>> {
-        let row = on_connection!(self.store, |conn| {
+        let row = on_connection!(reading self.store, |conn| {
             sqlx::query_as::<_, UserRow>(&format!("{SELECT_USER} WHERE id = $1"))
                 .bind(id.as_uuid())
                 .fetch_optional(conn)
@@ -417,7 +417,7 @@ impl Accounts {
     }
 
     pub(crate) async fn find_by_email(&self, email: &Email) -> Result<Option<StoredUser>> {
-        let row = on_connection!(self.store, |conn| {
+        let row = on_connection!(reading self.store, |conn| {
             sqlx::query_as::<_, UserRow>(&format!("{SELECT_USER} WHERE email = $1"))
                 .bind(email.as_str())
                 .fetch_optional(conn)

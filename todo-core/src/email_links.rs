@@ -220,7 +220,7 @@ impl Accounts {
 
     /// The user an unexpired token of this purpose belongs to.
     async fn token_holder(&self, hash: &[u8], kind: MailKind) -> Result<Option<UserId>> {
-        let user: Option<Uuid> = on_connection!(self.store, |conn| {
+        let user: Option<Uuid> = on_connection!(reading self.store, |conn| {
             sqlx::query_scalar(
                 "SELECT user_id FROM email_tokens WHERE token_hash = $1 AND purpose = $2 AND expires_at_ms > $3",
             )

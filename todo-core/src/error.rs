@@ -143,6 +143,16 @@ impl From<sqlx::Error> for Error {
     }
 }
 
+/// Whether `error` says the connection is gone (its socket failed, or the server ended it: a restart, a
+/// failover, `pg_terminate_backend`), as opposed to the statement failing or the pool having no connection.
+pub(crate) fn connection_was_lost(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_) => true,
+        sqlx::Error::Database(database) => database.code().as_deref().is_some_and(server_is_unavailable),
+        _ => false,
+    }
+}
+
 /// Whether a PostgreSQL SQLSTATE says the server, not the statement, failed: class 08 (connection exception),
 /// 57P01-57P03 (the server is shutting down, crashed, or is starting: also what `pg_terminate_backend` and a
 /// restart send to open connections), 53300 (too many connections). The statement did not run; retrying later may

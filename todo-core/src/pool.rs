@@ -214,6 +214,11 @@ impl<C: Connection + 'static> Pool<C> {
         close_all(idle).await;
     }
 
+    /// The most connections the pool opens.
+    pub(crate) fn max_size(&self) -> usize {
+        self.inner.status().max_size
+    }
+
     /// The open connections, and how many of them are idle.
     pub(crate) fn status(&self) -> (u32, usize) {
         let status = self.inner.status();
@@ -239,6 +244,12 @@ impl<C: Connection> Checkout<C> {
     /// Records that the work on this connection ran to completion without an error, so it goes back untested.
     pub(crate) fn finished_cleanly(&mut self) {
         self.clean = true;
+    }
+
+    /// Whether this connection served an earlier checkout (it was not opened for this one), so it may have died
+    /// while it sat in the pool without anyone noticing.
+    pub(crate) fn was_reused(&self) -> bool {
+        Object::metrics(&self.object).recycle_count > 0
     }
 }
 
@@ -287,10 +298,13 @@ mod tests {
     }
 
     /// Runs statements and transactions on a one-connection pool and drops them at points spread from 0 to 1.5
-    /// times as long as the slowest of them takes on this machine (measured first); after each, the connection must answer correctly, and the table must hold exactly
-    /// the rows of the transactions that committed (a dropped transaction must roll back, not leak into the next).
-    /// A transaction dropped while its COMMIT is in flight may have committed or not (the server decides), so there
-    /// either count is right. A macro, not a function: it is compiled once per engine.
+    /// times as long as the slowest of them takes on this machine (measured first); after each, the connection
+    /// must answer correctly, and the table must hold exactly the rows of the transactions that committed (a
+    /// dropped transaction must roll back, not leak into the next). A transaction dropped while its COMMIT is in
+    /// flight may have committed or not (the server decides), so there either count is right. Every eighth round
+    /// runs to the end whatever the machine's speed (a busy CI machine can make every timed transaction miss its
+    /// point), so committed transactions are always among those counted. A macro, not a function: it is compiled
+    /// once per engine.
     macro_rules! cancelled_work_leaves_a_usable_connection {
         ($pool:expr, $table:expr) => {{
             let (pool, table) = ($pool, $table);
@@ -305,7 +319,8 @@ mod tests {
             let (mut committed, mut dropped) = (0_i64, 0_u32);
             for round in 0..240_u32 {
                 let commit_sent = std::cell::Cell::new(false);
-                let after = span * (round * 7_919 % 1_000) / 1_000;
+                let untimed = round % 8 == 7; // 30 rounds, all transactions
+                let after = if untimed { Duration::from_secs(3_600) } else { span * (round * 7_919 % 1_000) / 1_000 };
                 let work = async {
                     let mut checkout = pool.acquire().await?;
                     if round % 2 == 0 {
@@ -342,7 +357,7 @@ mod tests {
                 checkout.finished_cleanly();
             }
             assert!(dropped > 20, "the timeouts must drop work half-way ({dropped} of 240 did)");
-            assert!(committed > 5, "some transactions must commit ({committed} did)");
+            assert!(committed >= 30, "the 30 untimed transactions, at least, commit ({committed} did)");
         }};
     }
 
@@ -501,6 +516,37 @@ mod tests {
             assert!(needs_test(&pool), "the failed use marks it for a test");
             let second = backend_pid(&pool).await.expect("the next use gets a new connection");
             assert_ne!(first, second);
+            pool.close().await;
+        }
+
+        #[tokio::test]
+        async fn a_read_on_connections_killed_between_uses_runs_again_on_a_new_one() {
+            let Some(server) = server() else { return };
+            let pool: Pool<PgConnection> =
+                Pool::new(server.clone(), 3, Duration::from_secs(5), Testing::AfterIdle(Duration::from_secs(3600)))
+                    .expect("builds");
+            // Three connections in use at once, back in the pool, then all ended (as a restart ends them) within
+            // the idle window, so the pool has no reason to test any of them.
+            let mut checkouts = Vec::new();
+            let mut killed = Vec::new();
+            for _ in 0..3 {
+                let mut checkout = pool.acquire().await.expect("opens");
+                let pid: i32 =
+                    sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(&mut *checkout).await.expect("runs");
+                checkout.finished_cleanly();
+                checkouts.push(checkout);
+                killed.push(pid);
+            }
+            drop(checkouts);
+            for pid in &killed {
+                terminate(&server, *pid).await;
+            }
+            let read = crate::store::on_connection!(@read pool, conn, {
+                sqlx::query_scalar::<_, i32>("SELECT pg_backend_pid()").fetch_one(conn).await
+            });
+            let pid = read.expect("the read goes through on a connection opened after the dead ones were found");
+            assert!(!killed.contains(&pid), "{pid} is one of the killed {killed:?}");
+            assert_eq!(pool.status().0, 1, "the dead connections are gone from the pool");
             pool.close().await;
         }
 

@@ -327,7 +327,7 @@ impl SessionStore {
         let at = now();
         let now_ms = unix_ms(at);
         // Not spendable: unknown (or its session revoked), expired, or spent already.
-        let row = on_connection!(self.store, |conn| {
+        let row = on_connection!(reading self.store, |conn| {
             sqlx::query_as::<_, TokenRow>(
                 "SELECT session_id, expires_at_ms, spent_at_ms FROM refresh_tokens WHERE token_hash = $1",
             )
@@ -431,7 +431,7 @@ impl SessionStore {
 
     /// The owner's active sessions, newest first, with the owner's own marked `current`.
     pub(crate) async fn list(&self, owner: &Owner) -> Result<Vec<Session>> {
-        let rows = on_connection!(self.store, |conn| {
+        let rows = on_connection!(reading self.store, |conn| {
             sqlx::query_as::<_, SessionRow>(
                 "SELECT id, created_at, last_used_at, expires_at_ms, user_agent FROM sessions \
                  WHERE user_id = $1 AND expires_at_ms > $2 ORDER BY id DESC",

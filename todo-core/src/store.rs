@@ -80,8 +80,9 @@ pub struct StoreOptions {
     pub test_before_acquire: Option<bool>,
     /// How long a PostgreSQL connection may sit idle before it is pinged on its way out (default 1 s).
     ///
-    /// A connection that dies while idle for less than this is found by the statement that uses it, which fails
-    /// with [`Error::Unavailable`]; the connection is then tested and replaced before the next use.
+    /// A connection that dies while idle for less than this is found by the statement that uses it. A read then
+    /// runs again on another connection; a write fails with [`Error::Unavailable`] (it is not run twice, since
+    /// whether it took effect cannot be known). The dead connection is tested and replaced before the next use.
     pub test_after_idle: Option<Duration>,
 }
 
@@ -137,6 +138,13 @@ pub(crate) enum Backend {
 /// converted into the body's error type. The body is compiled once per engine, so `sqlx::query_as::<_, Row>`
 /// infers the right database each time. `on_connection!(@run pool, conn, body)` does the same on a pool already
 /// matched out of the store, for a body that is written for one engine only.
+///
+/// `on_connection!(reading store, |conn| body)` (and `@read pool, conn, body`) is for a body that only reads, so
+/// that running it twice is harmless, and whose error is `sqlx::Error`: when it fails because the connection it was
+/// given had died in the pool since its last use (the server restarted or ended it, and it had not idled long
+/// enough to be tested), the body runs again on another connection, up to once per pooled connection, instead of
+/// the request failing. A write is never run twice: whether a statement whose connection broke took effect cannot
+/// be known.
 macro_rules! on_connection {
     ($store:expr, |$conn:ident| $body:expr) => {
         match &$store.backend {
@@ -146,6 +154,44 @@ macro_rules! on_connection {
             $crate::store::Backend::Postgres(pool) => $crate::store::on_connection!(@run pool, $conn, $body),
         }
     };
+    (reading $store:expr, |$conn:ident| $body:expr) => {
+        match &$store.backend {
+            #[cfg(feature = "sqlite")]
+            $crate::store::Backend::Sqlite(pool) => $crate::store::on_connection!(@read pool, $conn, $body),
+            #[cfg(feature = "postgres")]
+            $crate::store::Backend::Postgres(pool) => $crate::store::on_connection!(@read pool, $conn, $body),
+        }
+    };
+    (@read $pool:ident, $conn:ident, $body:expr) => {{
+        let mut retries_left = $pool.max_size();
+        loop {
+            match $pool.acquire().await {
+                Ok(mut checkout) => {
+                    let outcome: ::std::result::Result<_, sqlx::Error> = {
+                        let $conn = &mut *checkout;
+                        $body
+                    };
+                    match outcome {
+                        Ok(value) => {
+                            checkout.finished_cleanly();
+                            break Ok(value);
+                        }
+                        // Not clean, so the dead connection is pinged (and dropped) before anyone is handed it.
+                        Err(error)
+                            if retries_left > 0
+                                && checkout.was_reused()
+                                && $crate::error::connection_was_lost(&error) =>
+                        {
+                            retries_left -= 1;
+                            ::tracing::debug!(%error, "a pooled connection had died; reading again on another");
+                        }
+                        Err(error) => break Err(error),
+                    }
+                }
+                Err(error) => break Err(error),
+            }
+        }
+    }};
     (@run $pool:ident, $conn:ident, $body:expr) => {
         match $pool.acquire().await {
             Ok(mut checkout) => {
@@ -273,7 +319,7 @@ impl Store {
 
     /// Runs a trivial query: `Ok` when the database answers.
     pub async fn ping(&self) -> Result<()> {
-        on_connection!(self, |conn| sqlx::query("SELECT 1").execute(conn).await.map(|_| ()))?;
+        on_connection!(reading self, |conn| sqlx::query("SELECT 1").execute(conn).await.map(|_| ()))?;
         Ok(())
     }
 

@@ -234,7 +234,7 @@ impl Tasks {
 
     /// The task with this id, if it is the owner's.
     pub async fn get(&self, id: TaskId) -> Result<Task> {
-        let row = on_connection!(self.store, |conn| {
+        let row = on_connection!(reading self.store, |conn| {
             sqlx::query_as::<_, TaskRow>(concat!(
                 "SELECT ",
                 columns!(),
@@ -332,7 +332,7 @@ impl Tasks {
                 // more than the row itself; SQLite folds the page into one JSON value instead (benches/README.md).
                 let sql = format!("SELECT {SQLITE_PAGE_AS_JSON} FROM ({sql})");
                 let json: String =
-                    on_connection!(@run pool, conn, bind_page!(sqlx::query_scalar(&sql)).fetch_one(conn).await)?;
+                    on_connection!(@read pool, conn, bind_page!(sqlx::query_scalar(&sql)).fetch_one(conn).await)?;
                 let rows: Vec<SqliteJsonRow> = serde_json::from_str(&json).map_err(Error::internal)?;
                 let mut rows = rows.into_iter().map(TaskRow::try_from).collect::<Result<Vec<_>>>()?;
                 rows.sort_unstable_by_key(|row| std::cmp::Reverse(row.id)); // newest first
@@ -340,7 +340,7 @@ impl Tasks {
             }
             #[cfg(feature = "postgres")]
             Backend::Postgres(pool) => {
-                on_connection!(@run pool, conn, bind_page!(sqlx::query_as::<_, TaskRow>(sql)).fetch_all(conn).await)?
+                on_connection!(@read pool, conn, bind_page!(sqlx::query_as::<_, TaskRow>(sql)).fetch_all(conn).await)?
             }
         })
     }

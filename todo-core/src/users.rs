@@ -81,7 +81,7 @@ impl Owner {
 /// session was revoked or has expired, `None` while it still holds. Statements check this inline; this lookup
 /// only explains a statement that matched no row.
 pub(crate) async fn stale_owner(store: &Store, owner: &Owner) -> Result<Option<TokenError>> {
-    let (users, sessions) = on_connection!(store, |conn| {
+    let (users, sessions) = on_connection!(reading store, |conn| {
         sqlx::query_as::<_, (i64, i64)>(concat!(
             "SELECT (SELECT COUNT(*) FROM users WHERE id = $1), CAST(CASE WHEN ",
             session_is_current!("$1", "$2", "$3"),
