@@ -319,7 +319,9 @@ impl Store {
 
     /// Runs a trivial query: `Ok` when the database answers.
     pub async fn ping(&self) -> Result<()> {
-        on_connection!(reading self, |conn| sqlx::query("SELECT 1").execute(conn).await.map(|_| ()))?;
+        // `fetch_optional`, not `execute`: sqlx's SQLite worker then stops at the row instead of also sending the
+        // statement's summary through the channel, one wake-up fewer (about 8% on `GET /health`, benches/README.md).
+        on_connection!(reading self, |conn| sqlx::query("SELECT 1").fetch_optional(conn).await.map(|_| ()))?;
         Ok(())
     }
 
