@@ -13,7 +13,8 @@
 //! A connection that fails its test is dropped and another one is taken or opened, so the request does not see it.
 //!
 //! Where connections retire ([`Retirement`], PostgreSQL), a background task also closes the idle ones that are due
-//! every so often, since under LIFO a connection at the bottom of the idle queue may never be checked out again.
+//! every so often, since under [`Order::MostRecent`] a connection at the bottom of the idle queue may never be checked
+//! out again.
 
 use std::fmt;
 use std::ops::{Deref, DerefMut};
@@ -35,6 +36,19 @@ pub(crate) enum Testing {
     AfterIdle(Duration),
     /// Never for idleness (a SQLite connection lives in this process: nothing can close it while it idles).
     UncleanOnly,
+}
+
+/// Which idle connection a checkout gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Order {
+    /// The most recently returned one (LIFO): under light load one connection stays warm and the others age towards
+    /// their idle test or retirement instead of each being reused just often enough to skip it (PostgreSQL).
+    MostRecent,
+    /// The one idle longest (FIFO): consecutive statements go to different connections. A SQLite connection is a
+    /// thread of sqlx's, and handing a statement to the thread that has just answered the previous one costs a
+    /// lone caller about 40 µs more on this VM than handing it to one that has been idle a little longer
+    /// (`benches/README.md`, "The lone caller").
+    InTurn,
 }
 
 /// A connection as the pool keeps it.
@@ -131,19 +145,19 @@ impl<C: Connection> fmt::Debug for Pool<C> {
 }
 
 impl<C: Connection + 'static> Pool<C> {
-    /// A pool of at most `max_size` connections opened with `options`; none is opened until the first checkout.
+    /// A pool of at most `max_size` connections opened with `options`, handed out in `order`; none is opened until
+    /// the first checkout (or [`Pool::fill`]).
     ///
     /// `timeout` bounds each of: waiting for a free connection, opening one, and testing one.
-    /// The most recently returned connection goes out first (LIFO), so under light load one connection stays warm
-    /// and the others age towards their idle test instead of each being reused just often enough to skip it.
     #[cfg(any(feature = "sqlite", test))]
     pub(crate) fn new(
         options: C::Options,
         max_size: usize,
         timeout: Duration,
         testing: Testing,
+        order: Order,
     ) -> crate::Result<Self> {
-        Self::retiring(options, max_size, timeout, testing, None)
+        Self::retiring(options, max_size, timeout, testing, order, None)
     }
 
     /// Like [`Pool::new`], and connections are replaced as `retirement` says (none: kept while they work): at
@@ -154,11 +168,16 @@ impl<C: Connection + 'static> Pool<C> {
         max_size: usize,
         timeout: Duration,
         testing: Testing,
+        order: Order,
         retirement: Option<Retirement>,
     ) -> crate::Result<Self> {
+        let queue_mode = match order {
+            Order::MostRecent => QueueMode::Lifo,
+            Order::InTurn => QueueMode::Fifo,
+        };
         let inner = managed::Pool::builder(Manager { options, testing, retirement })
             .max_size(max_size.max(1))
-            .queue_mode(QueueMode::Lifo)
+            .queue_mode(queue_mode)
             .wait_timeout(Some(timeout))
             .create_timeout(Some(timeout))
             .recycle_timeout(Some(timeout))
@@ -204,6 +223,20 @@ impl<C: Connection + 'static> Pool<C> {
                 Err(sqlx::Error::Configuration(other.to_string().into()))
             }
         }
+    }
+
+    /// Opens connections until the pool holds as many as it may (connections already open count), so that the
+    /// first requests find them open; the first error is returned, and the connections opened so far stay.
+    #[cfg(feature = "sqlite")]
+    pub(crate) async fn fill(&self) -> Result<(), sqlx::Error> {
+        let mut held = Vec::with_capacity(self.max_size());
+        // Each checkout is held until the end, so each one after the idle connections are used up opens another.
+        for _ in 0..self.max_size() {
+            let mut checkout = self.acquire().await?;
+            checkout.finished_cleanly();
+            held.push(checkout);
+        }
+        Ok(())
     }
 
     /// Refuses new checkouts and closes the idle connections cleanly (connections still in use are closed when
@@ -374,7 +407,7 @@ mod tests {
             let options = SqliteConnectOptions::from_str(&format!("sqlite:{}", path.display()))
                 .expect("parses")
                 .create_if_missing(true);
-            (Pool::new(options, 1, Duration::from_secs(5), testing).expect("builds"), path)
+            (Pool::new(options, 1, Duration::from_secs(5), testing, Order::MostRecent).expect("builds"), path)
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -384,6 +417,44 @@ mod tests {
             sqlx::query("CREATE TABLE numbers (n BIGINT NOT NULL)").execute(&mut *checkout).await.expect("creates");
             drop(checkout);
             cancelled_work_leaves_a_usable_connection!(&pool, "numbers");
+            pool.close().await;
+            let _ = std::fs::remove_file(path);
+        }
+
+        /// `fill` opens every connection, and `Order::InTurn` hands each of them out before any comes round again
+        /// (under `MostRecent` the second round would get the last one back each time, and this test fails).
+        #[tokio::test]
+        async fn in_turn_hands_out_every_filled_connection_before_any_again() {
+            let path = std::env::temp_dir().join(format!("todo-core-pool-{}.db", uuid::Uuid::now_v7().simple()));
+            let options = SqliteConnectOptions::from_str(&format!("sqlite:{}", path.display()))
+                .expect("parses")
+                .create_if_missing(true);
+            let pool: Pool<SqliteConnection> =
+                Pool::new(options, 3, Duration::from_secs(5), Testing::UncleanOnly, Order::InTurn).expect("builds");
+            pool.fill().await.expect("opens");
+            assert_eq!(pool.status(), (3, 3), "three connections open, all idle");
+            for round in 0..3_i64 {
+                for turn in 0..3_i64 {
+                    let mut checkout = pool.acquire().await.expect("checks out");
+                    // A TEMP table is private to its connection: the first round tags each connection with its turn.
+                    sqlx::query("CREATE TEMP TABLE IF NOT EXISTS tag (turn BIGINT NOT NULL)")
+                        .execute(&mut *checkout)
+                        .await
+                        .expect("creates");
+                    if round == 0 {
+                        sqlx::query("INSERT INTO tag (turn) VALUES ($1)")
+                            .bind(turn)
+                            .execute(&mut *checkout)
+                            .await
+                            .expect("tags");
+                    }
+                    let tag: i64 =
+                        sqlx::query_scalar("SELECT turn FROM tag").fetch_one(&mut *checkout).await.expect("reads");
+                    assert_eq!(tag, turn, "round {round}: the connection of turn {tag} came out at turn {turn}");
+                    checkout.finished_cleanly();
+                }
+            }
+            assert_eq!(pool.status(), (3, 3), "no connection was opened beyond the filled ones");
             pool.close().await;
             let _ = std::fs::remove_file(path);
         }
@@ -414,7 +485,8 @@ mod tests {
                 .expect("parses")
                 .create_if_missing(true);
             let pool: Pool<SqliteConnection> =
-                Pool::new(options, 1, Duration::from_millis(50), Testing::UncleanOnly).expect("builds");
+                Pool::new(options, 1, Duration::from_millis(50), Testing::UncleanOnly, Order::MostRecent)
+                    .expect("builds");
             let held = pool.acquire().await.expect("opens");
             assert!(matches!(pool.acquire().await, Err(sqlx::Error::PoolTimedOut)));
             drop(held);
@@ -473,7 +545,8 @@ mod tests {
             admin.execute(format!("CREATE SCHEMA {schema}").as_str()).await.expect("creates the schema");
             admin.execute(format!("CREATE TABLE {schema}.numbers (n BIGINT NOT NULL)").as_str()).await.expect("table");
             let pool: Pool<PgConnection> =
-                Pool::new(server.clone(), 1, Duration::from_secs(5), Testing::UncleanOnly).expect("builds");
+                Pool::new(server.clone(), 1, Duration::from_secs(5), Testing::UncleanOnly, Order::MostRecent)
+                    .expect("builds");
             cancelled_work_leaves_a_usable_connection!(&pool, format!("{schema}.numbers"));
             pool.close().await;
             admin.execute(format!("DROP SCHEMA {schema} CASCADE").as_str()).await.expect("drops the schema");
@@ -484,7 +557,9 @@ mod tests {
         async fn a_connection_that_died_while_idle_is_replaced_before_use() {
             let Some(server) = server() else { return };
             let idle = Duration::from_millis(100);
-            let pool = Pool::new(server.clone(), 1, Duration::from_secs(5), Testing::AfterIdle(idle)).expect("builds");
+            let pool =
+                Pool::new(server.clone(), 1, Duration::from_secs(5), Testing::AfterIdle(idle), Order::MostRecent)
+                    .expect("builds");
             let first = backend_pid(&pool).await.expect("opens");
             terminate(&server, first).await;
             tokio::time::sleep(idle).await;
@@ -497,9 +572,14 @@ mod tests {
         async fn a_connection_killed_between_uses_fails_one_use_then_is_replaced() {
             let Some(server) = server() else { return };
             // Within the idle window nothing is tested: the next statement finds the dead connection.
-            let pool =
-                Pool::new(server.clone(), 1, Duration::from_secs(5), Testing::AfterIdle(Duration::from_secs(3600)))
-                    .expect("builds");
+            let pool = Pool::new(
+                server.clone(),
+                1,
+                Duration::from_secs(5),
+                Testing::AfterIdle(Duration::from_secs(3600)),
+                Order::MostRecent,
+            )
+            .expect("builds");
             let first = backend_pid(&pool).await.expect("opens");
             terminate(&server, first).await;
             let error = backend_pid(&pool).await.expect_err("the statement meets the dead connection");
@@ -522,9 +602,14 @@ mod tests {
         #[tokio::test]
         async fn a_read_on_connections_killed_between_uses_runs_again_on_a_new_one() {
             let Some(server) = server() else { return };
-            let pool: Pool<PgConnection> =
-                Pool::new(server.clone(), 3, Duration::from_secs(5), Testing::AfterIdle(Duration::from_secs(3600)))
-                    .expect("builds");
+            let pool: Pool<PgConnection> = Pool::new(
+                server.clone(),
+                3,
+                Duration::from_secs(5),
+                Testing::AfterIdle(Duration::from_secs(3600)),
+                Order::MostRecent,
+            )
+            .expect("builds");
             // Three connections in use at once, back in the pool, then all ended (as a restart ends them) within
             // the idle window, so the pool has no reason to test any of them.
             let mut checkouts = Vec::new();
@@ -557,9 +642,15 @@ mod tests {
             let long = Duration::from_secs(3600);
             for (max_lifetime, idle_timeout) in [(short, long), (long, short)] {
                 let retirement = Retirement { max_lifetime, idle_timeout };
-                let pool =
-                    Pool::retiring(server.clone(), 1, Duration::from_secs(5), Testing::UncleanOnly, Some(retirement))
-                        .expect("builds");
+                let pool = Pool::retiring(
+                    server.clone(),
+                    1,
+                    Duration::from_secs(5),
+                    Testing::UncleanOnly,
+                    Order::MostRecent,
+                    Some(retirement),
+                )
+                .expect("builds");
                 let first = backend_pid(&pool).await.expect("opens");
                 assert_eq!(backend_pid(&pool).await.expect("reuses"), first, "{retirement:?}: reused while young");
                 tokio::time::sleep(short).await;
@@ -587,8 +678,15 @@ mod tests {
             let retirement =
                 Retirement { max_lifetime: Duration::from_secs(3600), idle_timeout: Duration::from_millis(300) };
             let options = server.clone().application_name(&name);
-            let pool = Pool::retiring(options, 2, Duration::from_secs(5), Testing::UncleanOnly, Some(retirement))
-                .expect("builds");
+            let pool = Pool::retiring(
+                options,
+                2,
+                Duration::from_secs(5),
+                Testing::UncleanOnly,
+                Order::MostRecent,
+                Some(retirement),
+            )
+            .expect("builds");
             // Two connections at once, then both back in the pool.
             let (first, second) = tokio::join!(pool.acquire(), pool.acquire());
             drop((first.expect("opens"), second.expect("opens")));
@@ -607,7 +705,8 @@ mod tests {
         #[tokio::test]
         async fn testing_always_pings_every_checkout() {
             let Some(server) = server() else { return };
-            let pool = Pool::new(server.clone(), 1, Duration::from_secs(5), Testing::Always).expect("builds");
+            let pool = Pool::new(server.clone(), 1, Duration::from_secs(5), Testing::Always, Order::MostRecent)
+                .expect("builds");
             let first = backend_pid(&pool).await.expect("opens");
             terminate(&server, first).await;
             let second = backend_pid(&pool).await.expect("pinged and replaced at once");

@@ -1,7 +1,7 @@
 //! Storage: one handle over a SQLite or PostgreSQL pool, chosen at run time from the database URL.
 //!
 //! The repositories write each query once, in SQL that both engines accept (`$1` bind parameters, `RETURNING`),
-//! and [`on_backend!`] runs it on whichever pool this store holds (one exception: on SQLite the task list wraps the
+//! and [`on_connection!`] runs it on whichever pool this store holds (one exception: on SQLite the task list wraps the
 //! same query in a JSON aggregation, see `tasks.rs`). Schemas differ per engine, so each has its own embedded
 //! migrations, run by [`Store::migrate`].
 //!
@@ -21,7 +21,7 @@ use crate::config::redact_url;
 use crate::error::{Error, Result};
 #[cfg(feature = "postgres")]
 use crate::pool::Retirement;
-use crate::pool::{Pool, Testing};
+use crate::pool::{Order, Pool, Testing};
 
 /// How long a request waits for a connection (or for a new one to open) before the database counts as unavailable.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -242,7 +242,11 @@ impl Store {
             options.max_connections = Some(1);
         }
         let store = Self::from_sqlite_options(sqlite_options, &options)?;
-        // Open the first connection now, so that a bad path is reported at start and not at the first request.
+        // Open every connection now, so that a bad path is reported at start and not at the first request, and so
+        // that consecutive statements go round them from the first request on (`Order::InTurn` in pool.rs).
+        if let Backend::Sqlite(pool) = &store.backend {
+            pool.fill().await?;
+        }
         store.ping().await?;
         Ok(store)
     }
@@ -266,7 +270,9 @@ impl Store {
     }
 
     /// A store on SQLite connections opened with `connect` (a file or memory database you configured yourself);
-    /// connections open on first use.
+    /// connections open on first use ([`Store::connect`] opens them all at start) and are handed out in turn, so
+    /// that consecutive statements go to different connections' threads (faster for a lone caller:
+    /// `benches/README.md`).
     ///
     /// Whatever `connect` says, foreign keys are on (task deletion relies on them), the journal is WAL with
     /// `synchronous = NORMAL`, the file is created if missing, and a busy database is waited for up to 5 s.
@@ -283,7 +289,7 @@ impl Store {
         let max = options.max_connections.unwrap_or(SQLITE_MAX_CONNECTIONS);
         let timeout = options.acquire_timeout.unwrap_or(ACQUIRE_TIMEOUT);
         // A SQLite connection is a handle in this process: no server or proxy can drop it while it idles.
-        let pool = Pool::new(connect, max as usize, timeout, Testing::UncleanOnly)?;
+        let pool = Pool::new(connect, max as usize, timeout, Testing::UncleanOnly, Order::InTurn)?;
         Ok(Self { backend: Backend::Sqlite(pool) })
     }
 
@@ -294,8 +300,14 @@ impl Store {
     pub fn from_postgres_options(connect: PgConnectOptions, options: &StoreOptions) -> Result<Self> {
         let max = options.max_connections.unwrap_or(POSTGRES_MAX_CONNECTIONS);
         let timeout = options.acquire_timeout.unwrap_or(ACQUIRE_TIMEOUT);
-        let pool =
-            Pool::retiring(connect, max as usize, timeout, options.postgres_testing(), Some(POSTGRES_RETIREMENT))?;
+        let pool = Pool::retiring(
+            connect,
+            max as usize,
+            timeout,
+            options.postgres_testing(),
+            Order::MostRecent,
+            Some(POSTGRES_RETIREMENT),
+        )?;
         Ok(Self { backend: Backend::Postgres(pool) })
     }
 
