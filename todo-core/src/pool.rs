@@ -43,11 +43,13 @@ pub(crate) enum Testing {
 pub(crate) enum Order {
     /// The most recently returned one (LIFO): under light load one connection stays warm and the others age towards
     /// their idle test or retirement instead of each being reused just often enough to skip it (PostgreSQL).
+    #[cfg(any(feature = "postgres", test))]
     MostRecent,
     /// The one idle longest (FIFO): consecutive statements go to different connections. A SQLite connection is a
     /// thread of sqlx's, and handing a statement to the thread that has just answered the previous one costs a
     /// lone caller about 40 µs more on this VM than handing it to one that has been idle a little longer
     /// (`benches/README.md`, "The lone caller").
+    #[cfg(feature = "sqlite")]
     InTurn,
 }
 
@@ -172,7 +174,9 @@ impl<C: Connection + 'static> Pool<C> {
         retirement: Option<Retirement>,
     ) -> crate::Result<Self> {
         let queue_mode = match order {
+            #[cfg(any(feature = "postgres", test))]
             Order::MostRecent => QueueMode::Lifo,
+            #[cfg(feature = "sqlite")]
             Order::InTurn => QueueMode::Fifo,
         };
         let inner = managed::Pool::builder(Manager { options, testing, retirement })

@@ -241,12 +241,11 @@ impl Store {
             // Every connection to `:memory:` is a separate, empty database: keep exactly one, forever.
             options.max_connections = Some(1);
         }
-        let store = Self::from_sqlite_options(sqlite_options, &options)?;
+        let pool = sqlite_pool(sqlite_options, &options)?;
         // Open every connection now, so that a bad path is reported at start and not at the first request, and so
         // that consecutive statements go round them from the first request on (`Order::InTurn` in pool.rs).
-        if let Backend::Sqlite(pool) = &store.backend {
-            pool.fill().await?;
-        }
+        pool.fill().await?;
+        let store = Self { backend: Backend::Sqlite(pool) };
         store.ping().await?;
         Ok(store)
     }
@@ -280,17 +279,7 @@ impl Store {
     /// for `sqlite::memory:`: the pool must keep one connection, the one that holds the data.
     #[cfg(feature = "sqlite")]
     pub fn from_sqlite_options(connect: SqliteConnectOptions, options: &StoreOptions) -> Result<Self> {
-        let connect = connect
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(SQLITE_BUSY_TIMEOUT);
-        let max = options.max_connections.unwrap_or(SQLITE_MAX_CONNECTIONS);
-        let timeout = options.acquire_timeout.unwrap_or(ACQUIRE_TIMEOUT);
-        // A SQLite connection is a handle in this process: no server or proxy can drop it while it idles.
-        let pool = Pool::new(connect, max as usize, timeout, Testing::UncleanOnly, Order::InTurn)?;
-        Ok(Self { backend: Backend::Sqlite(pool) })
+        Ok(Self { backend: Backend::Sqlite(sqlite_pool(connect, options)?) })
     }
 
     /// A store on PostgreSQL connections opened with `connect`; connections open on first use, and are replaced
@@ -381,6 +370,24 @@ async fn probe_postgres(options: &PgConnectOptions, timeout: Duration) -> Result
         Ok(Err(error)) => Err(connect_error(error)),
         Err(_) => Err(Error::Unavailable(sqlx::Error::PoolTimedOut)),
     }
+}
+
+/// The SQLite pool of a store: `connect` with the settings every store needs, connections handed out in turn.
+///
+/// Whatever `connect` says, foreign keys are on (task deletion relies on them), the journal is WAL with
+/// `synchronous = NORMAL`, the file is created if missing, and a busy database is waited for up to 5 s.
+#[cfg(feature = "sqlite")]
+fn sqlite_pool(connect: SqliteConnectOptions, options: &StoreOptions) -> Result<Pool<sqlx::SqliteConnection>> {
+    let connect = connect
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(SQLITE_BUSY_TIMEOUT);
+    let max = options.max_connections.unwrap_or(SQLITE_MAX_CONNECTIONS);
+    let timeout = options.acquire_timeout.unwrap_or(ACQUIRE_TIMEOUT);
+    // A SQLite connection is a handle in this process: no server or proxy can drop it while it idles.
+    Pool::new(connect, max as usize, timeout, Testing::UncleanOnly, Order::InTurn)
 }
 
 #[cfg(feature = "sqlite")]
