@@ -343,6 +343,7 @@ impl Accounts {
             .await?
             .rows_affected();
             if changed == 0 {
+                tx.rollback().await?;
                 return Ok(false);
             }
             sqlx::query("DELETE FROM sessions WHERE user_id = $1")

@@ -194,6 +194,7 @@ impl Accounts {
             let mut tx = conn.begin().await?;
             let user = spend_token!(tx, &hash, MailKind::ResetPassword, session.now_ms).await?;
             if user != Some(holder.as_uuid()) {
+                tx.rollback().await?;
                 return Ok(false);
             }
             sqlx::query(
@@ -256,6 +257,7 @@ impl Accounts {
                 .await?
                 .rows_affected();
             if exists == 0 {
+                tx.rollback().await?;
                 return Ok(Err(Refused::NoSuchUser));
             }
             if let Some(min_interval) = min_interval {
@@ -268,6 +270,7 @@ impl Accounts {
                 .await?;
                 let wait = last.map_or(0, |last| last.saturating_add(millis(min_interval)).saturating_sub(now_ms));
                 if wait > 0 {
+                    tx.rollback().await?;
                     return Ok(Err(Refused::TooSoon(Duration::from_millis(wait.unsigned_abs()))));
                 }
             }

@@ -381,7 +381,10 @@ impl SessionStore {
             .bind(now_ms)
             .fetch_optional(&mut *tx)
             .await?;
-            let Some((session, user)) = session else { return Ok(None) };
+            let Some((session, user)) = session else {
+                tx.rollback().await?;
+                return Ok(None);
+            };
             // The database decides who spends it: of two concurrent refreshes, one updates the row, one does not.
             let spent =
                 sqlx::query("UPDATE refresh_tokens SET spent_at_ms = $1 WHERE token_hash = $2 AND spent_at_ms IS NULL")
@@ -391,6 +394,7 @@ impl SessionStore {
                     .await?
                     .rows_affected();
             if spent == 0 {
+                tx.rollback().await?;
                 return Ok(None);
             }
             sqlx::query("DELETE FROM refresh_tokens WHERE session_id = $1 AND expires_at_ms <= $2")
@@ -422,6 +426,8 @@ impl SessionStore {
             if user.is_some() {
                 insert_refresh_token!(tx, successor, session, expires_at_ms).await?;
                 tx.commit().await?;
+            } else {
+                tx.rollback().await?;
             }
             Ok::<_, sqlx::Error>(user)
         }
