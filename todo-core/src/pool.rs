@@ -279,6 +279,12 @@ pub(crate) struct Checkout<C: Connection> {
 
 impl<C: Connection> Checkout<C> {
     /// Records that the work on this connection ran to completion without an error, so it goes back untested.
+    ///
+    /// A clean connection goes back as it is, with nothing sent: so work that opened a transaction must commit it or
+    /// roll it back before it reports success. A dropped sqlx transaction only *queues* its `ROLLBACK` on PostgreSQL,
+    /// to be sent with the connection's next use, and until then the idle connection keeps the transaction's row
+    /// locks (this hung twenty concurrent refreshes of one token, which all waited for a lock held by an idle
+    /// connection no one checked out).
     pub(crate) fn finished_cleanly(&mut self) {
         self.clean = true;
     }
