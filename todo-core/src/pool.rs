@@ -3,14 +3,17 @@
 //! `sqlx::Pool` pings every connection when it comes back (a round trip to the database, from a spawned task) and,
 //! unless told otherwise, again when it goes out, so a one-statement request paid for two or three round trips
 //! (`benches/README.md`). This pool hands out and takes back a connection without talking to the database. It
-//! tests a connection (one `ping`) before handing it out only when there is a reason to doubt it:
-//! - its last user did not finish cleanly: the future was dropped half-way (a client hung up) or it ended with an
-//!   error, so the connection may be mid-protocol or broken. sqlx's ping on release existed for this case;
-//! - it sat idle in the pool for a while ([`Testing::AfterIdle`]), long enough for a server restart, a proxy's
-//!   idle cut or a suspended Neon compute to have closed it;
-//! - the store was told to test every checkout ([`Testing::Always`]).
+//! tests a connection (one `ping`) only when there is a reason to doubt it:
+//! - on its way back, when its user did not finish cleanly ([`flush`], on a task of its own): the future was
+//!   dropped half-way (a client hung up) or ended with an error, so the connection may be mid-protocol or broken;
+//!   or a transaction was dropped without `commit` or `rollback`, whose `ROLLBACK` sqlx only queues on
+//!   PostgreSQL, so that until it is sent an idle connection holds the transaction's row locks. sqlx's ping on
+//!   release existed for these cases;
+//! - before handing it out, when it sat idle in the pool for a while ([`Testing::AfterIdle`]), long enough for a
+//!   server restart, a proxy's idle cut or a suspended Neon compute to have closed it; when the store was told to
+//!   test every checkout ([`Testing::Always`]); or when it came back uncleanly where no task could be spawned.
 //!
-//! A connection that fails its test is dropped and another one is taken or opened, so the request does not see it.
+//! A connection that fails its test is closed, and another one is taken or opened, so no request is handed it.
 //!
 //! Where connections retire ([`Retirement`], PostgreSQL), a background task also closes the idle ones that are due
 //! every so often, since under [`Order::MostRecent`] a connection at the bottom of the idle queue may never be checked
@@ -218,7 +221,7 @@ impl<C: Connection + 'static> Pool<C> {
     pub(crate) async fn acquire(&self) -> Result<Checkout<C>, sqlx::Error> {
         self.start_sweeping();
         match self.inner.get().await {
-            Ok(object) => Ok(Checkout { object, clean: false }),
+            Ok(object) => Ok(Checkout { object: Some(object), clean: false }),
             Err(PoolError::Backend(error)) => Err(error),
             Err(PoolError::Timeout(_)) => Err(sqlx::Error::PoolTimedOut),
             Err(PoolError::Closed) => Err(sqlx::Error::PoolClosed),
@@ -271,20 +274,20 @@ async fn close_all<C: Connection>(removed: Vec<Pooled<C>>) {
     }
 }
 
-/// A connection checked out of a [`Pool`]; it goes back when this is dropped.
-pub(crate) struct Checkout<C: Connection> {
-    object: Object<Manager<C>>,
+/// A connection checked out of a [`Pool`]; it goes back when this is dropped (through [`flush`] when its use was
+/// not clean).
+pub(crate) struct Checkout<C: Connection + 'static> {
+    /// The connection: `Some` until the checkout is dropped.
+    object: Option<Object<Manager<C>>>,
     clean: bool,
 }
 
-impl<C: Connection> Checkout<C> {
+impl<C: Connection + 'static> Checkout<C> {
     /// Records that the work on this connection ran to completion without an error, so it goes back untested.
     ///
-    /// A clean connection goes back as it is, with nothing sent: so work that opened a transaction must commit it or
-    /// roll it back before it reports success. A dropped sqlx transaction only *queues* its `ROLLBACK` on PostgreSQL,
-    /// to be sent with the connection's next use, and until then the idle connection keeps the transaction's row
-    /// locks (this hung twenty concurrent refreshes of one token, which all waited for a lock held by an idle
-    /// connection no one checked out).
+    /// Work that opened a transaction should still commit it or roll it back before it reports success: a dropped
+    /// sqlx transaction only *queues* its `ROLLBACK` on PostgreSQL, so the connection then goes back through a
+    /// [`flush`] (a round trip) instead of straight into the pool.
     pub(crate) fn finished_cleanly(&mut self) {
         self.clean = true;
     }
@@ -292,29 +295,68 @@ impl<C: Connection> Checkout<C> {
     /// Whether this connection served an earlier checkout (it was not opened for this one), so it may have died
     /// while it sat in the pool without anyone noticing.
     pub(crate) fn was_reused(&self) -> bool {
-        Object::metrics(&self.object).recycle_count > 0
+        Object::metrics(self.object()).recycle_count > 0
+    }
+
+    fn object(&self) -> &Object<Manager<C>> {
+        self.object.as_ref().expect("a checkout holds its connection until it is dropped")
     }
 }
 
-impl<C: Connection> Deref for Checkout<C> {
+impl<C: Connection + 'static> Deref for Checkout<C> {
     type Target = C;
 
     fn deref(&self) -> &C {
-        &self.object.connection
+        &self.object().connection
     }
 }
 
-impl<C: Connection> DerefMut for Checkout<C> {
+impl<C: Connection + 'static> DerefMut for Checkout<C> {
     fn deref_mut(&mut self) -> &mut C {
-        &mut self.object.connection
+        &mut self.object.as_mut().expect("a checkout holds its connection until it is dropped").connection
     }
 }
 
-impl<C: Connection> Drop for Checkout<C> {
+impl<C: Connection + 'static> Drop for Checkout<C> {
     fn drop(&mut self) {
-        let pooled = &mut *self.object;
-        pooled.needs_test |= !self.clean;
-        pooled.returned_at = Instant::now();
+        let Some(mut object) = self.object.take() else { return };
+        object.returned_at = Instant::now();
+        // `should_flush`: bytes wait in the write buffer, which after clean work means a dropped transaction's
+        // queued ROLLBACK (PostgreSQL; SQLite sends its rollback to the connection's thread at once, and says no).
+        if self.clean && !object.connection.should_flush() {
+            return; // back to the pool as it is
+        }
+        object.needs_test = true;
+        // Without a Tokio runtime (being shut down, or none), it goes back marked and is tested at its next checkout.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(flush(object));
+        }
+    }
+}
+
+/// Pings a connection whose use did not finish cleanly before it goes back to the pool (as `sqlx::Pool` pinged
+/// every returned connection, but only for these): the ping sends what is queued (a dropped transaction's
+/// `ROLLBACK`, which ends its row locks now) and reads what a dropped statement left unread. A connection that
+/// fails the ping, or does not answer within the pool's recycle timeout, is closed instead of returned, and the
+/// pool opens another when it needs one.
+async fn flush<C: Connection + 'static>(mut object: Object<Manager<C>>) {
+    let Some(timeout) = Object::pool(&object).filter(|pool| !pool.is_closed()).and_then(|pool| pool.timeouts().recycle)
+    else {
+        return; // the pool is closed or gone: the connection is dropped, not returned
+    };
+    match tokio::time::timeout(timeout, object.connection.ping()).await {
+        Ok(Ok(())) => {
+            object.needs_test = false;
+            object.returned_at = Instant::now();
+        }
+        Ok(Err(error)) => {
+            tracing::debug!(%error, "a connection returned after an unclean use failed its ping; closing it");
+            drop(Object::take(object));
+        }
+        Err(_) => {
+            tracing::debug!(?timeout, "a connection returned after an unclean use did not answer its ping; closing it");
+            drop(Object::take(object));
+        }
     }
 }
 
@@ -338,6 +380,20 @@ mod tests {
             true
         });
         flagged
+    }
+
+    /// Waits until every open connection of the pool is idle in it (one returned after an unclean use is away for a
+    /// moment, being flushed by a task of its own).
+    async fn settled<C: Connection + 'static>(pool: &Pool<C>) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let (open, idle) = pool.status();
+            if usize::try_from(open).is_ok_and(|open| open == idle) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "connections still away after 10 s: {open} open, {idle} idle");
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
     }
 
     /// Runs statements and transactions on a one-connection pool and drops them at points spread from 0 to 1.5
@@ -412,17 +468,23 @@ mod tests {
 
         use super::*;
 
-        fn pool(testing: Testing) -> (Pool<SqliteConnection>, std::path::PathBuf) {
+        /// A pool of at most `size` connections on a new database file (SQLite pools test only after unclean use).
+        fn pool(size: usize, timeout: Duration, order: Order) -> (Pool<SqliteConnection>, std::path::PathBuf) {
             let path = std::env::temp_dir().join(format!("todo-core-pool-{}.db", uuid::Uuid::now_v7().simple()));
             let options = SqliteConnectOptions::from_str(&format!("sqlite:{}", path.display()))
                 .expect("parses")
                 .create_if_missing(true);
-            (Pool::new(options, 1, Duration::from_secs(5), testing, Order::MostRecent).expect("builds"), path)
+            (Pool::new(options, size, timeout, Testing::UncleanOnly, order).expect("builds"), path)
+        }
+
+        /// A pool of one connection.
+        fn one_connection() -> (Pool<SqliteConnection>, std::path::PathBuf) {
+            pool(1, Duration::from_secs(5), Order::MostRecent)
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn cancelled_work_leaves_a_usable_connection() {
-            let (pool, path) = pool(Testing::UncleanOnly);
+            let (pool, path) = one_connection();
             let mut checkout = pool.acquire().await.expect("opens");
             sqlx::query("CREATE TABLE numbers (n BIGINT NOT NULL)").execute(&mut *checkout).await.expect("creates");
             drop(checkout);
@@ -435,12 +497,7 @@ mod tests {
         /// (under `MostRecent` the second round would get the last one back each time, and this test fails).
         #[tokio::test]
         async fn in_turn_hands_out_every_filled_connection_before_any_again() {
-            let path = std::env::temp_dir().join(format!("todo-core-pool-{}.db", uuid::Uuid::now_v7().simple()));
-            let options = SqliteConnectOptions::from_str(&format!("sqlite:{}", path.display()))
-                .expect("parses")
-                .create_if_missing(true);
-            let pool: Pool<SqliteConnection> =
-                Pool::new(options, 3, Duration::from_secs(5), Testing::UncleanOnly, Order::InTurn).expect("builds");
+            let (pool, path) = pool(3, Duration::from_secs(5), Order::InTurn);
             pool.fill().await.expect("opens");
             assert_eq!(pool.status(), (3, 3), "three connections open, all idle");
             for round in 0..3_i64 {
@@ -470,19 +527,26 @@ mod tests {
         }
 
         #[tokio::test]
-        async fn only_an_unclean_use_is_tested_before_the_next() {
-            let (pool, path) = pool(Testing::UncleanOnly);
+        async fn only_an_unclean_use_is_pinged_on_its_way_back() {
+            let (pool, path) = one_connection();
             let mut checkout = pool.acquire().await.expect("opens");
             sqlx::query("SELECT 1").execute(&mut *checkout).await.expect("runs");
             checkout.finished_cleanly();
             drop(checkout);
-            assert!(!needs_test(&pool), "a clean use goes back untested");
+            assert_eq!(pool.status(), (1, 1), "a clean use goes straight back");
+            assert!(!needs_test(&pool), "untested");
 
             let checkout = pool.acquire().await.expect("checks out");
             drop(checkout); // an error, or a future dropped half-way, never says `finished_cleanly`
-            assert!(needs_test(&pool), "an unclean use is tested before the next");
+            assert_eq!(pool.status(), (1, 0), "an unclean use goes back through a ping, on a task of its own");
+            settled(&pool).await;
+            assert!(!needs_test(&pool), "which it passed");
+
+            let checkout = pool.acquire().await.expect("checks out");
+            std::thread::spawn(move || drop(checkout)).join().expect("drops"); // a thread without a Tokio runtime
+            assert!(needs_test(&pool), "where no task can be spawned, it goes back marked for a test at checkout");
             let checkout = pool.acquire().await.expect("the test passes");
-            assert!(!checkout.object.needs_test, "and clears the mark");
+            assert!(!checkout.object().needs_test, "and clears the mark");
             drop(checkout);
             pool.close().await;
             let _ = std::fs::remove_file(path);
@@ -490,14 +554,9 @@ mod tests {
 
         #[tokio::test]
         async fn a_full_pool_times_out_and_a_closed_one_refuses() {
-            let path = std::env::temp_dir().join(format!("todo-core-pool-{}.db", uuid::Uuid::now_v7().simple()));
-            let options = SqliteConnectOptions::from_str(&format!("sqlite:{}", path.display()))
-                .expect("parses")
-                .create_if_missing(true);
-            let pool: Pool<SqliteConnection> =
-                Pool::new(options, 1, Duration::from_millis(50), Testing::UncleanOnly, Order::MostRecent)
-                    .expect("builds");
-            let held = pool.acquire().await.expect("opens");
+            let (pool, path) = pool(1, Duration::from_millis(50), Order::MostRecent);
+            let mut held = pool.acquire().await.expect("opens");
+            held.finished_cleanly();
             assert!(matches!(pool.acquire().await, Err(sqlx::Error::PoolTimedOut)));
             drop(held);
             assert_eq!(pool.status(), (1, 1));
@@ -603,7 +662,8 @@ mod tests {
                 crate::ErrorKind::Unavailable,
                 "a server that ended the connection is 'unavailable' (503), not an internal error"
             );
-            assert!(needs_test(&pool), "the failed use marks it for a test");
+            settled(&pool).await;
+            assert_eq!(pool.status().0, 0, "the ping on its way back found it dead, so it was closed");
             let second = backend_pid(&pool).await.expect("the next use gets a new connection");
             assert_ne!(first, second);
             pool.close().await;
@@ -641,6 +701,7 @@ mod tests {
             });
             let pid = read.expect("the read goes through on a connection opened after the dead ones were found");
             assert!(!killed.contains(&pid), "{pid} is one of the killed {killed:?}");
+            settled(&pool).await;
             assert_eq!(pool.status().0, 1, "the dead connections are gone from the pool");
             pool.close().await;
         }
@@ -669,16 +730,62 @@ mod tests {
             }
         }
 
-        /// The number of server processes of this pool's connections (its `application_name` is unique).
-        async fn open_on_server(server: &PgConnectOptions, name: &str) -> i64 {
+        /// The number of server processes of this pool's connections (its `application_name` is unique) for which
+        /// `condition` (on `pg_stat_activity`) holds.
+        async fn on_server(server: &PgConnectOptions, name: &str, condition: &str) -> i64 {
             let mut admin = PgConnection::connect_with(server).await.expect("connects");
-            let open = sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1")
-                .bind(name)
-                .fetch_one(&mut admin)
-                .await
-                .expect("counts");
+            let query = format!("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND ({condition})");
+            let open = sqlx::query_scalar(&query).bind(name).fetch_one(&mut admin).await.expect("counts");
             admin.close().await.ok();
             open
+        }
+
+        /// A dropped sqlx transaction only queues its ROLLBACK on PostgreSQL. Its connection must not go back to
+        /// the pool with it unsent, holding the transaction's locks while idle (this hung twenty concurrent
+        /// refreshes of one token), whether its use ended cleanly, with an error, or dropped half-way.
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn a_transaction_left_open_is_rolled_back_when_its_connection_comes_back() {
+            let Some(server) = server() else { return };
+            let name = format!("pool_rollback_{}", uuid::Uuid::now_v7().simple());
+            let pool: Pool<PgConnection> = Pool::new(
+                server.clone().application_name(&name),
+                1,
+                Duration::from_secs(5),
+                Testing::UncleanOnly,
+                Order::MostRecent,
+            )
+            .expect("builds");
+            for ending in ["cleanly", "with an error", "dropped half-way"] {
+                let work = async {
+                    let mut checkout = pool.acquire().await?;
+                    let mut tx = checkout.begin().await?;
+                    sqlx::query("SELECT 1").execute(&mut *tx).await?;
+                    match ending {
+                        "cleanly" => {
+                            drop(tx); // neither committed nor rolled back
+                            checkout.finished_cleanly();
+                        }
+                        "with an error" => {
+                            sqlx::query("SELECT 1 / 0").execute(&mut *tx).await?;
+                        }
+                        _ => {
+                            sqlx::query("SELECT pg_sleep(0.2)").execute(&mut *tx).await?;
+                        }
+                    }
+                    Ok::<(), sqlx::Error>(())
+                };
+                let _ = tokio::time::timeout(Duration::from_millis(50), work).await;
+                settled(&pool).await;
+                // Long enough for the dropped statement to have ended on the server, leaving the transaction idle.
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                assert_eq!(pool.status(), (1, 1), "{ending}: the connection is back");
+                assert_eq!(
+                    on_server(&server, &name, "state LIKE 'idle in transaction%'").await,
+                    0,
+                    "ended {ending}: no pooled connection sits in a transaction"
+                );
+            }
+            pool.close().await;
         }
 
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -708,7 +815,7 @@ mod tests {
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
             assert_eq!(pool.status().0, 1, "the connection no checkout reached was closed");
-            assert_eq!(open_on_server(&server, &name).await, 1, "and its server process has ended");
+            assert_eq!(on_server(&server, &name, "true").await, 1, "and its server process has ended");
             pool.close().await;
         }
 

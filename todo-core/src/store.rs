@@ -71,18 +71,18 @@ pub struct StoreOptions {
     pub acquire_timeout: Option<Duration>,
     /// Whether the pool pings a PostgreSQL connection each time it hands it out (default: no, see below).
     ///
-    /// The pool hands out connections without a round trip. It pings one first only when its last use did not
-    /// finish cleanly (a dropped request, an error), or when it has been idle for
-    /// [`test_after_idle`](Self::test_after_idle), which is how a connection that died while idle (server restart,
-    /// a proxy's idle cut, Neon suspending its compute) is replaced before a request sees it. `Some(true)` pings at
-    /// every checkout, one round trip per unit of work; `Some(false)` also skips the idle test. SQLite connections
-    /// live in this process and are pinged only after an unclean use.
+    /// The pool hands out and takes back connections without a round trip. It pings one only when its use did not
+    /// finish cleanly (a dropped request, an error: on its way back, so that a transaction it left open ends at
+    /// once), or when it has been idle for [`test_after_idle`](Self::test_after_idle), which is how a connection
+    /// that died while idle (server restart, a proxy's idle cut, Neon suspending its compute) is replaced before a
+    /// request sees it. `Some(true)` pings at every checkout, one round trip per unit of work; `Some(false)` also
+    /// skips the idle test. SQLite connections live in this process and are pinged only after an unclean use.
     pub test_before_acquire: Option<bool>,
     /// How long a PostgreSQL connection may sit idle before it is pinged on its way out (default 1 s).
     ///
     /// A connection that dies while idle for less than this is found by the statement that uses it. A read then
     /// runs again on another connection; a write fails with [`Error::Unavailable`] (it is not run twice, since
-    /// whether it took effect cannot be known). The dead connection is tested and replaced before the next use.
+    /// whether it took effect cannot be known). The dead connection fails its ping on the way back and is replaced.
     pub test_after_idle: Option<Duration>,
 }
 
@@ -133,8 +133,8 @@ pub(crate) enum Backend {
 /// it (`&mut SqliteConnection` or `&mut PgConnection`: an executor, and `$conn.begin()` starts a transaction).
 ///
 /// The body must evaluate to a `Result` (awaited inside the body). The connection goes back to the pool untested
-/// when the body gives `Ok`; after an error, or when the enclosing future is dropped half-way, it is pinged before
-/// its next use (see `pool.rs`). Waiting for a connection that does not come is `Err(sqlx::Error::PoolTimedOut)`,
+/// when the body gives `Ok`; after an error, or when the enclosing future is dropped half-way, it is pinged on its way
+/// back, which also sends the `ROLLBACK` of a transaction the body dropped (see `pool.rs`). Waiting for a connection that does not come is `Err(sqlx::Error::PoolTimedOut)`,
 /// converted into the body's error type. The body is compiled once per engine, so `sqlx::query_as::<_, Row>`
 /// infers the right database each time. `on_connection!(@run pool, conn, body)` does the same on a pool already
 /// matched out of the store, for a body that is written for one engine only.
@@ -176,7 +176,7 @@ macro_rules! on_connection {
                             checkout.finished_cleanly();
                             break Ok(value);
                         }
-                        // Not clean, so the dead connection is pinged (and dropped) before anyone is handed it.
+                        // Not clean, so the dead connection is pinged on its way back, and closed.
                         Err(error)
                             if retries_left > 0
                                 && checkout.was_reused()

@@ -279,6 +279,7 @@ async fn twenty_refreshes(todo: &Todo, token: &str) -> Vec<todo_core::Result<Log
 async fn twenty_concurrent_refreshes_of_one_token_stay_in_its_session(db: &TestDb) {
     let first = db.user("pia@example.com").await;
     let results = twenty_refreshes(&db.todo, first.refresh_token.as_str()).await;
+    db.assert_no_transaction_left_open().await; // the losers' transactions ended early
     let logins: Vec<Login> = results.into_iter().map(|result| result.expect("within the interval")).collect();
     assert!(logins.iter().all(|login| login.owner == first.owner), "all in the one session");
     let mut tokens: Vec<&str> = logins.iter().map(|login| login.refresh_token.as_str()).collect();
@@ -295,6 +296,7 @@ async fn twenty_concurrent_refreshes_without_grace_let_one_win_and_then_end_the_
     let todo = with_reuse_interval(db, Duration::ZERO);
     let first = db.user("quinn@example.com").await;
     let results = twenty_refreshes(&todo, first.refresh_token.as_str()).await;
+    db.assert_no_transaction_left_open().await; // the losers' transactions ended early
     let winners: Vec<&Login> = results.iter().filter_map(|result| result.as_ref().ok()).collect();
     assert_eq!(winners.len(), 1, "the database lets exactly one spend it: {results:?}");
     for result in &results {
@@ -319,6 +321,7 @@ async fn a_refresh_racing_a_revocation_never_leaves_a_live_session(db: &TestDb) 
             db.todo.accounts().revoke_session(&keeper.owner, doomed.owner.session_id()),
         );
         revoked.expect("the keeper may revoke it");
+        db.assert_no_transaction_left_open().await; // a refresh that lost ends its transaction early
         assert!(!access_works(&db.todo, &doomed).await, "round {round}");
         if let Ok(refreshed) = refreshed {
             assert!(!access_works(&db.todo, &refreshed).await, "round {round}: the refreshed session is dead");

@@ -10,11 +10,13 @@
 use std::path::PathBuf;
 #[cfg(feature = "postgres")]
 use std::str::FromStr;
+use std::time::Duration;
 
 #[cfg(feature = "postgres")]
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 #[cfg(feature = "postgres")]
-use sqlx::{Connection, Executor, PgConnection};
+use sqlx::PgConnection;
+use sqlx::{Connection, Executor};
 #[cfg(feature = "postgres")]
 use todo_core::StoreOptions;
 use todo_core::{Config, Login, Store, Todo};
@@ -128,6 +130,52 @@ impl TestDb {
         })
     }
 
+    /// Panics unless, within a few seconds, no connection of the library's pool is left inside a transaction (one
+    /// that some path dropped without ending it would keep its locks: on PostgreSQL a backend "idle in transaction",
+    /// on SQLite the database's write lock). Every `backend_tests!` test ends with this check. It sees a transaction
+    /// left open by the last use of a pooled connection: one left by an earlier use would have been ended by the
+    /// next (pool.rs' own tests pin the flush itself).
+    pub async fn assert_no_transaction_left_open(&self) {
+        const WAIT: Duration = Duration::from_secs(5);
+        match &self.cleanup {
+            #[cfg(feature = "sqlite")]
+            Cleanup::SqliteFile(path) => {
+                let options = sqlx::sqlite::SqliteConnectOptions::new().filename(path).busy_timeout(WAIT);
+                let mut connection = sqlx::SqliteConnection::connect_with(&options).await.expect("opens");
+                connection
+                    .execute("BEGIN IMMEDIATE")
+                    .await
+                    .expect("no connection of the pool holds the write lock of a transaction left open");
+                connection.execute("ROLLBACK").await.expect("rolls back");
+                connection.close().await.ok();
+            }
+            #[cfg(feature = "postgres")]
+            Cleanup::PostgresDatabase { server, name } => {
+                let mut admin = PgConnection::connect_with(server).await.expect("server reachable");
+                let deadline = std::time::Instant::now() + WAIT;
+                loop {
+                    let open: i64 = sqlx::query_scalar(
+                        "SELECT count(*) FROM pg_stat_activity \
+                         WHERE datname = $1 AND state LIKE 'idle in transaction%'",
+                    )
+                    .bind(name)
+                    .fetch_one(&mut admin)
+                    .await
+                    .expect("counts");
+                    if open == 0 {
+                        break;
+                    }
+                    assert!(
+                        std::time::Instant::now() < deadline,
+                        "{open} connection(s) of the pool still idle inside a transaction after {WAIT:?}"
+                    );
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                admin.close().await.ok();
+            }
+        }
+    }
+
     /// Closes the pool and removes the database.
     pub async fn remove(self) {
         self.todo.store().close().await;
@@ -167,6 +215,7 @@ macro_rules! backend_tests {
                 async fn $name() {
                     let db = $crate::support::TestDb::sqlite().await;
                     super::$name(&db).await;
+                    db.assert_no_transaction_left_open().await;
                     db.remove().await;
                 }
             )*
@@ -179,6 +228,7 @@ macro_rules! backend_tests {
                 async fn $name() {
                     let Some(db) = $crate::support::TestDb::postgres().await else { return };
                     super::$name(&db).await;
+                    db.assert_no_transaction_left_open().await;
                     db.remove().await;
                 }
             )*
