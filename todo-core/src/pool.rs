@@ -373,6 +373,7 @@ mod tests {
                           SELECT n + 1 FROM series WHERE n < $1) SELECT n FROM series";
 
     /// Whether the next use of the pool's (one) connection will ping it first.
+    #[cfg(feature = "sqlite")]
     fn needs_test<C: Connection>(pool: &Pool<C>) -> bool {
         let mut flagged = false;
         pool.inner.retain(|pooled, _| {
