@@ -775,7 +775,13 @@ mod tests {
                     }
                     Ok::<(), sqlx::Error>(())
                 };
-                let _ = tokio::time::timeout(Duration::from_millis(50), work).await;
+                // Only the last ending is cut short (mid `pg_sleep`); the others must end as they say.
+                let cut =
+                    if ending == "dropped half-way" { Duration::from_millis(50) } else { Duration::from_secs(10) };
+                match (ending, tokio::time::timeout(cut, work).await) {
+                    ("cleanly", Ok(Ok(()))) | ("with an error", Ok(Err(_))) | ("dropped half-way", Err(_)) => {}
+                    (_, outcome) => panic!("the work meant to end {ending} ended {outcome:?}"),
+                }
                 settled(&pool).await;
                 // Long enough for the dropped statement to have ended on the server, leaving the transaction idle.
                 tokio::time::sleep(Duration::from_millis(500)).await;
