@@ -154,7 +154,7 @@ impl<C: Connection + 'static> Pool<C> {
     /// the first checkout (or [`Pool::fill`]).
     ///
     /// `timeout` bounds each of: waiting for a free connection, opening one, and testing one.
-    #[cfg(any(feature = "sqlite", test))]
+    #[cfg(feature = "sqlite")]
     pub(crate) fn new(
         options: C::Options,
         max_size: usize,
@@ -165,8 +165,8 @@ impl<C: Connection + 'static> Pool<C> {
         Self::retiring(options, max_size, timeout, testing, order, None)
     }
 
-    /// Like [`Pool::new`], and connections are replaced as `retirement` says (none: kept while they work): at
-    /// checkout, and by a task that closes the idle ones that are due, started on the Tokio runtime of the first
+    /// A pool like `Pool::new`'s whose connections are replaced as `retirement` says (none: kept while they work):
+    /// at checkout, and by a task that closes the idle ones that are due, started on the Tokio runtime of the first
     /// checkout and ended when the pool is closed or dropped.
     pub(crate) fn retiring(
         options: C::Options,
@@ -586,6 +586,17 @@ mod tests {
             Some(PgConnectOptions::from_str(&url).expect("TEST_POSTGRES_URL parses"))
         }
 
+        /// A pool of at most `size` connections to `options`, handed out as `Store`'s PostgreSQL pool hands them out.
+        fn pool(
+            options: PgConnectOptions,
+            size: usize,
+            testing: Testing,
+            retirement: Option<Retirement>,
+        ) -> Pool<PgConnection> {
+            Pool::retiring(options, size, Duration::from_secs(5), testing, Order::MostRecent, retirement)
+                .expect("builds")
+        }
+
         async fn backend_pid(pool: &Pool<PgConnection>) -> Result<i32, sqlx::Error> {
             let mut checkout = pool.acquire().await?;
             let pid = sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(&mut *checkout).await?;
@@ -614,9 +625,7 @@ mod tests {
             let mut admin = PgConnection::connect_with(&server).await.expect("connects");
             admin.execute(format!("CREATE SCHEMA {schema}").as_str()).await.expect("creates the schema");
             admin.execute(format!("CREATE TABLE {schema}.numbers (n BIGINT NOT NULL)").as_str()).await.expect("table");
-            let pool: Pool<PgConnection> =
-                Pool::new(server.clone(), 1, Duration::from_secs(5), Testing::UncleanOnly, Order::MostRecent)
-                    .expect("builds");
+            let pool = pool(server.clone(), 1, Testing::UncleanOnly, None);
             cancelled_work_leaves_a_usable_connection!(&pool, format!("{schema}.numbers"));
             pool.close().await;
             admin.execute(format!("DROP SCHEMA {schema} CASCADE").as_str()).await.expect("drops the schema");
@@ -627,9 +636,7 @@ mod tests {
         async fn a_connection_that_died_while_idle_is_replaced_before_use() {
             let Some(server) = server() else { return };
             let idle = Duration::from_millis(100);
-            let pool =
-                Pool::new(server.clone(), 1, Duration::from_secs(5), Testing::AfterIdle(idle), Order::MostRecent)
-                    .expect("builds");
+            let pool = pool(server.clone(), 1, Testing::AfterIdle(idle), None);
             let first = backend_pid(&pool).await.expect("opens");
             terminate(&server, first).await;
             tokio::time::sleep(idle).await;
@@ -642,14 +649,7 @@ mod tests {
         async fn a_connection_killed_between_uses_fails_one_use_then_is_replaced() {
             let Some(server) = server() else { return };
             // Within the idle window nothing is tested: the next statement finds the dead connection.
-            let pool = Pool::new(
-                server.clone(),
-                1,
-                Duration::from_secs(5),
-                Testing::AfterIdle(Duration::from_secs(3600)),
-                Order::MostRecent,
-            )
-            .expect("builds");
+            let pool = pool(server.clone(), 1, Testing::AfterIdle(Duration::from_secs(3600)), None);
             let first = backend_pid(&pool).await.expect("opens");
             terminate(&server, first).await;
             let error = backend_pid(&pool).await.expect_err("the statement meets the dead connection");
@@ -673,14 +673,7 @@ mod tests {
         #[tokio::test]
         async fn a_read_on_connections_killed_between_uses_runs_again_on_a_new_one() {
             let Some(server) = server() else { return };
-            let pool: Pool<PgConnection> = Pool::new(
-                server.clone(),
-                3,
-                Duration::from_secs(5),
-                Testing::AfterIdle(Duration::from_secs(3600)),
-                Order::MostRecent,
-            )
-            .expect("builds");
+            let pool = pool(server.clone(), 3, Testing::AfterIdle(Duration::from_secs(3600)), None);
             // Three connections in use at once, back in the pool, then all ended (as a restart ends them) within
             // the idle window, so the pool has no reason to test any of them.
             let mut checkouts = Vec::new();
@@ -714,15 +707,7 @@ mod tests {
             let long = Duration::from_secs(3600);
             for (max_lifetime, idle_timeout) in [(short, long), (long, short)] {
                 let retirement = Retirement { max_lifetime, idle_timeout };
-                let pool = Pool::retiring(
-                    server.clone(),
-                    1,
-                    Duration::from_secs(5),
-                    Testing::UncleanOnly,
-                    Order::MostRecent,
-                    Some(retirement),
-                )
-                .expect("builds");
+                let pool = pool(server.clone(), 1, Testing::UncleanOnly, Some(retirement));
                 let first = backend_pid(&pool).await.expect("opens");
                 assert_eq!(backend_pid(&pool).await.expect("reuses"), first, "{retirement:?}: reused while young");
                 tokio::time::sleep(short).await;
@@ -748,14 +733,7 @@ mod tests {
         async fn a_transaction_left_open_is_rolled_back_when_its_connection_comes_back() {
             let Some(server) = server() else { return };
             let name = format!("pool_rollback_{}", uuid::Uuid::now_v7().simple());
-            let pool: Pool<PgConnection> = Pool::new(
-                server.clone().application_name(&name),
-                1,
-                Duration::from_secs(5),
-                Testing::UncleanOnly,
-                Order::MostRecent,
-            )
-            .expect("builds");
+            let pool = pool(server.clone().application_name(&name), 1, Testing::UncleanOnly, None);
             for ending in ["cleanly", "with an error", "dropped half-way"] {
                 let work = async {
                     let mut checkout = pool.acquire().await?;
@@ -801,16 +779,7 @@ mod tests {
             let name = format!("pool_sweep_{}", uuid::Uuid::now_v7().simple());
             let retirement =
                 Retirement { max_lifetime: Duration::from_secs(3600), idle_timeout: Duration::from_millis(300) };
-            let options = server.clone().application_name(&name);
-            let pool = Pool::retiring(
-                options,
-                2,
-                Duration::from_secs(5),
-                Testing::UncleanOnly,
-                Order::MostRecent,
-                Some(retirement),
-            )
-            .expect("builds");
+            let pool = pool(server.clone().application_name(&name), 2, Testing::UncleanOnly, Some(retirement));
             // Two connections at once, then both back in the pool.
             let (first, second) = tokio::join!(pool.acquire(), pool.acquire());
             drop((first.expect("opens"), second.expect("opens")));
@@ -829,8 +798,7 @@ mod tests {
         #[tokio::test]
         async fn testing_always_pings_every_checkout() {
             let Some(server) = server() else { return };
-            let pool = Pool::new(server.clone(), 1, Duration::from_secs(5), Testing::Always, Order::MostRecent)
-                .expect("builds");
+            let pool = pool(server.clone(), 1, Testing::Always, None);
             let first = backend_pid(&pool).await.expect("opens");
             terminate(&server, first).await;
             let second = backend_pid(&pool).await.expect("pinged and replaced at once");

@@ -134,8 +134,8 @@ pub(crate) enum Backend {
 ///
 /// The body must evaluate to a `Result` (awaited inside the body). The connection goes back to the pool untested
 /// when the body gives `Ok`; after an error, or when the enclosing future is dropped half-way, it is pinged on its way
-/// back, which also sends the `ROLLBACK` of a transaction the body dropped (see `pool.rs`). Waiting for a connection that does not come is `Err(sqlx::Error::PoolTimedOut)`,
-/// converted into the body's error type. The body is compiled once per engine, so `sqlx::query_as::<_, Row>`
+/// back, which also sends the `ROLLBACK` of a transaction the body dropped (see `pool.rs`). Waiting for a connection
+/// that does not come is `Err(sqlx::Error::PoolTimedOut)`, converted into the body's error type. The body is compiled once per engine, so `sqlx::query_as::<_, Row>`
 /// infers the right database each time. `on_connection!(@run pool, conn, body)` does the same on a pool already
 /// matched out of the store, for a body that is written for one engine only.
 ///
@@ -372,10 +372,8 @@ async fn probe_postgres(options: &PgConnectOptions, timeout: Duration) -> Result
     }
 }
 
-/// The SQLite pool of a store: `connect` with the settings every store needs, connections handed out in turn.
-///
-/// Whatever `connect` says, foreign keys are on (task deletion relies on them), the journal is WAL with
-/// `synchronous = NORMAL`, the file is created if missing, and a busy database is waited for up to 5 s.
+/// The SQLite pool of a store: `connect` with the settings every store needs (listed on
+/// [`Store::from_sqlite_options`]), connections handed out in turn.
 #[cfg(feature = "sqlite")]
 fn sqlite_pool(connect: SqliteConnectOptions, options: &StoreOptions) -> Result<Pool<sqlx::SqliteConnection>> {
     let connect = connect
