@@ -6,9 +6,10 @@
 //! tests a connection (one `ping`) only when there is a reason to doubt it:
 //! - on its way back, when its user did not finish cleanly ([`flush`], on a task of its own): the future was
 //!   dropped half-way (a client hung up) or ended with an error, so the connection may be mid-protocol or broken;
-//!   or a transaction was dropped without `commit` or `rollback`, whose `ROLLBACK` sqlx only queues on
-//!   PostgreSQL, so that until it is sent an idle connection holds the transaction's row locks. sqlx's ping on
-//!   release existed for these cases;
+//!   or a transaction was dropped without `commit` or `rollback`, whose `ROLLBACK` sqlx only queues (PostgreSQL:
+//!   until it is sent, an idle connection holds the transaction's row locks) or hands to the connection's thread
+//!   without waiting (SQLite: the write lock is held until that thread gets to it). sqlx's ping on release existed
+//!   for these cases. So a connection back in the pool is never inside a transaction, on either engine;
 //! - before handing it out, when it sat idle in the pool for a while ([`Testing::AfterIdle`]), long enough for a
 //!   server restart, a proxy's idle cut or a suspended Neon compute to have closed it; when the store was told to
 //!   test every checkout ([`Testing::Always`]); or when it came back uncleanly where no task could be spawned.
@@ -286,8 +287,8 @@ impl<C: Connection + 'static> Checkout<C> {
     /// Records that the work on this connection ran to completion without an error, so it goes back untested.
     ///
     /// Work that opened a transaction should still commit it or roll it back before it reports success: a dropped
-    /// sqlx transaction only *queues* its `ROLLBACK` on PostgreSQL, so the connection then goes back through a
-    /// [`flush`] (a round trip) instead of straight into the pool.
+    /// sqlx transaction only *queues* its `ROLLBACK` (PostgreSQL) or sends it without waiting (SQLite), so the
+    /// connection then goes back through a [`flush`] (a round trip) instead of straight into the pool.
     pub(crate) fn finished_cleanly(&mut self) {
         self.clean = true;
     }
@@ -321,9 +322,11 @@ impl<C: Connection + 'static> Drop for Checkout<C> {
     fn drop(&mut self) {
         let Some(mut object) = self.object.take() else { return };
         object.returned_at = Instant::now();
-        // `should_flush`: bytes wait in the write buffer, which after clean work means a dropped transaction's
-        // queued ROLLBACK (PostgreSQL; SQLite sends its rollback to the connection's thread at once, and says no).
-        if self.clean && !object.connection.should_flush() {
+        // A transaction dropped without commit or rollback is not over yet. PostgreSQL: its ROLLBACK waits in the
+        // write buffer (`should_flush`). SQLite: its rollback is on its way to the connection's thread, which has not
+        // lowered the transaction depth yet (`is_in_transaction`; a commit lowers it before it answers).
+        let connection = &object.connection;
+        if self.clean && !connection.should_flush() && !connection.is_in_transaction() {
             return; // back to the pool as it is
         }
         object.needs_test = true;
@@ -549,6 +552,64 @@ mod tests {
             let checkout = pool.acquire().await.expect("the test passes");
             assert!(!checkout.object().needs_test, "and clears the mark");
             drop(checkout);
+            pool.close().await;
+            let _ = std::fs::remove_file(path);
+        }
+
+        /// The PostgreSQL test of the same name, on SQLite: a transaction ended cleanly with the `Transaction`
+        /// dropped, with an error, or dropped half-way must not leave the database's write lock with the idle
+        /// connection (another connection could then never write).
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn a_transaction_left_open_is_rolled_back_when_its_connection_comes_back() {
+            let (pool, path) = one_connection();
+            let mut checkout = pool.acquire().await.expect("opens");
+            sqlx::query("CREATE TABLE numbers (n BIGINT NOT NULL)").execute(&mut *checkout).await.expect("creates");
+            checkout.finished_cleanly();
+            drop(checkout);
+            let other = SqliteConnectOptions::from_str(&format!("sqlite:{}", path.display())).expect("parses");
+            let mut other = other.busy_timeout(Duration::ZERO).connect().await.expect("opens a second connection");
+            // SQLite's rollback of a dropped transaction races the next statement, so the clean ending runs often
+            // enough that a pool which took the connection back at once would lose that race at least once.
+            let endings = std::iter::repeat_n("cleanly", 100).chain(["with an error", "dropped half-way"]);
+            for ending in endings {
+                let work = async {
+                    let mut checkout = pool.acquire().await?;
+                    let mut tx = checkout.begin().await?;
+                    // A write: the transaction now holds the database's write lock.
+                    sqlx::query("INSERT INTO numbers (n) VALUES (1)").execute(&mut *tx).await?;
+                    match ending {
+                        "cleanly" => {
+                            drop(tx); // neither committed nor rolled back
+                            checkout.finished_cleanly();
+                        }
+                        "with an error" => {
+                            sqlx::query("INSERT INTO no_such_table (n) VALUES (1)").execute(&mut *tx).await?;
+                        }
+                        _ => {
+                            sqlx::query(SERIES).bind(SLOW_ROWS * 50).execute(&mut *tx).await?;
+                        }
+                    }
+                    Ok::<(), sqlx::Error>(())
+                };
+                // Only the last ending is cut short (mid statement); the others must end as they say.
+                let cut = if ending == "dropped half-way" { Duration::from_millis(5) } else { Duration::from_secs(10) };
+                match (ending, tokio::time::timeout(cut, work).await) {
+                    ("cleanly", Ok(Ok(()))) | ("with an error", Ok(Err(_))) | ("dropped half-way", Err(_)) => {}
+                    (_, outcome) => panic!("the work meant to end {ending} ended {outcome:?}"),
+                }
+                settled(&pool).await;
+                assert_eq!(pool.status(), (1, 1), "{ending}: the connection is back");
+                // Without waiting for a busy database: the write lock must be free now.
+                sqlx::query("BEGIN IMMEDIATE")
+                    .execute(&mut other)
+                    .await
+                    .unwrap_or_else(|error| panic!("ended {ending}: the write lock is still held: {error}"));
+                sqlx::query("ROLLBACK").execute(&mut other).await.expect("rolls back");
+            }
+            let rows: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM numbers").fetch_one(&mut other).await.expect("counts");
+            assert_eq!(rows, 0, "none of the three inserts was committed");
+            other.close().await.ok();
             pool.close().await;
             let _ = std::fs::remove_file(path);
         }
