@@ -1,15 +1,17 @@
 /**
- * Test helper: builds and runs the real `todo-rocket` server on a free loopback port
- * with a fresh SQLite database, and stops it afterwards.
+ * Test helper: runs the real `todo-rocket` server on a loopback port with a fresh SQLite database,
+ * keeps what it prints, and stops it afterwards. This package's tests use {@link startServer};
+ * examples/web's end-to-end test imports {@link launchServer} by relative path (it brings its own
+ * binary, port and settings), so that both run the server one way.
  *
- * - The binary is `$TODO_ROCKET_BIN` when set (no build then); otherwise
+ * - {@link startServer}'s binary is `$TODO_ROCKET_BIN` when set (no build then); otherwise
  *   `cargo build -p todo-rocket` runs from the repository root and the binary is
  *   `$CARGO_TARGET_DIR/debug/todo-rocket` (`<repo>/target` when the variable is unset).
  * - The server gets `JWT_SECRET`, `BCRYPT_COST=4`, `DATABASE_URL=sqlite:<temp dir>/todo.db`,
- *   `ROCKET_ADDRESS=127.0.0.1`, `ROCKET_PORT=<free port>` and `ROCKET_LOG_LEVEL=critical`;
- *   inherited `ROCKET_*`, `DATABASE_URL`, `JWT_*`, `BCRYPT_*`, `RATE_LIMIT_*` and `CORS_*`
- *   variables are dropped so that the caller's environment cannot point it at another
- *   database or change its limits (pass {@link StartOptions.env} for that).
+ *   `ROCKET_ADDRESS=127.0.0.1` and `ROCKET_PORT`; inherited variables that could point it at another
+ *   database or change its behaviour (`ROCKET_*`, `JWT_*`, `BCRYPT_*`, `RATE_LIMIT_*`, `CORS_*`,
+ *   `REFRESH_*`, `SMTP_*`, `MAIL_*`, `RUST_LOG`, `DATABASE_URL`, `APP_URL`, `REQUIRE_VERIFIED_EMAIL`)
+ *   are dropped (a caller passes its own settings for that).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -26,7 +28,7 @@ export interface RunningServer {
   /** `http://127.0.0.1:<port>` (the server is mounted at `/`). */
   readonly baseUrl: string;
   readonly port: number;
-  /** Everything the server printed so far (stdout and stderr). */
+  /** Everything the server printed so far (stdout and stderr), without terminal colour codes. */
   output(): string;
   /** Stops the server and removes its temporary folder. Safe to call twice. */
   stop(): Promise<void>;
@@ -40,7 +42,25 @@ export interface StartOptions {
   env?: Record<string, string>;
 }
 
-const JWT_SECRET = "client-tests-secret-that-is-at-least-32-bytes-long";
+/** Options of {@link launchServer}. */
+export interface LaunchOptions {
+  /** The server binary. */
+  binary: string;
+  /** The port to listen on (see {@link freePort}). */
+  port: number;
+  /** The server's settings on top of the ones every test server gets (see the top of this file). */
+  env: Record<string, string>;
+  /** How long to wait for `GET /health` to answer 200. */
+  readyTimeoutMs: number;
+  /** The start of the temporary folder's name. */
+  folderPrefix: string;
+  /** Keep only the last this many characters of what the server prints (default: all of it). */
+  outputLimit?: number;
+}
+
+/** The variables a test server never inherits: the settings it reads. */
+const SETTINGS = /^(ROCKET_|JWT_|BCRYPT_|RATE_LIMIT_|CORS_|REFRESH_|SMTP_|MAIL_|RUST_LOG)/;
+const SETTINGS_NAMED = ["DATABASE_URL", "APP_URL", "REQUIRE_VERIFIED_EMAIL"];
 const OUTPUT_LIMIT = 64 * 1024;
 
 let built: Promise<string> | undefined;
@@ -123,48 +143,60 @@ export function freePort(): Promise<number> {
   });
 }
 
-function sleep(ms: number): Promise<void> {
+export function sleep(ms: number): Promise<void> {
   return new Promise((done) => setTimeout(done, ms));
 }
 
 function serverEnv(port: number, dataDir: string, extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (/^(ROCKET_|JWT_|BCRYPT_|RATE_LIMIT_|CORS_)/.test(key) || key === "DATABASE_URL") continue;
+    if (SETTINGS.test(key) || SETTINGS_NAMED.includes(key)) continue;
     env[key] = value;
   }
   return {
     ...env,
-    JWT_SECRET,
+    JWT_SECRET: "test-server-secret-that-is-at-least-32-bytes-long",
     BCRYPT_COST: "4",
     DATABASE_URL: `sqlite:${join(dataDir, "todo.db")}`,
     ROCKET_ADDRESS: "127.0.0.1",
     ROCKET_PORT: String(port),
-    ROCKET_LOG_LEVEL: "critical",
     ...extra,
   };
 }
 
 /**
- * Builds (if needed) and starts the server on a free port with a fresh database, and
- * resolves once `GET /health` answers 200. On failure (early exit or time-out) the error
- * message includes what the server printed.
+ * Builds (if needed) and starts the server on a free port with a fresh database and
+ * `ROCKET_LOG_LEVEL=critical`, and resolves once `GET /health` answers 200.
  */
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
-  const binary = await serverBinary();
-  const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
-  const dataDir = mkdtempSync(join(tmpdir(), "todo-rocket-client-test-"));
-  const port = await freePort();
+  return launchServer({
+    binary: await serverBinary(),
+    port: await freePort(),
+    env: { ROCKET_LOG_LEVEL: "critical", ...options.env },
+    readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
+    folderPrefix: "todo-rocket-client-test-",
+    outputLimit: OUTPUT_LIMIT,
+  });
+}
+
+/**
+ * Starts `binary` on `port` with a fresh database, and resolves once `GET /health` answers 200.
+ * On failure (early exit or time-out) the error message includes what the server printed.
+ */
+export async function launchServer(options: LaunchOptions): Promise<RunningServer> {
+  const { binary, port, readyTimeoutMs, outputLimit } = options;
+  const dataDir = mkdtempSync(join(tmpdir(), options.folderPrefix));
   const baseUrl = `http://127.0.0.1:${port}`;
 
   let output = "";
   const record = (chunk: Buffer): void => {
-    output += chunk.toString("utf8");
-    if (output.length > OUTPUT_LIMIT) output = output.slice(-OUTPUT_LIMIT);
+    // eslint-disable-next-line no-control-regex
+    output += chunk.toString("utf8").replace(/\u001b\[[0-9;]*m/g, "");
+    if (outputLimit !== undefined && output.length > outputLimit) output = output.slice(-outputLimit);
   };
   const child: ChildProcess = spawn(binary, [], {
     cwd: dataDir,
-    env: serverEnv(port, dataDir, options.env ?? {}),
+    env: serverEnv(port, dataDir, options.env),
     stdio: ["ignore", "pipe", "pipe"],
   });
   installCleanup();

@@ -9,14 +9,13 @@ import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 
-import type { Browser, Page } from "playwright-core";
+import { chromium, type Page } from "playwright-core";
 import ts from "typescript";
 
 import type * as Client from "../src/index.js";
-import { launchChromium } from "./browser.js";
-import { startServer, type RunningServer } from "./server.js";
+import { serverAndBrowser } from "./browser.js";
 
 const PASSWORD = "correct horse battery";
 const PREFIX = "/__session-test/";
@@ -26,18 +25,7 @@ interface TestWindow {
   todoClient: typeof Client;
 }
 
-let server: RunningServer;
-let browser: Browser | undefined;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const running = serverAndBrowser(chromium);
 
 /** The client's source compiled to a browser ES module, and openapi-fetch's ES module. */
 function modules(): Record<string, string> {
@@ -58,10 +46,10 @@ function modules(): Record<string, string> {
 
 /** A page on the API's origin with `window.todoClient` loaded; counts the refresh requests it sends. */
 async function openPage(): Promise<{ page: Page; refreshes: () => number; errors: string[] }> {
-  assert.ok(browser);
+  assert.ok(running.browser);
   const files = modules();
-  const page = await browser.newPage();
-  await page.route(`${server.baseUrl}${PREFIX}*`, (route) => {
+  const page = await running.browser.newPage();
+  await page.route(`${running.server.baseUrl}${PREFIX}*`, (route) => {
     const name = new URL(route.request().url()).pathname.slice(PREFIX.length);
     const body = files[name];
     if (body === undefined) return route.fulfill({ status: 404 });
@@ -77,7 +65,7 @@ async function openPage(): Promise<{ page: Page; refreshes: () => number; errors
   // tsx compiles this file with esbuild's keepNames, whose `__name(...)` calls end up in the functions
   // handed to page.evaluate: give the page a no-op one.
   await page.addInitScript("globalThis.__name = (target) => target;");
-  await page.goto(`${server.baseUrl}${PREFIX}index.html`);
+  await page.goto(`${running.server.baseUrl}${PREFIX}index.html`);
   await page.waitForFunction(() => document.title === "ready", undefined, { timeout: 30_000 });
   return { page, refreshes: () => refreshes, errors };
 }
@@ -87,9 +75,9 @@ async function newUser(label: string): Promise<{ access_token: string; refresh_t
   const email = `${label}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
   const json = { "Content-Type": "application/json" };
   const body = JSON.stringify({ email, password: PASSWORD });
-  const signup = await fetch(`${server.baseUrl}/auth/signup`, { method: "POST", headers: json, body });
+  const signup = await fetch(`${running.server.baseUrl}/auth/signup`, { method: "POST", headers: json, body });
   assert.equal(signup.status, 201, await signup.text());
-  const login = await fetch(`${server.baseUrl}/auth/login`, { method: "POST", headers: json, body });
+  const login = await fetch(`${running.server.baseUrl}/auth/login`, { method: "POST", headers: json, body });
   assert.equal(login.status, 200);
   return (await login.json()) as { access_token: string; refresh_token: string };
 }
@@ -122,7 +110,7 @@ test("in Chromium: concurrent 401s share one refresh and every request (with its
           ended,
         };
       },
-      { baseUrl: server.baseUrl, seeded: { ...tokens, access_token: forged(tokens.access_token) } },
+      { baseUrl: running.server.baseUrl, seeded: { ...tokens, access_token: forged(tokens.access_token) } },
     );
     assert.deepEqual(result, {
       statuses: [201, 201, 201, 201, 201],
@@ -154,7 +142,7 @@ test("in Chromium: a revoked session ends once, with the 401 returned", async ()
         const answers = await Promise.all([1, 2, 3].map(() => api.GET("/tasks")));
         return { before, logout, statuses: answers.map((a) => a.response.status), ended, cleared: store.get() === undefined };
       },
-      { baseUrl: server.baseUrl, seeded: tokens },
+      { baseUrl: running.server.baseUrl, seeded: tokens },
     );
     assert.deepEqual(result, { before: 200, logout: 204, statuses: [401, 401, 401], ended: 1, cleared: true });
     assert.equal(refreshes(), 1);

@@ -8,62 +8,50 @@
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 
-import type { Browser, Page } from "playwright-core";
+import { chromium, type Page } from "playwright-core";
 
 import { createTodoClient } from "../src/index.js";
-import { launchChromium } from "./browser.js";
-import { startServer, type RunningServer } from "./server.js";
+import { serverAndBrowser } from "./browser.js";
 
 const ARTIFACTS = fileURLToPath(new URL("../artifacts/", import.meta.url));
 const EMAIL = "swagger-user@example.com";
 const PASSWORD = "correct horse battery";
 
-let server: RunningServer;
-let browser: Browser | undefined;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const running = serverAndBrowser(chromium);
 
 test("Swagger UI: Authorize with the OAuth2 password flow, then Try it out on GET /tasks", async () => {
   // A user with one task, made with plain fetch as the brief says (and the typed client for the task).
-  const signup = await fetch(`${server.baseUrl}/auth/signup`, {
+  const signup = await fetch(`${running.server.baseUrl}/auth/signup`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ email: EMAIL, password: PASSWORD }),
   });
   assert.equal(signup.status, 201, await signup.text());
-  const login = await fetch(`${server.baseUrl}/auth/login`, {
+  const login = await fetch(`${running.server.baseUrl}/auth/login`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ email: EMAIL, password: PASSWORD }),
   });
   assert.equal(login.status, 200);
   const { access_token: token } = (await login.json()) as { access_token: string };
-  const api = createTodoClient({ baseUrl: server.baseUrl, token });
+  const api = createTodoClient({ baseUrl: running.server.baseUrl, token });
   const created = await api.POST("/tasks", { body: { title: "Seen in Swagger UI" } });
   assert.equal(created.response.status, 201);
 
-  assert.ok(browser);
-  const page: Page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  assert.ok(running.browser);
+  const page: Page = await running.browser.newPage({ viewport: { width: 1280, height: 1000 } });
   const pageErrors: string[] = [];
   page.on("pageerror", (error) => pageErrors.push(error.message));
   const offsite: string[] = [];
   page.on("request", (request) => {
-    if (!request.url().startsWith(server.baseUrl) && !request.url().startsWith("data:")) offsite.push(request.url());
+    if (!request.url().startsWith(running.server.baseUrl) && !request.url().startsWith("data:")) offsite.push(request.url());
   });
 
   try {
-    await page.goto(`${server.baseUrl}/swagger-ui/`, { waitUntil: "load" });
+    await page.goto(`${running.server.baseUrl}/swagger-ui/`, { waitUntil: "load" });
 
     // The operations are listed.
     await page.locator(".opblock").first().waitFor({ timeout: 30_000 });
@@ -84,7 +72,7 @@ test("Swagger UI: Authorize with the OAuth2 password flow, then Try it out on GE
     await oauth2.locator("#oauth_username").fill(EMAIL);
     await oauth2.locator("#oauth_password").fill(PASSWORD);
     const tokenResponse = page.waitForResponse(
-      (response) => response.url() === `${server.baseUrl}/auth/login` && response.request().method() === "POST",
+      (response) => response.url() === `${running.server.baseUrl}/auth/login` && response.request().method() === "POST",
     );
     await oauth2.getByRole("button", { name: "Apply given OAuth2 credentials" }).click();
     const tokenAnswer = await tokenResponse;
@@ -101,7 +89,7 @@ test("Swagger UI: Authorize with the OAuth2 password flow, then Try it out on GE
     await operation.locator(".opblock-summary").first().click();
     await operation.getByRole("button", { name: "Try it out" }).click();
     const listRequest = page.waitForRequest(
-      (request) => request.url().startsWith(`${server.baseUrl}/tasks`) && request.method() === "GET",
+      (request) => request.url().startsWith(`${running.server.baseUrl}/tasks`) && request.method() === "GET",
     );
     await operation.getByRole("button", { name: "Execute" }).click();
     const sent = await listRequest;

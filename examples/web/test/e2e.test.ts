@@ -16,10 +16,10 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, test } from "node:test";
 
-import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
 
+import { launchChromium } from "../../../openapi/test/browser.js";
 import { buildAndServe, webDir, type ServedApp } from "./app.js";
-import { launchChromium } from "./browser.js";
 import { ConsoleWatch } from "./console-watch.js";
 import { freePort, serverBinary, sleep, startServer, type RunningServer } from "./server.js";
 
@@ -58,7 +58,7 @@ before(async () => {
     APP_URL: app.origin,
     JWT_TTL_SECONDS: String(JWT_TTL_SECONDS),
   });
-  browser = await launchChromium();
+  browser = await launchChromium(chromium);
   context = await browser.newContext({ viewport: { width: 1100, height: 800 }, locale: "en-GB", timezoneId: "UTC" });
   context.setDefaultTimeout(15_000);
   page = await context.newPage();

@@ -2,8 +2,7 @@ import { useCallback, useEffect, useState } from "react";
 import type { Session } from "todo-rocket-client";
 
 import { api } from "../api";
-import { FormAlert } from "../components/FormAlert";
-import { Notice } from "../components/Notice";
+import { FormAlert, Notice } from "../components/Alert";
 import { PageHeading } from "../components/PageHeading";
 import { Loading, Spinner } from "../components/Spinner";
 import { describeDevice, formatTime } from "../format";

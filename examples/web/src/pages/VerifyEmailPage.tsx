@@ -2,8 +2,7 @@ import { useEffect, useRef, useState } from "react";
 
 import { api } from "../api";
 import { useAuth } from "../auth";
-import { FormAlert } from "../components/FormAlert";
-import { Notice } from "../components/Notice";
+import { FormAlert, Notice } from "../components/Alert";
 import { PageHeading } from "../components/PageHeading";
 import { Loading } from "../components/Spinner";
 import { Link, useLocation } from "../router";

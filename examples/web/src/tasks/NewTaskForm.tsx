@@ -1,72 +1,41 @@
-import { useRef, useState, type FormEvent } from "react";
+import { useRef } from "react";
 import type { Task } from "todo-rocket-client";
 
 import { api } from "../api";
+import { FormAlert } from "../components/Alert";
 import { Field } from "../components/Field";
-import { FormAlert } from "../components/FormAlert";
 import { SubmitButton } from "../components/SubmitButton";
-import { TextAreaField } from "../components/TextAreaField";
-import { useFocusFirstInvalid } from "../components/useFocusFirstInvalid";
-import { NETWORK_PROBLEM, NO_PROBLEM, toFormProblem, type FormProblem } from "../problems";
+import { useRequestForm } from "../components/useRequestForm";
+import { toFormProblem } from "../problems";
+import { taskBody } from "./taskBody";
 
 const FIELDS = ["title", "description"] as const;
 
 /** The form at the top of the task list: a title and optional notes. */
 export function NewTaskForm({ onCreated }: { onCreated(task: Task): void }) {
-  const [title, setTitle] = useState("");
-  const [description, setDescription] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<FormProblem>(NO_PROBLEM);
-  const form = useRef<HTMLFormElement>(null);
   const titleInput = useRef<HTMLInputElement>(null);
-  useFocusFirstInvalid(form, problem);
-
-  async function create(event: FormEvent): Promise<void> {
-    event.preventDefault();
-    setBusy(true);
-    setProblem(NO_PROBLEM);
-    try {
-      const { data, error, response } = await api.POST("/tasks", {
-        body: { title, description: description.trim() === "" ? null : description },
-      });
-      if (error) {
-        setProblem(toFormProblem(error, response, FIELDS));
-        return;
-      }
-      setTitle("");
-      setDescription("");
-      titleInput.current?.focus(); // ready for the next one
-      onCreated(data);
-    } catch {
-      setProblem(NETWORK_PROBLEM);
-    } finally {
-      setBusy(false);
-    }
-  }
+  const create = useRequestForm({ title: "", description: "" }, async (values, reset) => {
+    const { data, error, response } = await api.POST("/tasks", { body: taskBody(values) });
+    if (error) return toFormProblem(error, response, FIELDS);
+    reset();
+    titleInput.current?.focus(); // ready for the next one
+    onCreated(data);
+  });
 
   return (
-    <form ref={form} className="new-task" onSubmit={(event) => void create(event)} noValidate aria-label="Add a task">
-      <FormAlert>{problem.message}</FormAlert>
+    <form {...create.form} className="new-task" aria-label="Add a task">
+      <FormAlert>{create.problem.message}</FormAlert>
       <Field
         id="new-task-title"
         label="New task"
         placeholder="What needs doing?"
-        value={title}
-        onChange={setTitle}
-        error={problem.fields["title"]}
         inputRef={titleInput}
         autoComplete="off"
         required
+        {...create.field("title")}
       />
-      <TextAreaField
-        id="new-task-description"
-        label="Notes (optional)"
-        rows={2}
-        value={description}
-        onChange={setDescription}
-        error={problem.fields["description"]}
-      />
-      <SubmitButton busy={busy} label="Add task" busyLabel="Adding…" />
+      <Field id="new-task-description" label="Notes (optional)" rows={2} {...create.field("description")} />
+      <SubmitButton busy={create.busy} label="Add task" busyLabel="Adding…" />
     </form>
   );
 }
