@@ -14,11 +14,11 @@ use utoipa::{IntoParams, ToSchema};
 use super::grant::{LoginRequest, TokenForm, TokenGrant};
 use super::mail::mail_after_the_answer;
 use super::responses::{self, BearerErrors, JsonBodyErrors};
-use super::wire::{TokenResponse, User};
+use super::wire::{tokens, TokenResponse, Tokens, User};
 use crate::http::body::JsonBody;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::guard::AuthUser;
-use crate::http::headers::{NoStore, UserAgent};
+use crate::http::headers::UserAgent;
 use crate::http::location::MountBase;
 use crate::http::problem::FieldProblem;
 use crate::http::query::Query;
@@ -98,10 +98,10 @@ async fn login(
     client: ClientAddress,
     user_agent: UserAgent,
     body: TokenGrant,
-) -> ApiResult<NoStore<Json<TokenResponse>>> {
+) -> ApiResult<Tokens> {
     let (email, password) = match body {
         TokenGrant::Password { email, password } => (email, password),
-        TokenGrant::RefreshToken(token) => return Ok(NoStore(Json(todo.accounts().refresh(&token).await?.into()))),
+        TokenGrant::RefreshToken(token) => return Ok(tokens(todo.accounts().refresh(&token).await?)),
     };
     // Count failures per normalised email, so `Ann@X.io` and ` ann@x.io` share one budget. A refusal is counted
     // by the limiter, as a refusal and as a login that ended `rate_limited`; the other outcomes, here.
@@ -110,7 +110,7 @@ async fn login(
     match todo.accounts().login_with_user_agent(&email, &password, user_agent.0.as_deref()).await {
         Ok(login) => {
             metrics::login("success");
-            Ok(NoStore(Json(login.into())))
+            Ok(tokens(login))
         }
         Err(error @ todo_core::Error::InvalidCredentials) => {
             metrics::login("invalid_credentials");
@@ -181,10 +181,10 @@ async fn change_password(
     todo: &State<Todo>,
     auth: AuthUser,
     body: JsonBody<ChangePasswordRequest>,
-) -> ApiResult<NoStore<Json<TokenResponse>>> {
+) -> ApiResult<Tokens> {
     let body = body.0;
     let login = todo.accounts().change_password(&auth.owner, &body.current_password, &body.new_password).await?;
-    Ok(NoStore(Json(login.into())))
+    Ok(tokens(login))
 }
 
 /// Query of `POST /auth/logout`.

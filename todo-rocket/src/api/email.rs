@@ -14,11 +14,11 @@ use utoipa::ToSchema;
 
 use super::mail::mail_after_the_answer;
 use super::responses::{self, BearerErrors, JsonBodyErrors, MailTokenBodyErrors};
-use super::wire::{TokenResponse, User};
+use super::wire::{tokens, TokenResponse, Tokens, User};
 use crate::http::body::JsonBody;
 use crate::http::error::ApiResult;
 use crate::http::guard::AuthUser;
-use crate::http::headers::{NoStore, UserAgent};
+use crate::http::headers::UserAgent;
 use crate::ops::limits::{ClientAddress, RateLimits};
 
 /// The stage of this area: its routes under `mount_point`.
@@ -140,12 +140,8 @@ async fn forgot(
     )
 )]
 #[post("/auth/password/reset", data = "<body>")]
-async fn reset(
-    todo: &State<Todo>,
-    user_agent: UserAgent,
-    body: JsonBody<ResetPasswordRequest>,
-) -> ApiResult<NoStore<Json<TokenResponse>>> {
+async fn reset(todo: &State<Todo>, user_agent: UserAgent, body: JsonBody<ResetPasswordRequest>) -> ApiResult<Tokens> {
     let body = body.0;
     let login = todo.accounts().reset_password(&body.token, &body.new_password, user_agent.0.as_deref()).await?;
-    Ok(NoStore(Json(login.into())))
+    Ok(tokens(login))
 }

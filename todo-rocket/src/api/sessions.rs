@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::grant::RefreshRequest;
 use super::responses::{self, BearerErrors, JsonBodyErrors, OwnedResourceErrors};
-use super::wire::TokenResponse;
+use super::wire::{tokens, TokenResponse, Tokens};
 use crate::http::body::JsonBody;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::guard::AuthUser;
@@ -78,8 +78,8 @@ impl From<todo_core::Session> for Session {
     )
 )]
 #[post("/auth/refresh", data = "<body>")]
-async fn refresh(todo: &State<Todo>, body: JsonBody<RefreshRequest>) -> ApiResult<NoStore<Json<TokenResponse>>> {
-    Ok(NoStore(Json(todo.accounts().refresh(&body.0.refresh_token).await?.into())))
+async fn refresh(todo: &State<Todo>, body: JsonBody<RefreshRequest>) -> ApiResult<Tokens> {
+    Ok(tokens(todo.accounts().refresh(&body.0.refresh_token).await?))
 }
 
 /// The caller's active sessions, newest first; `current` marks the one of the token sent.

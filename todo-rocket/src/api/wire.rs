@@ -1,11 +1,14 @@
 //! The response types that several areas send: the [`User`] (signup, the current user, email verification) and
-//! the [`TokenResponse`] of a session (login, refresh, password change and reset). Used by the route modules;
-//! uses nothing of this crate.
+//! the [`TokenResponse`] of a session (login, refresh, password change and reset), sent as [`Tokens`]. Used by
+//! the route modules.
 
+use rocket::serde::json::Json;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
+
+use crate::http::headers::NoStore;
 
 /// A registered user.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -67,4 +70,12 @@ impl From<todo_core::Login> for TokenResponse {
             refresh_token: login.refresh_token.into_string(),
         }
     }
+}
+
+/// The answer of every route that hands out a session's tokens: never cached (RFC 6749 §5.1).
+pub(crate) type Tokens = NoStore<Json<TokenResponse>>;
+
+/// The tokens of `login`, as every route that hands them out sends them.
+pub(crate) fn tokens(login: todo_core::Login) -> Tokens {
+    NoStore(Json(login.into()))
 }

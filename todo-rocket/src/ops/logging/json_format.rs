@@ -241,50 +241,23 @@ impl fmt::Write for ByteSink<'_> {
 
 #[cfg(test)]
 mod tests {
-    use std::io;
-    use std::sync::{Arc, Mutex};
-
     use serde_json::{json, Value};
-    use tracing_subscriber::fmt::MakeWriter;
 
+    use super::super::memory::Memory;
     use super::*;
-
-    /// Collects what the subscriber writes.
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-
-    impl io::Write for Captured {
-        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-            self.0.lock().expect("not poisoned").extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl<'a> MakeWriter<'a> for Captured {
-        type Writer = Captured;
-
-        fn make_writer(&'a self) -> Self::Writer {
-            self.clone()
-        }
-    }
 
     /// The lines `log` writes through `tracing-subscriber`'s own JSON format, and through [`JsonLines`].
     fn both_ways(log: impl Fn()) -> (Vec<Value>, Vec<Value>) {
-        let reference = Captured::default();
-        let ours = Captured::default();
+        let reference = Memory::default();
+        let ours = Memory::default();
         let json = || tracing_subscriber::fmt().json().with_current_span(true).with_span_list(false);
         tracing::subscriber::with_default(json().with_writer(reference.clone()).finish(), &log);
         let lean = json().fmt_fields(JsonSpanFields).event_format(JsonLines);
         tracing::subscriber::with_default(lean.with_writer(ours.clone()).finish(), &log);
-        let parse = |captured: Captured| {
-            let bytes = captured.0.lock().expect("not poisoned").clone();
-            String::from_utf8(bytes)
-                .expect("UTF-8")
+        let parse = |captured: Memory| {
+            captured
                 .lines()
+                .iter()
                 .map(|line| serde_json::from_str::<Value>(line).expect("one JSON object per line"))
                 .map(|mut line| {
                     line.as_object_mut().expect("an object").remove("timestamp").expect("a timestamp");
@@ -322,7 +295,7 @@ mod tests {
         let (_, ours) = both_ways(|| tracing::info_span!("startup").in_scope(|| tracing::info!("up")));
         assert_eq!(ours[0]["span"], json!({"name": "startup"}));
 
-        let captured = Captured::default();
+        let captured = Memory::default();
         let subscriber = tracing_subscriber::fmt()
             .json()
             .fmt_fields(JsonSpanFields)
@@ -330,7 +303,7 @@ mod tests {
             .with_writer(captured.clone())
             .finish();
         tracing::subscriber::with_default(subscriber, || tracing::info!("up"));
-        let line: Value = serde_json::from_slice(&captured.0.lock().expect("not poisoned")).expect("JSON");
+        let line: Value = serde_json::from_slice(&captured.bytes()).expect("JSON");
         let timestamp = line["timestamp"].as_str().expect("a string");
         time::OffsetDateTime::parse(timestamp, &time::format_description::well_known::Rfc3339).expect("RFC 3339");
     }

@@ -12,6 +12,8 @@
 
 mod json_format;
 mod log_writer;
+#[cfg(test)]
+mod memory;
 
 use std::io::{self, IsTerminal, Write};
 
@@ -103,41 +105,10 @@ where
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
+    use serde_json::{json, Value};
 
-    use serde_json::Value;
-
+    use super::memory::Memory;
     use super::*;
-
-    /// An in-memory sink for log lines.
-    #[derive(Clone, Default)]
-    struct Memory(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Memory {
-        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-            self.0.lock().expect("not poisoned").extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl<'a> MakeWriter<'a> for Memory {
-        type Writer = Memory;
-
-        fn make_writer(&'a self) -> Self::Writer {
-            self.clone()
-        }
-    }
-
-    impl Memory {
-        fn lines(&self) -> Vec<String> {
-            let bytes = self.0.lock().expect("not poisoned").clone();
-            String::from_utf8(bytes).expect("UTF-8").lines().map(str::to_owned).collect()
-        }
-    }
 
     /// What `log` writes through the subscriber of `format`, filtered as the binary filters.
     fn written(format: LogFormat, rust_log: &str, rocket: LogLevel, log: impl Fn()) -> Vec<String> {
@@ -194,5 +165,20 @@ mod tests {
         // ROCKET_LOG_LEVEL governs Rocket's targets whatever RUST_LOG says.
         let quiet = written(LogFormat::Json, "off", LogLevel::Normal, log);
         assert_eq!(quiet.len(), 2, "{quiet:?}");
+    }
+
+    #[test]
+    fn a_log_record_keeps_its_target_and_level_and_only_its_message() {
+        // The process-wide `log` logger, as `install` sets it in the JSON format.
+        let _ = LogTracer::builder().with_max_level(LevelFilter::Trace).init();
+        let lines = written(LogFormat::Json, "info", LogLevel::Normal, || {
+            tracing_log::log::warn!(target: "rocket::server::_", "No matching routes for GET /nope.");
+            tracing_log::log::debug!(target: "rocket::server", "below `normal`");
+        });
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        let line: Value = serde_json::from_str(&lines[0]).expect("JSON");
+        assert_eq!(line["target"], "rocket::server::_");
+        assert_eq!(line["level"], "WARN");
+        assert_eq!(line["fields"], json!({"message": "No matching routes for GET /nope."}));
     }
 }
