@@ -1,7 +1,7 @@
 //! The responses the routes share, as the OpenAPI document names them (`#/components/responses/...`), and the
 //! sets of them that many routes give alike: a route lists a set by name instead of repeating its statuses.
 //!
-//! Every one is a problem document. Uses [`crate::http::problem`]; the route modules and the document use this.
+//! Every one is a [`crate::Problem`] document. The route modules and the document use this module.
 
 // The newtypes exist only to describe responses in the document; nothing constructs them.
 #![allow(dead_code)]
