@@ -1,5 +1,5 @@
-//! The Rocket reference server for [`todo_core`]: request guards, the routes of API.md, problem+json errors for
-//! everything (Rocket's own errors included), an OpenAPI 3.1 document and Swagger UI.
+//! The Rocket reference server for [`todo_core`]: request guards, the routes of its OpenAPI document,
+//! problem+json errors for everything (Rocket's own errors included), an OpenAPI 3.1 document and Swagger UI.
 //!
 //! Mount it into any Rocket application, under any base path:
 //!
@@ -16,45 +16,39 @@
 //!
 //! The database comes from Rocket's `databases.todo` configuration when present (e.g.
 //! `ROCKET_DATABASES='{todo={url="postgres://..."}}'`), otherwise from `DATABASE_URL` via [`todo_core::Config`].
+//!
+//! # Layout
+//! Dependencies point one way, from the leaf to the stages listed here:
+//! `settings` (the server's settings and their rules; uses nothing here) → `ops` (the pool, abuse limits,
+//! metrics, request logs, CORS, logging) → `http` (problem documents, the error mapping, catchers, body and query
+//! parsing, guards, headers) → `api` (a module per area of routes, the shared wire types and response sets, the
+//! OpenAPI document) → this file, which mounts them as a list of stages.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used))]
 
-mod body;
-mod catchers;
-mod cors;
-mod db;
-mod error;
-mod failure;
-mod grant;
-mod guard;
-mod headers;
-mod limits;
-mod location;
-pub mod metrics;
-pub mod openapi;
-mod options;
-mod problem;
-pub mod request_log;
-mod routes;
+mod api;
+mod http;
+mod ops;
+mod settings;
 
 use rocket::fairing::AdHoc;
 use rocket::{Build, Rocket};
-use rocket_db_pools::Database;
-use todo_core::{Config, Todo};
-use utoipa_swagger_ui::SwaggerUi;
+use todo_core::Config;
 
-pub use db::{Db, TodoPool, DATABASE_NAME};
-pub use error::{ApiError, ApiResult};
-pub use grant::{LoginRequest, RefreshRequest, TokenGrant};
-pub use guard::{AuthUser, TaskOwner};
-pub use limits::RateLimitSettings;
-pub use options::{ConfigError, ServerOptions};
-pub use problem::{FieldProblem, Problem};
-pub use routes::auth::{ChangePasswordRequest, DeleteAccountRequest, SignupRequest, TokenResponse, User};
-pub use routes::health::Health;
-pub use routes::sessions::Session;
-pub use routes::tasks::{CreateTask, PatchTask, ReplaceTask, Task, TaskPage};
+pub use api::grant::{LoginRequest, RefreshRequest, TokenGrant};
+pub use api::health::Health;
+pub use api::openapi;
+pub use api::sessions::Session;
+pub use api::tasks::{CreateTask, PatchTask, ReplaceTask, Task, TaskPage};
+pub use api::wire::{TokenResponse, User};
+pub use api::{auth::ChangePasswordRequest, auth::DeleteAccountRequest, auth::SignupRequest};
+pub use http::error::{ApiError, ApiResult};
+pub use http::guard::{AuthUser, TaskOwner};
+pub use http::problem::{FieldProblem, Problem};
+pub use ops::db::{Db, TodoPool, DATABASE_NAME};
+pub use ops::{logging, metrics, request_log};
+pub use settings::{rocket_figment, ConfigError, LogFormat, RateLimitSettings, ServerOptions};
 
 /// Adds the whole API to `rocket` under `base` (`"/"` or a prefix such as `"/api/v1"`): the database pool and
 /// its migrations, the library state, the routes, the problem+json catchers, `openapi.json` and Swagger UI.
@@ -74,50 +68,33 @@ pub fn mount_with(
     options: &ServerOptions,
 ) -> Result<Rocket<Build>, ConfigError> {
     let base = normalise_base(base);
-    options.rate_limits.validate()?;
-    let cors = cors::fairing(&options.cors_allowed_origins, &format!("{base}/cors"))?;
+    options.validate()?;
+    let cors = ops::cors::fairing(&options.cors_allowed_origins, &format!("{base}/cors"))?;
     let rocket = assemble(rocket, &base, config, options);
+    // Last, as a stage too: its fairing then answers after the request log has seen the response, as it always has.
     Ok(match cors {
-        Some(cors) => rocket.attach(cors),
+        Some(cors) => rocket.attach(AdHoc::on_ignite("CORS", |rocket| async { rocket.attach(cors) })),
         None => rocket,
     })
 }
 
+/// The API as a list of stages, in the manner of Rocket's `examples/databases`: each attaches its state, its
+/// fairings or its routes when Rocket ignites, in this order (which is also the order its fairings run in).
 fn assemble(rocket: Rocket<Build>, base: &str, config: Config, options: &ServerOptions) -> Rocket<Build> {
-    let figment = rocket.figment().clone().join((format!("databases.{DATABASE_NAME}.url"), config.database_url()));
-    let swagger_ui =
-        SwaggerUi::new(format!("{base}/swagger-ui/<_..>")).url(format!("{base}/openapi.json"), openapi::document(base));
-    let swagger_address = format!("{base}/swagger-ui/");
-    let app_base = base.to_owned();
     let mount_point = if base.is_empty() { "/" } else { base };
     rocket
-        .configure(figment)
-        .manage(limits::RateLimits::new(&options.rate_limits))
-        .attach(Db::init())
-        .attach(AdHoc::try_on_ignite("todo-core", move |rocket| async move {
-            // Without the pool (its fairing failed and said why), there is nothing to add.
-            let Some(db) = rocket.state::<Db>() else { return Err(rocket) };
-            let config = match rocket.figment().extract::<rocket::Config>() {
-                Ok(server) => with_default_app_url(config, &server, &app_base),
-                Err(_) => config,
-            };
-            tracing::info!("mail: {}", config.mailer().describe());
-            let todo = Todo::new(todo_core::Store::clone(db), &config);
-            Ok(rocket.manage(todo))
-        }))
-        .attach(AdHoc::on_liftoff("Swagger UI address", move |rocket| {
-            Box::pin(async move {
-                let config = rocket.config();
-                let scheme = if config.tls_enabled() { "https" } else { "http" };
-                tracing::info!("Swagger UI at {scheme}://{}:{}{swagger_address}", config.address, config.port);
-            })
-        }))
-        .attach(headers::NoSniff)
-        .attach(request_log::RequestLog)
-        .attach(metrics::sampler())
-        .mount(mount_point, request_log::in_request_spans(routes::all()))
-        .mount("/", swagger_ui)
-        .register(mount_point, catchers::all())
+        .attach(ops::db::stage(config.database_url().to_owned()))
+        .attach(api::library(config, base))
+        .attach(ops::limits::stage(&options.rate_limits))
+        .attach(http::stage(mount_point))
+        .attach(ops::request_log::stage())
+        .attach(ops::gauges::sampler())
+        .attach(api::auth::stage(mount_point))
+        .attach(api::email::stage(mount_point))
+        .attach(api::sessions::stage(mount_point))
+        .attach(api::tasks::stage(mount_point))
+        .attach(api::health::stage(mount_point))
+        .attach(api::openapi::stage(base))
 }
 
 /// Closes the database pool of a server that has finished (what `rocket.launch().await` returned): waits for
@@ -127,22 +104,6 @@ pub async fn close_store(rocket: &Rocket<rocket::Ignite>) {
     if let Some(db) = rocket.state::<Db>() {
         todo_core::Store::close(db).await;
     }
-}
-
-/// `config` with `APP_URL` set to this server's own base URL (`http://address:port/base`) when it has none, as
-/// the contract says: mail links then open this server, which is right when it also serves the front end.
-fn with_default_app_url(config: Config, rocket: &rocket::Config, base: &str) -> Config {
-    if config.app_url().is_some() {
-        return config;
-    }
-    let scheme = if rocket.tls_enabled() { "https" } else { "http" };
-    let host = match rocket.address {
-        address if address.is_unspecified() => "localhost".to_owned(),
-        std::net::IpAddr::V6(address) => format!("[{address}]"),
-        address => address.to_string(),
-    };
-    let own = format!("{scheme}://{host}:{}{base}", rocket.port);
-    config.clone().with_app_url(&own).unwrap_or(config)
 }
 
 /// `""`, `"/"` → `""`; `"api/v1/"` → `"/api/v1"`: a prefix to put before `/route`.

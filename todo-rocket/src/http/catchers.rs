@@ -3,9 +3,9 @@
 use rocket::http::{Method, Status};
 use rocket::{catch, catchers, Catcher, Request};
 
-use crate::error::BEARER_CHALLENGE;
-use crate::failure::recall;
-use crate::problem::Problem;
+use super::error::BEARER_CHALLENGE;
+use super::failure::recall;
+use super::problem::Problem;
 
 /// Every catcher this server registers.
 pub fn all() -> Vec<Catcher> {

@@ -1,18 +1,19 @@
 //! `GET /health`: whether the database answers.
 
+use rocket::fairing::AdHoc;
 use rocket::serde::json::Json;
-use rocket::{get, routes, Route};
+use rocket::{get, routes};
 use rocket_db_pools::Connection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::db::Db;
-use crate::error::ApiError;
-use crate::openapi::responses;
+use super::responses;
+use crate::http::error::ApiError;
+use crate::ops::db::Db;
 
-/// The routes of this module.
-pub fn routes() -> Vec<Route> {
-    routes![health]
+/// The stage of this area: its route under `mount_point`.
+pub(crate) fn stage(mount_point: &str) -> AdHoc {
+    super::routes_stage("health", mount_point, routes![health])
 }
 
 /// Service health.

@@ -1,25 +1,26 @@
 //! `/auth/refresh` and `/auth/sessions`: new tokens for a session, and the caller's sessions.
 
+use rocket::fairing::AdHoc;
 use rocket::http::Status;
 use rocket::serde::json::Json;
-use rocket::{delete, get, post, routes, Route, State};
+use rocket::{delete, get, post, routes, State};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use todo_core::{SessionId, Todo};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::body::JsonBody;
-use crate::error::{ApiError, ApiResult};
-use crate::grant::RefreshRequest;
-use crate::guard::AuthUser;
-use crate::headers::NoStore;
-use crate::openapi::responses;
-use crate::routes::auth::TokenResponse;
+use super::grant::RefreshRequest;
+use super::responses::{self, BearerErrors, JsonBodyErrors, OwnedResourceErrors};
+use super::wire::{tokens, TokenResponse, Tokens};
+use crate::http::body::JsonBody;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::guard::AuthUser;
+use crate::http::headers::NoStore;
 
-/// The routes of this module.
-pub fn routes() -> Vec<Route> {
-    routes![refresh, list, revoke]
+/// The stage of this area: its routes under `mount_point`.
+pub(crate) fn stage(mount_point: &str) -> AdHoc {
+    super::routes_stage("sessions", mount_point, routes![refresh, list, revoke])
 }
 
 /// A session: one login, on one device, and its refreshes.
@@ -71,17 +72,14 @@ impl From<todo_core::Session> for Session {
     responses(
         (status = 200, description = "New tokens; the `refresh_token` replaces the one sent", body = TokenResponse,
             headers(("Cache-Control" = String, description = "`no-store`: tokens must not be cached"))),
-        (status = 400, response = responses::MalformedBody),
+        JsonBodyErrors,
         (status = 401, response = responses::InvalidRefreshToken),
-        (status = 413, response = responses::TooLarge),
-        (status = 415, response = responses::UnsupportedMediaType),
-        (status = 422, response = responses::Unprocessable),
         (status = 503, response = responses::Unavailable),
     )
 )]
 #[post("/auth/refresh", data = "<body>")]
-async fn refresh(todo: &State<Todo>, body: JsonBody<RefreshRequest>) -> ApiResult<NoStore<Json<TokenResponse>>> {
-    Ok(NoStore(Json(todo.accounts().refresh(&body.0.refresh_token).await?.into())))
+async fn refresh(todo: &State<Todo>, body: JsonBody<RefreshRequest>) -> ApiResult<Tokens> {
+    Ok(tokens(todo.accounts().refresh(&body.0.refresh_token).await?))
 }
 
 /// The caller's active sessions, newest first; `current` marks the one of the token sent.
@@ -91,8 +89,7 @@ async fn refresh(todo: &State<Todo>, body: JsonBody<RefreshRequest>) -> ApiResul
     responses(
         (status = 200, description = "The active sessions", body = Vec<Session>,
             headers(("Cache-Control" = String, description = "`no-store`"))),
-        (status = 401, response = responses::Unauthorized),
-        (status = 503, response = responses::Unavailable),
+        BearerErrors,
     )
 )]
 #[get("/auth/sessions")]
@@ -108,9 +105,7 @@ async fn list(todo: &State<Todo>, auth: AuthUser) -> ApiResult<NoStore<Json<Vec<
     security(("bearer" = []), ("oauth2" = [])),
     responses(
         (status = 204, description = "The session is ended"),
-        (status = 401, response = responses::Unauthorized),
-        (status = 404, response = responses::NotFound),
-        (status = 503, response = responses::Unavailable),
+        OwnedResourceErrors,
     )
 )]
 #[delete("/auth/sessions/<id>")]

@@ -1,48 +1,29 @@
 //! Email verification and password recovery: `/auth/email/*` and `/auth/password/{forgot,reset}`.
 //!
-//! Mails go out after the answer (a spawned task), so `forgot` answers in the same time whether or not an
-//! account has the email, and a slow or failing mail server never slows or fails a request. A mail that cannot
-//! be sent is logged with the user's id (never the address or the link).
+//! Mails go out after the answer ([`super::mail`]), so `forgot` answers in the same time whether or not an
+//! account has the email.
 
-use std::future::Future;
-
+use rocket::fairing::AdHoc;
 use rocket::http::Status;
 use rocket::response::status::Custom;
 use rocket::serde::json::Json;
-use rocket::{post, routes, Route, State};
+use rocket::{post, routes, State};
 use serde::{Deserialize, Serialize};
-use todo_core::{Email, OutgoingMail, Todo};
+use todo_core::{Email, Todo};
 use utoipa::ToSchema;
 
-use crate::body::JsonBody;
-use crate::error::{ApiError, ApiResult};
-use crate::guard::AuthUser;
-use crate::headers::{NoStore, UserAgent};
-use crate::limits::{retry_after_seconds, ClientAddress, RateLimits};
-use crate::openapi::responses;
-use crate::routes::auth::{TokenResponse, User};
+use super::mail::mail_after_the_answer;
+use super::responses::{self, BearerErrors, JsonBodyErrors, MailTokenBodyErrors};
+use super::wire::{tokens, TokenResponse, Tokens, User};
+use crate::http::body::JsonBody;
+use crate::http::error::ApiResult;
+use crate::http::guard::AuthUser;
+use crate::http::headers::UserAgent;
+use crate::ops::limits::{ClientAddress, RateLimits};
 
-/// The routes of this module.
-pub fn routes() -> Vec<Route> {
-    routes![verify, resend, forgot, reset]
-}
-
-/// Runs `prepare` after the current request has been answered (with its id, so its lines carry the request id),
-/// and sends the mail it returns. Failures are logged (by [`OutgoingMail::send`] for sending) and never reach the
-/// client, which already has its answer.
-pub(crate) fn mail_after_the_answer<F>(what: &'static str, prepare: F)
-where
-    F: Future<Output = todo_core::Result<Option<OutgoingMail>>> + Send + 'static,
-{
-    rocket::tokio::spawn(crate::request_log::in_current_request(async move {
-        match prepare.await {
-            Ok(Some(mail)) => {
-                let _ = mail.send().await;
-            }
-            Ok(None) => tracing::info!(mail = what, "no account has this email; no mail sent"),
-            Err(error) => tracing::warn!(mail = what, %error, "mail not prepared"),
-        }
-    }));
+/// The stage of this area: its routes under `mount_point`.
+pub(crate) fn stage(mount_point: &str) -> AdHoc {
+    super::routes_stage("email verification and password recovery", mount_point, routes![verify, resend, forgot, reset])
 }
 
 /// Body of `POST /auth/email/verify`.
@@ -93,10 +74,7 @@ fn accepted(detail: &str) -> Custom<Json<MailAccepted>> {
     request_body = VerifyEmailRequest,
     responses(
         (status = 200, description = "Verified: the user, with `email_verified_at` set", body = User),
-        (status = 400, response = responses::MalformedBody),
-        (status = 413, response = responses::TooLarge),
-        (status = 415, response = responses::UnsupportedMediaType),
-        (status = 422, response = responses::InvalidMailToken),
+        MailTokenBodyErrors,
         (status = 503, response = responses::Unavailable),
     )
 )]
@@ -111,10 +89,9 @@ async fn verify(todo: &State<Todo>, body: JsonBody<VerifyEmailRequest>) -> ApiRe
     security(("bearer" = []), ("oauth2" = [])),
     responses(
         (status = 202, description = "A new link is on its way; older links stop working", body = MailAccepted),
-        (status = 401, response = responses::Unauthorized),
+        BearerErrors,
         (status = 409, response = responses::AlreadyVerified),
         (status = 429, response = responses::TooManyRequests),
-        (status = 503, response = responses::Unavailable),
     )
 )]
 #[post("/auth/email/verify/resend")]
@@ -131,10 +108,7 @@ async fn resend(todo: &State<Todo>, auth: AuthUser) -> ApiResult<Custom<Json<Mai
     responses(
         (status = 202, description = "Accepted: if an account has this email, a link is on its way (the same \
             answer, in about the same time, when none has)", body = MailAccepted),
-        (status = 400, response = responses::MalformedBody),
-        (status = 413, response = responses::TooLarge),
-        (status = 415, response = responses::UnsupportedMediaType),
-        (status = 422, response = responses::Unprocessable),
+        JsonBodyErrors,
         (status = 429, response = responses::TooManyRequests),
     )
 )]
@@ -146,9 +120,7 @@ async fn forgot(
     body: JsonBody<ForgotPasswordRequest>,
 ) -> ApiResult<Custom<Json<MailAccepted>>> {
     let email = Email::parse(&body.0.email)?;
-    if let Some(wait) = limits.password_reset(email.as_str(), client) {
-        return Err(ApiError::TooManyRequests(retry_after_seconds(wait)));
-    }
+    limits.password_reset(email.as_str(), client)?;
     // Everything that depends on whether the account exists happens after the answer.
     let accounts = todo.accounts().clone();
     mail_after_the_answer("password reset", async move { accounts.password_reset_mail(&email).await });
@@ -163,20 +135,13 @@ async fn forgot(
         (status = 200, description = "Reset: the tokens of a new session (every other session has ended); the \
             email counts as verified", body = TokenResponse,
             headers(("Cache-Control" = String, description = "`no-store`: tokens must not be cached"))),
-        (status = 400, response = responses::MalformedBody),
-        (status = 413, response = responses::TooLarge),
-        (status = 415, response = responses::UnsupportedMediaType),
-        (status = 422, response = responses::InvalidMailToken),
+        MailTokenBodyErrors,
         (status = 503, response = responses::Unavailable),
     )
 )]
 #[post("/auth/password/reset", data = "<body>")]
-async fn reset(
-    todo: &State<Todo>,
-    user_agent: UserAgent,
-    body: JsonBody<ResetPasswordRequest>,
-) -> ApiResult<NoStore<Json<TokenResponse>>> {
+async fn reset(todo: &State<Todo>, user_agent: UserAgent, body: JsonBody<ResetPasswordRequest>) -> ApiResult<Tokens> {
     let body = body.0;
     let login = todo.accounts().reset_password(&body.token, &body.new_password, user_agent.0.as_deref()).await?;
-    Ok(NoStore(Json(login.into())))
+    Ok(tokens(login))
 }

@@ -17,13 +17,33 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use metrics_exporter_prometheus::{BuildError, PrometheusBuilder};
-use rocket::fairing::AdHoc;
 
-use crate::db::Db;
-use crate::limits::RateLimits;
+use crate::settings::ConfigError;
 
-/// How often the pool gauges are refreshed.
-const POOL_SAMPLE_INTERVAL: Duration = Duration::from_secs(5);
+/// Why `METRICS_ADDRESS` cannot be served.
+#[derive(Debug, thiserror::Error)]
+pub enum ExporterError {
+    /// The value is not an address and port.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The listener could not start (the port is taken, say).
+    #[error("METRICS_ADDRESS: the metrics listener could not start: {0}")]
+    Listener(#[from] BuildError),
+}
+
+/// Installs the exporter on `METRICS_ADDRESS` when it is set (see [`install_exporter`]), and says where.
+pub fn install_exporter_from_env() -> Result<(), ExporterError> {
+    let Some(address) = std::env::var("METRICS_ADDRESS").ok().filter(|address| !address.trim().is_empty()) else {
+        return Ok(());
+    };
+    let address = address.trim().parse::<SocketAddr>().map_err(|_| ConfigError {
+        variable: "METRICS_ADDRESS",
+        reason: "must be an address and port, e.g. 127.0.0.1:9100".into(),
+    })?;
+    install_exporter(address)?;
+    tracing::info!("metrics: Prometheus text format at http://{address}/metrics");
+    Ok(())
+}
 
 /// Installs the Prometheus exporter, serving `GET /metrics` (any path, in fact) on `address`. Call it once, inside
 /// the Tokio runtime, before the server starts.
@@ -51,36 +71,19 @@ pub(crate) fn login(outcome: &'static str) {
     metrics::counter!("logins_total", "outcome" => outcome).increment(1);
 }
 
-/// A request refused by an abuse limit.
+/// A request refused by an abuse limit (refused logins: [`login_refused`]).
 pub(crate) fn refused(limit: &'static str) {
     metrics::counter!("rate_limit_refusals_total", "limit" => limit).increment(1);
+}
+
+/// A login refused by the failed-login limits: one event, in both series it belongs to (a refusal, and a login
+/// that ended `rate_limited`), so that no caller counts it twice.
+pub(crate) fn login_refused() {
+    refused("login");
+    login("rate_limited");
 }
 
 /// A request that failed in the database (`unavailable`) or in a way that is a bug (`internal`).
 pub(crate) fn database_error(kind: &'static str) {
     metrics::counter!("database_errors_total", "kind" => kind).increment(1);
-}
-
-/// Samples the pool's size and connections in use, and the keys each abuse limiter holds, every few seconds,
-/// from liftoff on.
-pub(crate) fn sampler() -> AdHoc {
-    AdHoc::on_liftoff("pool and limiter metrics", |rocket| {
-        Box::pin(async move {
-            let (Some(db), Some(limits)) = (rocket.state::<Db>(), rocket.state::<RateLimits>()) else { return };
-            let store = todo_core::Store::clone(db);
-            let limits = limits.clone();
-            rocket::tokio::spawn(async move {
-                let mut every = rocket::tokio::time::interval(POOL_SAMPLE_INTERVAL);
-                loop {
-                    every.tick().await;
-                    let (size, idle) = store.pool_status();
-                    metrics::gauge!("db_pool_connections").set(f64::from(size));
-                    metrics::gauge!("db_pool_connections_in_use").set(size.saturating_sub(idle as u32) as f64);
-                    for (limiter, keys) in limits.sizes() {
-                        metrics::gauge!("rate_limit_keys", "limiter" => limiter).set(keys as f64);
-                    }
-                }
-            });
-        })
-    })
 }

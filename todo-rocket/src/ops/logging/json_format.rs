@@ -6,20 +6,25 @@
 //! ```
 //!
 //! `tracing-subscriber` serializes through an adaptor that turns every fragment serde_json writes (a quote, a key,
-//! a run of plain characters) into its own UTF-8 check and string append; Valgrind counts about 18,000
-//! instructions for one request line that way (benches/README.md, "Operations"). Here serde_json writes the whole
+//! a run of plain characters) into its own UTF-8 check and string append (benches/README.md, "Counting
+//! instructions instead of time: the JSON line was the cost", has the count). Here serde_json writes the whole
 //! line into a byte buffer kept per thread, and the line is checked and appended once. [`JsonSpanFields`] does the
 //! same for the fields a span stores when it is created.
 //!
 //! A line logged by a request's handler outside any span gets the same `span` object from the request id its
-//! task carries (`todo_rocket::request_log::current_request_id`): with this format the binary turns the
-//! `request` span off, which saves about 5,000 instructions a request (benches/README.md, "The request span off").
+//! task carries ([`current_request_id`]): with this format the `request` span is off (benches/README.md, "The
+//! request span off in the JSON format").
+//!
+//! A record of the `log` crate (Rocket's own lines), handed over by `tracing-log`, is written with its own target
+//! and level and its message only, as `tracing-subscriber`'s JSON format writes it.
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
 
 use time::macros::format_description;
-use todo_rocket::request_log::current_request_id;
+use tracing_log::NormalizeEvent;
+
+use crate::ops::request_log::current_request_id;
 use tracing::field::{Field, Visit};
 use tracing::span::Record;
 use tracing::{Event, Subscriber};
@@ -63,7 +68,7 @@ impl<'writer> FormatFields<'writer> for JsonSpanFields {
     fn format_fields<R: RecordFields>(&self, mut writer: Writer<'writer>, fields: R) -> fmt::Result {
         let mut object = Vec::with_capacity(64);
         object.push(b'{');
-        fields.record(&mut JsonFieldsVisitor { line: &mut object, first: true });
+        fields.record(&mut JsonFieldsVisitor { line: &mut object, first: true, skip_log_fields: false });
         object.push(b'}');
         writer.write_str(std::str::from_utf8(&object).map_err(|_| fmt::Error)?)
     }
@@ -89,13 +94,14 @@ where
     N: for<'writer> FormatFields<'writer> + 'static,
 {
     line.clear();
-    let metadata = event.metadata();
+    let normalized = event.normalized_metadata();
+    let metadata = normalized.as_ref().unwrap_or_else(|| event.metadata());
     line.extend_from_slice(b"{\"timestamp\":\"");
     push_timestamp(line, std::time::SystemTime::now())?;
     line.extend_from_slice(b"\",\"level\":\"");
     line.extend_from_slice(metadata.level().as_str().as_bytes());
     line.extend_from_slice(b"\",\"fields\":{");
-    let mut fields = JsonFieldsVisitor { line, first: true };
+    let mut fields = JsonFieldsVisitor { line, first: true, skip_log_fields: normalized.is_some() };
     event.record(&mut fields);
     line.extend_from_slice(b"},\"target\":");
     push_json(line, metadata.target());
@@ -113,8 +119,8 @@ where
         push_json(line, span.name());
         line.push(b'}');
     } else {
-        // A handler's lines when its `request` span is off (main.rs turns it off with this format): the same
-        // object, from the request id the handler's task carries.
+        // A handler's lines when its `request` span is off (as it is with this format): the same object, from the
+        // request id the handler's task carries.
         current_request_id(|id| {
             line.extend_from_slice(b",\"span\":{\"request_id\":");
             push_json(line, id);
@@ -128,7 +134,8 @@ where
 
 /// Appends `now` as `tracing-subscriber`'s `SystemTime` writes it: RFC 3339 in UTC, with microseconds
 /// (`2026-12-04T01:40:11.123456Z`). The part up to the second is formatted once a second per thread and kept, as
-/// formatting the seven numbers through `fmt` on every line cost about 2,000 instructions.
+/// formatting the seven numbers through `fmt` on every line was a visible share of the line's cost
+/// (benches/README.md, "Counting instructions instead of time: the JSON line was the cost").
 fn push_timestamp(line: &mut Vec<u8>, now: std::time::SystemTime) -> fmt::Result {
     thread_local! {
         /// The last second formatted on this thread (Unix time) and its `YYYY-MM-DDTHH:MM:SS`.
@@ -177,10 +184,15 @@ fn push_json<T: serde::Serialize + ?Sized>(line: &mut Vec<u8>, value: &T) {
 struct JsonFieldsVisitor<'a> {
     line: &'a mut Vec<u8>,
     first: bool,
+    /// A `log` record's `log.target`, `log.file`, ...: already in the line's metadata, so left out.
+    skip_log_fields: bool,
 }
 
 impl JsonFieldsVisitor<'_> {
     fn field<T: serde::Serialize + ?Sized>(&mut self, field: &Field, value: &T) {
+        if self.skip_log_fields && field.name().starts_with("log.") {
+            return;
+        }
         if !std::mem::take(&mut self.first) {
             self.line.push(b',');
         }
@@ -229,50 +241,23 @@ impl fmt::Write for ByteSink<'_> {
 
 #[cfg(test)]
 mod tests {
-    use std::io;
-    use std::sync::{Arc, Mutex};
-
     use serde_json::{json, Value};
-    use tracing_subscriber::fmt::MakeWriter;
 
+    use super::super::memory::Memory;
     use super::*;
-
-    /// Collects what the subscriber writes.
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-
-    impl io::Write for Captured {
-        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-            self.0.lock().expect("not poisoned").extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl<'a> MakeWriter<'a> for Captured {
-        type Writer = Captured;
-
-        fn make_writer(&'a self) -> Self::Writer {
-            self.clone()
-        }
-    }
 
     /// The lines `log` writes through `tracing-subscriber`'s own JSON format, and through [`JsonLines`].
     fn both_ways(log: impl Fn()) -> (Vec<Value>, Vec<Value>) {
-        let reference = Captured::default();
-        let ours = Captured::default();
+        let reference = Memory::default();
+        let ours = Memory::default();
         let json = || tracing_subscriber::fmt().json().with_current_span(true).with_span_list(false);
         tracing::subscriber::with_default(json().with_writer(reference.clone()).finish(), &log);
         let lean = json().fmt_fields(JsonSpanFields).event_format(JsonLines);
         tracing::subscriber::with_default(lean.with_writer(ours.clone()).finish(), &log);
-        let parse = |captured: Captured| {
-            let bytes = captured.0.lock().expect("not poisoned").clone();
-            String::from_utf8(bytes)
-                .expect("UTF-8")
+        let parse = |captured: Memory| {
+            captured
                 .lines()
+                .iter()
                 .map(|line| serde_json::from_str::<Value>(line).expect("one JSON object per line"))
                 .map(|mut line| {
                     line.as_object_mut().expect("an object").remove("timestamp").expect("a timestamp");
@@ -310,7 +295,7 @@ mod tests {
         let (_, ours) = both_ways(|| tracing::info_span!("startup").in_scope(|| tracing::info!("up")));
         assert_eq!(ours[0]["span"], json!({"name": "startup"}));
 
-        let captured = Captured::default();
+        let captured = Memory::default();
         let subscriber = tracing_subscriber::fmt()
             .json()
             .fmt_fields(JsonSpanFields)
@@ -318,7 +303,7 @@ mod tests {
             .with_writer(captured.clone())
             .finish();
         tracing::subscriber::with_default(subscriber, || tracing::info!("up"));
-        let line: Value = serde_json::from_slice(&captured.0.lock().expect("not poisoned")).expect("JSON");
+        let line: Value = serde_json::from_slice(&captured.bytes()).expect("JSON");
         let timestamp = line["timestamp"].as_str().expect("a string");
         time::OffsetDateTime::parse(timestamp, &time::format_description::well_known::Rfc3339).expect("RFC 3339");
     }

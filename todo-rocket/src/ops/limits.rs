@@ -25,8 +25,10 @@ use std::time::{Duration, Instant};
 
 use ipnet::IpNet;
 use moka::sync::Cache;
+use rocket::fairing::AdHoc;
 
-use crate::options::ConfigError;
+use super::metrics;
+use crate::settings::RateLimitSettings;
 
 /// The address a request comes from: Rocket's `client_ip()` (the TCP peer, or the header a trusted proxy sets
 /// when `ROCKET_IP_HEADER` names one). `None` only where there is no peer (Rocket's local test client).
@@ -47,66 +49,26 @@ pub(crate) fn retry_after_seconds(wait: Duration) -> u64 {
     wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
 }
 
-/// How many attempts are allowed per window (`0` turns a limit off), how clients are grouped, and how many
-/// keys each limiter may hold.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RateLimitSettings {
-    /// Failed logins for one email per window (default 5).
-    pub login_failures_per_email: u32,
-    /// Failed logins from one client network per window (default 20).
-    pub login_failures_per_client: u32,
-    /// Signups from one client network per window (default 10).
-    pub signups_per_client: u32,
-    /// Password-reset mails asked for one email per window (default 3).
-    pub password_resets_per_email: u32,
-    /// Password-reset mails asked from one client network per window (default 10).
-    pub password_resets_per_client: u32,
-    /// The window (default 15 minutes).
-    pub window: Duration,
-    /// IPv4 clients are counted by this prefix length, 1 to 32 (default 32: each address alone).
-    pub ipv4_prefix: u8,
-    /// IPv6 clients are counted by this prefix length, 1 to 128 (default 64: the network one subscriber
-    /// usually holds).
-    pub ipv6_prefix: u8,
-    /// The most keys (emails, client networks) each limiter remembers, at least 1 (default 10,000: about
-    /// 4.5 MiB per limiter when full, measured with 200,000 distinct keys).
-    pub max_keys: u64,
-}
+/// A limiter's refusal, already counted in the metrics: how long to wait before trying again (the HTTP layer
+/// answers it with 429 and `Retry-After`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Refused(pub(crate) Duration);
 
-impl Default for RateLimitSettings {
-    fn default() -> Self {
-        Self {
-            login_failures_per_email: 5,
-            login_failures_per_client: 20,
-            signups_per_client: 10,
-            password_resets_per_email: 3,
-            password_resets_per_client: 10,
-            window: Duration::from_secs(15 * 60),
-            ipv4_prefix: 32,
-            ipv6_prefix: 64,
-            max_keys: 10_000,
+/// `Ok`, or a refusal when there is a wait, counted by `count`: a refusal is counted where it is decided.
+fn refuse_if(wait: Option<Duration>, count: impl FnOnce()) -> Result<(), Refused> {
+    match wait {
+        None => Ok(()),
+        Some(wait) => {
+            count();
+            Err(Refused(wait))
         }
     }
 }
 
-impl RateLimitSettings {
-    /// Refuses settings that cannot work, naming the environment variable that sets each.
-    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
-        let refuse = |variable, reason: &str| Err(ConfigError { variable, reason: reason.into() });
-        if self.window.is_zero() {
-            return refuse("RATE_LIMIT_WINDOW_SECONDS", "must be at least 1");
-        }
-        if !(1..=32).contains(&self.ipv4_prefix) {
-            return refuse("RATE_LIMIT_IPV4_PREFIX", "must be a prefix length from 1 to 32");
-        }
-        if !(1..=128).contains(&self.ipv6_prefix) {
-            return refuse("RATE_LIMIT_IPV6_PREFIX", "must be a prefix length from 1 to 128");
-        }
-        if self.max_keys == 0 {
-            return refuse("RATE_LIMIT_MAX_KEYS", "must be at least 1");
-        }
-        Ok(())
-    }
+/// The stage of the limiters: one set per mounted API, as managed state.
+pub(crate) fn stage(settings: &RateLimitSettings) -> AdHoc {
+    let limits = RateLimits::new(settings);
+    AdHoc::on_ignite("abuse limits", |rocket| async move { rocket.manage(limits) })
 }
 
 /// What a per-client limit counts: the client's network, as the settings group addresses.
@@ -144,14 +106,11 @@ impl RateLimits {
         }
     }
 
-    /// How long to wait before another login for this email from this client may be tried, if it must wait.
-    pub(crate) fn login_blocked(&self, email: &str, client: ClientAddress) -> Option<Duration> {
+    /// Whether a login for this email from this client may be tried now; if not, how long to wait.
+    pub(crate) fn login_allowed(&self, email: &str, client: ClientAddress) -> Result<(), Refused> {
         let client = self.client_key(client);
         let wait = self.login_email.retry_after(email).max(self.login_client.retry_after(&client));
-        if wait.is_some() {
-            crate::metrics::refused("login");
-        }
-        wait
+        refuse_if(wait, metrics::login_refused)
     }
 
     /// Counts a failed login against the email and the client.
@@ -160,32 +119,24 @@ impl RateLimits {
         self.login_client.record(self.client_key(client));
     }
 
-    /// Counts a signup from this client; returns how long to wait if it is over the limit (and then does not
-    /// count it).
-    pub(crate) fn signup(&self, client: ClientAddress) -> Option<Duration> {
+    /// Counts a signup from this client; refuses it if it is over the limit (and then does not count it).
+    pub(crate) fn signup(&self, client: ClientAddress) -> Result<(), Refused> {
         let client = self.client_key(client);
-        let wait = self.signup_client.retry_after(&client);
-        match wait {
-            None => self.signup_client.record(client),
-            Some(_) => crate::metrics::refused("signup"),
-        }
-        wait
+        refuse_if(self.signup_client.retry_after(&client), || metrics::refused("signup"))?;
+        self.signup_client.record(client);
+        Ok(())
     }
 
-    /// Counts a password-reset request for this (normalised) email from this client; returns how long to wait if
-    /// either is over its limit (and then counts nothing). Every request counts, whether or not an account has
-    /// the email, so the limit says nothing about who has one.
-    pub(crate) fn password_reset(&self, email: &str, client: ClientAddress) -> Option<Duration> {
+    /// Counts a password-reset request for this (normalised) email from this client; refuses it if either is over
+    /// its limit (and then counts nothing). Every request counts, whether or not an account has the email, so the
+    /// limit says nothing about who has one.
+    pub(crate) fn password_reset(&self, email: &str, client: ClientAddress) -> Result<(), Refused> {
         let client = self.client_key(client);
         let wait = self.reset_email.retry_after(email).max(self.reset_client.retry_after(&client));
-        match wait {
-            None => {
-                self.reset_email.record(email.to_owned());
-                self.reset_client.record(client);
-            }
-            Some(_) => crate::metrics::refused("password_reset"),
-        }
-        wait
+        refuse_if(wait, || metrics::refused("password_reset"))?;
+        self.reset_email.record(email.to_owned());
+        self.reset_client.record(client);
+        Ok(())
     }
 
     /// The keys each limiter holds now, by limiter name (for metrics).
@@ -291,12 +242,12 @@ mod tests {
     fn an_email_is_blocked_after_its_failures_and_others_are_not() {
         let limits = limits(3, 100, 10, Duration::from_secs(60));
         for _ in 0..3 {
-            assert_eq!(limits.login_blocked("a@x.io", at("1.2.3.4")), None);
+            assert_eq!(limits.login_allowed("a@x.io", at("1.2.3.4")), Ok(()));
             limits.login_failed("a@x.io", at("1.2.3.4"));
         }
-        let wait = limits.login_blocked("a@x.io", at("5.6.7.8")).expect("blocked whatever the client");
+        let Refused(wait) = limits.login_allowed("a@x.io", at("5.6.7.8")).expect_err("blocked whatever the client");
         assert!(wait > Duration::from_secs(50) && wait <= Duration::from_secs(60));
-        assert_eq!(limits.login_blocked("b@x.io", at("1.2.3.4")), None);
+        assert_eq!(limits.login_allowed("b@x.io", at("1.2.3.4")), Ok(()));
     }
 
     #[test]
@@ -304,26 +255,26 @@ mod tests {
         let limits = limits(100, 2, 10, Duration::from_secs(60));
         limits.login_failed("a@x.io", at("1.2.3.4"));
         limits.login_failed("b@x.io", at("1.2.3.4"));
-        assert!(limits.login_blocked("c@x.io", at("1.2.3.4")).is_some());
-        assert_eq!(limits.login_blocked("c@x.io", at("9.9.9.9")), None);
+        assert!(limits.login_allowed("c@x.io", at("1.2.3.4")).is_err());
+        assert_eq!(limits.login_allowed("c@x.io", at("9.9.9.9")), Ok(()));
     }
 
     #[test]
     fn signups_are_counted_per_client_and_refusals_do_not_count() {
         let limits = limits(5, 5, 2, Duration::from_secs(60));
-        assert_eq!(limits.signup(at("1.2.3.4")), None);
-        assert_eq!(limits.signup(at("1.2.3.4")), None);
-        assert!(limits.signup(at("1.2.3.4")).is_some());
-        assert_eq!(limits.signup(at("5.6.7.8")), None);
+        assert_eq!(limits.signup(at("1.2.3.4")), Ok(()));
+        assert_eq!(limits.signup(at("1.2.3.4")), Ok(()));
+        assert!(limits.signup(at("1.2.3.4")).is_err());
+        assert_eq!(limits.signup(at("5.6.7.8")), Ok(()));
     }
 
     #[test]
     fn a_window_expires() {
         let limits = limits(1, 1, 1, Duration::from_millis(20));
         limits.login_failed("a@x.io", at("1.2.3.4"));
-        assert!(limits.login_blocked("a@x.io", at("1.2.3.4")).is_some());
+        assert!(limits.login_allowed("a@x.io", at("1.2.3.4")).is_err());
         std::thread::sleep(Duration::from_millis(30));
-        assert_eq!(limits.login_blocked("a@x.io", at("1.2.3.4")), None);
+        assert_eq!(limits.login_allowed("a@x.io", at("1.2.3.4")), Ok(()));
     }
 
     #[test]
@@ -333,12 +284,12 @@ mod tests {
             password_resets_per_client: 3,
             ..RateLimitSettings::default()
         });
-        assert_eq!(limits.password_reset("a@x.io", at("1.2.3.4")), None);
-        assert_eq!(limits.password_reset("a@x.io", at("5.6.7.8")), None);
-        assert!(limits.password_reset("a@x.io", at("9.9.9.9")).is_some(), "per email, whatever the client");
-        assert_eq!(limits.password_reset("b@x.io", at("1.2.3.4")), None);
-        assert_eq!(limits.password_reset("c@x.io", at("1.2.3.4")), None);
-        assert!(limits.password_reset("d@x.io", at("1.2.3.4")).is_some(), "per client, whatever the email");
+        assert_eq!(limits.password_reset("a@x.io", at("1.2.3.4")), Ok(()));
+        assert_eq!(limits.password_reset("a@x.io", at("5.6.7.8")), Ok(()));
+        assert!(limits.password_reset("a@x.io", at("9.9.9.9")).is_err(), "per email, whatever the client");
+        assert_eq!(limits.password_reset("b@x.io", at("1.2.3.4")), Ok(()));
+        assert_eq!(limits.password_reset("c@x.io", at("1.2.3.4")), Ok(()));
+        assert!(limits.password_reset("d@x.io", at("1.2.3.4")).is_err(), "per client, whatever the email");
     }
 
     #[test]
@@ -346,9 +297,9 @@ mod tests {
         let limits = limits(0, 0, 0, Duration::from_secs(60));
         for _ in 0..100 {
             limits.login_failed("a@x.io", at("1.2.3.4"));
-            assert_eq!(limits.signup(at("1.2.3.4")), None);
+            assert_eq!(limits.signup(at("1.2.3.4")), Ok(()));
         }
-        assert_eq!(limits.login_blocked("a@x.io", at("1.2.3.4")), None);
+        assert_eq!(limits.login_allowed("a@x.io", at("1.2.3.4")), Ok(()));
     }
 
     #[test]
@@ -381,21 +332,6 @@ mod tests {
             v6("2001:db8::1"),
             ClientKey::Network(IpNet::from(IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1))))
         );
-    }
-
-    #[test]
-    fn settings_that_cannot_work_are_refused_by_name() {
-        let cases = [
-            (RateLimitSettings { window: Duration::ZERO, ..Default::default() }, "RATE_LIMIT_WINDOW_SECONDS"),
-            (RateLimitSettings { ipv4_prefix: 0, ..Default::default() }, "RATE_LIMIT_IPV4_PREFIX"),
-            (RateLimitSettings { ipv4_prefix: 33, ..Default::default() }, "RATE_LIMIT_IPV4_PREFIX"),
-            (RateLimitSettings { ipv6_prefix: 129, ..Default::default() }, "RATE_LIMIT_IPV6_PREFIX"),
-            (RateLimitSettings { max_keys: 0, ..Default::default() }, "RATE_LIMIT_MAX_KEYS"),
-        ];
-        for (settings, variable) in cases {
-            assert_eq!(settings.validate().expect_err("refused").variable, variable);
-        }
-        RateLimitSettings::default().validate().expect("the defaults work");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 use std::ops::Deref;
 use std::time::Duration;
 
+use rocket::fairing::AdHoc;
 use rocket::figment::Figment;
 use rocket_db_pools::Database;
 use todo_core::{Store, StoreOptions};
@@ -60,6 +61,15 @@ impl rocket_db_pools::Pool for TodoPool {
     /// being answered, and closing the pool then fails them (a login that finished hashing would get 503).
     /// Close the store after `launch()` returns instead, as the binary does ([`crate::close_store`]).
     async fn close(&self) {}
+}
+
+/// The stage of the pool: Rocket's `databases.todo` settings, with `url` from `database_url` when they have none,
+/// and the pool over them (migrated on start).
+pub(crate) fn stage(database_url: String) -> AdHoc {
+    AdHoc::on_ignite("database pool", |rocket| async move {
+        let figment = rocket.figment().clone().join((format!("databases.{DATABASE_NAME}.url"), database_url));
+        rocket.configure(figment).attach(Db::init())
+    })
 }
 
 /// The library error and its first cause (e.g. "connection refused"), never a password: URLs are redacted.

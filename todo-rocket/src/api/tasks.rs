@@ -1,26 +1,27 @@
 //! `/tasks`: the caller's tasks, and only theirs.
 
+use rocket::fairing::AdHoc;
 use rocket::http::uri::Origin;
 use rocket::http::Status;
 use rocket::response::status::Created;
 use rocket::serde::json::Json;
-use rocket::{delete, get, patch, post, put, routes, Route, State};
+use rocket::{delete, get, patch, post, put, routes, State};
 use serde::{Deserialize, Deserializer, Serialize};
 use time::OffsetDateTime;
 use todo_core::{ListQuery, TaskId, TaskInput, TaskPatch, Todo};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::body::JsonBody;
-use crate::error::{ApiError, ApiResult};
-use crate::guard::TaskOwner;
-use crate::location::MountBase;
-use crate::openapi::responses;
-use crate::problem::FieldProblem;
+use super::responses::{self, BearerErrors, JsonBodyErrors, OwnedResourceErrors};
+use crate::http::body::JsonBody;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::guard::TaskOwner;
+use crate::http::location::MountBase;
+use crate::http::query::Query;
 
-/// The routes of this module.
-pub fn routes() -> Vec<Route> {
-    routes![list, create, get_one, replace, update, toggle, delete_one]
+/// The stage of this area: its routes under `mount_point`.
+pub(crate) fn stage(mount_point: &str) -> AdHoc {
+    super::routes_stage("tasks", mount_point, routes![list, create, get_one, replace, update, toggle, delete_one])
 }
 
 /// A task.
@@ -154,63 +155,26 @@ struct ListParams {
     security(("bearer" = []), ("oauth2" = [])),
     responses(
         (status = 200, description = "A page of tasks", body = TaskPage),
-        (status = 401, response = responses::Unauthorized),
+        BearerErrors,
         (status = 422, response = responses::Unprocessable),
-        (status = 503, response = responses::Unavailable),
     )
 )]
 #[get("/tasks")]
 async fn list(todo: &State<Todo>, auth: TaskOwner, uri: &Origin<'_>) -> ApiResult<Json<TaskPage>> {
-    let query = list_query(uri.query().map(|query| query.segments()).into_iter().flatten())?;
+    let query = list_query(Query::of(uri))?;
     let page = todo.tasks(&auth.owner).list(&query).await?;
     Ok(Json(TaskPage { items: page.items.into_iter().map(Task::from).collect(), next_cursor: page.next_cursor }))
 }
 
-/// Reads `completed`, `limit` and `cursor` from the decoded query pairs, reporting every bad parameter at once
-/// (the library checks the ranges). Read by hand rather than with Rocket's `Option<T>` query guards, which turn
-/// a bad or repeated value into "absent" instead of an error. Unknown parameters are ignored.
-fn list_query<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> ApiResult<ListQuery> {
-    let (mut completed, mut limit, mut cursor) = (Vec::new(), Vec::new(), Vec::new());
-    for (key, value) in pairs {
-        match key {
-            "completed" => completed.push(value),
-            "limit" => limit.push(value),
-            "cursor" => cursor.push(value),
-            _ => {}
-        }
-    }
-    let mut errors = Vec::new();
-    let mut single = |field: &str, values: Vec<&'a str>, message: &str| -> Option<&'a str> {
-        match values.as_slice() {
-            [] => None,
-            [value] => Some(*value),
-            _ => {
-                errors.push(FieldProblem { field: field.into(), message: message.into() });
-                None
-            }
-        }
-    };
-    let completed = single("completed", completed, "must be given once");
-    let limit = single("limit", limit, "must be given once");
-    let cursor = single("cursor", cursor, "must be given once").map(str::to_owned);
-    let completed = match completed.map(str::parse::<bool>).transpose() {
-        Ok(completed) => completed,
-        Err(_) => {
-            errors.push(FieldProblem { field: "completed".into(), message: "must be true or false".into() });
-            None
-        }
-    };
-    let limit = match limit.map(str::parse::<u32>).transpose() {
-        Ok(limit) => limit.unwrap_or(todo_core::DEFAULT_PAGE_SIZE),
-        Err(_) => {
-            errors.push(FieldProblem { field: "limit".into(), message: "must be a whole number from 1 to 100".into() });
-            todo_core::DEFAULT_PAGE_SIZE
-        }
-    };
-    if !errors.is_empty() {
-        return Err(ApiError::InvalidQuery(errors));
-    }
-    Ok(ListQuery { completed, limit, cursor })
+/// Reads `completed`, `limit` and `cursor`, reporting every bad parameter at once (the library checks the
+/// ranges).
+fn list_query(mut query: Query<'_>) -> ApiResult<ListQuery> {
+    let (completed, limit, cursor) = (query.single("completed"), query.single("limit"), query.single("cursor"));
+    let completed = query.parse("completed", completed, "must be true or false");
+    let limit = query.parse("limit", limit, "must be a whole number from 1 to 100");
+    query.finish()?;
+    let limit = limit.unwrap_or(todo_core::DEFAULT_PAGE_SIZE);
+    Ok(ListQuery { completed, limit, cursor: cursor.map(str::to_owned) })
 }
 
 /// Create a task.
@@ -221,12 +185,8 @@ fn list_query<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> ApiResult<
     responses(
         (status = 201, description = "Created", body = Task,
             headers(("Location" = String, description = "The new task: `/tasks/{id}`"))),
-        (status = 400, response = responses::MalformedBody),
-        (status = 401, response = responses::Unauthorized),
-        (status = 413, response = responses::TooLarge),
-        (status = 415, response = responses::UnsupportedMediaType),
-        (status = 422, response = responses::Unprocessable),
-        (status = 503, response = responses::Unavailable),
+        JsonBodyErrors,
+        BearerErrors,
     )
 )]
 #[post("/tasks", data = "<body>")]
@@ -248,9 +208,7 @@ async fn create(
     security(("bearer" = []), ("oauth2" = [])),
     responses(
         (status = 200, description = "The task", body = Task),
-        (status = 401, response = responses::Unauthorized),
-        (status = 404, response = responses::NotFound),
-        (status = 503, response = responses::Unavailable),
+        OwnedResourceErrors,
     )
 )]
 #[get("/tasks/<id>")]
@@ -266,13 +224,8 @@ async fn get_one(todo: &State<Todo>, auth: TaskOwner, id: &str) -> ApiResult<Jso
     security(("bearer" = []), ("oauth2" = [])),
     responses(
         (status = 200, description = "The replaced task", body = Task),
-        (status = 400, response = responses::MalformedBody),
-        (status = 401, response = responses::Unauthorized),
-        (status = 404, response = responses::NotFound),
-        (status = 413, response = responses::TooLarge),
-        (status = 415, response = responses::UnsupportedMediaType),
-        (status = 422, response = responses::Unprocessable),
-        (status = 503, response = responses::Unavailable),
+        JsonBodyErrors,
+        OwnedResourceErrors,
     )
 )]
 #[put("/tasks/<id>", data = "<body>")]
@@ -290,13 +243,8 @@ async fn replace(todo: &State<Todo>, auth: TaskOwner, id: &str, body: JsonBody<R
     security(("bearer" = []), ("oauth2" = [])),
     responses(
         (status = 200, description = "The updated task", body = Task),
-        (status = 400, response = responses::MalformedBody),
-        (status = 401, response = responses::Unauthorized),
-        (status = 404, response = responses::NotFound),
-        (status = 413, response = responses::TooLarge),
-        (status = 415, response = responses::UnsupportedMediaType),
-        (status = 422, response = responses::Unprocessable),
-        (status = 503, response = responses::Unavailable),
+        JsonBodyErrors,
+        OwnedResourceErrors,
     )
 )]
 #[patch("/tasks/<id>", data = "<body>")]
@@ -313,9 +261,7 @@ async fn update(todo: &State<Todo>, auth: TaskOwner, id: &str, body: JsonBody<Pa
     security(("bearer" = []), ("oauth2" = [])),
     responses(
         (status = 200, description = "The task with `completed` flipped", body = Task),
-        (status = 401, response = responses::Unauthorized),
-        (status = 404, response = responses::NotFound),
-        (status = 503, response = responses::Unavailable),
+        OwnedResourceErrors,
     )
 )]
 #[patch("/tasks/<id>/complete")]
@@ -330,9 +276,7 @@ async fn toggle(todo: &State<Todo>, auth: TaskOwner, id: &str) -> ApiResult<Json
     security(("bearer" = []), ("oauth2" = [])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, response = responses::Unauthorized),
-        (status = 404, response = responses::NotFound),
-        (status = 503, response = responses::Unavailable),
+        OwnedResourceErrors,
     )
 )]
 #[delete("/tasks/<id>")]

@@ -7,14 +7,15 @@
 //!
 //! A handler runs with its request's id in two places: a `tracing` span named `request` (target
 //! [`REQUEST_SPAN_TARGET`]), which any subscriber can show or export, and a task-local that
-//! [`current_request_id`] reads. The span costs about 5,000 instructions a request (a registry slot, and an enter
-//! and exit on every poll); the task-local costs a few dozen. A log format that reads the task-local can therefore
-//! turn the span off (`todo_rocket::request_span=off`), as the binary's JSON format does (benches/README.md).
+//! [`current_request_id`] reads. The span costs far more than the task-local (a registry slot, and an enter and
+//! exit on every poll; benches/README.md, "The request span off in the JSON format", has the count), so a log
+//! format that reads the task-local can turn the span off (`todo_rocket::request_span=off`), as the JSON format
+//! of [`crate::logging`] does.
 
 use std::future::Future;
 use std::time::Instant;
 
-use rocket::fairing::{Fairing, Info, Kind};
+use rocket::fairing::{AdHoc, Fairing, Info, Kind};
 use rocket::http::Header;
 use rocket::route::{Handler, Outcome};
 use rocket::{Data, Request, Response, Route};
@@ -102,9 +103,14 @@ impl Fairing for RequestLog {
             request_id = id.as_str(),
             "request"
         );
-        crate::metrics::request(request.method().as_str(), route, response.status().code, latency);
+        super::metrics::request(request.method().as_str(), route, response.status().code, latency);
         response.set_header(Header::new(REQUEST_ID_HEADER, id));
     }
+}
+
+/// The stage of request ids and request logs (see [`RequestLog`]).
+pub(crate) fn stage() -> AdHoc {
+    AdHoc::on_ignite("request ids and request logs", |rocket| async { rocket.attach(RequestLog) })
 }
 
 /// A route handler run with its request's id (in a `request` span, and in the task-local), so every line the

@@ -43,6 +43,12 @@ pub struct FieldProblem {
     pub message: String,
 }
 
+impl From<&todo_core::FieldError> for FieldProblem {
+    fn from(error: &todo_core::FieldError) -> Self {
+        FieldProblem { field: error.field.to_owned(), message: error.message.clone() }
+    }
+}
+
 impl Problem {
     /// A problem for `status`, titled with its reason phrase.
     pub fn new(status: Status) -> Self {

@@ -1,9 +1,9 @@
 //! Log lines gathered in memory and written in batches by one background thread.
 //!
 //! `tracing-appender`'s non-blocking writer hands every line to its thread through a channel, and the thread
-//! writes and flushes as soon as it wakes: under load that is a wake-up and a write system call per request line.
-//! Measured on the load harness, that pipeline cost about 16 µs of CPU per request line, whatever the format
-//! (benches/README.md, "Operations"). Here a line is appended to a shared buffer under a mutex, and the thread
+//! writes and flushes as soon as it wakes: under load that is a wake-up and a write system call per request line,
+//! the largest part of what a logged request cost, whatever the format (benches/README.md, "Where the cost was,
+//! measured per request in server CPU"). Here a line is appended to a shared buffer under a mutex, and the thread
 //! wakes once per batch: when a line lands in an empty buffer it waits [`BATCH_WINDOW`] for more (or until the
 //! buffer holds [`FLUSH_AT_BYTES`]), then writes the whole batch at once.
 //!

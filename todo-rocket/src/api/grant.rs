@@ -11,10 +11,10 @@ use rocket::Request;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::body::JsonBody;
-use crate::error::ApiError;
-use crate::failure::remember;
-use crate::problem::FieldProblem;
+use crate::http::body::JsonBody;
+use crate::http::error::ApiError;
+use crate::http::failure::remember;
+use crate::http::problem::FieldProblem;
 
 /// Login body (also accepted as the OAuth2 form: `grant_type=password&username=...&password=...`).
 #[derive(Debug, Deserialize, ToSchema)]

@@ -1,6 +1,7 @@
-//! JSON request bodies (the login route also takes a form: see `grant.rs`).
+//! JSON request bodies (the login route also takes a form: see `api/grant.rs`).
 //!
-//! These data guards turn every way a body can be wrong into the status API.md gives it: 415 for another
+//! These data guards turn every way a body can be wrong into the status the OpenAPI document gives it (the
+//! `MalformedBody`, `TooLarge`, `UnsupportedMediaType` and `Unprocessable` responses): 415 for another
 //! content type, 413 over the configured limit, 400 for bytes that are not JSON, 422 for JSON of the wrong shape
 //! (with the field that is wrong, never the value that was sent).
 
@@ -10,9 +11,9 @@ use rocket::outcome::Outcome;
 use rocket::Request;
 use serde::de::DeserializeOwned;
 
-use crate::error::ApiError;
-use crate::failure::remember;
-use crate::problem::FieldProblem;
+use super::error::ApiError;
+use super::failure::remember;
+use super::problem::FieldProblem;
 
 /// A JSON request body of type `T`.
 #[derive(Debug)]

@@ -1,32 +1,33 @@
 //! `/auth/*` accounts: signup, login (JSON or the OAuth2 form), the current user, password change, logout and
 //! account deletion. Sessions and refresh live in `sessions.rs`.
 
+use rocket::fairing::AdHoc;
 use rocket::http::uri::Origin;
 use rocket::http::Status;
 use rocket::response::status::Created;
 use rocket::serde::json::Json;
-use rocket::{delete, get, post, put, routes, Route, State};
+use rocket::{delete, get, post, put, routes, State};
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 use todo_core::{LogoutScope, Todo};
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
-use crate::body::JsonBody;
-use crate::error::{ApiError, ApiResult};
-use crate::grant::{LoginRequest, TokenForm, TokenGrant};
-use crate::guard::AuthUser;
-use crate::headers::{NoStore, UserAgent};
-use crate::limits::{retry_after_seconds, ClientAddress, RateLimits};
-use crate::location::MountBase;
-use crate::metrics;
-use crate::openapi::responses;
-use crate::problem::FieldProblem;
-use crate::routes::email::mail_after_the_answer;
+use super::grant::{LoginRequest, TokenForm, TokenGrant};
+use super::mail::mail_after_the_answer;
+use super::responses::{self, BearerErrors, JsonBodyErrors};
+use super::wire::{tokens, TokenResponse, Tokens, User};
+use crate::http::body::JsonBody;
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::guard::AuthUser;
+use crate::http::headers::UserAgent;
+use crate::http::location::MountBase;
+use crate::http::problem::FieldProblem;
+use crate::http::query::Query;
+use crate::ops::limits::{ClientAddress, RateLimits};
+use crate::ops::metrics;
 
-/// The routes of this module.
-pub fn routes() -> Vec<Route> {
-    routes![signup, login, me, change_password, logout, delete_me]
+/// The stage of this area: its routes under `mount_point`.
+pub(crate) fn stage(mount_point: &str) -> AdHoc {
+    super::routes_stage("accounts", mount_point, routes![signup, login, me, change_password, logout, delete_me])
 }
 
 /// Signup body.
@@ -41,68 +42,6 @@ pub struct SignupRequest {
     pub password: String,
 }
 
-/// A registered user.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[schema(example = json!({"id": "0192f4a0-7c1e-7d2a-9f1e-2b3c4d5e6f70", "email": "ann@example.com", "created_at": "2026-01-12T09:30:00Z", "email_verified_at": null}))]
-pub struct User {
-    /// The user's id (UUIDv7).
-    pub id: Uuid,
-    /// The normalised (lower-case) email.
-    pub email: String,
-    /// When the account was created (RFC 3339, UTC).
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-    /// When the email was verified (a verification or password-reset link was followed), or `null`.
-    #[serde(with = "time::serde::rfc3339::option")]
-    pub email_verified_at: Option<OffsetDateTime>,
-}
-
-impl From<todo_core::User> for User {
-    fn from(user: todo_core::User) -> Self {
-        Self {
-            id: user.id.as_uuid(),
-            email: user.email.to_string(),
-            created_at: user.created_at,
-            email_verified_at: user.email_verified_at,
-        }
-    }
-}
-
-/// The tokens of a session (the OAuth 2.0 token response of RFC 6749 §5.1).
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[schema(example = json!({"access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.e30.c2lnbmF0dXJl", "token_type": "bearer", "expires_in": 604800, "refresh_token": "q3Jd8vQ0mZt1c2VjcmV0LXJhbmRvbS1ieXRlcy0zMi1sb25n"}))]
-pub struct TokenResponse {
-    /// The JWT to send as `Authorization: Bearer <token>`; it names its session (`sid`).
-    pub access_token: String,
-    /// Always `bearer`.
-    pub token_type: TokenType,
-    /// Seconds until the access token expires.
-    pub expires_in: u64,
-    /// Exchange it at `POST /auth/refresh` for new tokens before the session expires (`REFRESH_TTL_SECONDS`
-    /// after it was issued). It works once: the response carries its successor.
-    #[schema(min_length = 43, pattern = "^[A-Za-z0-9_-]+$")]
-    pub refresh_token: String,
-}
-
-/// The OAuth 2.0 token type: this API issues bearer tokens only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum TokenType {
-    /// Send as `Authorization: Bearer <access_token>`.
-    Bearer,
-}
-
-impl From<todo_core::Login> for TokenResponse {
-    fn from(login: todo_core::Login) -> Self {
-        Self {
-            access_token: login.token.access_token,
-            token_type: TokenType::Bearer,
-            expires_in: login.token.expires_in,
-            refresh_token: login.refresh_token.into_string(),
-        }
-    }
-}
-
 /// Register a new user.
 #[utoipa::path(
     post, path = "/auth/signup", tag = "auth", operation_id = "signup",
@@ -110,11 +49,8 @@ impl From<todo_core::Login> for TokenResponse {
     responses(
         (status = 201, description = "Registered", body = User,
             headers(("Location" = String, description = "The current user's resource: `/auth/me`"))),
-        (status = 400, response = responses::MalformedBody),
+        JsonBodyErrors,
         (status = 409, response = responses::Conflict),
-        (status = 413, response = responses::TooLarge),
-        (status = 415, response = responses::UnsupportedMediaType),
-        (status = 422, response = responses::Unprocessable),
         (status = 429, response = responses::TooManyRequests),
         (status = 503, response = responses::Unavailable),
     )
@@ -127,9 +63,7 @@ async fn signup(
     base: MountBase,
     body: JsonBody<SignupRequest>,
 ) -> ApiResult<Created<Json<User>>> {
-    if let Some(wait) = limits.signup(client) {
-        return Err(ApiError::TooManyRequests(retry_after_seconds(wait)));
-    }
+    limits.signup(client)?;
     let user = todo.accounts().signup(&body.0.email, &body.0.password).await?;
     // The verification mail goes out after the answer; a failure is logged and never fails the signup.
     let (accounts, new_user) = (todo.accounts().clone(), user.clone());
@@ -150,12 +84,9 @@ async fn signup(
     responses(
         (status = 200, description = "Logged in (or refreshed): the tokens of the session", body = TokenResponse,
             headers(("Cache-Control" = String, description = "`no-store`: tokens must not be cached"))),
-        (status = 400, response = responses::MalformedBody),
+        JsonBodyErrors,
         (status = 401, response = responses::InvalidCredentials),
         (status = 403, response = responses::EmailNotVerified),
-        (status = 413, response = responses::TooLarge),
-        (status = 415, response = responses::UnsupportedMediaType),
-        (status = 422, response = responses::Unprocessable),
         (status = 429, response = responses::TooManyRequests),
         (status = 503, response = responses::Unavailable),
     )
@@ -167,21 +98,19 @@ async fn login(
     client: ClientAddress,
     user_agent: UserAgent,
     body: TokenGrant,
-) -> ApiResult<NoStore<Json<TokenResponse>>> {
+) -> ApiResult<Tokens> {
     let (email, password) = match body {
         TokenGrant::Password { email, password } => (email, password),
-        TokenGrant::RefreshToken(token) => return Ok(NoStore(Json(todo.accounts().refresh(&token).await?.into()))),
+        TokenGrant::RefreshToken(token) => return Ok(tokens(todo.accounts().refresh(&token).await?)),
     };
-    // Count failures per normalised email, so `Ann@X.io` and ` ann@x.io` share one budget.
+    // Count failures per normalised email, so `Ann@X.io` and ` ann@x.io` share one budget. A refusal is counted
+    // by the limiter, as a refusal and as a login that ended `rate_limited`; the other outcomes, here.
     let key = email.trim().to_lowercase();
-    if let Some(wait) = limits.login_blocked(&key, client) {
-        metrics::login("rate_limited");
-        return Err(ApiError::TooManyRequests(retry_after_seconds(wait)));
-    }
+    limits.login_allowed(&key, client)?;
     match todo.accounts().login_with_user_agent(&email, &password, user_agent.0.as_deref()).await {
         Ok(login) => {
             metrics::login("success");
-            Ok(NoStore(Json(login.into())))
+            Ok(tokens(login))
         }
         Err(error @ todo_core::Error::InvalidCredentials) => {
             metrics::login("invalid_credentials");
@@ -205,8 +134,7 @@ async fn login(
     security(("bearer" = []), ("oauth2" = [])),
     responses(
         (status = 200, description = "The user the token belongs to", body = User),
-        (status = 401, response = responses::Unauthorized),
-        (status = 503, response = responses::Unavailable),
+        BearerErrors,
     )
 )]
 #[get("/auth/me")]
@@ -243,13 +171,9 @@ pub struct DeleteAccountRequest {
     responses(
         (status = 200, description = "Changed; use these new tokens (a new session)", body = TokenResponse,
             headers(("Cache-Control" = String, description = "`no-store`: tokens must not be cached"))),
-        (status = 400, response = responses::MalformedBody),
-        (status = 401, response = responses::Unauthorized),
+        JsonBodyErrors,
+        BearerErrors,
         (status = 403, response = responses::WrongPassword),
-        (status = 413, response = responses::TooLarge),
-        (status = 415, response = responses::UnsupportedMediaType),
-        (status = 422, response = responses::Unprocessable),
-        (status = 503, response = responses::Unavailable),
     )
 )]
 #[put("/auth/password", data = "<body>")]
@@ -257,10 +181,10 @@ async fn change_password(
     todo: &State<Todo>,
     auth: AuthUser,
     body: JsonBody<ChangePasswordRequest>,
-) -> ApiResult<NoStore<Json<TokenResponse>>> {
+) -> ApiResult<Tokens> {
     let body = body.0;
     let login = todo.accounts().change_password(&auth.owner, &body.current_password, &body.new_password).await?;
-    Ok(NoStore(Json(login.into())))
+    Ok(tokens(login))
 }
 
 /// Query of `POST /auth/logout`.
@@ -295,45 +219,23 @@ enum LogoutScopeParam {
     security(("bearer" = []), ("oauth2" = [])),
     responses(
         (status = 204, description = "The sessions are ended"),
-        (status = 401, response = responses::Unauthorized),
+        BearerErrors,
         (status = 422, response = responses::Unprocessable),
-        (status = 503, response = responses::Unavailable),
     )
 )]
 #[post("/auth/logout")]
 async fn logout(todo: &State<Todo>, auth: AuthUser, uri: &Origin<'_>) -> ApiResult<Status> {
-    let scope = match single_query_value(uri, "scope")? {
+    let mut query = Query::of(uri);
+    let scope = query.single("scope");
+    query.finish()?;
+    let scope = match scope {
         Some(scope) => scope.parse().map_err(|error: todo_core::Error| {
-            ApiError::InvalidQuery(
-                error
-                    .field_errors()
-                    .iter()
-                    .map(|e| FieldProblem { field: e.field.into(), message: e.message.clone() })
-                    .collect(),
-            )
+            ApiError::InvalidQuery(error.field_errors().iter().map(FieldProblem::from).collect())
         })?,
         None => LogoutScope::Global,
     };
     todo.accounts().logout(&auth.owner, scope).await?;
     Ok(Status::NoContent)
-}
-
-/// The value of query parameter `name` when given once; 422 when it is repeated. Other parameters are ignored.
-fn single_query_value<'a>(uri: &'a Origin<'_>, name: &str) -> ApiResult<Option<&'a str>> {
-    let values: Vec<&str> = uri
-        .query()
-        .into_iter()
-        .flat_map(|query| query.segments())
-        .filter(|(key, _)| *key == name)
-        .map(|(_, v)| v)
-        .collect();
-    match values.as_slice() {
-        [] => Ok(None),
-        [value] => Ok(Some(*value)),
-        _ => {
-            Err(ApiError::InvalidQuery(vec![FieldProblem { field: name.into(), message: "must be given once".into() }]))
-        }
-    }
 }
 
 /// Delete the account and all its tasks (the password is required as proof).
@@ -343,13 +245,9 @@ fn single_query_value<'a>(uri: &'a Origin<'_>, name: &str) -> ApiResult<Option<&
     security(("bearer" = []), ("oauth2" = [])),
     responses(
         (status = 204, description = "The user and their tasks are deleted"),
-        (status = 400, response = responses::MalformedBody),
-        (status = 401, response = responses::Unauthorized),
+        JsonBodyErrors,
+        BearerErrors,
         (status = 403, response = responses::WrongPassword),
-        (status = 413, response = responses::TooLarge),
-        (status = 415, response = responses::UnsupportedMediaType),
-        (status = 422, response = responses::Unprocessable),
-        (status = 503, response = responses::Unavailable),
     )
 )]
 #[delete("/auth/me", data = "<body>")]

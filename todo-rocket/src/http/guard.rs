@@ -4,8 +4,8 @@ use rocket::request::{FromRequest, Outcome};
 use rocket::Request;
 use todo_core::{Owner, Todo, User};
 
-use crate::error::ApiError;
-use crate::failure::remember;
+use super::error::ApiError;
+use super::failure::remember;
 
 /// The authenticated caller: a handler that takes this cannot run without a valid token of an existing user.
 ///

@@ -7,8 +7,8 @@
 use rocket::http::Status;
 use rocket::Request;
 
-use crate::error::ApiError;
-use crate::problem::Problem;
+use super::error::ApiError;
+use super::problem::Problem;
 
 struct RememberedProblem(Option<Problem>);
 

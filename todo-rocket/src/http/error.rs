@@ -5,8 +5,9 @@ use rocket::response::{self, Responder};
 use rocket::Request;
 use todo_core::{Error as CoreError, ErrorKind};
 
-use crate::limits::retry_after_seconds;
-use crate::problem::{FieldProblem, Problem};
+use super::problem::{FieldProblem, Problem};
+use crate::ops::limits::{retry_after_seconds, Refused};
+use crate::ops::metrics;
 
 /// The `WWW-Authenticate` value for a request that sent no usable credentials (RFC 6750 §3).
 pub const BEARER_CHALLENGE: &str = "Bearer";
@@ -75,9 +76,9 @@ impl ApiError {
     pub fn to_problem(&self) -> Problem {
         let problem = Problem::new(self.status());
         match self {
-            ApiError::Core(CoreError::Validation(errors)) => problem
-                .detail("request failed validation")
-                .errors(errors.iter().map(|e| FieldProblem { field: e.field.to_owned(), message: e.message.clone() })),
+            ApiError::Core(CoreError::Validation(errors)) => {
+                problem.detail("request failed validation").errors(errors.iter().map(FieldProblem::from))
+            }
             ApiError::Core(CoreError::EmailTaken) => problem.detail("this email is already registered"),
             ApiError::Core(CoreError::InvalidCredentials) => {
                 problem.detail("invalid email or password").header("WWW-Authenticate", BEARER_CHALLENGE)
@@ -94,7 +95,7 @@ impl ApiError {
             }
             ApiError::Core(CoreError::EmailAlreadyVerified) => problem.detail("the email address is already verified"),
             ApiError::Core(CoreError::MailTooSoon { retry_after }) => {
-                crate::metrics::refused("verification_mail");
+                metrics::refused("verification_mail");
                 let seconds = retry_after_seconds(*retry_after);
                 problem
                     .detail(format!("a mail went out moments ago; retry in {seconds} seconds"))
@@ -102,14 +103,14 @@ impl ApiError {
             }
             ApiError::Core(CoreError::NotFound) => problem.detail("no such resource"),
             ApiError::Core(error @ CoreError::Unavailable(_)) => {
-                crate::metrics::database_error("unavailable");
+                metrics::database_error("unavailable");
                 tracing::warn!(error = %error_chain(error), "database unavailable");
                 problem
                     .detail("the database is unavailable; retry later")
                     .header("Retry-After", RETRY_AFTER_UNAVAILABLE)
             }
             ApiError::Core(error) => {
-                crate::metrics::database_error("internal");
+                metrics::database_error("internal");
                 tracing::error!(error = %error_chain(error), "internal error");
                 problem
             }
@@ -132,6 +133,13 @@ impl ApiError {
                 problem
             }
         }
+    }
+}
+
+impl From<Refused> for ApiError {
+    /// A limiter's refusal (already counted where it was decided) is a 429 with `Retry-After`.
+    fn from(Refused(wait): Refused) -> Self {
+        ApiError::TooManyRequests(retry_after_seconds(wait))
     }
 }
 

@@ -1,0 +1,27 @@
+//! The HTTP layer under the routes: RFC 9457 problem documents, the one mapping from errors to statuses
+//! ([`ApiError`]), catchers for Rocket's own errors, body and query parsing, the bearer guards, headers, and
+//! `Location` under any base path.
+//!
+//! May use [`crate::settings`] and [`crate::ops`] (the error mapping counts database errors and refusals in the
+//! metrics, and answers a limiter's refusal); never [`crate::api`].
+
+pub(crate) mod body;
+mod catchers;
+pub(crate) mod error;
+pub(crate) mod failure;
+pub(crate) mod guard;
+pub(crate) mod headers;
+pub(crate) mod location;
+pub(crate) mod problem;
+pub(crate) mod query;
+
+use rocket::fairing::AdHoc;
+
+/// The stage of this layer: `nosniff` on every response, and problem documents for Rocket's own errors under
+/// `mount_point`.
+pub(crate) fn stage(mount_point: &str) -> AdHoc {
+    let mount_point = mount_point.to_owned();
+    AdHoc::on_ignite("problem documents and headers", |rocket| async move {
+        rocket.attach(headers::NoSniff).register(mount_point, catchers::all())
+    })
+}
