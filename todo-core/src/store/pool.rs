@@ -1,4 +1,4 @@
-//! The connection pool under [`Store`](crate::Store): sqlx connections kept in a [`deadpool`] pool.
+//! The connection pool under [`Store`](super::Store): sqlx connections kept in a [`deadpool`] pool.
 //!
 //! `sqlx::Pool` pings every connection when it comes back (a round trip to the database, from a spawned task) and,
 //! unless told otherwise, again when it goes out, so a one-statement request paid for two or three round trips
@@ -51,8 +51,8 @@ pub(crate) enum Order {
     MostRecent,
     /// The one idle longest (FIFO): consecutive statements go to different connections. A SQLite connection is a
     /// thread of sqlx's, and handing a statement to the thread that has just answered the previous one costs a
-    /// lone caller about 40 µs more on this VM than handing it to one that has been idle a little longer
-    /// (`benches/README.md`, "The lone caller").
+    /// lone caller more than handing it to one that has been idle a little longer (measured in `benches/README.md`,
+    /// "2026-12-04, afternoon: the pool is at its bound; the lone caller fixed by handing connections out in turn").
     #[cfg(feature = "sqlite")]
     InTurn,
 }
