@@ -68,6 +68,13 @@ pub(crate) struct MailSettings {
     pub(crate) require_verified_email: bool,
 }
 
+/// The two ways a user is looked up.
+#[derive(Clone, Copy)]
+enum UserKey<'a> {
+    Id(UserId),
+    Email(&'a Email),
+}
+
 impl Accounts {
     /// Accounts over `store`, with the keys, bcrypt cost and session lifetimes of `config`.
     pub fn new(store: Store, config: &Config) -> Self {
@@ -364,14 +371,9 @@ impl Accounts {
         Ok(user_agent.flatten())
     }
 
+    /// The user with this id, and their password hash.
     pub(crate) async fn find_stored(&self, id: UserId) -> Result<Option<StoredUser>> {
-        let row = on_connection!(reading self.store, |conn| {
-            sqlx::query_as::<_, UserRow>(concat!(select_user!(), " WHERE id = $1"))
-                .bind(id.as_uuid())
-                .fetch_optional(conn)
-                .await
-        })?;
-        Ok(row.map(StoredUser::from))
+        self.find_user(UserKey::Id(id)).await
     }
 
     /// The token keys, for adapters that verify tokens themselves.
@@ -379,12 +381,23 @@ impl Accounts {
         &self.keys
     }
 
+    /// The user with this email, and their password hash.
     pub(crate) async fn find_by_email(&self, email: &Email) -> Result<Option<StoredUser>> {
+        self.find_user(UserKey::Email(email)).await
+    }
+
+    async fn find_user(&self, key: UserKey<'_>) -> Result<Option<StoredUser>> {
         let row = on_connection!(reading self.store, |conn| {
-            sqlx::query_as::<_, UserRow>(concat!(select_user!(), " WHERE email = $1"))
-                .bind(email.as_str())
-                .fetch_optional(conn)
-                .await
+            match key {
+                UserKey::Id(id) => {
+                    sqlx::query_as::<_, UserRow>(concat!(select_user!(), " WHERE id = $1")).bind(id.as_uuid())
+                }
+                UserKey::Email(email) => {
+                    sqlx::query_as::<_, UserRow>(concat!(select_user!(), " WHERE email = $1")).bind(email.as_str())
+                }
+            }
+            .fetch_optional(conn)
+            .await
         })?;
         Ok(row.map(StoredUser::from))
     }

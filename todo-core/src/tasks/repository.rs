@@ -112,6 +112,23 @@ fn list_statement(completed: Option<bool>, cursor: Option<Uuid>) -> usize {
     usize::from(completed.is_some()) + 2 * usize::from(cursor.is_some())
 }
 
+/// Runs `$sql`, a statement on behalf of `$tasks`' owner that returns at most one task row (`reading` first for
+/// one that only reads, so that it may run again on another connection), with the owner's values bound first and
+/// then each `$value` from `$4` on; evaluates to the task, or to why there is none.
+macro_rules! one_task {
+    (reading $tasks:expr, $sql:expr $(, $value:expr)* $(,)?) => {{
+        let row = on_connection!(reading $tasks.store, |conn| one_task!(@fetch $tasks, conn, $sql $(, $value)*))?;
+        $tasks.found(row).await
+    }};
+    ($tasks:expr, $sql:expr $(, $value:expr)* $(,)?) => {{
+        let row = on_connection!($tasks.store, |conn| one_task!(@fetch $tasks, conn, $sql $(, $value)*))?;
+        $tasks.found(row).await
+    }};
+    (@fetch $tasks:expr, $conn:ident, $sql:expr $(, $value:expr)*) => {
+        sqlx::query_as::<_, TaskRow>($sql).bind_owner(&$tasks.owner)$(.bind($value))*.fetch_optional($conn).await
+    };
+}
+
 impl Tasks {
     pub(crate) fn new(store: Store, owner: &Owner) -> Self {
         Self { store, owner: *owner }
@@ -146,19 +163,11 @@ impl Tasks {
 
     /// The task with this id, if it is the owner's.
     pub async fn get(&self, id: TaskId) -> Result<Task> {
-        let row = on_connection!(reading self.store, |conn| {
-            sqlx::query_as::<_, TaskRow>(concat!(
-                "SELECT ",
-                columns!(),
-                " FROM tasks WHERE id = $4 AND user_id = $1 AND ",
-                owner_is_current!()
-            ))
-            .bind_owner(&self.owner)
-            .bind(id.as_uuid())
-            .fetch_optional(conn)
-            .await
-        })?;
-        self.found(row).await
+        one_task!(
+            reading self,
+            concat!("SELECT ", columns!(), " FROM tasks WHERE id = $4 AND user_id = $1 AND ", owner_is_current!()),
+            id.as_uuid()
+        )
     }
 
     /// A page of the owner's tasks, newest first.
@@ -235,20 +244,17 @@ impl Tasks {
 
     /// Flips `completed`, atomically in the database.
     pub async fn toggle(&self, id: TaskId) -> Result<Task> {
-        let row = on_connection!(self.store, |conn| {
-            sqlx::query_as::<_, TaskRow>(concat!(
+        one_task!(
+            self,
+            concat!(
                 "UPDATE tasks SET completed = NOT completed, updated_at = $4 WHERE id = $5 AND user_id = $1 AND ",
                 owner_is_current!(),
                 " RETURNING ",
                 columns!()
-            ))
-            .bind_owner(&self.owner)
-            .bind(now())
-            .bind(id.as_uuid())
-            .fetch_optional(conn)
-            .await
-        })?;
-        self.found(row).await
+            ),
+            now(),
+            id.as_uuid()
+        )
     }
 
     /// Deletes the task.
@@ -276,8 +282,9 @@ impl Tasks {
         description: Option<Option<String>>,
         completed: Option<bool>,
     ) -> Result<Task> {
-        let row = on_connection!(self.store, |conn| {
-            sqlx::query_as::<_, TaskRow>(concat!(
+        one_task!(
+            self,
+            concat!(
                 "UPDATE tasks SET title = COALESCE($4, title), ",
                 "description = CASE WHEN $5 THEN $6 ELSE description END, ",
                 "completed = COALESCE($7, completed), ",
@@ -289,18 +296,14 @@ impl Tasks {
                 owner_is_current!(),
                 " RETURNING ",
                 columns!()
-            ))
-            .bind_owner(&self.owner)
-            .bind(&title)
-            .bind(description.is_some())
-            .bind(description.clone().flatten())
-            .bind(completed)
-            .bind(now())
-            .bind(id.as_uuid())
-            .fetch_optional(conn)
-            .await
-        })?;
-        self.found(row).await
+            ),
+            &title,
+            description.is_some(),
+            description.clone().flatten(),
+            completed,
+            now(),
+            id.as_uuid()
+        )
     }
 
     /// The task a single-row statement returned, or why it returned none ([`not_found_or_refusal`]).
