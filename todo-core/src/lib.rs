@@ -43,14 +43,18 @@
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
 compile_error!("todo-core needs a database engine: enable the `sqlite` or the `postgres` cargo feature (or both)");
 
-// The layers, each using only those listed before it (`store` may use the leaves; `auth` and `tasks` may use
-// `store`, `mail` and the leaves, but not each other): `../README.md` has the map.
+// The layers; a module uses only the layers above its own, and `module-cycles` (in CI) keeps it so:
+//   leaves   error, clock, ids, email, secret; config (which also names the configured `mail::Mailer`)
+//   mail/    the Mailer seam and the mailers (uses `email` and `error` only)
+//   store/   Store, the pool, and Owner with the condition its statements carry
+//   auth/    accounts, sessions, tokens, passwords, mail links  } siblings: neither uses the other; what they
+//   tasks/   task types and rules, paging, the repository       } share of an owner lives in `store`
 
 /// Who is asking: accounts, sessions, access tokens, passwords, and the mail links of accounts.
 mod auth;
 /// Leaf: the current time at the databases' precision, and the Unix milliseconds SQL compares.
 mod clock;
-/// Leaf: [`Config`], the library's settings and their checks (it names the configured [`mail::Mailer`]).
+/// Leaf: [`Config`], the library's settings and their checks (it also names the configured [`mail::Mailer`]).
 mod config;
 /// Leaf: a normalised, checked email address.
 mod email;
@@ -58,7 +62,8 @@ mod email;
 mod error;
 /// Leaf: the ids of users, sessions and tasks, from one definition.
 mod ids;
-/// The mail seam ([`mail::Mailer`]) and its mailers: a room of its own, using only `email` and `error`.
+// The mail seam and its mailers: a room of its own, using only `email` and `error`. (Public, so a `///` here
+// would be merged into the module's own `//!`, which says the same.)
 pub mod mail;
 /// Leaf: random secret tokens, and the hashes the database keeps of them.
 mod secret;
