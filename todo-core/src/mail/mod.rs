@@ -9,6 +9,8 @@
 //! - [`Outbox`]: keeps mails in memory, for an embedder's tests.
 //!
 //! Any other provider (an HTTP mail API, a queue) is one `impl Mailer`.
+//!
+//! A room of its own: may use only the leaf modules `email` and `error`; `config` and `auth` use it.
 
 mod log;
 mod messages;

@@ -18,65 +18,17 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::clock::{from_unix_ms, millis, now, unix_ms};
 use crate::error::{Error, RefreshTokenError, Result};
+use crate::ids::{SessionId, UserId};
 use crate::secret::{random_token, token_hash, SECRET_TOKEN_BYTES};
-use crate::store::{on_connection, Store};
-use crate::timestamp::now;
-use crate::users::{stale_owner, Owner, UserId};
+use crate::store::{execute_as_owner, not_found_or_refusal, on_connection, owner_is_current, refusal, stale_owner};
+use crate::store::{Owner, Store};
 
 /// Random bytes in a refresh token (256 bits, sent as 43 base64url characters).
 pub const REFRESH_TOKEN_BYTES: usize = SECRET_TOKEN_BYTES;
 /// The most characters of a `User-Agent` kept with a session; longer ones are cut.
 pub const MAX_USER_AGENT_CHARS: usize = 256;
-
-/// The SQL condition "the caller's session is current": it exists, belongs to the owner, and has not expired.
-/// The arguments are the statement's parameter numbers of the owner's user id, the session id and now (Unix
-/// milliseconds). Every statement made on behalf of an [`Owner`] carries it, so revocation needs no extra query.
-macro_rules! session_is_current {
-    ($owner:literal, $session:literal, $now_ms:literal) => {
-        concat!(
-            "EXISTS (SELECT 1 FROM sessions AS caller_session WHERE caller_session.id = ",
-            $session,
-            " AND caller_session.user_id = ",
-            $owner,
-            " AND caller_session.expires_at_ms > ",
-            $now_ms,
-            ")"
-        )
-    };
-}
-pub(crate) use session_is_current;
-
-/// A session's id (a UUIDv7), as in the `sid` claim of its access tokens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SessionId(Uuid);
-
-impl SessionId {
-    /// The UUID.
-    pub fn as_uuid(&self) -> Uuid {
-        self.0
-    }
-}
-
-impl From<Uuid> for SessionId {
-    fn from(id: Uuid) -> Self {
-        Self(id)
-    }
-}
-
-impl FromStr for SessionId {
-    type Err = uuid::Error;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Uuid::parse_str(s).map(SessionId)
-    }
-}
-
-impl fmt::Display for SessionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
 
 /// An active session, as listed to its user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,19 +105,6 @@ impl fmt::Debug for RefreshToken {
     }
 }
 
-/// Milliseconds since the Unix epoch: the unit of every instant SQL compares (see the migration).
-pub(crate) fn unix_ms(at: OffsetDateTime) -> i64 {
-    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
-}
-
-fn from_unix_ms(ms: i64) -> Result<OffsetDateTime> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).map_err(Error::internal)
-}
-
-pub(crate) fn millis(duration: Duration) -> i64 {
-    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
-}
-
 /// The `User-Agent` as kept: control characters dropped (PostgreSQL text cannot hold U+0000), at most
 /// [`MAX_USER_AGENT_CHARS`] characters, `None` when nothing is left.
 fn clean_user_agent(user_agent: Option<&str>) -> Option<String> {
@@ -191,7 +130,11 @@ pub(crate) struct Issued {
 
 impl Issued {
     fn successor(user: Uuid, session: Uuid, refresh_token: &RefreshToken) -> Self {
-        Self { user: UserId::from_uuid(user), session: SessionId(session), refresh_token: refresh_token.clone() }
+        Self {
+            user: UserId::from_uuid(user),
+            session: SessionId::from_uuid(session),
+            refresh_token: refresh_token.clone(),
+        }
     }
 }
 
@@ -222,7 +165,11 @@ impl NewSession {
     }
 
     pub(crate) fn issued(self) -> Issued {
-        Issued { user: UserId::from_uuid(self.user), session: SessionId(self.id), refresh_token: self.refresh_token }
+        Issued {
+            user: UserId::from_uuid(self.user),
+            session: SessionId::from_uuid(self.id),
+            refresh_token: self.refresh_token,
+        }
     }
 }
 
@@ -246,7 +193,7 @@ pub(crate) use insert_refresh_token;
 macro_rules! insert_session {
     ($conn:expr, $new:expr) => {
         async {
-            let new: &$crate::sessions::NewSession = $new;
+            let new: &$crate::auth::sessions::NewSession = $new;
             sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND expires_at_ms <= $2")
                 .bind(new.user)
                 .bind(new.now_ms)
@@ -263,7 +210,7 @@ macro_rules! insert_session {
             .bind(&new.user_agent)
             .execute(&mut *$conn)
             .await?;
-            $crate::sessions::insert_refresh_token!($conn, &new.refresh_token, new.id, new.expires_at_ms).await?;
+            $crate::auth::sessions::insert_refresh_token!($conn, &new.refresh_token, new.id, new.expires_at_ms).await?;
             Ok::<(), sqlx::Error>(())
         }
     };
@@ -448,18 +395,18 @@ impl SessionStore {
             .await
         })?;
         // A current owner's own session is always among them; without it, the owner is no longer current.
-        if !rows.iter().any(|row| row.id == owner.session_id().0) {
+        if !rows.iter().any(|row| row.id == owner.session_id().as_uuid()) {
             return Err(refusal(&self.store, owner).await);
         }
         rows.into_iter()
             .map(|row| {
                 Ok(Session {
-                    id: SessionId(row.id),
+                    id: SessionId::from_uuid(row.id),
                     created_at: row.created_at,
                     last_used_at: row.last_used_at,
                     expires_at: from_unix_ms(row.expires_at_ms)?,
                     user_agent: row.user_agent,
-                    current: row.id == owner.session_id().0,
+                    current: row.id == owner.session_id().as_uuid(),
                 })
             })
             .collect()
@@ -467,14 +414,10 @@ impl SessionStore {
 
     /// Ends one of the owner's sessions; another user's (or no) session is [`Error::NotFound`].
     pub(crate) async fn revoke(&self, owner: &Owner, id: SessionId) -> Result<()> {
-        let sql =
-            concat!("DELETE FROM sessions WHERE user_id = $1 AND id = $4 AND ", session_is_current!("$1", "$2", "$3"));
-        let deleted = execute_as_owner(&self.store, sql, owner, Some(id.0)).await?;
+        let sql = concat!("DELETE FROM sessions WHERE user_id = $1 AND id = $4 AND ", owner_is_current!());
+        let deleted = execute_as_owner(&self.store, sql, owner, Some(id.as_uuid())).await?;
         if deleted == 0 {
-            return Err(match stale_owner(&self.store, owner).await? {
-                Some(stale) => stale.into(),
-                None => Error::NotFound,
-            });
+            return Err(not_found_or_refusal(&self.store, owner).await);
         }
         Ok(())
     }
@@ -482,14 +425,11 @@ impl SessionStore {
     /// Ends the sessions `scope` names.
     pub(crate) async fn logout(&self, owner: &Owner, scope: LogoutScope) -> Result<()> {
         let sql = match scope {
-            LogoutScope::Global => {
-                concat!("DELETE FROM sessions WHERE user_id = $1 AND ", session_is_current!("$1", "$2", "$3"))
-            }
+            LogoutScope::Global => concat!("DELETE FROM sessions WHERE user_id = $1 AND ", owner_is_current!()),
             LogoutScope::Local => "DELETE FROM sessions WHERE user_id = $1 AND id = $2 AND expires_at_ms > $3",
-            LogoutScope::Others => concat!(
-                "DELETE FROM sessions WHERE user_id = $1 AND id <> $2 AND ",
-                session_is_current!("$1", "$2", "$3")
-            ),
+            LogoutScope::Others => {
+                concat!("DELETE FROM sessions WHERE user_id = $1 AND id <> $2 AND ", owner_is_current!())
+            }
         };
         let deleted = execute_as_owner(&self.store, sql, owner, None).await?;
         // Global and local delete at least the caller's session when it is current; "others" may find none.
@@ -502,30 +442,6 @@ impl SessionStore {
             }
         }
         Ok(())
-    }
-}
-
-/// Runs a statement made on behalf of `owner` and returns how many rows it touched. Its parameters are the
-/// owner's user id (`$1`), session id (`$2`) and now in Unix milliseconds (`$3`), as [`session_is_current!`]
-/// takes them, then `target` (`$4`) when given.
-pub(crate) async fn execute_as_owner(store: &Store, sql: &str, owner: &Owner, target: Option<Uuid>) -> Result<u64> {
-    let affected = on_connection!(store, |conn| {
-        let mut statement =
-            sqlx::query(sql).bind(owner.user_id().as_uuid()).bind(owner.session_id().0).bind(unix_ms(now()));
-        if let Some(target) = target {
-            statement = statement.bind(target);
-        }
-        statement.execute(conn).await.map(|done| done.rows_affected())
-    })?;
-    Ok(affected)
-}
-
-/// Why an owner-keyed statement touched no row: the account is gone or the session ended (also if the owner looks
-/// current again by now, which cannot happen: a session, once gone, never comes back).
-pub(crate) async fn refusal(store: &Store, owner: &Owner) -> Error {
-    match stale_owner(store, owner).await {
-        Ok(stale) => stale.unwrap_or(crate::error::TokenError::Revoked).into(),
-        Err(error) => error,
     }
 }
 
@@ -566,12 +482,5 @@ mod tests {
         for bad in ["", "GLOBAL", "all", "local "] {
             assert_eq!(bad.parse::<LogoutScope>().unwrap_err().field_errors()[0].field, "scope", "{bad:?}");
         }
-    }
-
-    #[test]
-    fn unix_milliseconds_round_trip_at_millisecond_precision() {
-        let at = OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("valid") + time::Duration::milliseconds(7);
-        assert_eq!(unix_ms(at), 1_800_000_000_007);
-        assert_eq!(from_unix_ms(unix_ms(at)).expect("in range"), at);
     }
 }

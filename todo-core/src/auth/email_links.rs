@@ -14,16 +14,17 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
-use crate::accounts::{Accounts, Login};
+use super::accounts::{Accounts, Login};
+use super::password::Password;
+use super::sessions::{insert_session, NewSession};
+use super::users::User;
+use crate::clock::{millis, now, unix_ms};
 use crate::email::Email;
 use crate::error::{Error, Result, TokenError};
+use crate::ids::UserId;
 use crate::mail::{Mail, MailError, MailKind, Mailer};
-use crate::password::Password;
 use crate::secret::{random_token, token_hash};
-use crate::sessions::{insert_session, millis, unix_ms, NewSession};
-use crate::store::on_connection;
-use crate::timestamp::now;
-use crate::users::{Owner, User, UserId};
+use crate::store::{on_connection, Owner};
 
 /// The least time between two verification mails to one user.
 pub const RESEND_INTERVAL: Duration = Duration::from_secs(60);

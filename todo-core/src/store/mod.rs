@@ -1,13 +1,20 @@
-//! Storage: one handle over a SQLite or PostgreSQL pool, chosen at run time from the database URL.
+//! Storage: one handle over a SQLite or PostgreSQL pool, chosen at run time from the database URL, and what every
+//! statement made on behalf of an [`Owner`] carries.
 //!
 //! The repositories write each query once, in SQL that both engines accept (`$1` bind parameters, `RETURNING`),
 //! and [`on_connection!`] runs it on whichever pool this store holds (one exception: on SQLite the task list wraps the
-//! same query in a JSON aggregation, see `tasks.rs`). Schemas differ per engine, so each has its own embedded
-//! migrations, run by [`Store::migrate`].
+//! same query in a JSON aggregation, see `tasks/repository.rs`). Schemas differ per engine, so each has its own
+//! embedded migrations, run by [`Store::migrate`].
 //!
 //! Each engine is a cargo feature of this crate, `sqlite` and `postgres`, both on by default. A build with one of
 //! them compiles only that driver (no SQLite C library in a PostgreSQL-only build), and [`Store::connect`] answers
 //! a URL of the other engine with [`Error::Config`] naming the missing feature.
+//!
+//! Holds `pool` (the connection pool) and `owner` ([`Owner`] and its session condition). May use the leaf modules
+//! (`error`, `config`, `ids`, `clock`); `auth` and `tasks` build on it, never the other way round.
+
+mod owner;
+mod pool;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -17,11 +24,15 @@ use sqlx::postgres::{PgConnectOptions, PgConnection};
 #[cfg(feature = "sqlite")]
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous};
 
+pub use self::owner::Owner;
+pub(crate) use self::owner::{
+    execute_as_owner, not_found_or_refusal, owner_is_current, refusal, stale_owner, BindOwner,
+};
+#[cfg(feature = "postgres")]
+use self::pool::Retirement;
+use self::pool::{Order, Pool, Testing};
 use crate::config::redact_url;
 use crate::error::{Error, Result};
-#[cfg(feature = "postgres")]
-use crate::pool::Retirement;
-use crate::pool::{Order, Pool, Testing};
 
 /// How long a request waits for a connection (or for a new one to open) before the database counts as unavailable.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -134,7 +145,7 @@ pub(crate) enum Backend {
 ///
 /// The body must evaluate to a `Result` (awaited inside the body). The connection goes back to the pool untested
 /// when the body gives `Ok`; after an error, or when the enclosing future is dropped half-way, it is pinged on its way
-/// back, which also sends the `ROLLBACK` of a transaction the body dropped (see `pool.rs`). Waiting for a connection
+/// back, which also sends the `ROLLBACK` of a transaction the body dropped (see `store/pool.rs`). Waiting for a connection
 /// that does not come is `Err(sqlx::Error::PoolTimedOut)`, converted into the body's error type. The body is compiled once per engine, so `sqlx::query_as::<_, Row>`
 /// infers the right database each time. `on_connection!(@run pool, conn, body)` does the same on a pool already
 /// matched out of the store, for a body that is written for one engine only.
@@ -243,7 +254,7 @@ impl Store {
         }
         let pool = sqlite_pool(sqlite_options, &options)?;
         // Open every connection now, so that a bad path is reported at start and not at the first request, and so
-        // that consecutive statements go round them from the first request on (`Order::InTurn` in pool.rs).
+        // that consecutive statements go round them from the first request on (`Order::InTurn` in `pool.rs`).
         pool.fill().await?;
         let store = Self { backend: Backend::Sqlite(pool) };
         store.ping().await?;
@@ -321,7 +332,8 @@ impl Store {
     /// Runs a trivial query: `Ok` when the database answers.
     pub async fn ping(&self) -> Result<()> {
         // `fetch_optional`, not `execute`: sqlx's SQLite worker then stops at the row instead of also sending the
-        // statement's summary through the channel, one wake-up fewer (about 8% on `GET /health`, benches/README.md).
+        // statement's summary through the channel, one wake-up fewer (measured on `GET /health`: `benches/README.md`,
+        // "What limits each figure, and what was done").
         on_connection!(reading self, |conn| sqlx::query("SELECT 1").fetch_optional(conn).await.map(|_| ()))?;
         Ok(())
     }
@@ -451,16 +463,20 @@ mod tests {
     #[cfg(not(feature = "postgres"))]
     #[tokio::test]
     async fn a_postgres_url_without_the_postgres_feature_names_the_feature() {
-        let error = Store::connect("postgres://nobody@127.0.0.1:1/none").await.unwrap_err();
-        assert_eq!(error.kind(), ErrorKind::Config);
-        assert!(error.to_string().contains("`postgres` cargo feature"), "{error}");
+        assert_names_the_missing_feature("postgres://nobody@127.0.0.1:1/none", "postgres").await;
     }
 
     #[cfg(not(feature = "sqlite"))]
     #[tokio::test]
     async fn a_sqlite_url_without_the_sqlite_feature_names_the_feature() {
-        let error = Store::connect("sqlite::memory:").await.unwrap_err();
+        assert_names_the_missing_feature("sqlite::memory:", "sqlite").await;
+    }
+
+    /// Connecting to `url` is a configuration error that names the cargo `feature` this build lacks.
+    #[cfg(not(all(feature = "sqlite", feature = "postgres")))]
+    async fn assert_names_the_missing_feature(url: &str, feature: &str) {
+        let error = Store::connect(url).await.unwrap_err();
         assert_eq!(error.kind(), ErrorKind::Config);
-        assert!(error.to_string().contains("`sqlite` cargo feature"), "{error}");
+        assert!(error.to_string().contains(&format!("`{feature}` cargo feature")), "{error}");
     }
 }

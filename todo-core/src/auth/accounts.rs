@@ -3,22 +3,22 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::password::{Password, PasswordHasher};
+use super::sessions::{
+    insert_session, Issued, LogoutScope, NewSession, RefreshToken, Session, SessionPolicy, SessionStore,
+};
+use super::token::{AccessToken, Claims, TokenKeys};
+use super::users::{select_user, StoredUser, User, UserRow};
+use crate::clock::now;
 use crate::config::{Config, DEFAULT_APP_URL};
 use crate::email::Email;
 use crate::error::{Error, Result, TokenError};
+use crate::ids::{SessionId, UserId};
 use crate::mail::{Links, Mailer};
-use crate::password::{Password, PasswordHash, PasswordHasher};
-use crate::sessions::{
-    execute_as_owner, insert_session, refusal, session_is_current, unix_ms, Issued, LogoutScope, NewSession,
-    RefreshToken, Session, SessionId, SessionPolicy, SessionStore,
-};
-use crate::store::{is_unique_violation, on_connection, Store};
-use crate::timestamp::now;
-use crate::token::{AccessToken, Claims, TokenKeys};
-use crate::users::{stale_owner, Owner, User, UserId};
+use crate::store::{execute_as_owner, is_unique_violation, on_connection, owner_is_current, refusal, stale_owner};
+use crate::store::{BindOwner as _, Owner, Store};
 
 /// A new session: the user, the [`Owner`] for task operations, and the tokens to hand to the client. What a
 /// login, a refresh and a password change return.
@@ -68,34 +68,12 @@ pub(crate) struct MailSettings {
     pub(crate) require_verified_email: bool,
 }
 
-/// A user as stored: with the hash, which never leaves this module.
-#[derive(sqlx::FromRow)]
-struct UserRow {
-    id: Uuid,
-    email: String,
-    password_hash: String,
-    created_at: OffsetDateTime,
-    email_verified_at: Option<OffsetDateTime>,
+/// The two ways a user is looked up.
+#[derive(Clone, Copy)]
+enum UserKey<'a> {
+    Id(UserId),
+    Email(&'a Email),
 }
-
-pub(crate) struct StoredUser {
-    pub(crate) user: User,
-    pub(crate) hash: PasswordHash,
-}
-
-impl From<UserRow> for StoredUser {
-    fn from(row: UserRow) -> Self {
-        let user = User {
-            id: UserId::from_uuid(row.id),
-            email: Email::from_trusted(row.email),
-            created_at: row.created_at,
-            email_verified_at: row.email_verified_at,
-        };
-        StoredUser { user, hash: PasswordHash::from_stored(row.password_hash) }
-    }
-}
-
-const SELECT_USER: &str = "SELECT id, email, password_hash, created_at, email_verified_at FROM users";
 
 impl Accounts {
     /// Accounts over `store`, with the keys, bcrypt cost and session lifetimes of `config`.
@@ -227,15 +205,10 @@ impl Accounts {
         let claims = self.keys.verify(token)?;
         let owner = Owner::new(claims.user_id()?, claims.session_id()?);
         let row = on_connection!(reading self.store, |conn| {
-            sqlx::query_as::<_, UserRow>(&format!(
-                "{SELECT_USER} WHERE id = $1 AND {}",
-                session_is_current!("$1", "$2", "$3")
-            ))
-            .bind(owner.user_id().as_uuid())
-            .bind(owner.session_id().as_uuid())
-            .bind(unix_ms(now()))
-            .fetch_optional(conn)
-            .await
+            sqlx::query_as::<_, UserRow>(concat!(select_user!(), " WHERE id = $1 AND ", owner_is_current!()))
+                .bind_owner(&owner)
+                .fetch_optional(conn)
+                .await
         })?;
         match row {
             Some(row) => Ok(Authenticated { user: StoredUser::from(row).user, owner, claims }),
@@ -331,17 +304,13 @@ impl Accounts {
         let session = NewSession::new(self.sessions.policy(), owner.user_id(), user_agent.as_deref())?;
         let changed = on_connection!(self.store, |conn| async {
             let mut tx = conn.begin().await?;
-            let changed = sqlx::query(concat!(
-                "UPDATE users SET password_hash = $1 WHERE id = $2 AND ",
-                session_is_current!("$2", "$3", "$4")
-            ))
-            .bind(hash.as_str())
-            .bind(owner.user_id().as_uuid())
-            .bind(owner.session_id().as_uuid())
-            .bind(session.now_ms)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+            let changed =
+                sqlx::query(concat!("UPDATE users SET password_hash = $4 WHERE id = $1 AND ", owner_is_current!()))
+                    .bind_owner_at(owner, session.now_ms)
+                    .bind(hash.as_str())
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
             if changed == 0 {
                 tx.rollback().await?;
                 return Ok(false);
@@ -365,7 +334,7 @@ impl Accounts {
     /// at once.
     pub async fn delete_account(&self, owner: &Owner, password: &str) -> Result<()> {
         self.confirm_password(owner, password).await?;
-        let sql = concat!("DELETE FROM users WHERE id = $1 AND ", session_is_current!("$1", "$2", "$3"));
+        let sql = concat!("DELETE FROM users WHERE id = $1 AND ", owner_is_current!());
         let deleted = execute_as_owner(&self.store, sql, owner, None).await?;
         if deleted == 0 {
             return Err(refusal(&self.store, owner).await);
@@ -402,14 +371,9 @@ impl Accounts {
         Ok(user_agent.flatten())
     }
 
+    /// The user with this id, and their password hash.
     pub(crate) async fn find_stored(&self, id: UserId) -> Result<Option<StoredUser>> {
-        let row = on_connection!(reading self.store, |conn| {
-            sqlx::query_as::<_, UserRow>(&format!("{SELECT_USER} WHERE id = $1"))
-                .bind(id.as_uuid())
-                .fetch_optional(conn)
-                .await
-        })?;
-        Ok(row.map(StoredUser::from))
+        self.find_user(UserKey::Id(id)).await
     }
 
     /// The token keys, for adapters that verify tokens themselves.
@@ -417,12 +381,23 @@ impl Accounts {
         &self.keys
     }
 
+    /// The user with this email, and their password hash.
     pub(crate) async fn find_by_email(&self, email: &Email) -> Result<Option<StoredUser>> {
+        self.find_user(UserKey::Email(email)).await
+    }
+
+    async fn find_user(&self, key: UserKey<'_>) -> Result<Option<StoredUser>> {
         let row = on_connection!(reading self.store, |conn| {
-            sqlx::query_as::<_, UserRow>(&format!("{SELECT_USER} WHERE email = $1"))
-                .bind(email.as_str())
-                .fetch_optional(conn)
-                .await
+            match key {
+                UserKey::Id(id) => {
+                    sqlx::query_as::<_, UserRow>(concat!(select_user!(), " WHERE id = $1")).bind(id.as_uuid())
+                }
+                UserKey::Email(email) => {
+                    sqlx::query_as::<_, UserRow>(concat!(select_user!(), " WHERE email = $1")).bind(email.as_str())
+                }
+            }
+            .fetch_optional(conn)
+            .await
         })?;
         Ok(row.map(StoredUser::from))
     }

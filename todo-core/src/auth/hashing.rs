@@ -3,8 +3,8 @@
 //! Tokio's blocking pool grows to hundreds of threads, and the kernel shares the cores fairly among all runnable
 //! ones: eight concurrent logins would leave the request workers a fifth of a two-core machine. So work goes to
 //! - `cores - 1` **slots** on the blocking pool at normal priority (one on a single core): logins always progress,
-//!   and a core is always left to the request workers (`benches/README.md`: p99 of a cheap request during a login
-//!   storm is 9.7x worse without this bound);
+//!   and a core is always left to the request workers (without this bound the p99 of a cheap request during a
+//!   login storm is many times worse: `benches/README.md`, "What limits each figure, and what was done");
 //! - one **spare** thread at the idle scheduling class (`SCHED_IDLE` on Linux), which takes work only when every
 //!   slot is busy. It runs when a core would otherwise idle, so a login storm uses every core, and the kernel
 //!   stops it as soon as a request worker wants the core.

@@ -102,14 +102,14 @@ impl PasswordHasher {
     pub async fn hash(&self, password: &Password) -> Result<PasswordHash> {
         let password = password.clone();
         let cost = self.cost;
-        crate::hashing::run(move || hash_now(password.expose(), cost)).await?
+        super::hashing::run(move || hash_now(password.expose(), cost)).await?
     }
 
     /// Checks `password` against `hash`, off the async workers. `Ok(false)` means a wrong password.
     pub async fn verify(&self, password: &str, hash: &PasswordHash) -> Result<bool> {
         let password = password.to_owned();
         let hash = hash.clone();
-        crate::hashing::run(move || verify_now(&password, &hash)).await?
+        super::hashing::run(move || verify_now(&password, &hash)).await?
     }
 
     /// Spends the same time as [`PasswordHasher::verify`] against a real hash, and always fails.
@@ -118,7 +118,7 @@ impl PasswordHasher {
     pub async fn verify_dummy(&self, password: &str) -> Result<bool> {
         let password = password.to_owned();
         let this = self.clone();
-        crate::hashing::run(move || {
+        super::hashing::run(move || {
             let dummy = this.dummy_hash()?;
             verify_now(&password, dummy).map(|_| false)
         })

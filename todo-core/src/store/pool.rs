@@ -1,4 +1,4 @@
-//! The connection pool under [`Store`](crate::Store): sqlx connections kept in a [`deadpool`] pool.
+//! The connection pool under [`Store`](super::Store): sqlx connections kept in a [`deadpool`] pool.
 //!
 //! `sqlx::Pool` pings every connection when it comes back (a round trip to the database, from a spawned task) and,
 //! unless told otherwise, again when it goes out, so a one-statement request paid for two or three round trips
@@ -51,8 +51,8 @@ pub(crate) enum Order {
     MostRecent,
     /// The one idle longest (FIFO): consecutive statements go to different connections. A SQLite connection is a
     /// thread of sqlx's, and handing a statement to the thread that has just answered the previous one costs a
-    /// lone caller about 40 µs more on this VM than handing it to one that has been idle a little longer
-    /// (`benches/README.md`, "The lone caller").
+    /// lone caller more than handing it to one that has been idle a little longer (measured in `benches/README.md`,
+    /// "2026-12-04, afternoon: the pool is at its bound; the lone caller fixed by handing connections out in turn").
     #[cfg(feature = "sqlite")]
     InTurn,
 }
@@ -464,6 +464,40 @@ mod tests {
         }};
     }
 
+    /// Runs a unit of work on `$pool` that opens a transaction, runs `$write` in it, and then ends as `$ending`
+    /// says: "cleanly" (the transaction dropped, neither committed nor rolled back, and the use reported clean),
+    /// "with an error" (`$failing` fails), or "dropped half-way" (cut short after `$cut`, in the middle of `$slow`).
+    /// Only that last ending is cut short; the others must end as they say, and the macro checks that each did.
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    macro_rules! end_transaction {
+        ($pool:expr, $ending:expr, write: $write:expr, failing: $failing:expr, slow: $slow:expr, cut: $cut:expr) => {
+            let ending: &str = $ending;
+            let work = async {
+                let mut checkout = $pool.acquire().await?;
+                let mut tx = checkout.begin().await?;
+                $write.execute(&mut *tx).await?;
+                match ending {
+                    "cleanly" => {
+                        drop(tx); // neither committed nor rolled back
+                        checkout.finished_cleanly();
+                    }
+                    "with an error" => {
+                        $failing.execute(&mut *tx).await?;
+                    }
+                    _ => {
+                        $slow.execute(&mut *tx).await?;
+                    }
+                }
+                Ok::<(), sqlx::Error>(())
+            };
+            let cut = if ending == "dropped half-way" { $cut } else { Duration::from_secs(10) };
+            match (ending, tokio::time::timeout(cut, work).await) {
+                ("cleanly", Ok(Ok(()))) | ("with an error", Ok(Err(_))) | ("dropped half-way", Err(_)) => {}
+                (_, outcome) => panic!("the work meant to end {ending} ended {outcome:?}"),
+            }
+        };
+    }
+
     #[cfg(feature = "sqlite")]
     mod sqlite {
         use std::str::FromStr;
@@ -572,31 +606,15 @@ mod tests {
             // enough that a pool which took the connection back at once would lose that race at least once.
             let endings = std::iter::repeat_n("cleanly", 100).chain(["with an error", "dropped half-way"]);
             for ending in endings {
-                let work = async {
-                    let mut checkout = pool.acquire().await?;
-                    let mut tx = checkout.begin().await?;
+                end_transaction!(
+                    pool,
+                    ending,
                     // A write: the transaction now holds the database's write lock.
-                    sqlx::query("INSERT INTO numbers (n) VALUES (1)").execute(&mut *tx).await?;
-                    match ending {
-                        "cleanly" => {
-                            drop(tx); // neither committed nor rolled back
-                            checkout.finished_cleanly();
-                        }
-                        "with an error" => {
-                            sqlx::query("INSERT INTO no_such_table (n) VALUES (1)").execute(&mut *tx).await?;
-                        }
-                        _ => {
-                            sqlx::query(SERIES).bind(SLOW_ROWS * 50).execute(&mut *tx).await?;
-                        }
-                    }
-                    Ok::<(), sqlx::Error>(())
-                };
-                // Only the last ending is cut short (mid statement); the others must end as they say.
-                let cut = if ending == "dropped half-way" { Duration::from_millis(5) } else { Duration::from_secs(10) };
-                match (ending, tokio::time::timeout(cut, work).await) {
-                    ("cleanly", Ok(Ok(()))) | ("with an error", Ok(Err(_))) | ("dropped half-way", Err(_)) => {}
-                    (_, outcome) => panic!("the work meant to end {ending} ended {outcome:?}"),
-                }
+                    write: sqlx::query("INSERT INTO numbers (n) VALUES (1)"),
+                    failing: sqlx::query("INSERT INTO no_such_table (n) VALUES (1)"),
+                    slow: sqlx::query(SERIES).bind(SLOW_ROWS * 50),
+                    cut: Duration::from_millis(5)
+                );
                 settled(&pool).await;
                 assert_eq!(pool.status(), (1, 1), "{ending}: the connection is back");
                 // Without waiting for a busy database: the write lock must be free now.
@@ -796,31 +814,14 @@ mod tests {
             let name = format!("pool_rollback_{}", uuid::Uuid::now_v7().simple());
             let pool = pool(server.clone().application_name(&name), 1, Testing::UncleanOnly, None);
             for ending in ["cleanly", "with an error", "dropped half-way"] {
-                let work = async {
-                    let mut checkout = pool.acquire().await?;
-                    let mut tx = checkout.begin().await?;
-                    sqlx::query("SELECT 1").execute(&mut *tx).await?;
-                    match ending {
-                        "cleanly" => {
-                            drop(tx); // neither committed nor rolled back
-                            checkout.finished_cleanly();
-                        }
-                        "with an error" => {
-                            sqlx::query("SELECT 1 / 0").execute(&mut *tx).await?;
-                        }
-                        _ => {
-                            sqlx::query("SELECT pg_sleep(0.2)").execute(&mut *tx).await?;
-                        }
-                    }
-                    Ok::<(), sqlx::Error>(())
-                };
-                // Only the last ending is cut short (mid `pg_sleep`); the others must end as they say.
-                let cut =
-                    if ending == "dropped half-way" { Duration::from_millis(50) } else { Duration::from_secs(10) };
-                match (ending, tokio::time::timeout(cut, work).await) {
-                    ("cleanly", Ok(Ok(()))) | ("with an error", Ok(Err(_))) | ("dropped half-way", Err(_)) => {}
-                    (_, outcome) => panic!("the work meant to end {ending} ended {outcome:?}"),
-                }
+                end_transaction!(
+                    pool,
+                    ending,
+                    write: sqlx::query("SELECT 1"),
+                    failing: sqlx::query("SELECT 1 / 0"),
+                    slow: sqlx::query("SELECT pg_sleep(0.2)"),
+                    cut: Duration::from_millis(50)
+                );
                 settled(&pool).await;
                 // Long enough for the dropped statement to have ended on the server, leaving the transaction idle.
                 tokio::time::sleep(Duration::from_millis(500)).await;

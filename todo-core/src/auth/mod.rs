@@ -1,0 +1,30 @@
+//! Who is asking: accounts (signup, login, password changes, account deletion), sessions and their rotating
+//! refresh tokens, the access tokens (HS256 JWTs), passwords and where bcrypt runs, and the mail links that verify
+//! an email or reset a password. Later second factors (`mfa/`), passkeys (`passkeys/`) and sign-in through identity
+//! providers (`oidc/`) go here.
+//!
+//! May use `store` (the [`Store`](crate::Store), and [`Owner`](crate::Owner) with the session condition its
+//! statements carry), `mail`, and the leaf modules (`error`, `config`, `ids`, `clock`, `email`, `secret`). Nothing
+//! here uses `tasks`, and `tasks` does not use this: what both need of an owner lives in `store`.
+
+/// [`Accounts`]: signup, login, token checks, sessions, password changes and account deletion.
+mod accounts;
+/// Email verification and password recovery: the tokens in mail links, and the flows that issue and use them.
+mod email_links;
+/// Where bcrypt runs: off the async workers, with a core always left to requests.
+mod hashing;
+/// [`Password`] rules, [`PasswordHash`], and the [`PasswordHasher`].
+mod password;
+/// Sessions: one per login, with a refresh token that rotates on every use.
+mod sessions;
+/// HS256 access tokens: minting and verifying, with keys built once.
+mod token;
+/// [`User`], and the row it is read from.
+mod users;
+
+pub use self::accounts::{Accounts, Authenticated, Login};
+pub use self::email_links::{OutgoingMail, RESEND_INTERVAL};
+pub use self::password::{Password, PasswordHash, PasswordHasher, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS};
+pub use self::sessions::{LogoutScope, RefreshToken, Session, MAX_USER_AGENT_CHARS, REFRESH_TOKEN_BYTES};
+pub use self::token::{AccessToken, Claims, TokenKeys};
+pub use self::users::User;

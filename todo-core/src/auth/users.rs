@@ -1,0 +1,57 @@
+//! Users: the [`User`] shown to clients, and the row it is read from, whose password hash never leaves `auth`.
+
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::auth::password::PasswordHash;
+use crate::email::Email;
+use crate::ids::UserId;
+
+/// A registered user, as shown to clients (never with the password hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// The user's id.
+    pub id: UserId,
+    /// The normalised email address.
+    pub email: Email,
+    /// When the account was created.
+    pub created_at: OffsetDateTime,
+    /// When the user proved they receive mail at this address (a verification or password-reset link), if ever.
+    pub email_verified_at: Option<OffsetDateTime>,
+}
+
+/// The start of every statement that reads a [`UserRow`] (a string literal, for `concat!`).
+macro_rules! select_user {
+    () => {
+        "SELECT id, email, password_hash, created_at, email_verified_at FROM users"
+    };
+}
+pub(crate) use select_user;
+
+/// A user as stored: with the hash.
+#[derive(sqlx::FromRow)]
+pub(crate) struct UserRow {
+    id: Uuid,
+    email: String,
+    password_hash: String,
+    created_at: OffsetDateTime,
+    email_verified_at: Option<OffsetDateTime>,
+}
+
+/// A user and their password hash, as read for a password check.
+pub(crate) struct StoredUser {
+    pub(crate) user: User,
+    pub(crate) hash: PasswordHash,
+}
+
+impl From<UserRow> for StoredUser {
+    fn from(row: UserRow) -> Self {
+        let user = User {
+            id: UserId::from_uuid(row.id),
+            email: Email::from_trusted(row.email),
+            created_at: row.created_at,
+            email_verified_at: row.email_verified_at,
+        };
+        StoredUser { user, hash: PasswordHash::from_stored(row.password_hash) }
+    }
+}
