@@ -14,6 +14,7 @@ use sqlx::{Connection, Executor};
 #[cfg(feature = "postgres")]
 use todo_core::StoreOptions;
 use todo_core::{Config, Login, Store, Todo};
+use todo_testing::ScratchDatabase;
 #[cfg(feature = "postgres")]
 use todo_testing::ScratchPostgres;
 #[cfg(feature = "sqlite")]
@@ -38,15 +39,7 @@ pub enum RawPool {
 /// A migrated, empty database and the library over it.
 pub struct TestDb {
     pub todo: Todo,
-    database: Database,
-}
-
-/// The scratch database under a [`TestDb`], removed by [`TestDb::remove`].
-enum Database {
-    #[cfg(feature = "sqlite")]
-    Sqlite(ScratchSqlite),
-    #[cfg(feature = "postgres")]
-    Postgres(ScratchPostgres),
+    database: ScratchDatabase,
 }
 
 impl TestDb {
@@ -61,7 +54,7 @@ impl TestDb {
     pub async fn sqlite_unmigrated() -> Self {
         let file = ScratchSqlite::new("todo-core-test");
         let store = Store::connect(file.url()).await.expect("sqlite opens");
-        Self { todo: Todo::new(store, &config()), database: Database::Sqlite(file) }
+        Self { todo: Todo::new(store, &config()), database: ScratchDatabase::Sqlite(file) }
     }
 
     /// A fresh PostgreSQL database on the `TEST_POSTGRES_URL` server, or `None` (test skipped) when it is unset.
@@ -77,16 +70,16 @@ impl TestDb {
         let store =
             Store::from_postgres_options(database.connect_options(), &StoreOptions::default().max_connections(25))
                 .expect("builds the test database's pool");
-        Some(Self { todo: Todo::new(store, &config()), database: Database::Postgres(database) })
+        Some(Self { todo: Todo::new(store, &config()), database: ScratchDatabase::Postgres(database) })
     }
 
     /// A fresh, empty database of the same engine as this one.
     pub async fn another_unmigrated(&self) -> Self {
         match &self.database {
             #[cfg(feature = "sqlite")]
-            Database::Sqlite(_) => Self::sqlite_unmigrated().await,
+            ScratchDatabase::Sqlite(_) => Self::sqlite_unmigrated().await,
             #[cfg(feature = "postgres")]
-            Database::Postgres(_) => Self::postgres_unmigrated().await.expect("TEST_POSTGRES_URL is set"),
+            ScratchDatabase::Postgres(_) => Self::postgres_unmigrated().await.expect("TEST_POSTGRES_URL is set"),
         }
     }
 
@@ -105,13 +98,13 @@ impl TestDb {
     pub async fn raw_pool(&self) -> RawPool {
         match &self.database {
             #[cfg(feature = "sqlite")]
-            Database::Sqlite(file) => RawPool::Sqlite(
+            ScratchDatabase::Sqlite(file) => RawPool::Sqlite(
                 sqlx::SqlitePool::connect_with(sqlx::sqlite::SqliteConnectOptions::new().filename(file.path()))
                     .await
                     .expect("opens"),
             ),
             #[cfg(feature = "postgres")]
-            Database::Postgres(database) => {
+            ScratchDatabase::Postgres(database) => {
                 RawPool::Postgres(sqlx::PgPool::connect_with(database.connect_options()).await.expect("connects"))
             }
         }
@@ -126,7 +119,7 @@ impl TestDb {
         const WAIT: Duration = Duration::from_secs(5);
         match &self.database {
             #[cfg(feature = "sqlite")]
-            Database::Sqlite(file) => {
+            ScratchDatabase::Sqlite(file) => {
                 let options = sqlx::sqlite::SqliteConnectOptions::new().filename(file.path()).busy_timeout(WAIT);
                 let mut connection = sqlx::SqliteConnection::connect_with(&options).await.expect("opens");
                 connection
@@ -137,7 +130,7 @@ impl TestDb {
                 connection.close().await.ok();
             }
             #[cfg(feature = "postgres")]
-            Database::Postgres(database) => {
+            ScratchDatabase::Postgres(database) => {
                 let mut admin = PgConnection::connect_with(database.server_options()).await.expect("server reachable");
                 let deadline = std::time::Instant::now() + WAIT;
                 loop {
@@ -166,13 +159,7 @@ impl TestDb {
     /// Closes the pool and removes the database.
     pub async fn remove(self) {
         self.todo.store().close().await;
-        match self.database {
-            // Dropping the scratch file removes it.
-            #[cfg(feature = "sqlite")]
-            Database::Sqlite(file) => drop(file),
-            #[cfg(feature = "postgres")]
-            Database::Postgres(database) => database.drop_database().await.expect("drops the test database"),
-        }
+        self.database.remove().await;
     }
 
     /// Signs up `email` with [`PASSWORD`] and logs in.

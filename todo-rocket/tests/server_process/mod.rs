@@ -76,6 +76,52 @@ pub fn with_postgres_database(test: impl FnOnce(&str)) {
     test(&database.url(None));
 }
 
+/// Runs each named `fn(database_url: &str)` as a test on a fresh SQLite file (`sqlite::name`) and on a fresh
+/// PostgreSQL database (`postgres::name`, ignored with the reason when `TEST_POSTGRES_URL` is unset).
+#[macro_export]
+macro_rules! process_tests {
+    ($($name:ident),* $(,)?) => {
+        #[cfg(feature = "sqlite")]
+        mod sqlite {
+            $(
+                #[test]
+                fn $name() {
+                    $crate::server_process::with_sqlite_file(super::$name);
+                }
+            )*
+        }
+        #[cfg(feature = "postgres")]
+        mod postgres {
+            $(
+                #[test]
+                #[cfg_attr(not(postgres_tests), ignore = "set TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1/test) to run the PostgreSQL tests")]
+                fn $name() {
+                    $crate::server_process::with_postgres_database(super::$name);
+                }
+            )*
+        }
+    };
+}
+
+/// Runs each named `fn(&TestDatabase)` as a PostgreSQL test, `postgres::name`, on a fresh database (ignored with
+/// the reason when `TEST_POSTGRES_URL` is unset): for what only a database server can show.
+#[cfg(feature = "postgres")]
+#[macro_export]
+macro_rules! postgres_process_tests {
+    ($($name:ident),* $(,)?) => {
+        mod postgres {
+            $(
+                #[test]
+                #[cfg_attr(not(postgres_tests), ignore = "set TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1/test) to run the PostgreSQL tests")]
+                fn $name() {
+                    let Some(database) = $crate::server_process::TestDatabase::create() else { return };
+                    super::$name(&database);
+                }
+            )*
+        }
+    };
+}
+
 /// A running `todo-rocket` process; killed on `Drop`.
 pub struct ServerProcess {
     child: Child,

@@ -12,6 +12,7 @@ use rocket::{Build, Rocket};
 use serde_json::{json, Value};
 use todo_core::mail::{Mail, Outbox};
 use todo_rocket::ServerOptions;
+use todo_testing::ScratchDatabase;
 #[cfg(feature = "postgres")]
 use todo_testing::ScratchPostgres;
 #[cfg(feature = "sqlite")]
@@ -30,15 +31,7 @@ pub struct TestApp {
     pub client: Client,
     /// Every mail the server sent (its mailer is this in-memory outbox).
     pub outbox: Outbox,
-    database: Database,
-}
-
-/// The scratch database behind a [`TestApp`], removed by [`TestApp::remove`].
-enum Database {
-    #[cfg(feature = "sqlite")]
-    Sqlite(ScratchSqlite),
-    #[cfg(feature = "postgres")]
-    Postgres(ScratchPostgres),
+    database: ScratchDatabase,
 }
 
 #[cfg(feature = "sqlite")]
@@ -77,7 +70,7 @@ impl TestApp {
         let file = ScratchSqlite::new("todo-rocket-test");
         let outbox = Outbox::default();
         let client = client(file.url(), base, customize, options, config_with(&outbox, tweak)).await;
-        Self { client, outbox, database: Database::Sqlite(file) }
+        Self { client, outbox, database: ScratchDatabase::Sqlite(file) }
     }
 }
 
@@ -106,7 +99,7 @@ impl TestApp {
         let database = ScratchPostgres::create("todo_rocket_test").await?;
         let outbox = Outbox::default();
         let client = client(database.url(), "/", customize, options, config_with(&outbox, tweak)).await;
-        Some(Self { client, outbox, database: Database::Postgres(database) })
+        Some(Self { client, outbox, database: ScratchDatabase::Postgres(database) })
     }
 }
 
@@ -114,13 +107,7 @@ impl TestApp {
     /// Shuts the server down and removes its database.
     pub async fn remove(self) {
         self.client.terminate().await;
-        match self.database {
-            // Dropping the scratch file removes it.
-            #[cfg(feature = "sqlite")]
-            Database::Sqlite(file) => drop(file),
-            #[cfg(feature = "postgres")]
-            Database::Postgres(database) => database.drop_database().await.expect("drops the test database"),
-        }
+        self.database.remove().await;
     }
 
     /// `POST` a JSON body, with a bearer token when given.
