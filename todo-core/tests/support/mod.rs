@@ -8,9 +8,11 @@
 
 use std::time::Duration;
 
+use sqlx::Connection;
+#[cfg(feature = "sqlite")]
+use sqlx::Executor;
 #[cfg(feature = "postgres")]
 use sqlx::PgConnection;
-use sqlx::{Connection, Executor};
 #[cfg(feature = "postgres")]
 use todo_core::StoreOptions;
 use todo_core::{Config, Login, Store, Todo};
