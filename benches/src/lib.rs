@@ -88,60 +88,24 @@ where
     insert
 }
 
-/// A PostgreSQL database made for one benchmark run and dropped by [`ScratchPostgres::drop_database`].
+/// A PostgreSQL database made for one benchmark run and dropped by [`ScratchPostgres::drop_database`]: the
+/// workspace's scratch database ([`todo_testing::ScratchPostgres`]), with errors returned instead of panics.
 #[derive(Debug)]
 pub struct ScratchPostgres {
-    admin: PgConnectOptions,
-    name: String,
+    database: todo_testing::ScratchPostgres,
     /// The URL of the new, empty database.
     pub url: String,
 }
 
 impl ScratchPostgres {
-    /// Creates `todo_bench_<pid>_<time>` on the server of `server_url` (e.g. `TEST_POSTGRES_URL`).
+    /// Creates `todo_bench_<uuid>` on the server of `server_url` (e.g. `TEST_POSTGRES_URL`).
     pub async fn create(server_url: &str) -> Result<Self, BoxError> {
-        let admin = PgConnectOptions::from_str(server_url)?;
-        let name = format!("todo_bench_{}_{}", std::process::id(), OffsetDateTime::now_utc().unix_timestamp_nanos());
-        let mut connection = admin.connect().await?;
-        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut connection).await?;
-        connection.close().await?;
-        Ok(Self { url: with_database(server_url, &name), admin, name })
+        let database = todo_testing::ScratchPostgres::create_on(server_url, "todo_bench").await?;
+        Ok(Self { url: database.url().to_owned(), database })
     }
 
     /// Drops the database, closing any connection still open to it.
     pub async fn drop_database(self) -> Result<(), BoxError> {
-        let mut connection = self.admin.connect().await?;
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).execute(&mut connection).await?;
-        connection.close().await?;
-        Ok(())
-    }
-}
-
-/// `postgres://user@host:port/old?params` with the database name replaced by `name`.
-fn with_database(server_url: &str, name: &str) -> String {
-    let (base, query) = server_url.split_once('?').map_or((server_url, None), |(b, q)| (b, Some(q)));
-    let authority_end = base.find("://").map_or(0, |scheme| scheme + 3);
-    let root = match base[authority_end..].find('/') {
-        Some(slash) => &base[..authority_end + slash],
-        None => base,
-    };
-    match query {
-        Some(query) => format!("{root}/{name}?{query}"),
-        None => format!("{root}/{name}"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::with_database;
-
-    #[test]
-    fn the_database_name_is_replaced_and_parameters_kept() {
-        assert_eq!(
-            with_database("postgres://postgres@127.0.0.1:5432/test", "b"),
-            "postgres://postgres@127.0.0.1:5432/b"
-        );
-        assert_eq!(with_database("postgres://u:p@h/db?sslmode=require", "b"), "postgres://u:p@h/b?sslmode=require");
-        assert_eq!(with_database("postgres://h:5432", "b"), "postgres://h:5432/b");
+        Ok(self.database.drop_database().await?)
     }
 }

@@ -3,21 +3,23 @@
 use rocket::http::{ContentType, Header, Status};
 use rocket::local::asynchronous::Client;
 use serde_json::{json, Value};
+use todo_testing::ScratchSqlite;
 
-async fn client() -> (Client, std::path::PathBuf) {
-    let path = std::env::temp_dir().join(format!("todo-examples-rocket-{}.db", std::process::id()));
+/// The example app on a fresh SQLite file, removed when the returned file is dropped.
+async fn client() -> (Client, ScratchSqlite) {
+    let file = ScratchSqlite::new("todo-examples-rocket");
     let config = todo_core::Config::new("rocket example test secret, 32+ bytes")
         .and_then(|config| config.with_bcrypt_cost(4))
         .expect("valid config")
-        .with_database_url(format!("sqlite:{}", path.display()));
+        .with_database_url(file.url());
     let base = rocket::custom(rocket::Config::figment().merge(("log_level", "off")));
     let client = Client::tracked(todo_examples::rocket_app::rocket(base, config)).await.expect("ignites");
-    (client, path)
+    (client, file)
 }
 
 #[rocket::async_test]
 async fn the_app_keeps_its_own_routes_and_serves_the_api_under_api_v1() {
-    let (client, path) = client().await;
+    let (client, file) = client().await;
     let home = client.get("/").dispatch().await;
     assert_eq!(home.status(), Status::Ok);
     assert!(home.into_string().await.expect("text").contains("/api/v1"));
@@ -43,7 +45,5 @@ async fn the_app_keeps_its_own_routes_and_serves_the_api_under_api_v1() {
     assert_eq!(client.get("/nothing").dispatch().await.status(), Status::NotFound);
 
     client.terminate().await;
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    }
+    drop(file);
 }

@@ -51,13 +51,7 @@ async fn a_new_password_that_breaks_the_rules_is_422(app: &TestApp) {
 
 async fn logging_out_everywhere_revokes_every_token(app: &TestApp) {
     let first = app.token("dan@example.com").await;
-    let second: Value = app
-        .post("/auth/login", json!({"email": "dan@example.com", "password": PASSWORD}), None)
-        .await
-        .into_json()
-        .await
-        .expect("JSON");
-    let second = second["access_token"].as_str().expect("token").to_owned();
+    let second = app.login("dan@example.com").await["access_token"].as_str().expect("token").to_owned();
     assert_eq!(app.post_empty("/auth/logout", Some(&first)).await.status(), Status::NoContent);
     for token in [&first, &second] {
         problem(app.get("/tasks", Some(token)).await, Status::Unauthorized).await;
@@ -83,12 +77,7 @@ async fn a_revoked_token_is_401_on_every_task_route_and_changes_nothing(app: &Te
         assert_eq!(response.headers().get_one("WWW-Authenticate"), Some(r#"Bearer error="invalid_token""#));
         problem(response, Status::Unauthorized).await;
     }
-    let login: Value = app
-        .post("/auth/login", json!({"email": "eve@example.com", "password": PASSWORD}), None)
-        .await
-        .into_json()
-        .await
-        .expect("JSON");
+    let login = app.login("eve@example.com").await;
     let fresh = login["access_token"].as_str().expect("token");
     let page: Value = app.get("/tasks", Some(fresh)).await.into_json().await.expect("JSON");
     assert_eq!(page["items"], json!([task]), "nothing was created, changed or deleted");

@@ -4,6 +4,7 @@
 mod support;
 
 use rocket::http::{Header, Method, Status};
+use rocket::local::asynchronous::LocalResponse;
 use todo_rocket::ServerOptions;
 
 use support::{problem, TestApp};
@@ -15,17 +16,25 @@ async fn app_allowing(origins: &[&str]) -> TestApp {
     TestApp::sqlite_with_options("/", |rocket| rocket, &options).await
 }
 
+/// A browser's preflight before `method /tasks` from `origin`, with these request headers (when any).
+async fn preflight<'a>(app: &'a TestApp, origin: &str, method: &str, headers: Option<&str>) -> LocalResponse<'a> {
+    let request = app
+        .client
+        .req(Method::Options, "/tasks")
+        .header(Header::new("Origin", origin.to_owned()))
+        .header(Header::new("Access-Control-Request-Method", method.to_owned()));
+    match headers {
+        Some(headers) => request.header(Header::new("Access-Control-Request-Headers", headers.to_owned())),
+        None => request,
+    }
+    .dispatch()
+    .await
+}
+
 #[rocket::async_test]
 async fn a_preflight_from_an_allowed_origin_allows_the_authorization_header() {
     let app = app_allowing(&[ALLOWED]).await;
-    let response = app
-        .client
-        .req(Method::Options, "/tasks")
-        .header(Header::new("Origin", ALLOWED))
-        .header(Header::new("Access-Control-Request-Method", "POST"))
-        .header(Header::new("Access-Control-Request-Headers", "authorization, content-type"))
-        .dispatch()
-        .await;
+    let response = preflight(&app, ALLOWED, "POST", Some("authorization, content-type")).await;
     assert!(response.status().class().is_success(), "{}", response.status());
     let headers = response.headers();
     assert_eq!(headers.get_one("Access-Control-Allow-Origin"), Some(ALLOWED));
@@ -56,13 +65,7 @@ async fn a_request_from_an_allowed_origin_gets_the_cors_headers() {
 #[rocket::async_test]
 async fn another_origin_is_refused_with_a_problem_and_no_cors_headers() {
     let app = app_allowing(&[ALLOWED]).await;
-    let preflight = app
-        .client
-        .req(Method::Options, "/tasks")
-        .header(Header::new("Origin", "https://evil.example"))
-        .header(Header::new("Access-Control-Request-Method", "GET"))
-        .dispatch()
-        .await;
+    let preflight = preflight(&app, "https://evil.example", "GET", None).await;
     assert_eq!(preflight.headers().get_one("Access-Control-Allow-Origin"), None);
     assert!(preflight.status().class().is_client_error(), "{}", preflight.status());
     drop(preflight);

@@ -17,57 +17,20 @@ use todo_rocket::{RateLimitSettings, ServerOptions};
 
 use support::{link_token, problem, Customize, TestApp, Tweak, APP_URL, PASSWORD};
 
+// Each test names the server it runs on: most with password-reset limits off, some with their own options and
+// library configuration.
 http_tests!(
-    setup = reset_limits_off;
-    signup_sends_a_verification_link_that_verifies_once,
-    forgot_answers_the_same_for_an_unknown_email_and_mails_nobody,
-    forgot_with_an_invalid_email_is_422_on_email,
-    a_reset_sets_the_password_and_ends_every_other_session,
-    a_reset_token_works_once,
-    a_too_short_new_password_is_422_and_keeps_the_token,
-    a_newer_reset_link_voids_the_older_one,
-    resend_within_a_minute_of_the_last_mail_is_429_with_retry_after,
-    resend_after_verifying_is_409,
-    resend_without_a_token_is_401,
-    forgot_takes_about_the_same_time_for_known_and_unknown_emails,
-);
-
-/// Like `http_tests!`, for servers with their own options and library configuration: each `name: setup` runs
-/// `async fn name(&TestApp)` as `configured::sqlite::name` and `configured::postgres::name`, on a server built
-/// with `setup() -> (ServerOptions, Tweak)`.
-macro_rules! configured_tests {
-    ($($name:ident: $setup:ident),* $(,)?) => {
-        mod configured {
-            #[cfg(feature = "sqlite")]
-            mod sqlite {
-                $(
-                    #[rocket::async_test]
-                    async fn $name() {
-                        let (options, tweak) = super::super::$setup();
-                        let app = crate::support::TestApp::sqlite_with_config("/", |rocket| rocket, &options, tweak).await;
-                        super::super::$name(&app).await;
-                        app.remove().await;
-                    }
-                )*
-            }
-            #[cfg(feature = "postgres")]
-            mod postgres {
-                $(
-                    #[rocket::async_test]
-                    #[cfg_attr(not(postgres_tests), ignore = "set TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1/test) to run the PostgreSQL tests")]
-                    async fn $name() {
-                        let (options, tweak) = super::super::$setup();
-                        let Some(app) = crate::support::TestApp::postgres_with_config(|rocket| rocket, &options, tweak).await else { return };
-                        super::super::$name(&app).await;
-                        app.remove().await;
-                    }
-                )*
-            }
-        }
-    };
-}
-
-configured_tests!(
+    signup_sends_a_verification_link_that_verifies_once: reset_limits_off,
+    forgot_answers_the_same_for_an_unknown_email_and_mails_nobody: reset_limits_off,
+    forgot_with_an_invalid_email_is_422_on_email: reset_limits_off,
+    a_reset_sets_the_password_and_ends_every_other_session: reset_limits_off,
+    a_reset_token_works_once: reset_limits_off,
+    a_too_short_new_password_is_422_and_keeps_the_token: reset_limits_off,
+    a_newer_reset_link_voids_the_older_one: reset_limits_off,
+    resend_within_a_minute_of_the_last_mail_is_429_with_retry_after: reset_limits_off,
+    resend_after_verifying_is_409: reset_limits_off,
+    resend_without_a_token_is_401: reset_limits_off,
+    forgot_takes_about_the_same_time_for_known_and_unknown_emails: reset_limits_off,
     expired_verification_link_is_422_on_token: links_expire_at_once,
     expired_reset_link_is_422_on_token: links_expire_at_once,
     login_before_verifying_is_403_when_verification_is_required: verification_required,
@@ -80,7 +43,7 @@ const NEW_PASSWORD: &str = "a brand new passphrase";
 /// is the same client).
 const RESETS_PER_CLIENT: u32 = 5;
 
-/// The servers of `http_tests!`: password-reset limits off, so that the tests may ask as often as they need.
+/// Password-reset limits off, so that the tests may ask as often as they need.
 fn reset_limits_off() -> (Customize, ServerOptions) {
     let limits = RateLimitSettings {
         password_resets_per_email: 0,

@@ -11,16 +11,15 @@ use serde_json::{json, Value};
 
 use server_process::{Proxy, ServerProcess, TestDatabase};
 
+postgres_process_tests!(
+    an_unreachable_database_gives_503s_and_the_server_recovers_without_losing_writes,
+    pooled_connections_killed_by_the_server_are_replaced,
+);
+
 /// How long a request may take while the database is unreachable: the pool's 5 s acquire timeout plus slack.
 const BOUND: Duration = Duration::from_secs(10);
 
-#[test]
-#[cfg_attr(
-    not(postgres_tests),
-    ignore = "set TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1/test) to run the PostgreSQL tests"
-)]
-fn an_unreachable_database_gives_503s_and_the_server_recovers_without_losing_writes() {
-    let Some(database) = TestDatabase::create() else { return };
+fn an_unreachable_database_gives_503s_and_the_server_recovers_without_losing_writes(database: &TestDatabase) {
     let proxy = Proxy::start(&database.server_address());
     let server = ServerProcess::start(&database.url(Some(proxy.port)), &[]);
     let token = server.token("ann@example.com");
@@ -64,13 +63,7 @@ fn an_unreachable_database_gives_503s_and_the_server_recovers_without_losing_wri
     assert_eq!(stored.len(), acknowledged.len(), "the write answered 503 did not happen");
 }
 
-#[test]
-#[cfg_attr(
-    not(postgres_tests),
-    ignore = "set TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1/test) to run the PostgreSQL tests"
-)]
-fn pooled_connections_killed_by_the_server_are_replaced() {
-    let Some(database) = TestDatabase::create() else { return };
+fn pooled_connections_killed_by_the_server_are_replaced(database: &TestDatabase) {
     let server = ServerProcess::start(&database.url(None), &[]);
     let token = server.token("ann@example.com");
     let (status, _) = server.post("/tasks", json!({"title": "before"}), Some(&token));

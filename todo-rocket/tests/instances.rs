@@ -9,17 +9,13 @@ use serde_json::json;
 
 use server_process::{ServerProcess, TestDatabase, PASSWORD, SECRET};
 
+postgres_process_tests!(two_instances_share_accounts_uniqueness_sessions_and_revocation,);
+
 /// Signups and failed logins are limited per instance; these tests are about correctness across instances.
 const NO_LIMITS: [(&str, &str); 2] =
     [("RATE_LIMIT_SIGNUPS_PER_CLIENT", "0"), ("RATE_LIMIT_LOGIN_FAILURES_PER_EMAIL", "0")];
 
-#[test]
-#[cfg_attr(
-    not(postgres_tests),
-    ignore = "set TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1/test) to run the PostgreSQL tests"
-)]
-fn two_instances_share_accounts_uniqueness_sessions_and_revocation() {
-    let Some(database) = TestDatabase::create() else { return };
+fn two_instances_share_accounts_uniqueness_sessions_and_revocation(database: &TestDatabase) {
     let url = database.url(None);
     let (a, b) = thread::scope(|scope| {
         // Both start (and run the migrations) at the same time.

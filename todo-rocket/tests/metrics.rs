@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use server_process::{free_port, ServerProcess};
 
+process_tests!(metrics_name_routes_and_outcomes);
+
 fn scrape(address: &str) -> String {
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
     let mut response = agent.get(format!("http://{address}/metrics")).call().expect("the metrics listener answers");
@@ -57,20 +59,4 @@ fn metrics_name_routes_and_outcomes(database_url: &str) {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
     assert!(!text.contains(&task_id), "raw paths never become labels");
-}
-
-#[cfg(feature = "sqlite")]
-#[test]
-fn sqlite_metrics_name_routes_and_outcomes() {
-    server_process::with_sqlite_file(metrics_name_routes_and_outcomes);
-}
-
-#[cfg(feature = "postgres")]
-#[test]
-#[cfg_attr(
-    not(postgres_tests),
-    ignore = "set TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1/test) to run the PostgreSQL tests"
-)]
-fn postgres_metrics_name_routes_and_outcomes() {
-    server_process::with_postgres_database(metrics_name_routes_and_outcomes);
 }

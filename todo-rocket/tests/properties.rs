@@ -181,71 +181,30 @@ fn percent_encode(text: &str) -> String {
         .collect()
 }
 
+/// A property's server and its user's token; `None` when its database is not available.
 type SharedServer = Option<(std::sync::Arc<std::sync::Mutex<Client>>, String)>;
 
 thread_local! {
-    /// A fresh SQLite file per property.
+    /// A fresh SQLite file per property, removed when the property's thread ends.
     #[cfg(feature = "sqlite")]
     static SQLITE_SERVER: SharedServer = {
-        let path = std::env::temp_dir().join(format!("todo-rocket-props-{}.db", uuid::Uuid::now_v7().simple()));
-        let (client, token) = server(&format!("sqlite:{}", path.display()));
+        let file = todo_testing::ScratchSqlite::new("todo-rocket-props");
+        let (client, token) = server(file.url());
+        SQLITE_FILE.with(|slot| *slot.borrow_mut() = Some(file));
         Some((std::sync::Arc::new(std::sync::Mutex::new(client)), token))
     };
+    #[cfg(feature = "sqlite")]
+    static SQLITE_FILE: std::cell::RefCell<Option<todo_testing::ScratchSqlite>> = const { std::cell::RefCell::new(None) };
     /// A fresh PostgreSQL database per property, dropped when the property's thread ends; `None` without
     /// `TEST_POSTGRES_URL`.
     #[cfg(feature = "postgres")]
     static POSTGRES_SERVER: SharedServer = {
-        let database = PostgresDatabase::create()?;
-        let (client, token) = server(&database.url);
+        let database = todo_testing::BlockingScratchPostgres::create("todo_rocket_props")?;
+        let (client, token) = server(database.url());
         POSTGRES_DATABASE.with(|slot| *slot.borrow_mut() = Some(database));
         Some((std::sync::Arc::new(std::sync::Mutex::new(client)), token))
     };
     #[cfg(feature = "postgres")]
-    static POSTGRES_DATABASE: std::cell::RefCell<Option<PostgresDatabase>> = const { std::cell::RefCell::new(None) };
-}
-
-/// A database created for one property on the `TEST_POSTGRES_URL` server, dropped with this value.
-#[cfg(feature = "postgres")]
-struct PostgresDatabase {
-    server_url: String,
-    name: String,
-    url: String,
-}
-
-#[cfg(feature = "postgres")]
-impl PostgresDatabase {
-    fn create() -> Option<Self> {
-        let Ok(server_url) = std::env::var("TEST_POSTGRES_URL") else {
-            eprintln!("skipped: TEST_POSTGRES_URL is not set, so this PostgreSQL property did not run");
-            return None;
-        };
-        let name = format!("todo_rocket_props_{}", uuid::Uuid::now_v7().simple());
-        admin(&server_url, &format!(r#"CREATE DATABASE "{name}""#));
-        let (base, query) = server_url.split_once('?').map_or((server_url.as_str(), None), |(b, q)| (b, Some(q)));
-        let base = base.rsplit_once('/').map_or(base, |(head, _)| head);
-        let url = match query {
-            Some(query) => format!("{base}/{name}?{query}"),
-            None => format!("{base}/{name}"),
-        };
-        Some(Self { server_url, name, url })
-    }
-}
-
-#[cfg(feature = "postgres")]
-impl Drop for PostgresDatabase {
-    fn drop(&mut self) {
-        admin(&self.server_url, &format!(r#"DROP DATABASE IF EXISTS "{}" WITH (FORCE)"#, self.name));
-    }
-}
-
-/// Runs one administrative statement on the PostgreSQL server.
-#[cfg(feature = "postgres")]
-fn admin(server_url: &str, statement: &str) {
-    use sqlx::{Connection, Executor};
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
-    runtime.block_on(async {
-        let mut connection = sqlx::PgConnection::connect(server_url).await.expect("TEST_POSTGRES_URL is reachable");
-        connection.execute(statement).await.expect("the statement runs");
-        connection.close().await.ok();
-    });
+    static POSTGRES_DATABASE: std::cell::RefCell<Option<todo_testing::BlockingScratchPostgres>> =
+        const { std::cell::RefCell::new(None) };
 }

@@ -15,6 +15,8 @@ const SLOW_BCRYPT_COST: &str = "12";
 /// Logins in flight when the signal arrives.
 const IN_FLIGHT: usize = 2;
 
+process_tests!(sigterm_lets_in_flight_requests_finish, sigint_lets_in_flight_requests_finish);
+
 fn in_flight_requests_finish_and_acknowledged_writes_survive(database_url: &str, signal: &str) {
     let slow = [("BCRYPT_COST", SLOW_BCRYPT_COST)];
     let mut server = ServerProcess::start(database_url, &slow);
@@ -50,36 +52,12 @@ fn in_flight_requests_finish_and_acknowledged_writes_survive(database_url: &str,
     assert_eq!((status, &again["title"]), (200, &json!("written before the restart")), "{again}");
 }
 
-#[cfg(feature = "sqlite")]
-#[test]
-fn sqlite_sigterm_lets_in_flight_requests_finish() {
-    server_process::with_sqlite_file(|url| in_flight_requests_finish_and_acknowledged_writes_survive(url, "TERM"));
+/// A process manager stops the service.
+fn sigterm_lets_in_flight_requests_finish(database_url: &str) {
+    in_flight_requests_finish_and_acknowledged_writes_survive(database_url, "TERM");
 }
 
-#[cfg(feature = "postgres")]
-#[test]
-#[cfg_attr(
-    not(postgres_tests),
-    ignore = "set TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1/test) to run the PostgreSQL tests"
-)]
-fn postgres_sigterm_lets_in_flight_requests_finish() {
-    server_process::with_postgres_database(|url| {
-        in_flight_requests_finish_and_acknowledged_writes_survive(url, "TERM")
-    });
-}
-
-#[cfg(feature = "sqlite")]
-#[test]
-fn sqlite_sigint_lets_in_flight_requests_finish() {
-    server_process::with_sqlite_file(|url| in_flight_requests_finish_and_acknowledged_writes_survive(url, "INT"));
-}
-
-#[cfg(feature = "postgres")]
-#[test]
-#[cfg_attr(
-    not(postgres_tests),
-    ignore = "set TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1/test) to run the PostgreSQL tests"
-)]
-fn postgres_sigint_lets_in_flight_requests_finish() {
-    server_process::with_postgres_database(|url| in_flight_requests_finish_and_acknowledged_writes_survive(url, "INT"));
+/// Ctrl-C.
+fn sigint_lets_in_flight_requests_finish(database_url: &str) {
+    in_flight_requests_finish_and_acknowledged_writes_survive(database_url, "INT");
 }

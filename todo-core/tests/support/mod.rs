@@ -6,21 +6,21 @@
 
 #![allow(dead_code)]
 
-#[cfg(feature = "sqlite")]
-use std::path::PathBuf;
-#[cfg(feature = "postgres")]
-use std::str::FromStr;
 use std::time::Duration;
 
-#[cfg(feature = "postgres")]
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::Connection;
+#[cfg(feature = "sqlite")]
+use sqlx::Executor;
 #[cfg(feature = "postgres")]
 use sqlx::PgConnection;
-use sqlx::{Connection, Executor};
 #[cfg(feature = "postgres")]
 use todo_core::StoreOptions;
 use todo_core::{Config, Login, Store, Todo};
-use uuid::Uuid;
+use todo_testing::ScratchDatabase;
+#[cfg(feature = "postgres")]
+use todo_testing::ScratchPostgres;
+#[cfg(feature = "sqlite")]
+use todo_testing::ScratchSqlite;
 
 pub const SECRET: &str = "test secret: at least thirty-two bytes long";
 pub const PASSWORD: &str = "correct horse battery";
@@ -41,93 +41,75 @@ pub enum RawPool {
 /// A migrated, empty database and the library over it.
 pub struct TestDb {
     pub todo: Todo,
-    cleanup: Cleanup,
-}
-
-enum Cleanup {
-    #[cfg(feature = "sqlite")]
-    SqliteFile(PathBuf),
-    #[cfg(feature = "postgres")]
-    PostgresDatabase { server: Box<PgConnectOptions>, name: String },
+    database: ScratchDatabase,
 }
 
 impl TestDb {
     /// A fresh SQLite file in the temp directory.
     #[cfg(feature = "sqlite")]
     pub async fn sqlite() -> Self {
-        let db = Self::sqlite_unmigrated().await;
-        db.todo.store().migrate().await.expect("migrations run");
-        db
+        Self::sqlite_unmigrated().await.migrated().await
     }
 
     /// A fresh SQLite file without any table yet.
     #[cfg(feature = "sqlite")]
     pub async fn sqlite_unmigrated() -> Self {
-        let path = std::env::temp_dir().join(format!("todo-core-test-{}.db", Uuid::now_v7().simple()));
-        let store = Store::connect(&format!("sqlite:{}", path.display())).await.expect("sqlite opens");
-        Self { todo: Todo::new(store, &config()), cleanup: Cleanup::SqliteFile(path) }
+        let file = ScratchSqlite::new("todo-core-test");
+        let store = Store::connect(file.url()).await.expect("sqlite opens");
+        Self { todo: Todo::new(store, &config()), database: ScratchDatabase::Sqlite(file) }
     }
 
     /// A fresh PostgreSQL database on the `TEST_POSTGRES_URL` server, or `None` (test skipped) when it is unset.
     #[cfg(feature = "postgres")]
     pub async fn postgres() -> Option<Self> {
-        let db = Self::postgres_unmigrated().await?;
-        db.todo.store().migrate().await.expect("migrations run");
-        Some(db)
-    }
-
-    /// A fresh, empty database of the same engine as this one.
-    pub async fn another_unmigrated(&self) -> Self {
-        match &self.cleanup {
-            #[cfg(feature = "sqlite")]
-            Cleanup::SqliteFile(_) => Self::sqlite_unmigrated().await,
-            #[cfg(feature = "postgres")]
-            Cleanup::PostgresDatabase { .. } => Self::postgres_unmigrated().await.expect("TEST_POSTGRES_URL is set"),
-        }
-    }
-
-    /// A fresh, migrated database of the same engine as this one.
-    pub async fn another(&self) -> Self {
-        let db = self.another_unmigrated().await;
-        db.todo.store().migrate().await.expect("migrations run");
-        db
-    }
-
-    /// A second, plain sqlx pool on this test's database, for setting up rows the library would not write.
-    pub async fn raw_pool(&self) -> RawPool {
-        match &self.cleanup {
-            #[cfg(feature = "sqlite")]
-            Cleanup::SqliteFile(path) => RawPool::Sqlite(
-                sqlx::SqlitePool::connect_with(sqlx::sqlite::SqliteConnectOptions::new().filename(path))
-                    .await
-                    .expect("opens"),
-            ),
-            #[cfg(feature = "postgres")]
-            Cleanup::PostgresDatabase { server, name } => RawPool::Postgres(
-                PgPoolOptions::new().connect_with(server.as_ref().clone().database(name)).await.expect("connects"),
-            ),
-        }
+        Some(Self::postgres_unmigrated().await?.migrated().await)
     }
 
     /// A fresh PostgreSQL database without any table yet, or `None` when `TEST_POSTGRES_URL` is unset.
     #[cfg(feature = "postgres")]
     pub async fn postgres_unmigrated() -> Option<Self> {
-        let Ok(url) = std::env::var("TEST_POSTGRES_URL") else {
-            eprintln!("skipped: TEST_POSTGRES_URL is not set, so this PostgreSQL test did not run");
-            return None;
-        };
-        let server = PgConnectOptions::from_str(&url).expect("TEST_POSTGRES_URL parses");
-        let name = format!("todo_core_test_{}", Uuid::now_v7().simple());
-        let mut admin = PgConnection::connect_with(&server).await.expect("TEST_POSTGRES_URL is reachable");
-        admin.execute(format!(r#"CREATE DATABASE "{name}""#).as_str()).await.expect("creates the test database");
-        admin.close().await.ok();
+        let database = ScratchPostgres::create("todo_core_test").await?;
         let store =
-            Store::from_postgres_options(server.clone().database(&name), &StoreOptions::default().max_connections(25))
+            Store::from_postgres_options(database.connect_options(), &StoreOptions::default().max_connections(25))
                 .expect("builds the test database's pool");
-        Some(Self {
-            todo: Todo::new(store, &config()),
-            cleanup: Cleanup::PostgresDatabase { server: Box::new(server), name },
-        })
+        Some(Self { todo: Todo::new(store, &config()), database: ScratchDatabase::Postgres(database) })
+    }
+
+    /// A fresh, empty database of the same engine as this one.
+    pub async fn another_unmigrated(&self) -> Self {
+        match &self.database {
+            #[cfg(feature = "sqlite")]
+            ScratchDatabase::Sqlite(_) => Self::sqlite_unmigrated().await,
+            #[cfg(feature = "postgres")]
+            ScratchDatabase::Postgres(_) => Self::postgres_unmigrated().await.expect("TEST_POSTGRES_URL is set"),
+        }
+    }
+
+    /// A fresh, migrated database of the same engine as this one.
+    pub async fn another(&self) -> Self {
+        self.another_unmigrated().await.migrated().await
+    }
+
+    /// This database, after the migrations ran.
+    async fn migrated(self) -> Self {
+        self.todo.store().migrate().await.expect("migrations run");
+        self
+    }
+
+    /// A second, plain sqlx pool on this test's database, for setting up rows the library would not write.
+    pub async fn raw_pool(&self) -> RawPool {
+        match &self.database {
+            #[cfg(feature = "sqlite")]
+            ScratchDatabase::Sqlite(file) => RawPool::Sqlite(
+                sqlx::SqlitePool::connect_with(sqlx::sqlite::SqliteConnectOptions::new().filename(file.path()))
+                    .await
+                    .expect("opens"),
+            ),
+            #[cfg(feature = "postgres")]
+            ScratchDatabase::Postgres(database) => {
+                RawPool::Postgres(sqlx::PgPool::connect_with(database.connect_options()).await.expect("connects"))
+            }
+        }
     }
 
     /// Panics unless, within a few seconds, no connection of the library's pool is left inside a transaction (one
@@ -137,10 +119,10 @@ impl TestDb {
     /// next (pool.rs' own tests pin the flush itself).
     pub async fn assert_no_transaction_left_open(&self) {
         const WAIT: Duration = Duration::from_secs(5);
-        match &self.cleanup {
+        match &self.database {
             #[cfg(feature = "sqlite")]
-            Cleanup::SqliteFile(path) => {
-                let options = sqlx::sqlite::SqliteConnectOptions::new().filename(path).busy_timeout(WAIT);
+            ScratchDatabase::Sqlite(file) => {
+                let options = sqlx::sqlite::SqliteConnectOptions::new().filename(file.path()).busy_timeout(WAIT);
                 let mut connection = sqlx::SqliteConnection::connect_with(&options).await.expect("opens");
                 connection
                     .execute("BEGIN IMMEDIATE")
@@ -150,15 +132,15 @@ impl TestDb {
                 connection.close().await.ok();
             }
             #[cfg(feature = "postgres")]
-            Cleanup::PostgresDatabase { server, name } => {
-                let mut admin = PgConnection::connect_with(server).await.expect("server reachable");
+            ScratchDatabase::Postgres(database) => {
+                let mut admin = PgConnection::connect_with(database.server_options()).await.expect("server reachable");
                 let deadline = std::time::Instant::now() + WAIT;
                 loop {
                     let open: i64 = sqlx::query_scalar(
                         "SELECT count(*) FROM pg_stat_activity \
                          WHERE datname = $1 AND state LIKE 'idle in transaction%'",
                     )
-                    .bind(name)
+                    .bind(database.name())
                     .fetch_one(&mut admin)
                     .await
                     .expect("counts");
@@ -179,22 +161,7 @@ impl TestDb {
     /// Closes the pool and removes the database.
     pub async fn remove(self) {
         self.todo.store().close().await;
-        match self.cleanup {
-            #[cfg(feature = "sqlite")]
-            Cleanup::SqliteFile(path) => {
-                for suffix in ["", "-wal", "-shm"] {
-                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-                }
-            }
-            #[cfg(feature = "postgres")]
-            Cleanup::PostgresDatabase { server, name } => {
-                let mut admin = PgConnection::connect_with(&server).await.expect("server reachable");
-                admin
-                    .execute(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str())
-                    .await
-                    .expect("drops the test database");
-            }
-        }
+        self.database.remove().await;
     }
 
     /// Signs up `email` with [`PASSWORD`] and logs in.

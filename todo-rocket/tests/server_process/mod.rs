@@ -16,91 +16,56 @@ use serde_json::{json, Value};
 pub const SECRET: &str = "process test secret, at least 32 bytes long";
 pub const PASSWORD: &str = "correct horse battery";
 
-/// A fresh database on the `TEST_POSTGRES_URL` server, dropped on `Drop`; `None` when the URL is unset.
+/// A fresh database on the `TEST_POSTGRES_URL` server, dropped on `Drop`; `create` gives `None` (the test is
+/// skipped) when the URL is unset.
 #[cfg(feature = "postgres")]
-pub struct TestDatabase {
-    server_url: String,
-    pub name: String,
-}
+pub struct TestDatabase(todo_testing::BlockingScratchPostgres);
 
 #[cfg(feature = "postgres")]
 impl TestDatabase {
     pub fn create() -> Option<Self> {
-        let Ok(server_url) = std::env::var("TEST_POSTGRES_URL") else {
-            eprintln!("skipped: TEST_POSTGRES_URL is not set, so this PostgreSQL test did not run");
-            return None;
-        };
-        let name = format!("todo_process_test_{}", uuid::Uuid::now_v7().simple());
-        admin(&server_url, &format!(r#"CREATE DATABASE "{name}""#));
-        Some(Self { server_url, name })
+        todo_testing::BlockingScratchPostgres::create("todo_process_test").map(Self)
     }
 
-    /// The database's URL, on `host:port` instead of the server's own address when given (to go through a proxy).
+    /// The database's name.
+    pub fn name(&self) -> &str {
+        self.0.name()
+    }
+
+    /// The database's URL, on `127.0.0.1:<port>` instead of the server's own address when given (to go through
+    /// a proxy).
     pub fn url(&self, via: Option<u16>) -> String {
-        let (without_query, query) =
-            self.server_url.split_once('?').map_or((self.server_url.as_str(), None), |(u, q)| (u, Some(q)));
-        let authority_start = without_query.find("://").map_or(0, |i| i + 3);
-        let authority_end =
-            without_query[authority_start..].find('/').map_or(without_query.len(), |i| authority_start + i);
-        let authority = &without_query[authority_start..authority_end];
-        let authority = match via {
-            Some(port) => {
-                let user = authority.rsplit_once('@').map(|(user, _)| format!("{user}@")).unwrap_or_default();
-                format!("{user}127.0.0.1:{port}")
-            }
-            None => authority.to_owned(),
-        };
-        let scheme = &without_query[..authority_start];
-        match query {
-            Some(query) => format!("{scheme}{authority}/{}?{query}", self.name),
-            None => format!("{scheme}{authority}/{}", self.name),
-        }
+        let url = self.0.url();
+        let Some(port) = via else { return url.to_owned() };
+        let authority_start = url.find("://").map_or(0, |i| i + 3);
+        let authority_end = url[authority_start..].find('/').map_or(url.len(), |i| authority_start + i);
+        let authority = &url[authority_start..authority_end];
+        let user = authority.rsplit_once('@').map(|(user, _)| format!("{user}@")).unwrap_or_default();
+        format!("{}{user}127.0.0.1:{port}{}", &url[..authority_start], &url[authority_end..])
     }
 
     /// Ends every server process connected to this database (`pg_terminate_backend`), as an operator, a restart
     /// or a failover would, and waits until they are gone.
     pub fn terminate_connections(&self) {
-        admin(
-            &self.server_url,
-            &format!(
-                "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity \
-                 WHERE datname = '{}' AND pid <> pg_backend_pid()",
-                self.name
-            ),
-        );
+        self.0.execute_on_server(&format!(
+            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity \
+             WHERE datname = '{}' AND pid <> pg_backend_pid()",
+            self.name()
+        ));
     }
 
     /// The PostgreSQL server's `host:port`.
     pub fn server_address(&self) -> String {
-        let options: sqlx::postgres::PgConnectOptions = self.server_url.parse().expect("TEST_POSTGRES_URL parses");
+        let options = self.0.server_options();
         format!("{}:{}", options.get_host(), options.get_port())
     }
 }
 
-#[cfg(feature = "postgres")]
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        admin(&self.server_url, &format!(r#"DROP DATABASE IF EXISTS "{}" WITH (FORCE)"#, self.name));
-    }
-}
-
-#[cfg(feature = "postgres")]
-fn admin(server_url: &str, statement: &str) {
-    use sqlx::{Connection, Executor};
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    runtime.block_on(async {
-        let mut connection = sqlx::PgConnection::connect(server_url).await.expect("TEST_POSTGRES_URL is reachable");
-        connection.execute(statement).await.expect("admin statement runs");
-    });
-}
-
-/// Runs `test` with the URL of a fresh SQLite file, in a temporary folder removed afterwards.
+/// Runs `test` with the URL of a fresh SQLite file, removed afterwards.
 #[cfg(feature = "sqlite")]
 pub fn with_sqlite_file(test: impl FnOnce(&str)) {
-    let dir = std::env::temp_dir().join(format!("todo-process-test-{}", uuid::Uuid::now_v7().simple()));
-    std::fs::create_dir_all(&dir).expect("a temporary folder");
-    test(&format!("sqlite:{}/todo.db", dir.display()));
-    let _ = std::fs::remove_dir_all(dir);
+    let file = todo_testing::ScratchSqlite::new("todo-process-test");
+    test(file.url());
 }
 
 /// Runs `test` with the URL of a fresh PostgreSQL database, dropped afterwards; skipped (returns at once, saying
@@ -109,6 +74,52 @@ pub fn with_sqlite_file(test: impl FnOnce(&str)) {
 pub fn with_postgres_database(test: impl FnOnce(&str)) {
     let Some(database) = TestDatabase::create() else { return };
     test(&database.url(None));
+}
+
+/// Runs each named `fn(database_url: &str)` as a test on a fresh SQLite file (`sqlite::name`) and on a fresh
+/// PostgreSQL database (`postgres::name`, ignored with the reason when `TEST_POSTGRES_URL` is unset).
+#[macro_export]
+macro_rules! process_tests {
+    ($($name:ident),* $(,)?) => {
+        #[cfg(feature = "sqlite")]
+        mod sqlite {
+            $(
+                #[test]
+                fn $name() {
+                    $crate::server_process::with_sqlite_file(super::$name);
+                }
+            )*
+        }
+        #[cfg(feature = "postgres")]
+        mod postgres {
+            $(
+                #[test]
+                #[cfg_attr(not(postgres_tests), ignore = "set TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1/test) to run the PostgreSQL tests")]
+                fn $name() {
+                    $crate::server_process::with_postgres_database(super::$name);
+                }
+            )*
+        }
+    };
+}
+
+/// Runs each named `fn(&TestDatabase)` as a PostgreSQL test, `postgres::name`, on a fresh database (ignored with
+/// the reason when `TEST_POSTGRES_URL` is unset): for what only a database server can show.
+#[cfg(feature = "postgres")]
+#[macro_export]
+macro_rules! postgres_process_tests {
+    ($($name:ident),* $(,)?) => {
+        mod postgres {
+            $(
+                #[test]
+                #[cfg_attr(not(postgres_tests), ignore = "set TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1/test) to run the PostgreSQL tests")]
+                fn $name() {
+                    let Some(database) = $crate::server_process::TestDatabase::create() else { return };
+                    super::$name(&database);
+                }
+            )*
+        }
+    };
 }
 
 /// A running `todo-rocket` process; killed on `Drop`.

@@ -10,11 +10,13 @@ use rocket::http::{ContentType, Header, Status};
 use rocket::local::asynchronous::{Client, LocalResponse};
 use rocket::{Build, Rocket};
 use serde_json::{json, Value};
-#[cfg(feature = "postgres")]
-use sqlx::{Connection, Executor, PgConnection};
 use todo_core::mail::{Mail, Outbox};
 use todo_rocket::ServerOptions;
-use uuid::Uuid;
+use todo_testing::ScratchDatabase;
+#[cfg(feature = "postgres")]
+use todo_testing::ScratchPostgres;
+#[cfg(feature = "sqlite")]
+use todo_testing::ScratchSqlite;
 
 pub const SECRET: &str = "test secret: at least thirty-two bytes long";
 pub const PASSWORD: &str = "correct horse battery";
@@ -29,14 +31,7 @@ pub struct TestApp {
     pub client: Client,
     /// Every mail the server sent (its mailer is this in-memory outbox).
     pub outbox: Outbox,
-    cleanup: Cleanup,
-}
-
-enum Cleanup {
-    #[cfg(feature = "sqlite")]
-    SqliteFile(String),
-    #[cfg(feature = "postgres")]
-    PostgresDatabase { server_url: String, name: String },
+    database: ScratchDatabase,
 }
 
 #[cfg(feature = "sqlite")]
@@ -72,11 +67,10 @@ impl TestApp {
         options: &ServerOptions,
         tweak: Tweak,
     ) -> Self {
-        let path = std::env::temp_dir().join(format!("todo-rocket-test-{}.db", Uuid::now_v7().simple()));
-        let path = path.display().to_string();
+        let file = ScratchSqlite::new("todo-rocket-test");
         let outbox = Outbox::default();
-        let client = client(&format!("sqlite:{path}"), base, customize, options, config_with(&outbox, tweak)).await;
-        Self { client, outbox, cleanup: Cleanup::SqliteFile(path) }
+        let client = client(file.url(), base, customize, options, config_with(&outbox, tweak)).await;
+        Self { client, outbox, database: ScratchDatabase::Sqlite(file) }
     }
 }
 
@@ -102,18 +96,10 @@ impl TestApp {
         options: &ServerOptions,
         tweak: Tweak,
     ) -> Option<Self> {
-        let Ok(server_url) = std::env::var("TEST_POSTGRES_URL") else {
-            eprintln!("skipped: TEST_POSTGRES_URL is not set, so this PostgreSQL test did not run");
-            return None;
-        };
-        let name = format!("todo_rocket_test_{}", Uuid::now_v7().simple());
-        let mut admin = PgConnection::connect(&server_url).await.expect("TEST_POSTGRES_URL is reachable");
-        admin.execute(format!(r#"CREATE DATABASE "{name}""#).as_str()).await.expect("creates the database");
-        admin.close().await.ok();
+        let database = ScratchPostgres::create("todo_rocket_test").await?;
         let outbox = Outbox::default();
-        let url = with_database(&server_url, &name);
-        let client = client(&url, "/", customize, options, config_with(&outbox, tweak)).await;
-        Some(Self { client, outbox, cleanup: Cleanup::PostgresDatabase { server_url, name } })
+        let client = client(database.url(), "/", customize, options, config_with(&outbox, tweak)).await;
+        Some(Self { client, outbox, database: ScratchDatabase::Postgres(database) })
     }
 }
 
@@ -121,22 +107,7 @@ impl TestApp {
     /// Shuts the server down and removes its database.
     pub async fn remove(self) {
         self.client.terminate().await;
-        match self.cleanup {
-            #[cfg(feature = "sqlite")]
-            Cleanup::SqliteFile(path) => {
-                for suffix in ["", "-wal", "-shm"] {
-                    let _ = std::fs::remove_file(format!("{path}{suffix}"));
-                }
-            }
-            #[cfg(feature = "postgres")]
-            Cleanup::PostgresDatabase { server_url, name } => {
-                let mut admin = PgConnection::connect(&server_url).await.expect("server reachable");
-                admin
-                    .execute(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str())
-                    .await
-                    .expect("drops");
-            }
-        }
+        self.database.remove().await;
     }
 
     /// `POST` a JSON body, with a bearer token when given.
@@ -249,21 +220,6 @@ async fn client(
     Client::tracked(rocket).await.expect("the server ignites")
 }
 
-/// `postgres://u@h:p/db?x` with the database path replaced by `name`.
-#[cfg(feature = "postgres")]
-fn with_database(url: &str, name: &str) -> String {
-    let (url, query) = url.split_once('?').map_or((url, None), |(u, q)| (u, Some(q)));
-    let authority_start = url.find("://").map_or(0, |i| i + 3);
-    let base = match url[authority_start..].find('/') {
-        Some(slash) => &url[..authority_start + slash],
-        None => url,
-    };
-    match query {
-        Some(query) => format!("{base}/{name}?{query}"),
-        None => format!("{base}/{name}"),
-    }
-}
-
 /// The body of a problem response, after checking its status and content type.
 pub async fn problem(response: LocalResponse<'_>, status: Status) -> Value {
     assert_eq!(response.status(), status);
@@ -275,26 +231,76 @@ pub async fn problem(response: LocalResponse<'_>, status: Status) -> Value {
     body
 }
 
-/// Runs each named `async fn(&TestApp)` as a test on SQLite and on PostgreSQL.
+/// How a test server is built: what the test file adds to the Rocket app, the server options, and the change to
+/// the library configuration. A setup function of a test file returns the parts it cares about, as
+/// `(Customize, ServerOptions)` or `(ServerOptions, Tweak)`.
+pub struct Setup {
+    pub customize: Customize,
+    pub options: ServerOptions,
+    pub tweak: Tweak,
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Self { customize: |rocket| rocket, options: ServerOptions::default(), tweak: |config| config }
+    }
+}
+
+impl From<(Customize, ServerOptions)> for Setup {
+    fn from((customize, options): (Customize, ServerOptions)) -> Self {
+        Self { customize, options, ..Self::default() }
+    }
+}
+
+impl From<(ServerOptions, Tweak)> for Setup {
+    fn from((options, tweak): (ServerOptions, Tweak)) -> Self {
+        Self { options, tweak, ..Self::default() }
+    }
+}
+
+/// The setup of `http_tests!` servers when the test file names none.
+pub fn default_setup() -> Setup {
+    Setup::default()
+}
+
+impl TestApp {
+    /// The API at `/` on a fresh SQLite file, built as `setup` says.
+    #[cfg(feature = "sqlite")]
+    pub async fn sqlite_setup(setup: Setup) -> Self {
+        Self::sqlite_with_config("/", setup.customize, &setup.options, setup.tweak).await
+    }
+
+    /// The API at `/` on a fresh PostgreSQL database, built as `setup` says; `None` (skipped) without
+    /// `TEST_POSTGRES_URL`.
+    #[cfg(feature = "postgres")]
+    pub async fn postgres_setup(setup: Setup) -> Option<Self> {
+        Self::postgres_with_config(setup.customize, &setup.options, setup.tweak).await
+    }
+}
+
+/// Runs each named `async fn(&TestApp)` as a test on SQLite and on PostgreSQL, as `sqlite::name` and
+/// `postgres::name`.
 ///
-/// `http_tests!(setup = f; a, b)` builds each server with `f() -> (Customize, ServerOptions)`, a function of the
-/// test file: how to customize the Rocket app, and the server options.
+/// - `http_tests!(a, b)`: on default servers.
+/// - `http_tests!(setup = f; a, b)`: each server built as `f()` says (a function of the test file returning
+///   anything that becomes a [`Setup`]).
+/// - `http_tests!(a: f, b: g)`: each test on its own setup.
 #[macro_export]
 macro_rules! http_tests {
-    ($($name:ident),* $(,)?) => {
-        fn default_setup() -> ($crate::support::Customize, todo_rocket::ServerOptions) {
-            (|rocket| rocket, todo_rocket::ServerOptions::default())
-        }
-        $crate::http_tests!(setup = default_setup; $($name),*);
-    };
     (setup = $setup:ident; $($name:ident),* $(,)?) => {
+        $crate::http_tests!($($name: $setup),*);
+    };
+    ($($name:ident),* $(,)?) => {
+        use $crate::support::default_setup;
+        $crate::http_tests!($($name: default_setup),*);
+    };
+    ($($name:ident: $setup:ident),* $(,)?) => {
         #[cfg(feature = "sqlite")]
         mod sqlite {
             $(
                 #[rocket::async_test]
                 async fn $name() {
-                    let (customize, options) = super::$setup();
-                    let app = $crate::support::TestApp::sqlite_with_options("/", customize, &options).await;
+                    let app = $crate::support::TestApp::sqlite_setup(super::$setup().into()).await;
                     super::$name(&app).await;
                     app.remove().await;
                 }
@@ -306,8 +312,7 @@ macro_rules! http_tests {
                 #[rocket::async_test]
                 #[cfg_attr(not(postgres_tests), ignore = "set TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1/test) to run the PostgreSQL tests")]
                 async fn $name() {
-                    let (customize, options) = super::$setup();
-                    let Some(app) = $crate::support::TestApp::postgres_with_options(customize, &options).await else { return };
+                    let Some(app) = $crate::support::TestApp::postgres_setup(super::$setup().into()).await else { return };
                     super::$name(&app).await;
                     app.remove().await;
                 }
