@@ -1,32 +1,37 @@
-//! HS256 JSON Web Tokens: minting at login, verifying on every request, both with `jsonwebtoken`.
+//! HS256 JSON Web Tokens: minting at login, verifying on every request.
 //!
-//! The keys and the [`Validation`] are built once, from the configuration, and shared by every request. The
-//! validation allows HS256 only (so `alg: none` and RS/HS confusion cannot work), checks the HMAC (in constant time)
-//! before it reads the claims, and requires `exp`, with [`CLOCK_SKEW_LEEWAY_SECONDS`] of leeway. A token signed
-//! with a previous secret (`JWT_PREVIOUS_SECRETS`) is tried against those keys in turn, only after the current
-//! key's signature check failed.
+//! Verification trusts nothing before the signature: the header is only read to refuse any algorithm but HS256
+//! (so `alg: none` and RS/HS confusion cannot work), then the HMAC is checked in constant time, then the claims
+//! are parsed and `exp` is checked.
 //!
-//! `jsonwebtoken` reports what went wrong in its own terms; [`refusal`] maps each to the [`TokenError`] this crate
-//! has always answered. (A hand-written `ring` verifier stood here before; `benches/README.md`, "Criterion", has
-//! the measurement that retired it.)
+//! `jsonwebtoken` mints the tokens. Verification runs on every authenticated request, so it is done here with
+//! `ring` directly: one HMAC key schedule per secret at start-up (instead of one per call), the header skipped
+//! when it is byte for byte the one we mint, and the claims parsed once. `jsonwebtoken::decode` was measured
+//! against this path at the level of a request and cost more than 3% of its throughput, the bar for owning a
+//! verifier: `benches/README.md`, "Token verification: `jsonwebtoken` measured again (issue 26)".
 
 use std::fmt;
 use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use ring::hmac;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use uuid::Uuid;
 
 use super::users::User;
 use crate::config::Config;
 use crate::error::{Error, Result, TokenError};
 use crate::ids::{SessionId, UserId};
 
-/// Allowed clock difference, in seconds, between the instance that minted a token and the one verifying it.
-const CLOCK_SKEW_LEEWAY_SECONDS: u64 = 30;
+/// Allowed clock difference between the instance that minted a token and the one verifying it.
+const CLOCK_SKEW_LEEWAY_SECONDS: i64 = 30;
+
+/// The base64url header segment of every token [`TokenKeys::mint`] writes: `{"typ":"JWT","alg":"HS256"}`.
+/// A token that starts with it needs no header parsing; any other header is parsed and must say HS256.
+const MINTED_HEADER: &str = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9";
 
 /// The claims inside every token this crate mints.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,7 +51,7 @@ pub struct Claims {
 impl Claims {
     /// The user id in `sub`.
     pub fn user_id(&self) -> Result<UserId, TokenError> {
-        self.sub.parse().map_err(|_| TokenError::Malformed)
+        Uuid::parse_str(&self.sub).map(UserId::from_uuid).map_err(|_| TokenError::Malformed)
     }
 
     /// The session id in `sid`.
@@ -80,31 +85,21 @@ impl fmt::Debug for AccessToken {
 #[derive(Clone)]
 pub struct TokenKeys {
     encoding: EncodingKey,
-    /// The header of every minted token: `{"typ":"JWT","alg":"HS256"}`.
-    header: Header,
-    /// The current secret's key first, then those of `JWT_PREVIOUS_SECRETS` (key rotation).
-    decoding: Vec<DecodingKey>,
-    /// HS256 only, `exp` required, 30 seconds of leeway (see the module docs).
-    validation: Validation,
+    /// HMAC-SHA256 keys with their key schedule done: the current secret's first, then those of
+    /// `JWT_PREVIOUS_SECRETS` (key rotation).
+    verifying: Vec<hmac::Key>,
     ttl: Duration,
 }
 
 impl TokenKeys {
     /// Builds the keys from the configuration's secret and token lifetime.
     pub fn new(config: &Config) -> Self {
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_required_spec_claims(&["exp"]);
-        validation.leeway = CLOCK_SKEW_LEEWAY_SECONDS;
-        // Our tokens carry no audience, and a token that names one was never refused for it.
-        validation.validate_aud = false;
         Self {
             encoding: EncodingKey::from_secret(config.jwt_secret()),
-            header: Header::new(Algorithm::HS256),
-            decoding: std::iter::once(config.jwt_secret())
+            verifying: std::iter::once(config.jwt_secret())
                 .chain(config.previous_secrets())
-                .map(DecodingKey::from_secret)
+                .map(|secret| hmac::Key::new(hmac::HMAC_SHA256, secret))
                 .collect(),
-            validation,
             ttl: config.token_ttl(),
         }
     }
@@ -120,7 +115,8 @@ impl TokenKeys {
             exp: iat.saturating_add(ttl),
             sid: session.to_string(),
         };
-        let access_token = jsonwebtoken::encode(&self.header, &claims, &self.encoding).map_err(Error::internal)?;
+        let access_token =
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(Error::internal)?;
         Ok(AccessToken { access_token, token_type: "bearer", expires_in: self.ttl.as_secs() })
     }
 
@@ -128,54 +124,38 @@ impl TokenKeys {
     ///
     /// The checks, in order: three base64url segments; a header saying HS256 ([`TokenError::Malformed`],
     /// [`TokenError::UnsupportedAlgorithm`]); the HMAC under the current secret or a previous one
-    /// ([`TokenError::BadSignature`]); claims with `sub`, `email`, `iat`, `exp` and `sid`
+    /// ([`TokenError::BadSignature`]); claims with `sub`, `email`, `iat` and `exp`
     /// ([`TokenError::MissingClaim`]); `exp` not passed, with 30 seconds of clock skew allowed
     /// ([`TokenError::Expired`]); `sub` and `sid` UUIDs ([`TokenError::Malformed`]).
     ///
     /// This checks the token only; [`crate::Accounts::authenticate`] also confirms that the user still exists.
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
-        let mut outcome = Err(ErrorKind::InvalidSignature.into());
-        // The current key, then each previous one while the signature is what failed.
-        for key in &self.decoding {
-            outcome = jsonwebtoken::decode::<Claims>(token, key, &self.validation);
-            if !matches!(&outcome, Err(error) if matches!(error.kind(), ErrorKind::InvalidSignature)) {
-                break;
-            }
+        let (signed, signature) = token.rsplit_once('.').ok_or(TokenError::Malformed)?;
+        let (header, payload) = signed.split_once('.').ok_or(TokenError::Malformed)?;
+        if payload.contains('.') {
+            return Err(TokenError::Malformed);
         }
-        let claims = outcome.map_err(|error| refusal(token, error.kind()))?.claims;
+        if header != MINTED_HEADER {
+            require_hs256_header(header)?;
+        }
+        let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| TokenError::Malformed)?;
+        // `hmac::verify` compares in constant time. Try the current key, then each previous one.
+        if !self.verifying.iter().any(|key| hmac::verify(key, signed.as_bytes(), &signature).is_ok()) {
+            return Err(TokenError::BadSignature);
+        }
+        let payload = URL_SAFE_NO_PAD.decode(payload).map_err(|_| TokenError::Malformed)?;
+        let claims: Claims = serde_json::from_slice(&payload).map_err(claims_error)?;
+        if claims.exp < OffsetDateTime::now_utc().unix_timestamp().saturating_sub(CLOCK_SKEW_LEEWAY_SECONDS) {
+            return Err(TokenError::Expired);
+        }
         claims.user_id()?;
         claims.session_id()?;
         Ok(claims)
     }
 }
 
-/// The [`TokenError`] for what `jsonwebtoken` refused, worked out again from the token where its error alone does
-/// not say (only on this path: a token that verifies never gets here).
-fn refusal(token: &str, error: &ErrorKind) -> TokenError {
-    match error {
-        // `jsonwebtoken` compares signatures as base64url text: one that is not base64url at all is malformed.
-        ErrorKind::InvalidSignature => match token.rsplit_once('.') {
-            Some((_, signature)) if URL_SAFE_NO_PAD.decode(signature).is_err() => TokenError::Malformed,
-            _ => TokenError::BadSignature,
-        },
-        ErrorKind::InvalidAlgorithm => TokenError::UnsupportedAlgorithm,
-        ErrorKind::ExpiredSignature => TokenError::Expired,
-        // The claims parsed, so `exp` is there, as an integer `jsonwebtoken` cannot read: a negative one, long past.
-        ErrorKind::MissingRequiredClaim(_) => TokenError::Expired,
-        // With a readable header, a JSON error is the claims'.
-        ErrorKind::Json(json) if jsonwebtoken::decode_header(token).is_ok() => claims_error(json),
-        // Otherwise the header is unreadable to `jsonwebtoken` (which knows no `alg: none`): an algorithm other
-        // than HS256 is named as such.
-        ErrorKind::Json(_) => match token.rsplitn(3, '.').nth(2).map(require_hs256_header) {
-            Some(Err(refused)) => refused,
-            _ => TokenError::Malformed,
-        },
-        _ => TokenError::Malformed,
-    }
-}
-
 /// The signature checked out but the payload is not our claims: an absent claim is named as such.
-fn claims_error(error: &serde_json::Error) -> TokenError {
+fn claims_error(error: serde_json::Error) -> TokenError {
     if error.is_data() && error.to_string().starts_with("missing field") {
         TokenError::MissingClaim
     } else {
@@ -206,14 +186,8 @@ fn require_hs256_header(header: &str) -> Result<(), TokenError> {
 
 #[cfg(test)]
 mod tests {
-    use ring::hmac;
-    use uuid::Uuid;
-
     use super::*;
     use crate::email::Email;
-
-    /// The base64url header segment of every token [`TokenKeys::mint`] writes: `{"typ":"JWT","alg":"HS256"}`.
-    const MINTED_HEADER: &str = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9";
 
     const SECRET: &str = "0123456789abcdef0123456789abcdef";
 
@@ -356,7 +330,7 @@ mod tests {
     }
 
     #[test]
-    fn minted_tokens_carry_the_usual_hs256_header() {
+    fn minted_tokens_carry_the_header_verify_skips_parsing() {
         let token = keys().mint(&user(), session()).expect("mints").access_token;
         assert_eq!(token.split('.').next(), Some(MINTED_HEADER));
         assert_eq!(URL_SAFE_NO_PAD.decode(MINTED_HEADER).expect("base64"), br#"{"typ":"JWT","alg":"HS256"}"#);
