@@ -1,4 +1,5 @@
-//! API.md's error table, row by row: every error is an RFC 9457 problem document.
+//! The errors of a request that never reaches a handler (bad bodies, unknown routes, wrong methods), one by one: each
+//! is an RFC 9457 problem document with the status the OpenAPI document gives.
 
 mod support;
 
