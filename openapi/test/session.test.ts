@@ -28,7 +28,13 @@ let anonymous: TodoClient;
 
 before(async () => {
   // Every test signs a user up: no per-client signup or failed-login limit on this server.
-  server = await startServer({ env: { RATE_LIMIT_SIGNUPS_PER_CLIENT: "0", RATE_LIMIT_LOGIN_FAILURES_PER_CLIENT: "0" } });
+  server = await startServer({
+    env: {
+      RATE_LIMIT_SIGNUPS_PER_CLIENT: "0",
+      RATE_LIMIT_LOGIN_FAILURES_PER_CLIENT: "0",
+      RATE_LIMIT_LOGIN_FAILURES_PER_EMAIL_AND_CLIENT: "0",
+    },
+  });
   anonymous = createTodoClient({ baseUrl: server.baseUrl });
 });
 

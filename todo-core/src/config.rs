@@ -7,6 +7,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::abuse::AbuseLimits;
 use crate::error::{Error, Result};
 use crate::mail::{LogMailer, Mailer, SmtpMailer};
 
@@ -26,6 +27,8 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite:todo.db";
 pub const DEFAULT_VERIFICATION_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 /// Default lifetime of a password-reset link: 1 hour.
 pub const DEFAULT_RESET_TTL: Duration = Duration::from_secs(60 * 60);
+/// Default time between two housekeeping sweeps: one hour.
+pub const DEFAULT_CLEANUP_INTERVAL: Duration = Duration::from_secs(60 * 60);
 /// Where mail links point when `APP_URL` is unset and the embedder says nothing else (the Rocket server uses
 /// its own address instead).
 pub const DEFAULT_APP_URL: &str = "http://localhost:8000";
@@ -57,6 +60,8 @@ pub struct Config {
     verification_ttl: Duration,
     reset_ttl: Duration,
     mailer: Arc<dyn Mailer>,
+    abuse_limits: AbuseLimits,
+    cleanup_interval: Duration,
 }
 
 impl Config {
@@ -75,12 +80,15 @@ impl Config {
             verification_ttl: DEFAULT_VERIFICATION_TTL,
             reset_ttl: DEFAULT_RESET_TTL,
             mailer: Arc::new(LogMailer),
+            abuse_limits: AbuseLimits::default(),
+            cleanup_interval: DEFAULT_CLEANUP_INTERVAL,
         })
     }
 
     /// Reads `JWT_SECRET` (required), `JWT_PREVIOUS_SECRETS`, `JWT_TTL_SECONDS`, `REFRESH_TTL_SECONDS`,
     /// `REFRESH_REUSE_INTERVAL_SECONDS`, `BCRYPT_COST`, `DATABASE_URL`, and for mail `SMTP_URL` with `MAIL_FROM`
-    /// (an [`SmtpMailer`]; unset, the [`LogMailer`]), `APP_URL` and `REQUIRE_VERIFIED_EMAIL` from the environment.
+    /// (an [`SmtpMailer`]; unset, the [`LogMailer`]), `APP_URL`, `REQUIRE_VERIFIED_EMAIL`,
+    /// `CLEANUP_INTERVAL_SECONDS` and the abuse limits' `RATE_LIMIT_*` (see [`AbuseLimits`]) from the environment.
     pub fn from_env() -> Result<Self> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -126,6 +134,10 @@ impl Config {
             };
             config = config.with_require_verified_email(required);
         }
+        if let Some(interval) = lookup("CLEANUP_INTERVAL_SECONDS") {
+            config = config.with_cleanup_interval(seconds("CLEANUP_INTERVAL_SECONDS", &interval, 0)?);
+        }
+        config.abuse_limits = AbuseLimits::from_lookup(&lookup)?;
         Ok(config)
     }
 
@@ -212,6 +224,31 @@ impl Config {
         self
     }
 
+    /// Sets the abuse limits (budgets of failed password checks, signups and reset mails); refuses a window of
+    /// zero, a prefix length out of range, or no room for keys.
+    pub fn with_abuse_limits(mut self, limits: AbuseLimits) -> Result<Self> {
+        limits.validate()?;
+        self.abuse_limits = limits;
+        Ok(self)
+    }
+
+    /// The abuse limits.
+    pub fn abuse_limits(&self) -> &AbuseLimits {
+        &self.abuse_limits
+    }
+
+    /// Sets how often a server sweeps expired rows ([`crate::Accounts::sweep_expired`]); zero: never (sweep
+    /// yourself). From the environment: `CLEANUP_INTERVAL_SECONDS`.
+    pub fn with_cleanup_interval(mut self, interval: Duration) -> Self {
+        self.cleanup_interval = interval;
+        self
+    }
+
+    /// How often a server sweeps expired rows (zero: never).
+    pub fn cleanup_interval(&self) -> Duration {
+        self.cleanup_interval
+    }
+
     /// The front end's URL, if one was set (`APP_URL`), without a trailing slash.
     pub fn app_url(&self) -> Option<&str> {
         self.app_url.as_deref()
@@ -286,6 +323,8 @@ impl fmt::Debug for Config {
             .field("verification_ttl", &self.verification_ttl)
             .field("reset_ttl", &self.reset_ttl)
             .field("mailer", &self.mailer.describe())
+            .field("abuse_limits", &self.abuse_limits)
+            .field("cleanup_interval", &self.cleanup_interval)
             .finish()
     }
 }

@@ -44,6 +44,13 @@ pub enum Error {
         /// How long until the next mail may be sent.
         retry_after: std::time::Duration,
     },
+    /// Too many attempts of this kind right now (the abuse limits: failed password checks, signups, reset mails);
+    /// the next may be tried after `retry_after`.
+    #[error("too many attempts; retry later")]
+    RateLimited {
+        /// How long until the budget that refused has room again.
+        retry_after: std::time::Duration,
+    },
     /// The task does not exist, or belongs to another user (the two are indistinguishable on purpose).
     #[error("not found")]
     NotFound,
@@ -94,7 +101,7 @@ impl Error {
             Error::Validation(_) => ErrorKind::Validation,
             Error::EmailTaken | Error::EmailAlreadyVerified => ErrorKind::Conflict,
             Error::EmailNotVerified => ErrorKind::Forbidden,
-            Error::MailTooSoon { .. } => ErrorKind::RateLimited,
+            Error::MailTooSoon { .. } | Error::RateLimited { .. } => ErrorKind::RateLimited,
             Error::InvalidCredentials | Error::InvalidToken(_) | Error::InvalidRefreshToken(_) => {
                 ErrorKind::Unauthorized
             }

@@ -44,12 +44,14 @@
 compile_error!("todo-core needs a database engine: enable the `sqlite` or the `postgres` cargo feature (or both)");
 
 // The layers; a module uses only the layers above its own, and `module-cycles` (in CI) keeps it so:
-//   leaves   error, clock, ids, email, secret; config (which also names the configured `mail::Mailer`)
+//   leaves   error, clock, ids, email, secret, abuse; config (which also names the configured `mail::Mailer`)
 //   mail/    the Mailer seam and the mailers (uses `email` and `error` only)
 //   store/   Store, the pool, and Owner with the condition its statements carry
 //   auth/    accounts, sessions, tokens, passwords, mail links  } siblings: neither uses the other; what they
 //   tasks/   task types and rules, paging, the repository       } share of an owner lives in `store`
 
+/// Leaf: the abuse limits' settings, and the client they count.
+mod abuse;
 /// Who is asking: accounts, sessions, access tokens, passwords, and the mail links of accounts.
 mod auth;
 /// Leaf: the current time at the databases' precision, and the Unix milliseconds SQL compares.
@@ -72,9 +74,10 @@ mod store;
 /// One owner's tasks: the types, their rules, paging, and the repository.
 mod tasks;
 
+pub use abuse::{AbuseLimits, Client};
 pub use auth::{
     AccessToken, Accounts, Authenticated, Claims, Login, LogoutScope, OutgoingMail, Password, PasswordHash,
-    PasswordHasher, RefreshToken, Session, TokenKeys, User, MAX_PASSWORD_BYTES, MAX_USER_AGENT_CHARS,
+    PasswordHasher, RefreshToken, Session, Swept, TokenKeys, User, MAX_PASSWORD_BYTES, MAX_USER_AGENT_CHARS,
     MIN_PASSWORD_CHARS, REFRESH_TOKEN_BYTES, RESEND_INTERVAL,
 };
 pub use config::{

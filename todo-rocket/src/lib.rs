@@ -19,9 +19,9 @@
 //!
 //! # Layout
 //! Dependencies point one way, from the leaf to the stages listed here:
-//! `settings` (the server's settings and their rules; uses nothing here) → `ops` (the pool, abuse limits,
-//! metrics, request logs, CORS, logging) → `http` (problem documents, the error mapping, catchers, body and query
-//! parsing, guards, headers) → `api` (a module per area of routes, the shared wire types and response sets, the
+//! `settings` (the server's settings and their rules; uses nothing here) → `ops` (the pool, metrics, request
+//! logs, CORS, logging) → `http` (problem documents, the error mapping, catchers, body and query parsing, guards,
+//! the client a request comes from, headers) → `api` (a module per area of routes, the shared wire types and response sets, the
 //! OpenAPI document) → this file, which mounts them as a list of stages.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -48,19 +48,19 @@ pub use http::guard::{AuthUser, TaskOwner};
 pub use http::problem::{FieldProblem, Problem};
 pub use ops::db::{Db, TodoPool, DATABASE_NAME};
 pub use ops::{logging, metrics, request_log};
-pub use settings::{rocket_figment, ConfigError, LogFormat, RateLimitSettings, ServerOptions};
+pub use settings::{rocket_figment, ConfigError, LogFormat, ServerOptions};
 
 /// Adds the whole API to `rocket` under `base` (`"/"` or a prefix such as `"/api/v1"`): the database pool and
 /// its migrations, the library state, the routes, the problem+json catchers, `openapi.json` and Swagger UI.
 ///
-/// Uses the default [`ServerOptions`]: same-origin only, default abuse limits. See [`mount_with`].
+/// Uses the default [`ServerOptions`]: same-origin only, and client addresses from the TCP peer (no header is
+/// trusted; the abuse limits are `config`'s). See [`mount_with`].
 pub fn mount(rocket: Rocket<Build>, base: &str, config: Config) -> Rocket<Build> {
     assemble(rocket, &normalise_base(base), config, &ServerOptions::default())
 }
 
-/// Like [`mount`], with these server options (CORS origins, abuse limits). Fails only on an unusable option
-/// (an origin that is not `scheme://host[:port]`, or abuse limits that [`RateLimitSettings`] documents as
-/// out of range).
+/// Like [`mount`], with these server options (CORS origins, the trusted client-address header). Fails only on an
+/// unusable option (an origin that is not `scheme://host[:port]`).
 pub fn mount_with(
     rocket: Rocket<Build>,
     base: &str,
@@ -84,9 +84,9 @@ fn assemble(rocket: Rocket<Build>, base: &str, config: Config, options: &ServerO
     let mount_point = if base.is_empty() { "/" } else { base };
     rocket
         .attach(ops::db::stage(config.database_url().to_owned()))
+        .attach(ops::housekeeping::stage(config.cleanup_interval()))
         .attach(api::library(config, base))
-        .attach(ops::limits::stage(&options.rate_limits))
-        .attach(http::stage(mount_point))
+        .attach(http::stage(mount_point, options.client_ip_header.clone()))
         .attach(ops::request_log::stage())
         .attach(ops::gauges::sampler())
         .attach(api::auth::stage(mount_point))

@@ -1,10 +1,8 @@
-//! The server's own settings (the library's are `todo_core::Config`): CORS origins, abuse limits, the log format,
+//! The server's own settings (the library's are `todo_core::Config`): CORS origins, the trusted client-address
+//! header, the log format,
 //! and Rocket's configuration as the binary uses it; with the pure rules that say whether each can work.
 //!
 //! A leaf: it uses nothing else of this crate, so every layer may read these types and report a [`ConfigError`].
-
-use std::str::FromStr;
-use std::time::Duration;
 
 use rocket::figment::Figment;
 
@@ -13,8 +11,9 @@ use rocket::figment::Figment;
 pub struct ServerOptions {
     /// Exact origins (`https://app.example.com`) allowed to call the API from a browser; none by default.
     pub cors_allowed_origins: Vec<String>,
-    /// Failed-login and signup limits.
-    pub rate_limits: RateLimitSettings,
+    /// The header a trusted reverse proxy puts the client's address in (`ROCKET_IP_HEADER`), which the abuse
+    /// limits then count; `None` (the default, also for [`crate::mount`]): the TCP peer's address.
+    pub client_ip_header: Option<String>,
 }
 
 /// A server setting that cannot be used.
@@ -27,27 +26,10 @@ pub struct ConfigError {
     pub reason: String,
 }
 
-/// `variable`'s value as a whole number, or `default` when it is unset.
-fn number<T: FromStr>(
-    lookup: impl Fn(&str) -> Option<String>,
-    variable: &'static str,
-    default: T,
-) -> Result<T, ConfigError> {
-    match lookup(variable) {
-        None => Ok(default),
-        Some(value) => value
-            .trim()
-            .parse()
-            .map_err(|_| ConfigError { variable, reason: "must be a whole number (0 turns a limit off)".into() }),
-    }
-}
-
 impl ServerOptions {
-    /// Reads `CORS_ALLOWED_ORIGINS` (comma-separated origins), `RATE_LIMIT_WINDOW_SECONDS`,
-    /// `RATE_LIMIT_LOGIN_FAILURES_PER_EMAIL`, `RATE_LIMIT_LOGIN_FAILURES_PER_CLIENT` and
-    /// `RATE_LIMIT_SIGNUPS_PER_CLIENT`, `RATE_LIMIT_PASSWORD_RESETS_PER_EMAIL`, `RATE_LIMIT_PASSWORD_RESETS_PER_CLIENT`
-    /// (`0` turns a limit off), `RATE_LIMIT_IPV4_PREFIX`,
-    /// `RATE_LIMIT_IPV6_PREFIX` and `RATE_LIMIT_MAX_KEYS` (see [`RateLimitSettings`]).
+    /// Reads `CORS_ALLOWED_ORIGINS` (comma-separated origins) and `ROCKET_IP_HEADER` (the header a trusted reverse
+    /// proxy puts the client's address in; unset, empty or `false`: none). The abuse limits are the library's:
+    /// `todo_core::Config::from_env` reads them.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -55,38 +37,10 @@ impl ServerOptions {
     /// Like [`ServerOptions::from_env`], with the variables looked up by `lookup`.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let origins = lookup("CORS_ALLOWED_ORIGINS").unwrap_or_default();
-        let mut options = Self::default()
-            .with_cors_allowed_origins(origins.split(',').map(str::trim).filter(|origin| !origin.is_empty()))?;
-        let defaults = RateLimitSettings::default();
-        options.rate_limits = RateLimitSettings {
-            login_failures_per_email: number(
-                &lookup,
-                "RATE_LIMIT_LOGIN_FAILURES_PER_EMAIL",
-                defaults.login_failures_per_email,
-            )?,
-            login_failures_per_client: number(
-                &lookup,
-                "RATE_LIMIT_LOGIN_FAILURES_PER_CLIENT",
-                defaults.login_failures_per_client,
-            )?,
-            signups_per_client: number(&lookup, "RATE_LIMIT_SIGNUPS_PER_CLIENT", defaults.signups_per_client)?,
-            password_resets_per_email: number(
-                &lookup,
-                "RATE_LIMIT_PASSWORD_RESETS_PER_EMAIL",
-                defaults.password_resets_per_email,
-            )?,
-            password_resets_per_client: number(
-                &lookup,
-                "RATE_LIMIT_PASSWORD_RESETS_PER_CLIENT",
-                defaults.password_resets_per_client,
-            )?,
-            window: Duration::from_secs(number(&lookup, "RATE_LIMIT_WINDOW_SECONDS", defaults.window.as_secs())?),
-            ipv4_prefix: number(&lookup, "RATE_LIMIT_IPV4_PREFIX", defaults.ipv4_prefix)?,
-            ipv6_prefix: number(&lookup, "RATE_LIMIT_IPV6_PREFIX", defaults.ipv6_prefix)?,
-            max_keys: number(&lookup, "RATE_LIMIT_MAX_KEYS", defaults.max_keys)?,
-        };
-        options.rate_limits.validate()?;
-        Ok(options)
+        let header = lookup("ROCKET_IP_HEADER").map(|header| header.trim().to_owned());
+        Ok(Self::default()
+            .with_cors_allowed_origins(origins.split(',').map(str::trim).filter(|origin| !origin.is_empty()))?
+            .with_client_ip_header(header.filter(|header| !header.is_empty() && header != "false")))
     }
 
     /// Allows these origins; each must be `scheme://host[:port]` with nothing after it.
@@ -99,15 +53,15 @@ impl ServerOptions {
         Ok(self)
     }
 
-    /// Sets the abuse limits (checked when the API is mounted: see [`crate::mount_with`]).
-    pub fn with_rate_limits(mut self, limits: RateLimitSettings) -> Self {
-        self.rate_limits = limits;
+    /// Trusts `header` (e.g. `X-Real-IP`) for the client's address, as set by a reverse proxy in front of every
+    /// request; `None` (the default) trusts no header and counts the TCP peer.
+    pub fn with_client_ip_header(mut self, header: Option<String>) -> Self {
+        self.client_ip_header = header;
         self
     }
 
-    /// Refuses options that cannot work: abuse limits out of range, then origins that are not origins.
+    /// Refuses options that cannot work: origins that are not origins.
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
-        self.rate_limits.validate()?;
         validate_origins(&self.cors_allowed_origins)
     }
 }
@@ -133,68 +87,6 @@ fn is_origin(origin: &str) -> bool {
     };
     // The CORS fairing parses each origin as a URL: what passes here passes there.
     plain && url::Url::parse(origin).is_ok_and(|url| url.origin().is_tuple())
-}
-
-/// How many attempts are allowed per window (`0` turns a limit off), how clients are grouped, and how many
-/// keys each limiter may hold.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RateLimitSettings {
-    /// Failed logins for one email per window (default 5).
-    pub login_failures_per_email: u32,
-    /// Failed logins from one client network per window (default 20).
-    pub login_failures_per_client: u32,
-    /// Signups from one client network per window (default 10).
-    pub signups_per_client: u32,
-    /// Password-reset mails asked for one email per window (default 3).
-    pub password_resets_per_email: u32,
-    /// Password-reset mails asked from one client network per window (default 10).
-    pub password_resets_per_client: u32,
-    /// The window (default 15 minutes).
-    pub window: Duration,
-    /// IPv4 clients are counted by this prefix length, 1 to 32 (default 32: each address alone).
-    pub ipv4_prefix: u8,
-    /// IPv6 clients are counted by this prefix length, 1 to 128 (default 64: the network one subscriber
-    /// usually holds).
-    pub ipv6_prefix: u8,
-    /// The most keys (emails, client networks) each limiter remembers, at least 1 (default 10,000: about
-    /// 4.5 MiB per limiter when full, measured with 200,000 distinct keys).
-    pub max_keys: u64,
-}
-
-impl Default for RateLimitSettings {
-    fn default() -> Self {
-        Self {
-            login_failures_per_email: 5,
-            login_failures_per_client: 20,
-            signups_per_client: 10,
-            password_resets_per_email: 3,
-            password_resets_per_client: 10,
-            window: Duration::from_secs(15 * 60),
-            ipv4_prefix: 32,
-            ipv6_prefix: 64,
-            max_keys: 10_000,
-        }
-    }
-}
-
-impl RateLimitSettings {
-    /// Refuses settings that cannot work, naming the environment variable that sets each.
-    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
-        let refuse = |variable, reason: &str| Err(ConfigError { variable, reason: reason.into() });
-        if self.window.is_zero() {
-            return refuse("RATE_LIMIT_WINDOW_SECONDS", "must be at least 1");
-        }
-        if !(1..=32).contains(&self.ipv4_prefix) {
-            return refuse("RATE_LIMIT_IPV4_PREFIX", "must be a prefix length from 1 to 32");
-        }
-        if !(1..=128).contains(&self.ipv6_prefix) {
-            return refuse("RATE_LIMIT_IPV6_PREFIX", "must be a prefix length from 1 to 128");
-        }
-        if self.max_keys == 0 {
-            return refuse("RATE_LIMIT_MAX_KEYS", "must be at least 1");
-        }
-        Ok(())
-    }
 }
 
 /// How the binary writes log lines (`LOG_FORMAT`).
@@ -257,41 +149,24 @@ mod tests {
     }
 
     #[test]
-    fn limits_and_origins_are_read() {
+    fn origins_and_the_trusted_header_are_read() {
         let options = ServerOptions::from_lookup(env(&[
             ("CORS_ALLOWED_ORIGINS", "https://a.example, http://localhost:5173"),
-            ("RATE_LIMIT_LOGIN_FAILURES_PER_EMAIL", "3"),
-            ("RATE_LIMIT_SIGNUPS_PER_CLIENT", "0"),
-            ("RATE_LIMIT_WINDOW_SECONDS", "60"),
-            ("RATE_LIMIT_IPV4_PREFIX", "24"),
-            ("RATE_LIMIT_IPV6_PREFIX", "56"),
-            ("RATE_LIMIT_MAX_KEYS", "1000"),
+            ("ROCKET_IP_HEADER", " X-Real-IP "),
         ]))
         .expect("valid");
         assert_eq!(options.cors_allowed_origins, ["https://a.example", "http://localhost:5173"]);
-        assert_eq!(options.rate_limits.login_failures_per_email, 3);
-        assert_eq!(options.rate_limits.signups_per_client, 0);
-        assert_eq!(options.rate_limits.window, Duration::from_secs(60));
-        assert_eq!(options.rate_limits.ipv4_prefix, 24);
-        assert_eq!(options.rate_limits.ipv6_prefix, 56);
-        assert_eq!(options.rate_limits.max_keys, 1000);
+        assert_eq!(options.client_ip_header.as_deref(), Some("X-Real-IP"));
+        for none in ["", "false"] {
+            let lookup = move |name: &str| (name == "ROCKET_IP_HEADER").then(|| none.to_owned());
+            assert_eq!(ServerOptions::from_lookup(lookup).expect("valid").client_ip_header, None, "{none:?}");
+        }
     }
 
     #[test]
-    fn bad_values_name_their_variable() {
-        let bad: [&'static [(&'static str, &'static str)]; 7] = [
-            &[("RATE_LIMIT_LOGIN_FAILURES_PER_CLIENT", "many")],
-            &[("RATE_LIMIT_WINDOW_SECONDS", "0")],
-            &[("RATE_LIMIT_IPV4_PREFIX", "33")],
-            &[("RATE_LIMIT_IPV6_PREFIX", "0")],
-            &[("RATE_LIMIT_IPV6_PREFIX", "-1")],
-            &[("RATE_LIMIT_MAX_KEYS", "0")],
-            &[("CORS_ALLOWED_ORIGINS", "example.com")],
-        ];
-        for pairs in bad {
-            let error = ServerOptions::from_lookup(env(pairs)).expect_err("invalid");
-            assert_eq!(error.variable, pairs[0].0);
-        }
+    fn a_bad_origin_names_its_variable() {
+        let error = ServerOptions::from_lookup(env(&[("CORS_ALLOWED_ORIGINS", "example.com")])).expect_err("invalid");
+        assert_eq!(error.variable, "CORS_ALLOWED_ORIGINS");
     }
 
     #[test]
@@ -310,20 +185,5 @@ mod tests {
         assert_eq!(LogFormat::parse(Some("text")).expect("text"), LogFormat::Text);
         assert_eq!(LogFormat::parse(Some("json")).expect("json"), LogFormat::Json);
         assert_eq!(LogFormat::parse(Some("yaml")).expect_err("yaml").variable, "LOG_FORMAT");
-    }
-
-    #[test]
-    fn settings_that_cannot_work_are_refused_by_name() {
-        let cases = [
-            (RateLimitSettings { window: Duration::ZERO, ..Default::default() }, "RATE_LIMIT_WINDOW_SECONDS"),
-            (RateLimitSettings { ipv4_prefix: 0, ..Default::default() }, "RATE_LIMIT_IPV4_PREFIX"),
-            (RateLimitSettings { ipv4_prefix: 33, ..Default::default() }, "RATE_LIMIT_IPV4_PREFIX"),
-            (RateLimitSettings { ipv6_prefix: 129, ..Default::default() }, "RATE_LIMIT_IPV6_PREFIX"),
-            (RateLimitSettings { max_keys: 0, ..Default::default() }, "RATE_LIMIT_MAX_KEYS"),
-        ];
-        for (settings, variable) in cases {
-            assert_eq!(settings.validate().expect_err("refused").variable, variable);
-        }
-        RateLimitSettings::default().validate().expect("the defaults work");
     }
 }

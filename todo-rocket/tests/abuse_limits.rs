@@ -1,41 +1,69 @@
-//! Abuse limits and security headers over HTTP.
+//! Abuse limits and security headers over HTTP, on both engines: budgets per client network (IPv6 by /64),
+//! password checks admitted before they run (a burst included), an owner who is not locked out by someone else's
+//! failures, limited password checks behind a token, and a mounted API that trusts no client-address header
+//! unless its options name one.
 
 mod support;
 
-use rocket::http::{ContentType, Header, Status};
-use rocket::{Build, Rocket};
-use serde_json::json;
-use todo_rocket::{RateLimitSettings, ServerOptions};
+use std::net::SocketAddr;
 
-use support::{Customize, TestApp, PASSWORD};
+use futures::future::join_all;
+use rocket::http::{ContentType, Header, Status};
+use serde_json::json;
+use todo_core::AbuseLimits;
+use todo_rocket::ServerOptions;
+
+use support::{default_setup, problem, Setup, TestApp, PASSWORD};
 
 http_tests!(
-    setup = behind_a_proxy;
-    failed_logins_from_one_ipv6_64_are_one_client,
-    different_ipv6_64s_are_different_clients,
-    ipv4_and_its_ipv4_mapped_ipv6_form_are_one_client,
-    signups_from_one_ipv6_64_are_one_client,
+    failed_logins_from_one_ipv6_64_are_one_client: behind_a_proxy,
+    different_ipv6_64s_are_different_clients: behind_a_proxy,
+    ipv4_and_its_ipv4_mapped_ipv6_form_are_one_client: behind_a_proxy,
+    signups_from_one_ipv6_64_are_one_client: behind_a_proxy,
+    a_burst_of_40_wrong_passwords_gets_at_most_5_checks: behind_a_proxy,
+    the_owner_on_another_network_signs_in_and_gets_a_reset_link: behind_a_proxy,
+    wrong_current_passwords_behind_a_token_reach_429: behind_a_proxy,
+    a_mounted_api_ignores_client_address_headers: mounted_by_default,
+    a_named_header_is_trusted: mounted_behind_x_real_ip,
+    every_response_says_nosniff: default_setup,
 );
 
 /// The header the test servers take client addresses from, as `ROCKET_IP_HEADER=X-Client-Address` sets it.
 const IP_HEADER: &str = "X-Client-Address";
+const PER_EMAIL_AND_CLIENT: u32 = 5;
 const FAILURES_PER_CLIENT: u32 = 20;
 const SIGNUPS_PER_CLIENT: u32 = 3;
+const ATTACKER: &str = "198.51.100.7";
+const OWNER: &str = "203.0.113.9";
 
-/// A server that trusts [`IP_HEADER`], with a per-client budget small enough to exhaust and a per-email
-/// budget large enough not to matter (each test fails on a new email every time anyway).
-fn behind_a_proxy() -> (Customize, ServerOptions) {
-    let limits = RateLimitSettings {
-        login_failures_per_email: 1000,
-        login_failures_per_client: FAILURES_PER_CLIENT,
+/// The budgets of these tests: the README's defaults, with fewer signups.
+fn limits(config: todo_core::Config) -> todo_core::Config {
+    let limits = AbuseLimits {
+        password_failures_per_email_and_client: PER_EMAIL_AND_CLIENT,
+        password_failures_per_email: 100,
+        password_failures_per_client: FAILURES_PER_CLIENT,
         signups_per_client: SIGNUPS_PER_CLIENT,
-        ..RateLimitSettings::default()
+        password_resets_per_email_and_client: 3,
+        ..AbuseLimits::default()
     };
-    let trust_ip_header = |rocket: Rocket<Build>| {
-        let figment = rocket.figment().clone().merge(("ip_header", IP_HEADER));
-        rocket.configure(figment)
-    };
-    (trust_ip_header, ServerOptions::default().with_rate_limits(limits))
+    config.with_abuse_limits(limits).expect("valid limits")
+}
+
+/// A server that trusts [`IP_HEADER`].
+fn behind_a_proxy() -> Setup {
+    let options = ServerOptions::default().with_client_ip_header(Some(IP_HEADER.to_owned()));
+    Setup { options, tweak: limits, ..Setup::default() }
+}
+
+/// A server mounted with the default options: it trusts no header.
+fn mounted_by_default() -> Setup {
+    Setup { tweak: limits, ..Setup::default() }
+}
+
+/// A server whose options name `X-Real-IP`.
+fn mounted_behind_x_real_ip() -> Setup {
+    let options = ServerOptions::default().with_client_ip_header(Some("X-Real-IP".to_owned()));
+    Setup { options, tweak: limits, ..Setup::default() }
 }
 
 /// `POST path` with this JSON body, from `address`; the status.
@@ -93,90 +121,99 @@ async fn signups_from_one_ipv6_64_are_one_client(app: &TestApp) {
     assert_eq!(post_from(app, "2001:db8:5:7::1", "/auth/signup", body).await, Status::Created);
 }
 
-/// Limits that do not depend on the database engine: tested on SQLite (in a build with it).
-#[cfg(feature = "sqlite")]
-mod per_email_and_client {
-    use std::time::Duration;
+/// `n` wrong passwords for `email` from `address`, sent at once; their statuses.
+async fn burst_from(app: &TestApp, address: &str, email: &str, n: usize) -> Vec<Status> {
+    let body = json!({"email": email, "password": "wrong password"}).to_string();
+    let requests = (0..n).map(|_| {
+        let request = app.client.post("/auth/login").header(ContentType::JSON);
+        request.header(Header::new(IP_HEADER, address.to_owned())).body(body.clone()).dispatch()
+    });
+    join_all(requests).await.into_iter().map(|response| response.status()).collect()
+}
 
-    use super::*;
-    use crate::support::problem;
+fn count(statuses: &[Status], status: Status) -> usize {
+    statuses.iter().filter(|s| **s == status).count()
+}
 
-    async fn app_with_limits(per_email: u32, per_client: u32, signups: u32) -> TestApp {
-        let limits = RateLimitSettings {
-            login_failures_per_email: per_email,
-            login_failures_per_client: per_client,
-            signups_per_client: signups,
-            window: Duration::from_secs(600),
-            ..RateLimitSettings::default()
+async fn a_burst_of_40_wrong_passwords_gets_at_most_5_checks(app: &TestApp) {
+    app.signup("ann@example.com").await;
+    let statuses = burst_from(app, ATTACKER, "ann@example.com", 40).await;
+    assert_eq!(count(&statuses, Status::Unauthorized), PER_EMAIL_AND_CLIENT as usize, "{statuses:?}");
+    assert_eq!(count(&statuses, Status::TooManyRequests), 40 - PER_EMAIL_AND_CLIENT as usize, "{statuses:?}");
+}
+
+async fn the_owner_on_another_network_signs_in_and_gets_a_reset_link(app: &TestApp) {
+    app.signup("ann@example.com").await;
+    let statuses = burst_from(app, ATTACKER, "ann@example.com", 12).await;
+    assert_eq!(count(&statuses, Status::Unauthorized), PER_EMAIL_AND_CLIENT as usize, "{statuses:?}");
+    let forgot = json!({"email": "ann@example.com"});
+    for expected in [Status::Accepted, Status::Accepted, Status::Accepted, Status::TooManyRequests] {
+        assert_eq!(post_from(app, ATTACKER, "/auth/password/forgot", forgot.clone()).await, expected);
+    }
+    // The right password from the attacker's network waits; from the owner's, it signs in at once.
+    let right = json!({"email": " Ann@Example.com", "password": PASSWORD});
+    assert_eq!(post_from(app, ATTACKER, "/auth/login", right.clone()).await, Status::TooManyRequests);
+    assert_eq!(post_from(app, OWNER, "/auth/login", right).await, Status::Ok);
+    assert_eq!(post_from(app, OWNER, "/auth/password/forgot", forgot).await, Status::Accepted);
+}
+
+async fn wrong_current_passwords_behind_a_token_reach_429(app: &TestApp) {
+    let token = app.token("ann@example.com").await;
+    let bearer = Header::new("Authorization", format!("Bearer {token}"));
+    let send = |attempt: usize| {
+        let (request, body) = if attempt % 2 == 0 {
+            let body = json!({"current_password": "guess", "new_password": "a new password"});
+            (app.client.put("/auth/password"), body)
+        } else {
+            (app.client.delete("/auth/me"), json!({"password": "guess"}))
         };
-        TestApp::sqlite_with_options("/", |rocket| rocket, &ServerOptions::default().with_rate_limits(limits)).await
+        let request = request.header(ContentType::JSON).header(bearer.clone());
+        request.header(Header::new(IP_HEADER, ATTACKER)).body(body.to_string()).dispatch()
+    };
+    for attempt in 0..PER_EMAIL_AND_CLIENT as usize {
+        problem(send(attempt).await, Status::Forbidden).await;
     }
-
-    #[rocket::async_test]
-    async fn failed_logins_for_one_email_are_limited_with_retry_after() {
-        let app = app_with_limits(3, 100, 100).await;
-        app.signup("ann@example.com").await;
-        let wrong = json!({"email": "ann@example.com", "password": "wrong password"});
-        for _ in 0..3 {
-            problem(app.post("/auth/login", wrong.clone(), None).await, Status::Unauthorized).await;
-        }
-        // Even the right password waits now: the email is locked for the window, in any spelling.
-        let right = json!({"email": " ANN@example.com", "password": PASSWORD});
-        let response = app.post("/auth/login", right, None).await;
+    for attempt in 0..2 {
+        let response = send(attempt).await;
         let retry_after: u64 =
-            response.headers().get_one("Retry-After").expect("Retry-After").parse().expect("seconds");
-        assert!(retry_after > 0 && retry_after <= 600, "{retry_after}");
+            response.headers().get_one("Retry-After").expect("Retry-After").parse().expect("whole seconds");
+        assert!(retry_after > 0 && retry_after <= 900, "{retry_after}");
         problem(response, Status::TooManyRequests).await;
-        // Another email is not affected.
-        app.signup("bob@example.com").await;
-        app.login("bob@example.com").await; // answers 200
-        app.remove().await;
     }
+}
 
-    #[rocket::async_test]
-    async fn failed_logins_from_one_client_are_limited_across_emails() {
-        let app = app_with_limits(100, 2, 100).await;
-        for email in ["a@example.com", "b@example.com"] {
-            let body = json!({"email": email, "password": "wrong password"});
-            problem(app.post("/auth/login", body, None).await, Status::Unauthorized).await;
-        }
-        let body = json!({"email": "c@example.com", "password": "wrong password"});
-        problem(app.post("/auth/login", body, None).await, Status::TooManyRequests).await;
-        app.remove().await;
-    }
+/// A request from the TCP peer `peer` that also says, in `header`, that it comes from `claimed`.
+async fn failed_login_claiming(app: &TestApp, peer: &str, header: &'static str, claimed: &str, n: usize) -> Status {
+    let body = json!({"email": format!("nobody-{n}@example.com"), "password": "wrong password"});
+    let peer: SocketAddr = format!("{peer}:40000").parse().expect("an address");
+    let request = app.client.post("/auth/login").header(ContentType::JSON).remote(peer);
+    request.header(Header::new(header, claimed.to_owned())).body(body.to_string()).dispatch().await.status()
+}
 
-    #[rocket::async_test]
-    async fn successful_logins_are_not_counted() {
-        let app = app_with_limits(2, 2, 100).await;
-        app.signup("ann@example.com").await;
-        for _ in 0..5 {
-            app.login("ann@example.com").await; // answers 200
-        }
-        app.remove().await;
+async fn a_mounted_api_ignores_client_address_headers(app: &TestApp) {
+    // One peer claiming a new address each time is still one client, whatever the header.
+    for n in 0..FAILURES_PER_CLIENT as usize {
+        let claimed = format!("192.0.2.{n}");
+        let header = if n % 2 == 0 { "X-Real-IP" } else { IP_HEADER };
+        assert_eq!(failed_login_claiming(app, ATTACKER, header, &claimed, n).await, Status::Unauthorized);
     }
+    assert_eq!(failed_login_claiming(app, ATTACKER, "X-Real-IP", "192.0.2.200", 99).await, Status::TooManyRequests);
+    assert_eq!(failed_login_claiming(app, OWNER, "X-Real-IP", ATTACKER, 100).await, Status::Unauthorized);
+}
 
-    #[rocket::async_test]
-    async fn signups_from_one_client_are_limited() {
-        let app = app_with_limits(100, 100, 2).await;
-        app.signup("a@example.com").await;
-        app.signup("b@example.com").await;
-        let body = json!({"email": "c@example.com", "password": PASSWORD});
-        let response = app.post("/auth/signup", body, None).await;
-        assert!(response.headers().get_one("Retry-After").is_some());
-        problem(response, Status::TooManyRequests).await;
-        app.remove().await;
+async fn a_named_header_is_trusted(app: &TestApp) {
+    // The proxy (one peer) reports a different client each time: each has its own budget.
+    for n in 0..(FAILURES_PER_CLIENT as usize + 5) {
+        let claimed = format!("192.0.2.{n}");
+        assert_eq!(failed_login_claiming(app, "10.0.0.1", "X-Real-IP", &claimed, n).await, Status::Unauthorized);
     }
+}
 
-    #[rocket::async_test]
-    async fn every_response_says_nosniff() {
-        let app = TestApp::sqlite().await;
-        for path in ["/health", "/no/such/route", "/openapi.json", "/swagger-ui/"] {
-            let response = app.get(path, None).await;
-            assert_eq!(response.headers().get_one("X-Content-Type-Options"), Some("nosniff"), "{path}");
-        }
-        let response = app.post("/auth/signup", json!({"email": "x"}), None).await;
-        assert_eq!(response.headers().get_one("X-Content-Type-Options"), Some("nosniff"));
-        drop(response);
-        app.remove().await;
+async fn every_response_says_nosniff(app: &TestApp) {
+    for path in ["/health", "/no/such/route", "/openapi.json", "/swagger-ui/"] {
+        let response = app.get(path, None).await;
+        assert_eq!(response.headers().get_one("X-Content-Type-Options"), Some("nosniff"), "{path}");
     }
+    let response = app.post("/auth/signup", json!({"email": "x"}), None).await;
+    assert_eq!(response.headers().get_one("X-Content-Type-Options"), Some("nosniff"));
 }

@@ -13,9 +13,10 @@ use rocket::http::Status;
 use rocket::local::asynchronous::LocalResponse;
 use serde_json::{json, Value};
 use todo_core::mail::Mail;
-use todo_rocket::{RateLimitSettings, ServerOptions};
+use todo_core::AbuseLimits;
+use todo_rocket::ServerOptions;
 
-use support::{link_token, problem, Customize, TestApp, Tweak, APP_URL, PASSWORD};
+use support::{link_token, problem, TestApp, Tweak, APP_URL, PASSWORD};
 
 // Each test names the server it runs on: most with password-reset limits off, some with their own options and
 // library configuration.
@@ -39,18 +40,23 @@ http_tests!(
 );
 
 const NEW_PASSWORD: &str = "a brand new passphrase";
-/// The reset budget per client of [`two_resets_per_email`] (the local client has no address, so every request
-/// is the same client).
+/// The reset budget per client of [`two_resets_per_email`].
 const RESETS_PER_CLIENT: u32 = 5;
+/// The address every reset request of these tests comes from.
+const CLIENT: std::net::SocketAddr =
+    std::net::SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 1)), 40000);
 
 /// Password-reset limits off, so that the tests may ask as often as they need.
-fn reset_limits_off() -> (Customize, ServerOptions) {
-    let limits = RateLimitSettings {
-        password_resets_per_email: 0,
-        password_resets_per_client: 0,
-        ..RateLimitSettings::default()
-    };
-    (|rocket| rocket, ServerOptions::default().with_rate_limits(limits))
+fn reset_limits_off() -> (ServerOptions, Tweak) {
+    (ServerOptions::default(), |config| {
+        let limits = AbuseLimits {
+            password_resets_per_email_and_client: 0,
+            password_resets_per_email: 0,
+            password_resets_per_client: 0,
+            ..AbuseLimits::default()
+        };
+        config.with_abuse_limits(limits).expect("valid limits")
+    })
 }
 
 /// Links that have expired as soon as they are issued.
@@ -65,20 +71,25 @@ fn verification_required() -> (ServerOptions, Tweak) {
 
 /// Two password-reset mails per email and [`RESETS_PER_CLIENT`] per client in the window.
 fn two_resets_per_email() -> (ServerOptions, Tweak) {
-    let limits = RateLimitSettings {
-        password_resets_per_email: 2,
-        password_resets_per_client: RESETS_PER_CLIENT,
-        ..RateLimitSettings::default()
-    };
-    (ServerOptions::default().with_rate_limits(limits), |config| config)
+    (ServerOptions::default(), |config| {
+        let limits = AbuseLimits {
+            password_resets_per_email_and_client: 2,
+            password_resets_per_email: 2,
+            password_resets_per_client: RESETS_PER_CLIENT,
+            ..AbuseLimits::default()
+        };
+        config.with_abuse_limits(limits).expect("valid limits")
+    })
 }
 
 async fn verify<'a>(app: &'a TestApp, token: &str) -> LocalResponse<'a> {
     app.post("/auth/email/verify", json!({"token": token}), None).await
 }
 
+/// `POST /auth/password/forgot` from one client address, [`CLIENT`].
 async fn forgot<'a>(app: &'a TestApp, email: &str) -> LocalResponse<'a> {
-    app.post("/auth/password/forgot", json!({"email": email}), None).await
+    let request = app.client.post("/auth/password/forgot").header(rocket::http::ContentType::JSON);
+    request.remote(CLIENT).body(json!({"email": email}).to_string()).dispatch().await
 }
 
 async fn reset<'a>(app: &'a TestApp, token: &str, new_password: &str) -> LocalResponse<'a> {

@@ -9,11 +9,18 @@ use serde_json::json;
 
 use server_process::{ServerProcess, TestDatabase, PASSWORD, SECRET};
 
-postgres_process_tests!(two_instances_share_accounts_uniqueness_sessions_and_revocation,);
+postgres_process_tests!(
+    two_instances_share_accounts_uniqueness_sessions_and_revocation,
+    two_instances_share_one_password_budget,
+);
 
-/// Signups and failed logins are limited per instance; these tests are about correctness across instances.
-const NO_LIMITS: [(&str, &str); 2] =
-    [("RATE_LIMIT_SIGNUPS_PER_CLIENT", "0"), ("RATE_LIMIT_LOGIN_FAILURES_PER_EMAIL", "0")];
+/// The abuse limits off: this test is about correctness across instances (the next one, about the limits).
+const NO_LIMITS: [(&str, &str); 4] = [
+    ("RATE_LIMIT_SIGNUPS_PER_CLIENT", "0"),
+    ("RATE_LIMIT_LOGIN_FAILURES_PER_EMAIL_AND_CLIENT", "0"),
+    ("RATE_LIMIT_LOGIN_FAILURES_PER_EMAIL", "0"),
+    ("RATE_LIMIT_LOGIN_FAILURES_PER_CLIENT", "0"),
+];
 
 fn two_instances_share_accounts_uniqueness_sessions_and_revocation(database: &TestDatabase) {
     let url = database.url(None);
@@ -77,6 +84,28 @@ fn two_instances_share_accounts_uniqueness_sessions_and_revocation(database: &Te
     // A local logout on B ends the laptop's session for A as well.
     assert_eq!(b.call("POST", "/auth/logout?scope=local", None, Some(laptop_token)).0, 204);
     assert_eq!(a.get(&task_path, Some(laptop_token)).0, 401);
+}
+
+/// Failed password checks on either instance spend one budget: it lives in the database, not in either process.
+fn two_instances_share_one_password_budget(database: &TestDatabase) {
+    let url = database.url(None);
+    let budget = [("RATE_LIMIT_LOGIN_FAILURES_PER_EMAIL_AND_CLIENT", "6")];
+    let (a, b) = thread::scope(|scope| {
+        let a = scope.spawn(|| ServerProcess::start(&url, &budget));
+        let b = scope.spawn(|| ServerProcess::start(&url, &budget));
+        (a.join().expect("a starts"), b.join().expect("b starts"))
+    });
+    a.token("ann@example.com");
+    let wrong = json!({"email": "ann@example.com", "password": "wrong password"});
+    for server in [&a, &b] {
+        for _ in 0..3 {
+            assert_eq!(server.post("/auth/login", wrong.clone(), None).0, 401);
+        }
+    }
+    for server in [&a, &b] {
+        let (status, problem) = server.post("/auth/login", wrong.clone(), None);
+        assert_eq!(status, 429, "{problem}");
+    }
 }
 
 /// The `sid` claim of an access token the test servers minted.

@@ -6,22 +6,27 @@ use proptest::prelude::*;
 use rocket::http::{ContentType, Header, Status};
 use rocket::local::blocking::Client;
 use serde_json::{json, Value};
-use todo_rocket::{RateLimitSettings, ServerOptions};
+use todo_core::AbuseLimits;
+use todo_rocket::ServerOptions;
 
 const SECRET: &str = "property test secret, at least 32 bytes";
 
 /// One server for all cases of a property, on `database_url`, with a signed-up user's token.
 fn server(database_url: &str) -> (Client, String) {
     let figment = rocket::Config::figment().merge(("databases.todo.url", database_url)).merge(("log_level", "off"));
-    let config = todo_core::Config::new(SECRET).and_then(|c| c.with_bcrypt_cost(4)).expect("valid config");
-    let no_limits = RateLimitSettings {
-        login_failures_per_email: 0,
-        login_failures_per_client: 0,
+    let no_limits = AbuseLimits {
+        password_failures_per_email_and_client: 0,
+        password_failures_per_email: 0,
+        password_failures_per_client: 0,
         signups_per_client: 0,
-        ..Default::default()
+        ..AbuseLimits::default()
     };
-    let options = ServerOptions::default().with_rate_limits(no_limits);
-    let rocket = todo_rocket::mount_with(rocket::custom(figment), "/", config, &options).expect("valid options");
+    let config = todo_core::Config::new(SECRET)
+        .and_then(|c| c.with_bcrypt_cost(4))
+        .and_then(|c| c.with_abuse_limits(no_limits))
+        .expect("valid config");
+    let rocket = todo_rocket::mount_with(rocket::custom(figment), "/", config, &ServerOptions::default())
+        .expect("valid options");
     let client = Client::tracked(rocket).expect("ignites");
     let credentials = json!({"email": "prop@example.com", "password": "correct horse battery"}).to_string();
     client.post("/auth/signup").header(ContentType::JSON).body(&credentials).dispatch();

@@ -5,12 +5,14 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
+use super::limits::Limiter;
 use super::password::{Password, PasswordHasher};
 use super::sessions::{
     insert_session, Issued, LogoutScope, NewSession, RefreshToken, Session, SessionPolicy, SessionStore,
 };
 use super::token::{AccessToken, Claims, TokenKeys};
 use super::users::{select_user, StoredUser, User, UserRow};
+use crate::abuse::Client;
 use crate::clock::now;
 use crate::config::{Config, DEFAULT_APP_URL};
 use crate::email::Email;
@@ -55,6 +57,7 @@ pub struct Accounts {
     pub(crate) hasher: PasswordHasher,
     pub(crate) sessions: SessionStore,
     pub(crate) mail: MailSettings,
+    pub(crate) limiter: Limiter,
 }
 
 /// What the mail flows need: where links point, how long they work, who sends, and whether logins wait for a
@@ -82,6 +85,7 @@ impl Accounts {
             SessionPolicy { refresh_ttl: config.refresh_ttl(), reuse_interval: config.refresh_reuse_interval() };
         Self {
             sessions: SessionStore::new(store.clone(), policy),
+            limiter: Limiter::new(&store, config.abuse_limits().clone()),
             store,
             keys: Arc::new(TokenKeys::new(config)),
             hasher: PasswordHasher::new(config.bcrypt_cost()),
@@ -97,7 +101,16 @@ impl Accounts {
 
     /// Registers a user. The email is trimmed and lower-cased; both fields are checked and every broken rule is
     /// reported in one [`Error::Validation`]. A taken email is [`Error::EmailTaken`], decided by the database.
+    ///
+    /// A signup from an unknown client: no per-network budget applies. Servers call [`Accounts::signup_from`].
     pub async fn signup(&self, email: &str, password: &str) -> Result<User> {
+        self.signup_from(email, password, &Client::default()).await
+    }
+
+    /// [`Accounts::signup`] from `client`, counted against its network's signup budget ([`Error::RateLimited`]
+    /// over it, checked before anything else).
+    pub async fn signup_from(&self, email: &str, password: &str, client: &Client) -> Result<User> {
+        self.limiter.count_signup(client).await?;
         let (email, password) = match (Email::parse(email), Password::new(password)) {
             (Ok(email), Ok(password)) => (email, password),
             (email, password) => {
@@ -128,18 +141,56 @@ impl Accounts {
         }
     }
 
-    /// Checks an email and password and starts a session: [`Accounts::login_with_user_agent`] without a user agent.
+    /// Checks an email and password and starts a session, for a client the caller knows nothing of: only the
+    /// per-email password budgets apply. Servers call [`Accounts::login_from`].
     pub async fn login(&self, email: &str, password: &str) -> Result<Login> {
-        self.login_with_user_agent(email, password, None).await
+        self.login_from(email, password, &Client::default()).await
     }
 
-    /// Checks an email and password, starts a session that remembers `user_agent` (for the user's list of
-    /// sessions; cut at 256 characters), and mints its tokens.
+    /// [`Accounts::login_from`] with a client known only by its user agent.
+    pub async fn login_with_user_agent(&self, email: &str, password: &str, user_agent: Option<&str>) -> Result<Login> {
+        self.login_from(email, password, &Client::default().with_user_agent(user_agent)).await
+    }
+
+    /// Checks an email and password from `client`, starts a session that remembers its user agent (for the user's
+    /// list of sessions; cut at 256 characters), and mints its tokens.
+    ///
+    /// The check is admitted first: it takes a slot of the password budgets of (email, the client's network), the
+    /// email, and the network, and gets it back only if the password is right, so concurrent wrong guesses get no
+    /// more checks than the budget ([`Error::RateLimited`] for the rest, before any bcrypt work).
     ///
     /// Unknown emails and wrong passwords give the same [`Error::InvalidCredentials`] after the same amount of
     /// bcrypt work (an unknown email is verified against a dummy hash), so neither the answer nor its timing tells
     /// an attacker which emails are registered.
-    pub async fn login_with_user_agent(&self, email: &str, password: &str, user_agent: Option<&str>) -> Result<Login> {
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use todo_core::{AbuseLimits, Client, Config, Error, Todo};
+    ///
+    /// let limits = AbuseLimits { password_failures_per_email_and_client: 2, ..AbuseLimits::default() };
+    /// let config = Config::new("use at least 32 random bytes here!!")?
+    ///     .with_bcrypt_cost(4)? // fast for the example
+    ///     .with_abuse_limits(limits)?
+    ///     .with_database_url("sqlite::memory:");
+    /// let todo = Todo::connect(&config).await?;
+    /// todo.accounts().signup("ann@example.com", "correct horse battery").await?;
+    ///
+    /// let guesser = Client::default().with_address(Some("198.51.100.7".parse().unwrap()));
+    /// for _ in 0..2 {
+    ///     let wrong = todo.accounts().login_from("ann@example.com", "guess", &guesser).await.unwrap_err();
+    ///     assert!(matches!(wrong, Error::InvalidCredentials));
+    /// }
+    /// let refused = todo.accounts().login_from("ann@example.com", "guess", &guesser).await.unwrap_err();
+    /// assert!(matches!(refused, Error::RateLimited { .. }));
+    ///
+    /// // The owner, on another network, is not locked out.
+    /// let owner = Client::default().with_address(Some("203.0.113.9".parse().unwrap()));
+    /// todo.accounts().login_from("ann@example.com", "correct horse battery", &owner).await?;
+    /// # Ok::<(), todo_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn login_from(&self, email: &str, password: &str, client: &Client) -> Result<Login> {
+        let admission = self.limiter.admit_password_check(email, client).await?;
         let found = match Email::parse(email) {
             Ok(email) => self.find_by_email(&email).await?,
             Err(_) => None,
@@ -151,11 +202,12 @@ impl Accounts {
         if !self.hasher.verify(password, &stored.hash).await? {
             return Err(Error::InvalidCredentials);
         }
+        admission.succeeded().await;
         // Only after the password: otherwise the answer would tell who has verified.
         if self.mail.require_verified_email && stored.user.email_verified_at.is_none() {
             return Err(Error::EmailNotVerified);
         }
-        let issued = self.sessions.start(stored.user.id, user_agent).await?;
+        let issued = self.sessions.start(stored.user.id, client.user_agent()).await?;
         self.signed_in(stored.user, issued)
     }
 
@@ -296,9 +348,24 @@ impl Accounts {
     /// Changes the password after checking the current one, ends every session of the user (the owner's too),
     /// and starts a new one on the same device, whose tokens are returned. A wrong current password is
     /// [`Error::WrongPassword`]; the new one obeys the signup rules (reported on the `new_password` field).
+    ///
+    /// For a client the caller knows nothing of: only the per-email password budgets apply. Servers call
+    /// [`Accounts::change_password_from`].
     pub async fn change_password(&self, owner: &Owner, current: &str, new: &str) -> Result<Login> {
+        self.change_password_from(owner, current, new, &Client::default()).await
+    }
+
+    /// [`Accounts::change_password`] from `client`: the check of the current password takes a slot of the same
+    /// budgets as a login's (see [`Accounts::login_from`]), so a stolen access token cannot be used to guess it.
+    pub async fn change_password_from(
+        &self,
+        owner: &Owner,
+        current: &str,
+        new: &str,
+        client: &Client,
+    ) -> Result<Login> {
         let new = Password::for_field("new_password", new.to_owned())?;
-        let stored = self.confirm_password(owner, current).await?;
+        let stored = self.confirm_password(owner, current, client).await?;
         let hash = self.hasher.hash(&new).await?;
         let user_agent = self.session_user_agent(owner).await?;
         let session = NewSession::new(self.sessions.policy(), owner.user_id(), user_agent.as_deref())?;
@@ -331,9 +398,15 @@ impl Accounts {
     }
 
     /// Deletes the account, its sessions and all its tasks after checking the password; its tokens stop working
-    /// at once.
+    /// at once. For a client the caller knows nothing of; servers call [`Accounts::delete_account_from`].
     pub async fn delete_account(&self, owner: &Owner, password: &str) -> Result<()> {
-        self.confirm_password(owner, password).await?;
+        self.delete_account_from(owner, password, &Client::default()).await
+    }
+
+    /// [`Accounts::delete_account`] from `client`: the password check takes a slot of the same budgets as a
+    /// login's (see [`Accounts::login_from`]).
+    pub async fn delete_account_from(&self, owner: &Owner, password: &str, client: &Client) -> Result<()> {
+        self.confirm_password(owner, password, client).await?;
         let sql = concat!("DELETE FROM users WHERE id = $1 AND ", owner_is_current!());
         let deleted = execute_as_owner(&self.store, sql, owner, None).await?;
         if deleted == 0 {
@@ -347,15 +420,18 @@ impl Accounts {
         Ok(self.find_stored(id).await?.map(|stored| stored.user))
     }
 
-    /// Checks that the owner is current (before any bcrypt work), then `password` against their hash.
-    async fn confirm_password(&self, owner: &Owner, password: &str) -> Result<StoredUser> {
+    /// Checks that the owner is current (before any bcrypt work), admits the check against the budgets of the
+    /// owner's email and `client`, then checks `password` against their hash.
+    async fn confirm_password(&self, owner: &Owner, password: &str, client: &Client) -> Result<StoredUser> {
         if let Some(stale) = stale_owner(&self.store, owner).await? {
             return Err(stale.into());
         }
         let stored = self.find_stored(owner.user_id()).await?.ok_or(TokenError::UnknownUser)?;
+        let admission = self.limiter.admit_password_check(stored.user.email.as_str(), client).await?;
         if !self.hasher.verify(password, &stored.hash).await? {
             return Err(Error::WrongPassword);
         }
+        admission.succeeded().await;
         Ok(stored)
     }
 

@@ -18,6 +18,7 @@ use super::accounts::{Accounts, Login};
 use super::password::Password;
 use super::sessions::{insert_session, NewSession};
 use super::users::User;
+use crate::abuse::Client;
 use crate::clock::{millis, now, unix_ms};
 use crate::email::Email;
 use crate::error::{Error, Result, TokenError};
@@ -169,8 +170,17 @@ impl Accounts {
         self.find(UserId::from_uuid(user)).await?.ok_or_else(invalid_token)
     }
 
+    /// Counts a request for a password-reset mail for `email` from `client` against the reset budgets of
+    /// (email, the client's network), the email, and the network; [`Error::RateLimited`] over one of them. Every
+    /// request counts, whether or not an account has the email, so the answer tells nothing. Call it before
+    /// answering, then [`Accounts::password_reset_mail`] after.
+    pub async fn admit_password_reset(&self, email: &Email, client: &Client) -> Result<()> {
+        self.limiter.count_password_reset(email.as_str(), client).await
+    }
+
     /// The password-reset mail for `email`, or `None` when no account has that email. Whoever asks, answer the
     /// same and send the mail afterwards, so that neither the answer nor its timing tells who has an account.
+    /// Admit the request first ([`Accounts::admit_password_reset`]).
     pub async fn password_reset_mail(&self, email: &Email) -> Result<Option<OutgoingMail>> {
         let Some(stored) = self.find_by_email(email).await? else { return Ok(None) };
         match self.issue(stored.user.id, MailKind::ResetPassword, None).await? {

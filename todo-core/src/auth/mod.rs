@@ -4,7 +4,8 @@
 //! providers (`oidc/`) go here.
 //!
 //! May use `store` (the [`Store`](crate::Store), and [`Owner`](crate::Owner) with the session condition its
-//! statements carry), `mail`, and the leaf modules (`error`, `config`, `ids`, `clock`, `email`, `secret`). Nothing
+//! statements carry, and the abuse limits' counters), `mail`, and the leaf modules (`error`, `config`, `ids`, `clock`,
+//! `email`, `secret`, `abuse`). Nothing
 //! here uses `tasks`, and `tasks` does not use this: what both need of an owner lives in `store`.
 
 /// [`Accounts`]: signup, login, token checks, sessions, password changes and account deletion.
@@ -13,6 +14,10 @@ mod accounts;
 mod email_links;
 /// Where bcrypt runs: off the async workers, with a core always left to requests.
 mod hashing;
+/// Housekeeping: the sweep of expired sessions, tokens and counters.
+mod housekeeping;
+/// The abuse limits applied: password checks admitted before they run, signups and reset mails counted.
+mod limits;
 /// [`Password`] rules, [`PasswordHash`], and the [`PasswordHasher`].
 mod password;
 /// Sessions: one per login, with a refresh token that rotates on every use.
@@ -24,6 +29,7 @@ mod users;
 
 pub use self::accounts::{Accounts, Authenticated, Login};
 pub use self::email_links::{OutgoingMail, RESEND_INTERVAL};
+pub use self::housekeeping::Swept;
 pub use self::password::{Password, PasswordHash, PasswordHasher, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS};
 pub use self::sessions::{LogoutScope, RefreshToken, Session, MAX_USER_AGENT_CHARS, REFRESH_TOKEN_BYTES};
 pub use self::token::{AccessToken, Claims, TokenKeys};

@@ -10,9 +10,11 @@
 //! them compiles only that driver (no SQLite C library in a PostgreSQL-only build), and [`Store::connect`] answers
 //! a URL of the other engine with [`Error::Config`] naming the missing feature.
 //!
-//! Holds `pool` (the connection pool) and `owner` ([`Owner`] and its session condition). May use the leaf modules
-//! (`error`, `config`, `ids`, `clock`); `auth` and `tasks` build on it, never the other way round.
+//! Holds `pool` (the connection pool), `owner` ([`Owner`] and its session condition) and `counters` (the abuse
+//! limits' budgets). May use the leaf modules (`error`, `config`, `ids`, `clock`); `auth` and `tasks` build on it,
+//! never the other way round.
 
+mod counters;
 mod owner;
 mod pool;
 
@@ -24,6 +26,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection};
 #[cfg(feature = "sqlite")]
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous};
 
+pub(crate) use self::counters::{Budget, Counters, Taken};
 pub use self::owner::Owner;
 pub(crate) use self::owner::{
     execute_as_owner, not_found_or_refusal, owner_is_current, refusal, stale_owner, BindOwner,

@@ -16,13 +16,12 @@ use super::mail::mail_after_the_answer;
 use super::responses::{self, BearerErrors, JsonBodyErrors};
 use super::wire::{tokens, TokenResponse, Tokens, User};
 use crate::http::body::JsonBody;
+use crate::http::client::RequestClient;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::guard::AuthUser;
-use crate::http::headers::UserAgent;
 use crate::http::location::MountBase;
 use crate::http::problem::FieldProblem;
 use crate::http::query::Query;
-use crate::ops::limits::{ClientAddress, RateLimits};
 use crate::ops::metrics;
 
 /// The stage of this area: its routes under `mount_point`.
@@ -58,13 +57,12 @@ pub struct SignupRequest {
 #[post("/auth/signup", data = "<body>")]
 async fn signup(
     todo: &State<Todo>,
-    limits: &State<RateLimits>,
-    client: ClientAddress,
+    client: RequestClient,
     base: MountBase,
     body: JsonBody<SignupRequest>,
 ) -> ApiResult<Created<Json<User>>> {
-    limits.signup(client)?;
-    let user = todo.accounts().signup(&body.0.email, &body.0.password).await?;
+    let signup = todo.accounts().signup_from(&body.0.email, &body.0.password, &client.0).await;
+    let user = signup.inspect_err(metrics::refusal_of("signup"))?;
     // The verification mail goes out after the answer; a failure is logged and never fails the signup.
     let (accounts, new_user) = (todo.accounts().clone(), user.clone());
     mail_after_the_answer("verification", async move { accounts.verification_mail(&new_user).await.map(Some) });
@@ -92,29 +90,23 @@ async fn signup(
     )
 )]
 #[post("/auth/login", data = "<body>")]
-async fn login(
-    todo: &State<Todo>,
-    limits: &State<RateLimits>,
-    client: ClientAddress,
-    user_agent: UserAgent,
-    body: TokenGrant,
-) -> ApiResult<Tokens> {
+async fn login(todo: &State<Todo>, client: RequestClient, body: TokenGrant) -> ApiResult<Tokens> {
     let (email, password) = match body {
         TokenGrant::Password { email, password } => (email, password),
         TokenGrant::RefreshToken(token) => return Ok(tokens(todo.accounts().refresh(&token).await?)),
     };
-    // Count failures per normalised email, so `Ann@X.io` and ` ann@x.io` share one budget. A refusal is counted
-    // by the limiter, as a refusal and as a login that ended `rate_limited`; the other outcomes, here.
-    let key = email.trim().to_lowercase();
-    limits.login_allowed(&key, client)?;
-    match todo.accounts().login_with_user_agent(&email, &password, user_agent.0.as_deref()).await {
+    // The library admits the password check against the abuse limits before it runs; each outcome is counted here.
+    match todo.accounts().login_from(&email, &password, &client.0).await {
         Ok(login) => {
             metrics::login("success");
             Ok(tokens(login))
         }
+        Err(error @ todo_core::Error::RateLimited { .. }) => {
+            metrics::login_refused();
+            Err(error.into())
+        }
         Err(error @ todo_core::Error::InvalidCredentials) => {
             metrics::login("invalid_credentials");
-            limits.login_failed(&key, client);
             Err(error.into())
         }
         Err(error @ todo_core::Error::EmailNotVerified) => {
@@ -174,17 +166,20 @@ pub struct DeleteAccountRequest {
         JsonBodyErrors,
         BearerErrors,
         (status = 403, response = responses::WrongPassword),
+        (status = 429, response = responses::TooManyRequests),
     )
 )]
 #[put("/auth/password", data = "<body>")]
 async fn change_password(
     todo: &State<Todo>,
     auth: AuthUser,
+    client: RequestClient,
     body: JsonBody<ChangePasswordRequest>,
 ) -> ApiResult<Tokens> {
     let body = body.0;
-    let login = todo.accounts().change_password(&auth.owner, &body.current_password, &body.new_password).await?;
-    Ok(tokens(login))
+    let accounts = todo.accounts();
+    let changed = accounts.change_password_from(&auth.owner, &body.current_password, &body.new_password, &client.0);
+    Ok(tokens(changed.await.inspect_err(metrics::refusal_of("password_check"))?))
 }
 
 /// Query of `POST /auth/logout`.
@@ -248,10 +243,17 @@ async fn logout(todo: &State<Todo>, auth: AuthUser, uri: &Origin<'_>) -> ApiResu
         JsonBodyErrors,
         BearerErrors,
         (status = 403, response = responses::WrongPassword),
+        (status = 429, response = responses::TooManyRequests),
     )
 )]
 #[delete("/auth/me", data = "<body>")]
-async fn delete_me(todo: &State<Todo>, auth: AuthUser, body: JsonBody<DeleteAccountRequest>) -> ApiResult<Status> {
-    todo.accounts().delete_account(&auth.owner, &body.0.password).await?;
+async fn delete_me(
+    todo: &State<Todo>,
+    auth: AuthUser,
+    client: RequestClient,
+    body: JsonBody<DeleteAccountRequest>,
+) -> ApiResult<Status> {
+    let deleted = todo.accounts().delete_account_from(&auth.owner, &body.0.password, &client.0).await;
+    deleted.inspect_err(metrics::refusal_of("password_check"))?;
     Ok(Status::NoContent)
 }

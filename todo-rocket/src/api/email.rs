@@ -16,10 +16,11 @@ use super::mail::mail_after_the_answer;
 use super::responses::{self, BearerErrors, JsonBodyErrors, MailTokenBodyErrors};
 use super::wire::{tokens, TokenResponse, Tokens, User};
 use crate::http::body::JsonBody;
+use crate::http::client::RequestClient;
 use crate::http::error::ApiResult;
 use crate::http::guard::AuthUser;
 use crate::http::headers::UserAgent;
-use crate::ops::limits::{ClientAddress, RateLimits};
+use crate::ops::metrics;
 
 /// The stage of this area: its routes under `mount_point`.
 pub(crate) fn stage(mount_point: &str) -> AdHoc {
@@ -115,12 +116,12 @@ async fn resend(todo: &State<Todo>, auth: AuthUser) -> ApiResult<Custom<Json<Mai
 #[post("/auth/password/forgot", data = "<body>")]
 async fn forgot(
     todo: &State<Todo>,
-    limits: &State<RateLimits>,
-    client: ClientAddress,
+    client: RequestClient,
     body: JsonBody<ForgotPasswordRequest>,
 ) -> ApiResult<Custom<Json<MailAccepted>>> {
     let email = Email::parse(&body.0.email)?;
-    limits.password_reset(email.as_str(), client)?;
+    let admitted = todo.accounts().admit_password_reset(&email, &client.0).await;
+    admitted.inspect_err(metrics::refusal_of("password_reset"))?;
     // Everything that depends on whether the account exists happens after the answer.
     let accounts = todo.accounts().clone();
     mail_after_the_answer("password reset", async move { accounts.password_reset_mail(&email).await });

@@ -6,7 +6,6 @@ use rocket::Request;
 use todo_core::{Error as CoreError, ErrorKind};
 
 use super::problem::{FieldProblem, Problem};
-use crate::ops::limits::{retry_after_seconds, Refused};
 use crate::ops::metrics;
 
 /// The `WWW-Authenticate` value for a request that sent no usable credentials (RFC 6750 §3).
@@ -40,9 +39,6 @@ pub enum ApiError {
     /// The `Content-Type` is not one this route reads.
     #[error("unsupported media type")]
     UnsupportedMediaType(&'static str),
-    /// Too many attempts; retry after this many seconds.
-    #[error("too many requests")]
-    TooManyRequests(u64),
     /// The server is wired wrong (e.g. the library state is missing): a bug, logged and answered with 500.
     #[error("internal error: {0}")]
     Internal(&'static str),
@@ -67,7 +63,6 @@ impl ApiError {
             ApiError::WrongShape(_) | ApiError::InvalidQuery(_) => Status::UnprocessableEntity,
             ApiError::TooLarge => Status::PayloadTooLarge,
             ApiError::UnsupportedMediaType(_) => Status::UnsupportedMediaType,
-            ApiError::TooManyRequests(_) => Status::TooManyRequests,
             ApiError::Internal(_) => Status::InternalServerError,
         }
     }
@@ -101,6 +96,13 @@ impl ApiError {
                     .detail(format!("a mail went out moments ago; retry in {seconds} seconds"))
                     .header("Retry-After", seconds.to_string())
             }
+            // An abuse limit's refusal, counted in the metrics by the route that knows which limit it was.
+            ApiError::Core(CoreError::RateLimited { retry_after }) => {
+                let seconds = retry_after_seconds(*retry_after);
+                problem
+                    .detail(format!("too many attempts; retry in {seconds} seconds"))
+                    .header("Retry-After", seconds.to_string())
+            }
             ApiError::Core(CoreError::NotFound) => problem.detail("no such resource"),
             ApiError::Core(error @ CoreError::Unavailable(_)) => {
                 metrics::database_error("unavailable");
@@ -125,9 +127,6 @@ impl ApiError {
                 problem.detail("query parameters failed validation").errors(errors.clone())
             }
             ApiError::TooLarge => problem.detail("the request body is larger than the configured limit"),
-            ApiError::TooManyRequests(seconds) => problem
-                .detail(format!("too many attempts; retry in {seconds} seconds"))
-                .header("Retry-After", seconds.to_string()),
             ApiError::Internal(cause) => {
                 tracing::error!(cause, "internal error");
                 problem
@@ -136,11 +135,9 @@ impl ApiError {
     }
 }
 
-impl From<Refused> for ApiError {
-    /// A limiter's refusal (already counted where it was decided) is a 429 with `Retry-After`.
-    fn from(Refused(wait): Refused) -> Self {
-        ApiError::TooManyRequests(retry_after_seconds(wait))
-    }
+/// Whole seconds to wait, rounded up, for `Retry-After`.
+fn retry_after_seconds(wait: std::time::Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
 }
 
 impl<'r> Responder<'r, 'static> for ApiError {

@@ -1,12 +1,13 @@
 //! The HTTP layer under the routes: RFC 9457 problem documents, the one mapping from errors to statuses
-//! ([`ApiError`]), catchers for Rocket's own errors, body and query parsing, the bearer guards, headers, and
-//! `Location` under any base path.
+//! ([`ApiError`]), catchers for Rocket's own errors, body and query parsing, the bearer guards, the client a request
+//! comes from, headers, and `Location` under any base path.
 //!
-//! May use [`crate::settings`] and [`crate::ops`] (the error mapping counts database errors and refusals in the
-//! metrics, and answers a limiter's refusal); never [`crate::api`].
+//! May use [`crate::settings`] and [`crate::ops`] (the error mapping counts database errors in the metrics); never
+//! [`crate::api`].
 
 pub(crate) mod body;
 mod catchers;
+pub(crate) mod client;
 pub(crate) mod error;
 pub(crate) mod failure;
 pub(crate) mod guard;
@@ -17,11 +18,14 @@ pub(crate) mod query;
 
 use rocket::fairing::AdHoc;
 
-/// The stage of this layer: `nosniff` on every response, and problem documents for Rocket's own errors under
-/// `mount_point`.
-pub(crate) fn stage(mount_point: &str) -> AdHoc {
+/// The stage of this layer: `nosniff` on every response, problem documents for Rocket's own errors under
+/// `mount_point`, and the header (if any) that client addresses are read from.
+pub(crate) fn stage(mount_point: &str, client_ip_header: Option<String>) -> AdHoc {
     let mount_point = mount_point.to_owned();
     AdHoc::on_ignite("problem documents and headers", |rocket| async move {
-        rocket.attach(headers::NoSniff).register(mount_point, catchers::all())
+        rocket
+            .attach(headers::NoSniff)
+            .register(mount_point, catchers::all())
+            .manage(client::TrustedIpHeader(client_ip_header))
     })
 }

@@ -6,9 +6,8 @@
 //! | `http_requests_total` (counter) | `method`, `route` (the template, e.g. `/tasks/<id>`), `status` |
 //! | `http_request_duration_seconds` (histogram) | `method`, `route` |
 //! | `logins_total` (counter) | `outcome`: `success`, `invalid_credentials`, `not_verified`, `rate_limited`, `error` |
-//! | `rate_limit_refusals_total` (counter) | `limit`: `login`, `signup`, `password_reset`, `verification_mail` |
+//! | `rate_limit_refusals_total` (counter) | `limit`: `login`, `password_check` (password change, account deletion), `signup`, `password_reset`, `verification_mail` |
 //! | `db_pool_connections`, `db_pool_connections_in_use` (gauges) | |
-//! | `rate_limit_keys` (gauge) | `limiter`: `login_email`, `login_client`, `signup_client`, `password_reset_email`, `password_reset_client` |
 //! | `database_errors_total` (counter) | `kind`: `unavailable`, `internal` |
 //!
 //! Without an installed recorder every call here is a no-op.
@@ -76,7 +75,16 @@ pub(crate) fn refused(limit: &'static str) {
     metrics::counter!("rate_limit_refusals_total", "limit" => limit).increment(1);
 }
 
-/// A login refused by the failed-login limits: one event, in both series it belongs to (a refusal, and a login
+/// For `Result::inspect_err`: counts the error as a refusal by `limit` when it is an abuse limit's refusal.
+pub(crate) fn refusal_of(limit: &'static str) -> impl Fn(&todo_core::Error) {
+    move |error| {
+        if matches!(error, todo_core::Error::RateLimited { .. }) {
+            refused(limit);
+        }
+    }
+}
+
+/// A login refused by the password-check budgets: one event, in both series it belongs to (a refusal, and a login
 /// that ended `rate_limited`), so that no caller counts it twice.
 pub(crate) fn login_refused() {
     refused("login");
