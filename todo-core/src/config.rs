@@ -19,6 +19,10 @@ pub const DEFAULT_TTL: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 pub const DEFAULT_REFRESH_TTL: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 /// Default grace for a refresh token spent moments ago (two tabs refreshing at once): ten seconds.
 pub const DEFAULT_REFRESH_REUSE_INTERVAL: Duration = Duration::from_secs(10);
+/// The longest grace for a spent refresh token: a minute (a longer one would blunt reuse detection).
+pub const MAX_REFRESH_REUSE_INTERVAL: Duration = Duration::from_secs(60);
+/// Default longest life of a session, from its login, however often it is refreshed: 90 days.
+pub const DEFAULT_SESSION_MAX_AGE: Duration = Duration::from_secs(90 * 24 * 60 * 60);
 /// Default bcrypt work factor.
 pub const DEFAULT_BCRYPT_COST: u32 = 12;
 /// Default database: a SQLite file in the working directory, created when missing.
@@ -53,6 +57,7 @@ pub struct Config {
     token_ttl: Duration,
     refresh_ttl: Duration,
     refresh_reuse_interval: Duration,
+    session_max_age: Duration,
     bcrypt_cost: u32,
     database_url: String,
     app_url: Option<String>,
@@ -73,6 +78,7 @@ impl Config {
             token_ttl: DEFAULT_TTL,
             refresh_ttl: DEFAULT_REFRESH_TTL,
             refresh_reuse_interval: DEFAULT_REFRESH_REUSE_INTERVAL,
+            session_max_age: DEFAULT_SESSION_MAX_AGE,
             bcrypt_cost: DEFAULT_BCRYPT_COST,
             database_url: DEFAULT_DATABASE_URL.to_owned(),
             app_url: None,
@@ -86,8 +92,9 @@ impl Config {
     }
 
     /// Reads `JWT_SECRET` (required), `JWT_PREVIOUS_SECRETS`, `JWT_TTL_SECONDS`, `REFRESH_TTL_SECONDS`,
-    /// `REFRESH_REUSE_INTERVAL_SECONDS`, `BCRYPT_COST`, `DATABASE_URL`, and for mail `SMTP_URL` with `MAIL_FROM`
-    /// (an [`SmtpMailer`]; unset, the [`LogMailer`]), `APP_URL`, `REQUIRE_VERIFIED_EMAIL`,
+    /// `REFRESH_REUSE_INTERVAL_SECONDS` (at most 60), `SESSION_MAX_AGE_SECONDS`, `BCRYPT_COST`, `DATABASE_URL`,
+    /// and for mail `SMTP_URL` with `MAIL_FROM` (an [`SmtpMailer`]; unset, the [`LogMailer`]), `APP_URL`,
+    /// `REQUIRE_VERIFIED_EMAIL`,
     /// `CLEANUP_INTERVAL_SECONDS` and the abuse limits' `RATE_LIMIT_*` (see [`AbuseLimits`]) from the environment.
     pub fn from_env() -> Result<Self> {
         Self::from_lookup(|name| std::env::var(name).ok())
@@ -107,7 +114,14 @@ impl Config {
             config = config.with_refresh_ttl(seconds("REFRESH_TTL_SECONDS", &ttl, 1)?);
         }
         if let Some(interval) = lookup("REFRESH_REUSE_INTERVAL_SECONDS") {
-            config = config.with_refresh_reuse_interval(seconds("REFRESH_REUSE_INTERVAL_SECONDS", &interval, 0)?);
+            let interval = seconds("REFRESH_REUSE_INTERVAL_SECONDS", &interval, 0)?;
+            if interval > MAX_REFRESH_REUSE_INTERVAL {
+                return Err(Error::config("REFRESH_REUSE_INTERVAL_SECONDS", "must be at most 60 seconds"));
+            }
+            config = config.with_refresh_reuse_interval(interval);
+        }
+        if let Some(age) = lookup("SESSION_MAX_AGE_SECONDS") {
+            config = config.with_session_max_age(seconds("SESSION_MAX_AGE_SECONDS", &age, 1)?);
         }
         if let Some(cost) = lookup("BCRYPT_COST") {
             let cost =
@@ -165,8 +179,17 @@ impl Config {
 
     /// Sets the grace during which a refresh token spent moments ago is honoured again (two tabs refreshing at
     /// once) instead of being taken as stolen; zero turns the grace off.
+    ///
+    /// At most [`MAX_REFRESH_REUSE_INTERVAL`] (a minute); a longer interval is cut to it.
     pub fn with_refresh_reuse_interval(mut self, interval: Duration) -> Self {
-        self.refresh_reuse_interval = interval;
+        self.refresh_reuse_interval = interval.min(MAX_REFRESH_REUSE_INTERVAL);
+        self
+    }
+
+    /// Sets how long a session lives after its login at most, however often it is refreshed (default 90 days);
+    /// then its user signs in again. From the environment: `SESSION_MAX_AGE_SECONDS`.
+    pub fn with_session_max_age(mut self, max_age: Duration) -> Self {
+        self.session_max_age = max_age;
         self
     }
 
@@ -289,6 +312,11 @@ impl Config {
         self.refresh_reuse_interval
     }
 
+    /// The longest life of a session, from its login.
+    pub fn session_max_age(&self) -> Duration {
+        self.session_max_age
+    }
+
     /// The bcrypt work factor.
     pub fn bcrypt_cost(&self) -> u32 {
         self.bcrypt_cost
@@ -316,6 +344,7 @@ impl fmt::Debug for Config {
             .field("token_ttl", &self.token_ttl)
             .field("refresh_ttl", &self.refresh_ttl)
             .field("refresh_reuse_interval", &self.refresh_reuse_interval)
+            .field("session_max_age", &self.session_max_age)
             .field("bcrypt_cost", &self.bcrypt_cost)
             .field("database_url", &redact_url(&self.database_url))
             .field("app_url", &self.app_url)
@@ -441,6 +470,27 @@ mod tests {
         for good in ["4", "31"] {
             assert!(Config::from_lookup(env(&[("JWT_SECRET", SECRET), ("BCRYPT_COST", good)])).is_ok());
         }
+    }
+
+    #[test]
+    fn the_reuse_interval_is_at_most_a_minute_and_the_session_max_age_is_read() {
+        let read = |pairs: &[(&'static str, &'static str)]| {
+            let mut all = vec![("JWT_SECRET", SECRET)];
+            all.extend_from_slice(pairs);
+            Config::from_lookup(move |name| all.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned()))
+        };
+        let config =
+            read(&[("REFRESH_REUSE_INTERVAL_SECONDS", "60"), ("SESSION_MAX_AGE_SECONDS", "3600")]).expect("ok");
+        assert_eq!(config.refresh_reuse_interval(), Duration::from_secs(60));
+        assert_eq!(config.session_max_age(), Duration::from_secs(3600));
+        assert_eq!(
+            variable_of(read(&[("REFRESH_REUSE_INTERVAL_SECONDS", "61")]).unwrap_err()),
+            "REFRESH_REUSE_INTERVAL_SECONDS"
+        );
+        assert_eq!(variable_of(read(&[("SESSION_MAX_AGE_SECONDS", "0")]).unwrap_err()), "SESSION_MAX_AGE_SECONDS");
+        let cut = Config::new(SECRET).expect("valid").with_refresh_reuse_interval(Duration::from_secs(600));
+        assert_eq!(cut.refresh_reuse_interval(), MAX_REFRESH_REUSE_INTERVAL);
+        assert_eq!(Config::new(SECRET).expect("valid").session_max_age(), Duration::from_secs(7_776_000));
     }
 
     #[test]

@@ -21,6 +21,7 @@ backend_tests!(
     a_reset_for_an_unknown_email_sends_nothing,
     resetting_the_password_ends_every_session_and_starts_one,
     a_too_short_new_password_does_not_spend_the_reset_link,
+    a_password_change_voids_the_reset_links_mailed_before_it,
     logins_wait_for_a_verified_email_when_required,
     mails_carry_the_link_to_the_user_and_debug_shows_neither,
 );
@@ -220,6 +221,20 @@ async fn a_too_short_new_password_does_not_spend_the_reset_link(db: &TestDb) {
     todo.accounts().login("hal@example.com", PASSWORD).await.expect("the password is unchanged");
     todo.accounts().reset_password(&token, NEW_PASSWORD, None).await.expect("the link still works");
     todo.accounts().login("hal@example.com", NEW_PASSWORD).await.expect("the new password works");
+}
+
+async fn a_password_change_voids_the_reset_links_mailed_before_it(db: &TestDb) {
+    let (todo, outbox) = mailing(db, config());
+    let user = todo.accounts().signup("ida@example.com", PASSWORD).await.expect("signs up");
+    let verify = verification_token(&todo, &outbox, &user).await;
+    let reset = reset_token(&todo, &outbox, &user).await;
+    let login = todo.accounts().login("ida@example.com", PASSWORD).await.expect("logs in");
+
+    todo.accounts().change_password(&login.owner, PASSWORD, NEW_PASSWORD).await.expect("changes");
+    assert_invalid(todo.accounts().reset_password(&reset, "the attacker's password", None).await, "token");
+    todo.accounts().login("ida@example.com", NEW_PASSWORD).await.expect("the changed password stands");
+    // Only reset links: the verification link still verifies.
+    todo.accounts().verify_email(&verify).await.expect("verifies");
 }
 
 async fn logins_wait_for_a_verified_email_when_required(db: &TestDb) {

@@ -15,7 +15,10 @@ use support::{config, RawPool, TestDb, PASSWORD};
 backend_tests!(
     refreshing_rotates_the_refresh_token_within_the_same_session,
     a_refresh_token_reused_after_the_interval_revokes_its_session_and_access_tokens,
-    a_refresh_token_reused_within_the_interval_succeeds_in_the_same_session,
+    a_replay_within_the_interval_gets_the_same_successor_and_starts_no_second_chain,
+    ten_concurrent_replays_of_a_spent_token_get_one_and_the_same_successor,
+    whichever_holder_uses_the_successor_second_is_caught,
+    a_session_ends_at_its_maximum_age_however_often_it_is_refreshed,
     a_refresh_token_expires_after_its_lifetime_and_its_session_with_it,
     refreshing_gives_the_session_a_new_lifetime,
     unknown_refresh_tokens_are_refused,
@@ -90,17 +93,67 @@ async fn a_refresh_token_reused_after_the_interval_revokes_its_session_and_acces
     assert!(access_works(&todo, &bystander).await);
 }
 
-async fn a_refresh_token_reused_within_the_interval_succeeds_in_the_same_session(db: &TestDb) {
+async fn a_replay_within_the_interval_gets_the_same_successor_and_starts_no_second_chain(db: &TestDb) {
     let first = db.user("cid@example.com").await; // the default interval: 10 seconds
     let tab_one = db.todo.accounts().refresh(first.refresh_token.as_str()).await.expect("refreshes");
     let tab_two = db.todo.accounts().refresh(first.refresh_token.as_str()).await.expect("within the interval");
     assert_eq!(tab_two.owner, first.owner, "the same session");
-    assert_ne!(tab_two.refresh_token, tab_one.refresh_token, "each tab has a refresh token of its own");
+    assert_eq!(tab_two.refresh_token, tab_one.refresh_token, "one successor, whoever presents the spent token");
     for tab in [&tab_one, &tab_two] {
         assert!(access_works(&db.todo, tab).await);
-        db.todo.accounts().refresh(tab.refresh_token.as_str()).await.expect("each successor works");
     }
+    // The chain goes on from the one successor.
+    let next = db.todo.accounts().refresh(tab_one.refresh_token.as_str()).await.expect("the successor works");
+    assert_ne!(next.refresh_token, tab_one.refresh_token);
     assert_eq!(db.todo.accounts().sessions(&first.owner).await.expect("lists").len(), 1);
+}
+
+async fn ten_concurrent_replays_of_a_spent_token_get_one_and_the_same_successor(db: &TestDb) {
+    let first = db.user("cyd@example.com").await;
+    let spent = first.refresh_token.as_str();
+    let successor = db.todo.accounts().refresh(spent).await.expect("refreshes").refresh_token;
+    let todo = Arc::new(db.todo.clone());
+    let replays = (0..10).map(|_| {
+        let (todo, spent) = (Arc::clone(&todo), spent.to_owned());
+        tokio::spawn(async move { todo.accounts().refresh(&spent).await })
+    });
+    for replay in futures::future::join_all(replays).await {
+        let login = replay.expect("no panic").expect("a replay within the interval answers");
+        assert_eq!((login.owner, login.refresh_token), (first.owner, successor.clone()));
+    }
+}
+
+async fn whichever_holder_uses_the_successor_second_is_caught(db: &TestDb) {
+    let todo = with_reuse_interval(db, Duration::from_millis(500));
+    let first = db.user("cyn@example.com").await;
+    let holder = todo.accounts().refresh(first.refresh_token.as_str()).await.expect("refreshes");
+    let thief = todo.accounts().refresh(first.refresh_token.as_str()).await.expect("a replay in the interval");
+    assert_eq!(thief.refresh_token, holder.refresh_token);
+    let holder = todo.accounts().refresh(holder.refresh_token.as_str()).await.expect("the holder refreshes on");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let caught = refused(todo.accounts().refresh(thief.refresh_token.as_str()).await);
+    assert_eq!(caught, RefreshTokenError::Reused);
+    assert!(!access_works(&todo, &holder).await, "the session is revoked, for both");
+    assert!(todo.accounts().refresh(holder.refresh_token.as_str()).await.is_err());
+}
+
+async fn a_session_ends_at_its_maximum_age_however_often_it_is_refreshed(db: &TestDb) {
+    let max_age = Duration::from_secs(2);
+    let todo = db.todo_with(config().with_session_max_age(max_age));
+    db.todo.accounts().signup("cyra@example.com", PASSWORD).await.expect("signs up");
+    let mut login = login(&todo, "cyra@example.com").await;
+    let started = std::time::Instant::now();
+    let listed = todo.accounts().sessions(&login.owner).await.expect("lists");
+    assert!(listed[0].expires_at <= listed[0].created_at + max_age, "{listed:?}");
+    while started.elapsed() < Duration::from_millis(1500) {
+        login = todo.accounts().refresh(login.refresh_token.as_str()).await.expect("within the maximum age");
+        let listed = todo.accounts().sessions(&login.owner).await.expect("lists");
+        assert!(listed[0].expires_at <= listed[0].created_at + max_age, "never extended past it: {listed:?}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    tokio::time::sleep(max_age.saturating_sub(started.elapsed()) + Duration::from_millis(100)).await;
+    assert_eq!(refused(todo.accounts().refresh(login.refresh_token.as_str()).await), RefreshTokenError::Expired);
+    assert!(!access_works(&todo, &login).await, "its access tokens end with it");
 }
 
 async fn a_refresh_token_expires_after_its_lifetime_and_its_session_with_it(db: &TestDb) {
@@ -285,11 +338,9 @@ async fn twenty_concurrent_refreshes_of_one_token_stay_in_its_session(db: &TestD
     let mut tokens: Vec<&str> = logins.iter().map(|login| login.refresh_token.as_str()).collect();
     tokens.sort_unstable();
     tokens.dedup();
-    assert_eq!(tokens.len(), 20, "twenty distinct successors");
+    assert_eq!(tokens.len(), 1, "one successor: the replays start no second chain");
     assert_eq!(db.todo.accounts().sessions(&first.owner).await.expect("lists").len(), 1);
-    for login in &logins {
-        db.todo.accounts().refresh(login.refresh_token.as_str()).await.expect("each successor works once");
-    }
+    db.todo.accounts().refresh(tokens[0]).await.expect("the successor works");
 }
 
 async fn twenty_concurrent_refreshes_without_grace_let_one_win_and_then_end_the_session(db: &TestDb) {

@@ -81,10 +81,8 @@ enum UserKey<'a> {
 impl Accounts {
     /// Accounts over `store`, with the keys, bcrypt cost and session lifetimes of `config`.
     pub fn new(store: Store, config: &Config) -> Self {
-        let policy =
-            SessionPolicy { refresh_ttl: config.refresh_ttl(), reuse_interval: config.refresh_reuse_interval() };
         Self {
-            sessions: SessionStore::new(store.clone(), policy),
+            sessions: SessionStore::new(store.clone(), SessionPolicy::new(config)),
             limiter: Limiter::new(&store, config.abuse_limits().clone()),
             store,
             keys: Arc::new(TokenKeys::new(config)),
@@ -346,7 +344,8 @@ impl Accounts {
     }
 
     /// Changes the password after checking the current one, ends every session of the user (the owner's too),
-    /// and starts a new one on the same device, whose tokens are returned. A wrong current password is
+    /// voids every outstanding password-reset link of the user, and starts a new one on the same device, whose
+    /// tokens are returned. A wrong current password is
     /// [`Error::WrongPassword`]; the new one obeys the signup rules (reported on the `new_password` field).
     ///
     /// For a client the caller knows nothing of: only the per-email password budgets apply. Servers call
@@ -383,6 +382,11 @@ impl Accounts {
                 return Ok(false);
             }
             sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(owner.user_id().as_uuid())
+                .execute(&mut *tx)
+                .await?;
+            // A reset link mailed before the change must not undo it.
+            sqlx::query("DELETE FROM email_tokens WHERE user_id = $1 AND purpose = 'reset_password'")
                 .bind(owner.user_id().as_uuid())
                 .execute(&mut *tx)
                 .await?;

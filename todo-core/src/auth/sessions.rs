@@ -6,15 +6,23 @@
 //! checks in the same statement that the session still exists, belongs to the user and has not expired, so
 //! revoking a session (deleting its row) stops its access tokens on the next request, on every instance.
 //!
-//! Refreshing spends the presented token and issues a new one (rotation). A spent token presented again later
-//! than the reuse interval means two parties hold it, one of them a thief: the whole session is revoked. Within
-//! the interval (two tabs refreshing at once) it is honoured with another new token in the same session. The
-//! database decides who spends a token (`UPDATE … WHERE spent_at_ms IS NULL`), never a read-then-write.
+//! Refreshing spends the presented token and issues its successor (rotation). A spent token presented again
+//! later than the reuse interval means two parties hold it, one of them a thief: the whole session is revoked.
+//! Within the interval (two tabs refreshing at once) it is honoured again with *the same* successor: a token's
+//! successor is derived from it with a server key (HMAC-SHA-256), so no plaintext token is stored and a replay
+//! starts no second chain; whichever holder uses the successor second is caught by reuse detection. The database
+//! decides who spends a token (`UPDATE … WHERE spent_at_ms IS NULL`), never a read-then-write.
+//!
+//! A session ends at the earliest of its newest refresh token's expiry and `SESSION_MAX_AGE_SECONDS` after its
+//! login, however often it is refreshed.
 
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use ring::hmac;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -113,11 +121,40 @@ fn clean_user_agent(user_agent: Option<&str>) -> Option<String> {
     (!kept.is_empty()).then(|| kept.to_owned())
 }
 
-/// How long refresh tokens live, and the grace for one spent moments ago.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How long refresh tokens and sessions live, the grace for a token spent moments ago, and the key that derives
+/// a token's successor.
+#[derive(Debug, Clone)]
 pub(crate) struct SessionPolicy {
     pub(crate) refresh_ttl: Duration,
     pub(crate) reuse_interval: Duration,
+    pub(crate) max_age: Duration,
+    successor_key: hmac::Key,
+}
+
+impl SessionPolicy {
+    /// The policy of `config`; the successor key is derived from its signing secret (so every instance derives the
+    /// same successors), under a label of its own (so it signs nothing a token key would).
+    pub(crate) fn new(config: &crate::Config) -> Self {
+        let secret = hmac::Key::new(hmac::HMAC_SHA256, config.jwt_secret());
+        let derived = hmac::sign(&secret, b"todo-core: the successor of a refresh token");
+        Self {
+            refresh_ttl: config.refresh_ttl(),
+            reuse_interval: config.refresh_reuse_interval(),
+            max_age: config.session_max_age(),
+            successor_key: hmac::Key::new(hmac::HMAC_SHA256, derived.as_ref()),
+        }
+    }
+
+    /// The token that replaces `presented` when it is spent: the same for every presentation of it.
+    fn successor_of(&self, presented: &str) -> RefreshToken {
+        RefreshToken(URL_SAFE_NO_PAD.encode(hmac::sign(&self.successor_key, presented.as_bytes())))
+    }
+
+    /// When a session started at `created_at_ms` and refreshed at `now_ms` ends: a refresh-token lifetime from now,
+    /// but never past its maximum age.
+    fn session_end_ms(&self, created_at_ms: i64, now_ms: i64) -> i64 {
+        now_ms.saturating_add(millis(self.refresh_ttl)).min(created_at_ms.saturating_add(millis(self.max_age)))
+    }
 }
 
 /// A session just started or refreshed: whose it is, and the refresh token for the client.
@@ -158,7 +195,7 @@ impl NewSession {
             user: user.as_uuid(),
             now,
             now_ms,
-            expires_at_ms: now_ms.saturating_add(millis(policy.refresh_ttl)),
+            expires_at_ms: policy.session_end_ms(now_ms, now_ms),
             user_agent: clean_user_agent(user_agent),
             refresh_token: RefreshToken::generate()?,
         })
@@ -200,14 +237,15 @@ macro_rules! insert_session {
                 .execute(&mut *$conn)
                 .await?;
             sqlx::query(
-                "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at_ms, user_agent) \
-                 VALUES ($1, $2, $3, $3, $4, $5)",
+                "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at_ms, user_agent, created_at_ms) \
+                 VALUES ($1, $2, $3, $3, $4, $5, $6)",
             )
             .bind(new.id)
             .bind(new.user)
             .bind(new.now)
             .bind(new.expires_at_ms)
             .bind(&new.user_agent)
+            .bind(new.now_ms)
             .execute(&mut *$conn)
             .await?;
             $crate::auth::sessions::insert_refresh_token!($conn, &new.refresh_token, new.id, new.expires_at_ms).await?;
@@ -227,12 +265,14 @@ struct SessionRow {
     user_agent: Option<String>,
 }
 
-/// What the database knows of a presented refresh token that could not be spent.
+/// What the database knows of a presented refresh token that could not be spent, and of its session.
 #[derive(sqlx::FromRow)]
 struct TokenRow {
     session_id: Uuid,
+    user_id: Uuid,
     expires_at_ms: i64,
     spent_at_ms: Option<i64>,
+    session_expires_at_ms: i64,
 }
 
 /// The session table's operations. Cheap to clone.
@@ -266,43 +306,45 @@ impl SessionStore {
     /// Spends `presented` and issues its successor in the same session (see the module docs for the rules).
     pub(crate) async fn refresh(&self, presented: &str) -> Result<Issued> {
         let presented_hash = token_hash(presented);
-        let successor = RefreshToken::generate()?;
+        let successor = self.policy.successor_of(presented);
         if let Some(issued) = self.rotate(&presented_hash, &successor, now()).await? {
             return Ok(issued);
         }
         // Read the clock again: the rotation may have waited for a concurrent one that spent the token.
-        let at = now();
-        let now_ms = unix_ms(at);
-        // Not spendable: unknown (or its session revoked), expired, or spent already.
+        let now_ms = unix_ms(now());
+        // Not spendable: unknown (or its session revoked), expired, its session ended, or spent already.
         let row = on_connection!(reading self.store, |conn| {
             sqlx::query_as::<_, TokenRow>(
-                "SELECT session_id, expires_at_ms, spent_at_ms FROM refresh_tokens WHERE token_hash = $1",
+                "SELECT t.session_id, s.user_id, t.expires_at_ms, t.spent_at_ms, \
+                 s.expires_at_ms AS session_expires_at_ms \
+                 FROM refresh_tokens AS t JOIN sessions AS s ON s.id = t.session_id WHERE t.token_hash = $1",
             )
             .bind(&presented_hash)
             .fetch_optional(conn)
             .await
         })?;
         let Some(row) = row else { return Err(RefreshTokenError::Unknown.into()) };
-        if row.expires_at_ms <= now_ms {
+        if row.expires_at_ms <= now_ms || row.session_expires_at_ms <= now_ms {
             return Err(RefreshTokenError::Expired.into());
         }
         // Unspent yet not spendable only if a concurrent refresh that spent it rolled back: refuse, harmlessly.
         let Some(spent_at_ms) = row.spent_at_ms else { return Err(RefreshTokenError::Unknown.into()) };
         let grace = millis(self.policy.reuse_interval);
         if grace > 0 && now_ms.saturating_sub(spent_at_ms) < grace {
-            // Two tabs refreshing at once: the later one gets a token of its own in the same session.
-            return self.issue_in(row.session_id, &successor, at).await?.ok_or(RefreshTokenError::Unknown.into());
+            // Two tabs refreshing at once: the later one gets the successor the first one got, which the first
+            // refresh stored. (With a signing secret rotated in between, the successor differs: refused.)
+            return self.existing(row.session_id, &successor).await?.ok_or(RefreshTokenError::Unknown.into());
         }
         // Spent long ago and presented again: someone else holds it. End the session and all its tokens.
         on_connection!(self.store, |conn| {
             sqlx::query("DELETE FROM sessions WHERE id = $1").bind(row.session_id).execute(conn).await.map(|_| ())
         })?;
-        tracing::warn!(session = %row.session_id, "refresh token reused after rotation; session revoked");
+        tracing::warn!(session = %row.session_id, user = %row.user_id, "refresh token reused after rotation; session revoked");
         Err(RefreshTokenError::Reused.into())
     }
 
-    /// Spends the token with this hash if it is unspent and unexpired, and issues `successor` in its session, in
-    /// one transaction; `None` when the token could not be spent.
+    /// Spends the token with this hash if it is unspent and unexpired and its session has not ended, and issues
+    /// `successor` in its session, in one transaction; `None` when the token could not be spent.
     ///
     /// The session row is locked first (as a revocation, which deletes it and then its tokens, does), so a
     /// refresh racing a revocation waits for it and then finds nothing, instead of deadlocking or leaving a live
@@ -314,21 +356,25 @@ impl SessionStore {
         at: OffsetDateTime,
     ) -> Result<Option<Issued>> {
         let now_ms = unix_ms(at);
-        let expires_at_ms = now_ms.saturating_add(millis(self.policy.refresh_ttl));
+        let (ttl_ms, max_age_ms) = (millis(self.policy.refresh_ttl), millis(self.policy.max_age));
         let issued = on_connection!(self.store, |conn| async {
             let mut tx = conn.begin().await?;
-            let session: Option<(Uuid, Uuid)> = sqlx::query_as(
-                "UPDATE sessions SET last_used_at = $1, expires_at_ms = $2 WHERE id = (SELECT session_id \
-                 FROM refresh_tokens WHERE token_hash = $3 AND spent_at_ms IS NULL AND expires_at_ms > $4) \
-                 RETURNING id, user_id",
+            // The session lives a refresh-token lifetime from now, but never past its maximum age.
+            let session: Option<(Uuid, Uuid, i64)> = sqlx::query_as(
+                "UPDATE sessions SET last_used_at = $1, expires_at_ms = CASE \
+                     WHEN created_at_ms + $5 < $4 + $2 THEN created_at_ms + $5 ELSE $4 + $2 END \
+                 WHERE expires_at_ms > $4 AND id = (SELECT session_id FROM refresh_tokens \
+                     WHERE token_hash = $3 AND spent_at_ms IS NULL AND expires_at_ms > $4) \
+                 RETURNING id, user_id, expires_at_ms",
             )
             .bind(at)
-            .bind(expires_at_ms)
+            .bind(ttl_ms)
             .bind(presented_hash)
             .bind(now_ms)
+            .bind(max_age_ms)
             .fetch_optional(&mut *tx)
             .await?;
-            let Some((session, user)) = session else {
+            let Some((session, user, expires_at_ms)) = session else {
                 tx.rollback().await?;
                 return Ok(None);
             };
@@ -349,6 +395,7 @@ impl SessionStore {
                 .bind(now_ms)
                 .execute(&mut *tx)
                 .await?;
+            // The successor ends with its session.
             insert_refresh_token!(tx, successor, session, expires_at_ms).await?;
             tx.commit().await?;
             Ok::<_, sqlx::Error>(Some((session, user)))
@@ -357,28 +404,20 @@ impl SessionStore {
         Ok(issued.map(|(session, user)| Issued::successor(user, session, successor)))
     }
 
-    /// Issues `successor` in `session` (extending it), if the session still exists.
-    async fn issue_in(&self, session: Uuid, successor: &RefreshToken, at: OffsetDateTime) -> Result<Option<Issued>> {
-        let expires_at_ms = unix_ms(at).saturating_add(millis(self.policy.refresh_ttl));
-        let user = on_connection!(self.store, |conn| async {
-            let mut tx = conn.begin().await?;
-            let user: Option<Uuid> = sqlx::query_scalar(
-                "UPDATE sessions SET last_used_at = $1, expires_at_ms = $2 WHERE id = $3 RETURNING user_id",
+    /// `successor` again, if it is still a token of `session` and the session is live (a replay inside the reuse
+    /// interval). Nothing is written: the first refresh did that.
+    async fn existing(&self, session: Uuid, successor: &RefreshToken) -> Result<Option<Issued>> {
+        let user = on_connection!(reading self.store, |conn| {
+            sqlx::query_scalar::<_, Uuid>(
+                "SELECT s.user_id FROM refresh_tokens AS t JOIN sessions AS s ON s.id = t.session_id \
+                 WHERE t.token_hash = $1 AND s.id = $2 AND s.expires_at_ms > $3",
             )
-            .bind(at)
-            .bind(expires_at_ms)
+            .bind(successor.hash())
             .bind(session)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if user.is_some() {
-                insert_refresh_token!(tx, successor, session, expires_at_ms).await?;
-                tx.commit().await?;
-            } else {
-                tx.rollback().await?;
-            }
-            Ok::<_, sqlx::Error>(user)
-        }
-        .await)?;
+            .bind(unix_ms(now()))
+            .fetch_optional(conn)
+            .await
+        })?;
         Ok(user.map(|user| Issued::successor(user, session, successor)))
     }
 
