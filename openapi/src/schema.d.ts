@@ -623,7 +623,7 @@ export interface components {
          * @description The tokens of a session (the OAuth 2.0 token response of RFC 6749 §5.1).
          * @example {
          *       "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.e30.c2lnbmF0dXJl",
-         *       "expires_in": 604800,
+         *       "expires_in": 3600,
          *       "refresh_token": "q3Jd8vQ0mZt1c2VjcmV0LXJhbmRvbS1ieXRlcy0zMi1sb25n",
          *       "token_type": "bearer"
          *     }

@@ -146,7 +146,7 @@ describe("accounts", () => {
     assert.equal(response.headers.get("cache-control"), "no-store");
     assert.ok(data);
     assert.equal(data.token_type, "bearer");
-    assert.equal(data.expires_in, 604800);
+    assert.equal(data.expires_in, 3600, "JWT_TTL_SECONDS, one hour by default");
     assert.deepEqual(Object.keys(data).sort(), ["access_token", "expires_in", "refresh_token", "token_type"]);
     assert.equal(data.access_token.split(".").length, 3, "a JWT");
     assert.match(data.refresh_token, /^[A-Za-z0-9_-]{43,}$/, "an opaque refresh token (at least 32 bytes, base64url)");

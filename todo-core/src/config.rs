@@ -13,8 +13,12 @@ use crate::mail::{LogMailer, Mailer, SmtpMailer};
 
 /// The shortest accepted `JWT_SECRET`, in bytes (RFC 7518 §3.2: an HS256 key at least as long as the hash output).
 pub const MIN_SECRET_BYTES: usize = 32;
-/// Default token lifetime: seven days.
-pub const DEFAULT_TTL: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+/// Default access-token lifetime: one hour.
+///
+/// Short because a refresh token (lifetime [`DEFAULT_REFRESH_TTL`]) keeps the user signed in: clients refresh
+/// when the access token is refused, and an access token copied out of a log or a browser works for an hour, not
+/// for a week. `JWT_TTL_SECONDS=604800` restores the seven days of before refresh tokens existed.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(60 * 60);
 /// Default refresh-token lifetime: thirty days.
 pub const DEFAULT_REFRESH_TTL: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 /// Default grace for a refresh token spent moments ago (two tabs refreshing at once): ten seconds.
@@ -39,15 +43,20 @@ pub const DEFAULT_APP_URL: &str = "http://localhost:8000";
 
 /// Everything `todo-core` needs to run: signing secret, token lifetime, bcrypt cost and database URL.
 ///
+/// Access tokens live one hour unless told otherwise ([`DEFAULT_TTL`]); refresh tokens keep the session going.
+///
 /// ```
 /// use std::time::Duration;
 /// use todo_core::Config;
 ///
-/// let config = Config::new("an example secret that is long enough!!")?
-///     .with_token_ttl(Duration::from_secs(3600))
+/// let config = Config::new("an example secret that is long enough!!")?;
+/// assert_eq!(config.token_ttl(), Duration::from_secs(3600));
+///
+/// let config = config
+///     .with_token_ttl(Duration::from_secs(15 * 60))
 ///     .with_bcrypt_cost(10)?
 ///     .with_database_url("sqlite::memory:");
-/// assert_eq!(config.bcrypt_cost(), 10);
+/// assert_eq!((config.token_ttl(), config.bcrypt_cost()), (Duration::from_secs(900), 10));
 /// # Ok::<(), todo_core::Error>(())
 /// ```
 #[derive(Clone)]
@@ -165,7 +174,7 @@ impl Config {
         Ok(self)
     }
 
-    /// Sets the token lifetime.
+    /// Sets the access-token lifetime (default [`DEFAULT_TTL`], one hour).
     pub fn with_token_ttl(mut self, ttl: Duration) -> Self {
         self.token_ttl = ttl;
         self
@@ -297,7 +306,7 @@ impl Config {
         &self.mailer
     }
 
-    /// The token lifetime.
+    /// The access-token lifetime (`expires_in` of every token response).
     pub fn token_ttl(&self) -> Duration {
         self.token_ttl
     }
@@ -431,7 +440,7 @@ mod tests {
     #[test]
     fn defaults_apply_when_only_the_secret_is_set() {
         let config = Config::from_lookup(env(&[("JWT_SECRET", SECRET)])).expect("valid");
-        assert_eq!(config.token_ttl(), Duration::from_secs(604_800));
+        assert_eq!(config.token_ttl(), Duration::from_secs(3600));
         assert_eq!(config.bcrypt_cost(), 12);
         assert_eq!(config.database_url(), "sqlite:todo.db");
     }
@@ -501,6 +510,12 @@ mod tests {
         }
         let config = Config::from_lookup(env(&[("JWT_SECRET", SECRET), ("JWT_TTL_SECONDS", "60")])).expect("valid");
         assert_eq!(config.token_ttl(), Duration::from_secs(60));
+    }
+
+    #[test]
+    fn the_seven_days_of_before_refresh_tokens_are_still_one_setting_away() {
+        let config = Config::from_lookup(env(&[("JWT_SECRET", SECRET), ("JWT_TTL_SECONDS", "604800")])).expect("valid");
+        assert_eq!(config.token_ttl(), Duration::from_secs(7 * 24 * 60 * 60));
     }
 
     #[test]

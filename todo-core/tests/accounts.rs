@@ -35,7 +35,7 @@ async fn signup_normalises_the_email_and_login_accepts_any_case(db: &TestDb) {
     assert_eq!(login.user, user);
     assert_eq!(login.owner.user_id(), user.id);
     assert_eq!(login.token.token_type, "bearer");
-    assert_eq!(login.token.expires_in, 604_800);
+    assert_eq!(login.token.expires_in, 3600);
 }
 
 async fn signup_with_a_taken_email_in_another_case_is_a_conflict(db: &TestDb) {

@@ -78,7 +78,7 @@ async fn login_with_json_returns_an_uncacheable_bearer_token(app: &TestApp) {
     assert_eq!(response.headers().get_one("Cache-Control"), Some("no-store"));
     let body: Value = response.into_json().await.expect("JSON");
     assert_eq!(body["token_type"], "bearer");
-    assert_eq!(body["expires_in"], 604_800);
+    assert_eq!(body["expires_in"], 3600);
     assert_eq!(body["access_token"].as_str().expect("token").split('.').count(), 3);
 }
 

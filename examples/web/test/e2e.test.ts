@@ -27,7 +27,7 @@ import { freePort, serverBinary, sleep, startServer, type RunningServer } from "
 const JWT_TTL_SECONDS = 3;
 /**
  * The server still accepts an access token this long after its `exp` (clock skew between servers;
- * CLOCK_SKEW_LEEWAY_SECONDS in todo-core/src/token.rs), so "expired" means `exp` + this.
+ * CLOCK_SKEW_LEEWAY_SECONDS in todo-core/src/auth/token.rs), so "expired" means `exp` + this.
  */
 const CLOCK_SKEW_LEEWAY_SECONDS = 30;
 /** Tasks per page of the list in the app built for this test. */

@@ -227,11 +227,11 @@ mod tests {
         let user = user();
         let token = keys.mint(&user, session()).expect("mints");
         assert_eq!(token.token_type, "bearer");
-        assert_eq!(token.expires_in, 604_800);
+        assert_eq!(token.expires_in, 3600, "one hour by default");
         let claims = keys.verify(&token.access_token).expect("verifies");
         assert_eq!(claims.user_id().expect("uuid"), user.id);
         assert_eq!(claims.email, "ann@example.com");
-        assert_eq!(claims.exp - claims.iat, 604_800);
+        assert_eq!(claims.exp - claims.iat, 3600);
     }
 
     #[test]

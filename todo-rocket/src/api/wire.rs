@@ -39,7 +39,7 @@ impl From<todo_core::User> for User {
 
 /// The tokens of a session (the OAuth 2.0 token response of RFC 6749 §5.1).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[schema(example = json!({"access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.e30.c2lnbmF0dXJl", "token_type": "bearer", "expires_in": 604800, "refresh_token": "q3Jd8vQ0mZt1c2VjcmV0LXJhbmRvbS1ieXRlcy0zMi1sb25n"}))]
+#[schema(example = json!({"access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.e30.c2lnbmF0dXJl", "token_type": "bearer", "expires_in": 3600, "refresh_token": "q3Jd8vQ0mZt1c2VjcmV0LXJhbmRvbS1ieXRlcy0zMi1sb25n"}))]
 pub struct TokenResponse {
     /// The JWT to send as `Authorization: Bearer <token>`; it names its session (`sid`).
     pub access_token: String,
