@@ -105,6 +105,7 @@ pub(super) async fn rewrite_if_pending(store: &Store) -> Result<()> {
     let found_at_ms = unix_ms(now());
     let outcomes = on_connection!(store, |conn| async {
         let mut tx = conn.begin().await?;
+        // The claim: a concurrent start waits here for this row's lock, then finds it gone and does nothing.
         let claimed = sqlx::query("DELETE FROM pending_rewrites WHERE name = $1").bind(NAME).execute(&mut *tx).await?;
         if claimed.rows_affected() == 0 {
             tx.rollback().await?;
@@ -192,7 +193,9 @@ fn report(outcomes: &[Outcome]) {
             ),
         }
     }
-    tracing::info!(rewritten, left = outcomes.len() - rewritten, "canonical emails: stored addresses rewritten");
+    if !outcomes.is_empty() {
+        tracing::info!(rewritten, left = outcomes.len() - rewritten, "canonical emails: stored addresses rewritten");
+    }
 }
 
 #[cfg(test)]
