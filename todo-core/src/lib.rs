@@ -58,7 +58,7 @@ mod auth;
 mod clock;
 /// Leaf: [`Config`], the library's settings and their checks (it also names the configured [`mail::Mailer`]).
 mod config;
-/// Leaf: a normalised, checked email address.
+/// Leaf: a checked email address in canonical form (one mailbox, one spelling).
 mod email;
 /// Leaf: the one error type, its kinds, and the refusals of tokens.
 mod error;

@@ -12,6 +12,7 @@ use support::{problem, session_of, TestApp, PASSWORD, SECRET};
 http_tests!(
     signup_answers_201_with_the_user_and_its_location,
     signup_with_a_taken_email_in_another_case_is_409,
+    three_spellings_of_an_internationalised_address_are_one_account,
     signup_failing_validation_is_422_with_every_field,
     signup_password_limits_are_8_characters_and_72_bytes,
     login_with_json_returns_an_uncacheable_bearer_token,
@@ -46,6 +47,18 @@ async fn signup_with_a_taken_email_in_another_case_is_409(app: &TestApp) {
     let response = app.post("/auth/signup", json!({"email": "BOB@example.com", "password": PASSWORD}), None).await;
     let body = problem(response, Status::Conflict).await;
     assert_eq!(body["detail"], "this email is already registered");
+}
+
+async fn three_spellings_of_an_internationalised_address_are_one_account(app: &TestApp) {
+    let response = app.post("/auth/signup", json!({"email": "ann@bücher.example", "password": PASSWORD}), None).await;
+    assert_eq!(response.status(), Status::Created);
+    let user: Value = response.into_json().await.expect("JSON");
+    assert_eq!(user["email"], "ann@xn--bcher-kva.example");
+    for spelling in ["ann@xn--bcher-kva.example", "ANN@BÜCHER.example"] {
+        let response = app.post("/auth/signup", json!({"email": spelling, "password": PASSWORD}), None).await;
+        let body = problem(response, Status::Conflict).await;
+        assert_eq!(body["detail"], "this email is already registered", "{spelling}");
+    }
 }
 
 async fn signup_failing_validation_is_422_with_every_field(app: &TestApp) {

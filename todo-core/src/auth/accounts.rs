@@ -97,8 +97,9 @@ impl Accounts {
         }
     }
 
-    /// Registers a user. The email is trimmed and lower-cased; both fields are checked and every broken rule is
-    /// reported in one [`Error::Validation`]. A taken email is [`Error::EmailTaken`], decided by the database.
+    /// Registers a user. The email is stored in canonical form (see [`Email`]: any spelling of one mailbox is one
+    /// account); both fields are checked and every broken rule is reported in one [`Error::Validation`]. A taken
+    /// email is [`Error::EmailTaken`], decided by the database.
     ///
     /// A signup from an unknown client: no per-network budget applies. Servers call [`Accounts::signup_from`].
     pub async fn signup(&self, email: &str, password: &str) -> Result<User> {

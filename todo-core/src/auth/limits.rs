@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use crate::abuse::{AbuseLimits, Client};
 use crate::clock::{now, unix_ms};
+use crate::email::Email;
 use crate::error::{Error, Result};
 use crate::store::{Budget, Counters, Store, Taken};
 
@@ -57,7 +58,7 @@ impl Limiter {
         Self { settings, counters }
     }
 
-    /// Takes a slot of the password-check budgets for `email` (as the user typed it: it is normalised here) from
+    /// Takes a slot of the password-check budgets for `email` (as the user typed it: it is canonicalised here) from
     /// `client`, before the check runs; [`Error::RateLimited`] when one of them is spent.
     pub(crate) async fn admit_password_check(&self, email: &str, client: &Client) -> Result<Admission<'_>> {
         let family = Family {
@@ -101,9 +102,13 @@ impl Limiter {
     }
 
     async fn take(&self, family: &Family, email: Option<&str>, client: &Client) -> Result<Taken> {
-        // The same normalisation as accounts' emails, so `Ann@X.io` and ` ann@x.io` share one budget; input that
-        // is no address at all still counts, as typed.
-        let email = email.map(|email| email.trim().to_lowercase());
+        // The canonical form of accounts' emails, so that every spelling of one mailbox (` Ann@Bücher.example`,
+        // `ann@xn--bcher-kva.example`) shares one budget; input that is no address at all still counts, trimmed and
+        // lower-cased.
+        let email = email.map(|email| match Email::parse(email) {
+            Ok(canonical) => canonical.as_str().to_owned(),
+            Err(_) => email.trim().to_lowercase(),
+        });
         let network = self.settings.network(client);
         let (email, network) = (email.as_deref(), network.as_deref());
         let budgets = [
@@ -172,6 +177,23 @@ mod tests {
         }
         assert!(fail(&limiter, "ann@example.com", &at("203.0.113.9")).await.is_err());
         fail(&limiter, "bob@example.com", &at("203.0.113.9")).await.expect("another account");
+    }
+
+    #[tokio::test]
+    async fn every_spelling_of_one_mailbox_shares_one_budget() {
+        let limiter = limiter(settings(100, 3, 100)).await;
+        fail(&limiter, "ann@bücher.example", &at("192.0.2.1")).await.expect("first");
+        fail(&limiter, " ANN@BÜCHER.example", &at("192.0.2.2")).await.expect("second");
+        fail(&limiter, "ann@xn--bcher-kva.example", &at("192.0.2.3")).await.expect("third");
+        assert!(fail(&limiter, "Ann@XN--BCHER-KVA.Example", &at("192.0.2.4")).await.is_err(), "one budget");
+        fail(&limiter, "bob@bücher.example", &at("192.0.2.4")).await.expect("another mailbox");
+    }
+
+    #[tokio::test]
+    async fn input_that_is_no_address_counts_trimmed_and_lower_cased() {
+        let limiter = limiter(settings(100, 1, 100)).await;
+        fail(&limiter, "Not An Address", &at("192.0.2.1")).await.expect("first");
+        assert!(fail(&limiter, " not an address ", &at("192.0.2.2")).await.is_err());
     }
 
     #[tokio::test]

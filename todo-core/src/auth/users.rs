@@ -12,7 +12,8 @@ use crate::ids::UserId;
 pub struct User {
     /// The user's id.
     pub id: UserId,
-    /// The normalised email address.
+    /// The email address, in canonical form (an account the upgrade to canonical emails left alone keeps its old
+    /// spelling: see `store/canonical_emails.rs`).
     pub email: Email,
     /// When the account was created.
     pub created_at: OffsetDateTime,

@@ -10,10 +10,12 @@
 //! them compiles only that driver (no SQLite C library in a PostgreSQL-only build), and [`Store::connect`] answers
 //! a URL of the other engine with [`Error::Config`] naming the missing feature.
 //!
-//! Holds `pool` (the connection pool), `owner` ([`Owner`] and its session condition) and `counters` (the abuse
-//! limits' budgets). May use the leaf modules (`error`, `config`, `ids`, `clock`); `auth` and `tasks` build on it,
-//! never the other way round.
+//! Holds `pool` (the connection pool), `owner` ([`Owner`] and its session condition), `counters` (the abuse
+//! limits' budgets) and `canonical_emails` (the rewrite of stored emails that migration 0006 asks for). May use the
+//! leaf modules (`error`, `config`, `ids`, `clock`, `email`); `auth` and `tasks` build on it, never the other way
+//! round.
 
+mod canonical_emails;
 mod counters;
 mod owner;
 mod pool;
@@ -314,7 +316,8 @@ impl Store {
         Ok(Self { backend: Backend::Postgres(pool) })
     }
 
-    /// Applies the embedded migrations of this store's engine that have not run yet.
+    /// Applies the embedded migrations of this store's engine that have not run yet, then the rewrites they ask for
+    /// that SQL cannot do (once each): today the stored emails' canonical form (`store/canonical_emails.rs`).
     pub async fn migrate(&self) -> Result<()> {
         let outcome: std::result::Result<(), sqlx::migrate::MigrateError> = match &self.backend {
             #[cfg(feature = "sqlite")]
@@ -329,7 +332,8 @@ impl Store {
         outcome.map_err(|error| match error {
             sqlx::migrate::MigrateError::Execute(error) => Error::from(error),
             other => Error::internal(other),
-        })
+        })?;
+        canonical_emails::rewrite_if_pending(self).await
     }
 
     /// Runs a trivial query: `Ok` when the database answers.

@@ -1,6 +1,8 @@
 //! `/auth/*` accounts: signup, login (JSON or the OAuth2 form), the current user, password change, logout and
 //! account deletion. Sessions and refresh live in `sessions.rs`.
 
+use std::fmt;
+
 use rocket::fairing::AdHoc;
 use rocket::http::uri::Origin;
 use rocket::http::Status;
@@ -22,6 +24,7 @@ use crate::http::guard::AuthUser;
 use crate::http::location::MountBase;
 use crate::http::problem::FieldProblem;
 use crate::http::query::Query;
+use crate::http::redacted::Redacted;
 use crate::ops::metrics;
 
 /// The stage of this area: its routes under `mount_point`.
@@ -30,7 +33,7 @@ pub(crate) fn stage(mount_point: &str) -> AdHoc {
 }
 
 /// Signup body.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[schema(example = json!({"email": "ann@example.com", "password": "correct horse battery"}))]
 pub struct SignupRequest {
     /// Trimmed and lower-cased; a valid address of at most 254 characters.
@@ -39,6 +42,12 @@ pub struct SignupRequest {
     /// 8 characters to 72 bytes (bcrypt's limit; longer input is refused, not truncated).
     #[schema(min_length = 8, format = "password")]
     pub password: String,
+}
+
+impl fmt::Debug for SignupRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignupRequest").field("email", &self.email).field("password", &Redacted).finish()
+    }
 }
 
 /// Register a new user.
@@ -135,7 +144,7 @@ fn me(auth: AuthUser) -> Json<User> {
 }
 
 /// Body of `PUT /auth/password`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[schema(example = json!({"current_password": "correct horse battery", "new_password": "a longer passphrase"}))]
 pub struct ChangePasswordRequest {
     /// The password in use now.
@@ -146,13 +155,28 @@ pub struct ChangePasswordRequest {
     pub new_password: String,
 }
 
+impl fmt::Debug for ChangePasswordRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChangePasswordRequest")
+            .field("current_password", &Redacted)
+            .field("new_password", &Redacted)
+            .finish()
+    }
+}
+
 /// Body of `DELETE /auth/me`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[schema(example = json!({"password": "correct horse battery"}))]
 pub struct DeleteAccountRequest {
     /// The account's password, as proof.
     #[schema(format = "password")]
     pub password: String,
+}
+
+impl fmt::Debug for DeleteAccountRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DeleteAccountRequest").field("password", &Redacted).finish()
+    }
 }
 
 /// Change the password; every session ends (their tokens stop working), and the tokens of a new one are returned.
@@ -256,4 +280,22 @@ async fn delete_me(
     let deleted = todo.accounts().delete_account_from(&auth.owner, &body.0.password, &client.0).await;
     deleted.inspect_err(metrics::refusal_of("password_check"))?;
     Ok(Status::NoContent)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_the_passwords() {
+        let signup = SignupRequest { email: "ann@example.com".into(), password: "signup secret".into() };
+        let change =
+            ChangePasswordRequest { current_password: "current secret".into(), new_password: "new secret".into() };
+        let delete = DeleteAccountRequest { password: "delete secret".into() };
+        for shown in [format!("{signup:?}"), format!("{change:?}"), format!("{delete:?}"), format!("{signup:#?}")] {
+            assert!(!shown.contains("secret"), "{shown}");
+            assert!(shown.contains(r#""<redacted>""#), "{shown}");
+        }
+        assert!(format!("{signup:?}").contains("ann@example.com"), "the email is no secret");
+    }
 }

@@ -3,6 +3,8 @@
 //! Mails go out after the answer ([`super::mail`]), so `forgot` answers in the same time whether or not an
 //! account has the email.
 
+use std::fmt;
+
 use rocket::fairing::AdHoc;
 use rocket::http::Status;
 use rocket::response::status::Custom;
@@ -20,6 +22,7 @@ use crate::http::client::RequestClient;
 use crate::http::error::ApiResult;
 use crate::http::guard::AuthUser;
 use crate::http::headers::UserAgent;
+use crate::http::redacted::Redacted;
 use crate::ops::metrics;
 
 /// The stage of this area: its routes under `mount_point`.
@@ -28,11 +31,17 @@ pub(crate) fn stage(mount_point: &str) -> AdHoc {
 }
 
 /// Body of `POST /auth/email/verify`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[schema(example = json!({"token": "q3Jd8vQ0mZt1c2VjcmV0LXJhbmRvbS1ieXRlcy0zMi1sb25n"}))]
 pub struct VerifyEmailRequest {
     /// The `token` parameter of the link in the verification mail.
     pub token: String,
+}
+
+impl fmt::Debug for VerifyEmailRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifyEmailRequest").field("token", &Redacted).finish()
+    }
 }
 
 /// Body of `POST /auth/password/forgot`.
@@ -45,7 +54,7 @@ pub struct ForgotPasswordRequest {
 }
 
 /// Body of `POST /auth/password/reset`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[schema(example = json!({"token": "q3Jd8vQ0mZt1c2VjcmV0LXJhbmRvbS1ieXRlcy0zMi1sb25n", "new_password": "a longer passphrase"}))]
 pub struct ResetPasswordRequest {
     /// The `token` parameter of the link in the password-reset mail.
@@ -53,6 +62,12 @@ pub struct ResetPasswordRequest {
     /// The new password: 8 characters to 72 bytes.
     #[schema(format = "password", min_length = 8)]
     pub new_password: String,
+}
+
+impl fmt::Debug for ResetPasswordRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResetPasswordRequest").field("token", &Redacted).field("new_password", &Redacted).finish()
+    }
 }
 
 /// The answer of the routes that send a mail later: the same whatever happens next.
@@ -145,4 +160,19 @@ async fn reset(todo: &State<Todo>, user_agent: UserAgent, body: JsonBody<ResetPa
     let body = body.0;
     let login = todo.accounts().reset_password(&body.token, &body.new_password, user_agent.0.as_deref()).await?;
     Ok(tokens(login))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_the_link_tokens_or_the_password() {
+        let verify = VerifyEmailRequest { token: "verify-link-secret".into() };
+        let reset = ResetPasswordRequest { token: "reset-link-secret".into(), new_password: "new secret".into() };
+        for shown in [format!("{verify:?}"), format!("{reset:?}")] {
+            assert!(!shown.contains("secret"), "{shown}");
+            assert!(shown.contains(r#""<redacted>""#), "{shown}");
+        }
+    }
 }

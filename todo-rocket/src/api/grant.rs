@@ -4,6 +4,8 @@
 //! Swagger UI's Authorize dialog sends, and the refresh-token grant (§6). These types are both the parsers'
 //! targets and what the OpenAPI document shows, so the two cannot drift.
 
+use std::fmt;
+
 use rocket::data::{self, Data, FromData};
 use rocket::form::Form;
 use rocket::outcome::Outcome;
@@ -15,9 +17,10 @@ use crate::http::body::JsonBody;
 use crate::http::error::ApiError;
 use crate::http::failure::remember;
 use crate::http::problem::FieldProblem;
+use crate::http::redacted::{redacted_if_sent, Redacted};
 
 /// Login body (also accepted as the OAuth2 form: `grant_type=password&username=...&password=...`).
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[schema(example = json!({"email": "ann@example.com", "password": "correct horse battery"}))]
 pub struct LoginRequest {
     /// The email used at signup, in any case.
@@ -27,12 +30,24 @@ pub struct LoginRequest {
     pub password: String,
 }
 
+impl fmt::Debug for LoginRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoginRequest").field("email", &self.email).field("password", &Redacted).finish()
+    }
+}
+
 /// Body of `POST /auth/refresh`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[schema(example = json!({"refresh_token": "q3Jd8vQ0mZt1c2VjcmV0LXJhbmRvbS1ieXRlcy0zMi1sb25n"}))]
 pub struct RefreshRequest {
     /// The `refresh_token` of the last token response; it works once.
     pub refresh_token: String,
+}
+
+impl fmt::Debug for RefreshRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RefreshRequest").field("refresh_token", &Redacted).finish()
+    }
 }
 
 /// The OAuth2 form of `POST /auth/login`: the password grant or the refresh-token grant.
@@ -48,7 +63,7 @@ pub enum TokenForm {
 }
 
 /// The OAuth2 password grant (RFC 6749 §4.3.2), as Swagger UI's Authorize dialog sends it.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[allow(dead_code)] // documentation only, see `TokenForm`
 pub struct PasswordGrantForm {
     /// `password` (may be omitted).
@@ -60,6 +75,16 @@ pub struct PasswordGrantForm {
     pub password: String,
 }
 
+impl fmt::Debug for PasswordGrantForm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PasswordGrantForm")
+            .field("grant_type", &self.grant_type)
+            .field("username", &self.username)
+            .field("password", &Redacted)
+            .finish()
+    }
+}
+
 /// The grant type of [`PasswordGrantForm`].
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -69,13 +94,22 @@ pub enum PasswordGrantType {
 }
 
 /// The OAuth2 refresh-token grant (RFC 6749 §6).
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[allow(dead_code)] // documentation only, see `TokenForm`
 pub struct RefreshTokenGrantForm {
     /// `refresh_token`.
     pub grant_type: RefreshTokenGrantType,
     /// The `refresh_token` of the last token response; it works once.
     pub refresh_token: String,
+}
+
+impl fmt::Debug for RefreshTokenGrantForm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RefreshTokenGrantForm")
+            .field("grant_type", &self.grant_type)
+            .field("refresh_token", &Redacted)
+            .finish()
+    }
 }
 
 /// The grant type of [`RefreshTokenGrantForm`].
@@ -87,7 +121,7 @@ pub enum RefreshTokenGrantType {
 }
 
 /// Every field either grant may send, read as text so that each rule can be reported on its field.
-#[derive(Debug, rocket::FromForm)]
+#[derive(rocket::FromForm)]
 struct GrantForm {
     grant_type: Option<String>,
     username: Option<String>,
@@ -95,8 +129,18 @@ struct GrantForm {
     refresh_token: Option<String>,
 }
 
+impl fmt::Debug for GrantForm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GrantForm")
+            .field("grant_type", &self.grant_type)
+            .field("username", &self.username)
+            .field("password", &redacted_if_sent(&self.password))
+            .field("refresh_token", &redacted_if_sent(&self.refresh_token))
+            .finish()
+    }
+}
+
 /// What a client asked `POST /auth/login` for.
-#[derive(Debug)]
 pub enum TokenGrant {
     /// Email and password (JSON, or the password grant form).
     Password {
@@ -107,6 +151,17 @@ pub enum TokenGrant {
     },
     /// The refresh-token grant.
     RefreshToken(String),
+}
+
+impl fmt::Debug for TokenGrant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Password { email, password: _ } => {
+                f.debug_struct("Password").field("email", email).field("password", &Redacted).finish()
+            }
+            Self::RefreshToken(_) => f.debug_tuple("RefreshToken").field(&Redacted).finish(),
+        }
+    }
 }
 
 impl GrantForm {
@@ -170,5 +225,46 @@ impl<'r> FromData<'r> for TokenGrant {
             Outcome::Forward(forward) => return Outcome::Forward(forward),
         };
         Outcome::Error(remember(request, error))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_passwords_or_refresh_tokens() {
+        let login = LoginRequest { email: "ann@example.com".into(), password: "login secret".into() };
+        let refresh = RefreshRequest { refresh_token: "refresh secret".into() };
+        let password_form = TokenForm::Password(PasswordGrantForm {
+            grant_type: Some(PasswordGrantType::Password),
+            username: "ann@example.com".into(),
+            password: "form secret".into(),
+        });
+        let refresh_form = TokenForm::RefreshToken(RefreshTokenGrantForm {
+            grant_type: RefreshTokenGrantType::RefreshToken,
+            refresh_token: "form refresh secret".into(),
+        });
+        let grant_form = GrantForm {
+            grant_type: Some("password".into()),
+            username: Some("ann@example.com".into()),
+            password: Some("raw form secret".into()),
+            refresh_token: Some("raw refresh secret".into()),
+        };
+        let password_grant = TokenGrant::Password { email: "ann@example.com".into(), password: "grant secret".into() };
+        let refresh_grant = TokenGrant::RefreshToken("grant refresh secret".into());
+        for shown in [
+            format!("{login:?}"),
+            format!("{refresh:?}"),
+            format!("{password_form:?}"),
+            format!("{refresh_form:?}"),
+            format!("{grant_form:?}"),
+            format!("{password_grant:?}"),
+            format!("{refresh_grant:?}"),
+        ] {
+            assert!(!shown.contains("secret"), "{shown}");
+            assert!(shown.contains(r#""<redacted>""#), "{shown}");
+        }
+        assert!(format!("{grant_form:?}").contains("ann@example.com"), "the email is no secret");
     }
 }

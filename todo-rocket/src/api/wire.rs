@@ -2,6 +2,8 @@
 //! the [`TokenResponse`] of a session (login, refresh, password change and reset), sent as [`Tokens`]. Used by
 //! the route modules.
 
+use std::fmt;
+
 use rocket::serde::json::Json;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -9,6 +11,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::http::headers::NoStore;
+use crate::http::redacted::Redacted;
 
 /// A registered user.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -38,7 +41,7 @@ impl From<todo_core::User> for User {
 }
 
 /// The tokens of a session (the OAuth 2.0 token response of RFC 6749 §5.1).
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.e30.c2lnbmF0dXJl", "token_type": "bearer", "expires_in": 3600, "refresh_token": "q3Jd8vQ0mZt1c2VjcmV0LXJhbmRvbS1ieXRlcy0zMi1sb25n"}))]
 pub struct TokenResponse {
     /// The JWT to send as `Authorization: Bearer <token>`; it names its session (`sid`).
@@ -51,6 +54,17 @@ pub struct TokenResponse {
     /// after it was issued). It works once: the response carries its successor.
     #[schema(min_length = 43, pattern = "^[A-Za-z0-9_-]+$")]
     pub refresh_token: String,
+}
+
+impl fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("access_token", &Redacted)
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .field("refresh_token", &Redacted)
+            .finish()
+    }
 }
 
 /// The OAuth 2.0 token type: this API issues bearer tokens only.
@@ -78,4 +92,22 @@ pub(crate) type Tokens = NoStore<Json<TokenResponse>>;
 /// The tokens of `login`, as every route that hands them out sends them.
 pub(crate) fn tokens(login: todo_core::Login) -> Tokens {
     NoStore(Json(login.into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_the_tokens() {
+        let response = TokenResponse {
+            access_token: "access secret".into(),
+            token_type: TokenType::Bearer,
+            expires_in: 3600,
+            refresh_token: "refresh secret".into(),
+        };
+        let shown = format!("{response:?}");
+        assert!(!shown.contains("secret"), "{shown}");
+        assert!(shown.contains("3600"), "{shown}");
+    }
 }

@@ -1,6 +1,6 @@
 //! The HTTP layer under the routes: RFC 9457 problem documents, the one mapping from errors to statuses
 //! ([`ApiError`]), catchers for Rocket's own errors, body and query parsing, the bearer guards, the client a request
-//! comes from, headers, and `Location` under any base path.
+//! comes from, headers, `Location` under any base path, and the stand-ins that keep secrets out of `Debug`.
 //!
 //! May use [`crate::settings`] and [`crate::ops`] (the error mapping counts database errors in the metrics); never
 //! [`crate::api`].
@@ -15,6 +15,7 @@ pub(crate) mod headers;
 pub(crate) mod location;
 pub(crate) mod problem;
 pub(crate) mod query;
+pub(crate) mod redacted;
 
 use rocket::fairing::AdHoc;
 
