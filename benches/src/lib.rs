@@ -88,6 +88,22 @@ where
     insert
 }
 
+/// The single number `sql` (a `SELECT COUNT(*) …`) answers on the database at `url` (SQLite or PostgreSQL), over
+/// a connection of its own.
+pub async fn count(url: &str, sql: &str) -> Result<i64, BoxError> {
+    if url.starts_with("sqlite:") {
+        let mut conn = SqliteConnectOptions::from_str(url)?.connect().await?;
+        let count = sqlx::query_scalar(sql).fetch_one(&mut conn).await?;
+        conn.close().await?;
+        Ok(count)
+    } else {
+        let mut conn = PgConnectOptions::from_str(url)?.connect().await?;
+        let count = sqlx::query_scalar(sql).fetch_one(&mut conn).await?;
+        conn.close().await?;
+        Ok(count)
+    }
+}
+
 /// A PostgreSQL database made for one benchmark run and dropped by [`ScratchPostgres::drop_database`]: the
 /// workspace's scratch database ([`todo_testing::ScratchPostgres`]), with errors returned instead of panics.
 #[derive(Debug)]
