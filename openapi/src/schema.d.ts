@@ -360,7 +360,7 @@ export interface components {
         ForgotPasswordRequest: {
             /**
              * Format: email
-             * @description The account's email (any spelling: it is trimmed and lower-cased).
+             * @description The account's email, in any spelling of it (case, an internationalised domain in Unicode or ASCII).
              */
             email: string;
         };
@@ -382,7 +382,7 @@ export interface components {
          *     }
          */
         LoginRequest: {
-            /** @description The email used at signup, in any case. */
+            /** @description The email used at signup, in any spelling of it (case, an internationalised domain in Unicode or ASCII). */
             email: string;
             /**
              * Format: password
@@ -567,7 +567,8 @@ export interface components {
         SignupRequest: {
             /**
              * Format: email
-             * @description Trimmed and lower-cased; a valid address of at most 254 characters.
+             * @description A valid address. Stored in its canonical form (trimmed, lower-cased, the domain in its IDNA ASCII form,
+             *     the local part in Unicode NFC), at most 254 characters: every spelling of one mailbox is one account.
              */
             email: string;
             /**
@@ -664,7 +665,7 @@ export interface components {
              * @description When the account was created (RFC 3339, UTC).
              */
             created_at: string;
-            /** @description The normalised (lower-case) email. */
+            /** @description The email in its canonical form: lower-case, the domain in its IDNA ASCII form. */
             email: string;
             /**
              * Format: date-time

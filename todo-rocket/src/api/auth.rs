@@ -36,7 +36,8 @@ pub(crate) fn stage(mount_point: &str) -> AdHoc {
 #[derive(Deserialize, ToSchema)]
 #[schema(example = json!({"email": "ann@example.com", "password": "correct horse battery"}))]
 pub struct SignupRequest {
-    /// Trimmed and lower-cased; a valid address of at most 254 characters.
+    /// A valid address. Stored in its canonical form (trimmed, lower-cased, the domain in its IDNA ASCII form,
+    /// the local part in Unicode NFC), at most 254 characters: every spelling of one mailbox is one account.
     #[schema(format = "email", max_length = 254)]
     pub email: String,
     /// 8 characters to 72 bytes (bcrypt's limit; longer input is refused, not truncated).

@@ -48,7 +48,7 @@ impl fmt::Debug for VerifyEmailRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(example = json!({"email": "ann@example.com"}))]
 pub struct ForgotPasswordRequest {
-    /// The account's email (any spelling: it is trimmed and lower-cased).
+    /// The account's email, in any spelling of it (case, an internationalised domain in Unicode or ASCII).
     #[schema(format = "email", max_length = 254)]
     pub email: String,
 }

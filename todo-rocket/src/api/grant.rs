@@ -23,7 +23,7 @@ use crate::http::redacted::{redacted_if_sent, Redacted};
 #[derive(Deserialize, ToSchema)]
 #[schema(example = json!({"email": "ann@example.com", "password": "correct horse battery"}))]
 pub struct LoginRequest {
-    /// The email used at signup, in any case.
+    /// The email used at signup, in any spelling of it (case, an internationalised domain in Unicode or ASCII).
     pub email: String,
     /// The password.
     #[schema(format = "password")]

@@ -19,7 +19,7 @@ use crate::http::redacted::Redacted;
 pub struct User {
     /// The user's id (UUIDv7).
     pub id: Uuid,
-    /// The normalised (lower-case) email.
+    /// The email in its canonical form: lower-case, the domain in its IDNA ASCII form.
     pub email: String,
     /// When the account was created (RFC 3339, UTC).
     #[serde(with = "time::serde::rfc3339")]
