@@ -27,13 +27,7 @@ fn limits(c: &mut Criterion) {
         signups_per_client: u32::MAX,
         ..AbuseLimits::default()
     };
-    let off = AbuseLimits {
-        password_failures_per_email_and_client: 0,
-        password_failures_per_email: 0,
-        password_failures_per_client: 0,
-        signups_per_client: 0,
-        ..AbuseLimits::default()
-    };
+    let off = AbuseLimits::off();
     let client = Client::default().with_address(Some("198.51.100.7".parse().expect("an address")));
     let signups = AtomicU64::new(0);
 

@@ -82,6 +82,21 @@ impl Default for AbuseLimits {
 }
 
 impl AbuseLimits {
+    /// Every budget off (`0`): nothing is counted and nothing refused. For tests and benchmarks that are about
+    /// something else; a server facing the internet wants the defaults.
+    pub fn off() -> Self {
+        Self {
+            password_failures_per_email_and_client: 0,
+            password_failures_per_email: 0,
+            password_failures_per_client: 0,
+            signups_per_client: 0,
+            password_resets_per_email_and_client: 0,
+            password_resets_per_email: 0,
+            password_resets_per_client: 0,
+            ..Self::default()
+        }
+    }
+
     /// Reads the `RATE_LIMIT_*` variables named on each field; an unset one keeps its default.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
         let defaults = Self::default();

@@ -14,13 +14,7 @@ const SECRET: &str = "property test secret, at least 32 bytes";
 /// One server for all cases of a property, on `database_url`, with a signed-up user's token.
 fn server(database_url: &str) -> (Client, String) {
     let figment = rocket::Config::figment().merge(("databases.todo.url", database_url)).merge(("log_level", "off"));
-    let no_limits = AbuseLimits {
-        password_failures_per_email_and_client: 0,
-        password_failures_per_email: 0,
-        password_failures_per_client: 0,
-        signups_per_client: 0,
-        ..AbuseLimits::default()
-    };
+    let no_limits = AbuseLimits::off();
     let config = todo_core::Config::new(SECRET)
         .and_then(|c| c.with_bcrypt_cost(4))
         .and_then(|c| c.with_abuse_limits(no_limits))

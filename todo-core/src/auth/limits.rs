@@ -229,6 +229,16 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn off_counts_nothing() {
+        let limiter = limiter(AbuseLimits::off()).await;
+        for _ in 0..100 {
+            fail(&limiter, "ann@example.com", &at("192.0.2.1")).await.expect("no budget");
+            limiter.count_signup(&at("192.0.2.1")).await.expect("no budget");
+            limiter.count_password_reset("ann@example.com", &at("192.0.2.1")).await.expect("no budget");
+        }
+    }
+
+    #[tokio::test]
     async fn signups_and_reset_mails_count_per_network_and_per_email() {
         let limiter = limiter(AbuseLimits {
             signups_per_client: 2,
