@@ -15,6 +15,7 @@ backend_tests!(
     failures_from_one_network_do_not_lock_the_owner_out,
     reset_requests_from_one_network_do_not_stop_the_owners,
     wrong_current_passwords_behind_a_token_are_limited_like_logins,
+    bursts_of_signups_and_reset_requests_get_no_more_than_their_budgets,
 );
 
 const ATTACKER: &str = "198.51.100.7";
@@ -122,6 +123,30 @@ async fn wrong_current_passwords_behind_a_token_are_limited_like_logins(db: &Tes
     assert!(matches!(refused, Error::RateLimited { .. }), "{refused:?}");
     // The owner's own device is not stopped.
     accounts.change_password_from(&login.owner, PASSWORD, "a new password", &from(OWNER)).await.expect("changes");
+}
+
+async fn bursts_of_signups_and_reset_requests_get_no_more_than_their_budgets(db: &TestDb) {
+    let limits =
+        AbuseLimits { signups_per_client: 3, password_resets_per_email_and_client: 3, ..AbuseLimits::default() };
+    let accounts = db.todo_with(support::config().with_abuse_limits(limits).expect("valid")).accounts().clone();
+    let signups = (0..20).map(|n| {
+        let accounts = accounts.clone();
+        tokio::spawn(
+            async move { accounts.signup_from(&format!("user-{n}@example.com"), PASSWORD, &from(ATTACKER)).await },
+        )
+    });
+    let signups: Vec<_> = futures::future::join_all(signups).await.into_iter().map(|t| t.expect("ran")).collect();
+    assert_eq!(signups.iter().filter(|s| s.is_ok()).count(), 3, "{signups:?}");
+    assert!(signups.iter().all(|s| matches!(s, Ok(_) | Err(Error::RateLimited { .. }))), "{signups:?}");
+
+    let email = Email::parse("ann@example.com").expect("an address");
+    let requests = (0..20).map(|_| {
+        let (accounts, email) = (accounts.clone(), email.clone());
+        tokio::spawn(async move { accounts.admit_password_reset(&email, &from(ATTACKER)).await })
+    });
+    let requests: Vec<_> = futures::future::join_all(requests).await.into_iter().map(|t| t.expect("ran")).collect();
+    assert_eq!(requests.iter().filter(|r| r.is_ok()).count(), 3, "{requests:?}");
+    assert!(requests.iter().all(|r| matches!(r, Ok(()) | Err(Error::RateLimited { .. }))), "{requests:?}");
 }
 
 /// Two instances on one PostgreSQL database (each its own `Accounts`, as two servers would have) spend one budget.

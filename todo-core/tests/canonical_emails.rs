@@ -18,6 +18,8 @@ backend_tests!(
     colliding_old_accounts_leave_the_address_to_one_and_are_recorded,
     an_old_address_without_a_valid_canonical_form_is_left_and_recorded,
     the_rewrite_runs_once_unless_it_is_asked_for_again,
+    concurrent_signups_in_three_spellings_let_exactly_one_win,
+    concurrent_starts_rewrite_once_with_one_outcome,
 );
 
 /// `ann@bücher.example` in its canonical form.
@@ -127,6 +129,35 @@ async fn the_rewrite_runs_once_unless_it_is_asked_for_again(db: &TestDb) {
     assert!(old.uncanonical().await.is_empty());
     old.db.todo.store().migrate().await.expect("and once more");
     assert_eq!(old.email(bob).await, "bob@xn--bcher-kva.example");
+    old.remove().await;
+}
+
+async fn concurrent_signups_in_three_spellings_let_exactly_one_win(db: &TestDb) {
+    let spellings = ["ann@bücher.example", "ann@xn--bcher-kva.example", "ANN@BÜCHER.example"];
+    let attempts = (0..15).map(|n| {
+        let (accounts, spelling) = (db.todo.accounts().clone(), spellings[n % 3]);
+        tokio::spawn(async move { accounts.signup(spelling, PASSWORD).await })
+    });
+    let outcomes: Vec<_> = futures::future::join_all(attempts).await.into_iter().map(|t| t.expect("ran")).collect();
+    assert_eq!(outcomes.iter().filter(|outcome| outcome.is_ok()).count(), 1, "{outcomes:?}");
+    assert!(outcomes.iter().all(|outcome| matches!(outcome, Ok(_) | Err(Error::EmailTaken))), "{outcomes:?}");
+}
+
+async fn concurrent_starts_rewrite_once_with_one_outcome(db: &TestDb) {
+    let old = previous_release(db).await;
+    let ann = old.insert("ann@bücher.example", 30, false).await;
+    let ann_newer = old.insert("ann@bu\u{308}cher.example", 1, false).await;
+    // Four instances start at once on the database: each runs the migrations and, at most one of them, the rewrite.
+    let starts = (0..4).map(|_| {
+        let store = old.db.todo.store().clone();
+        tokio::spawn(async move { store.migrate().await })
+    });
+    for start in futures::future::join_all(starts).await {
+        start.expect("ran").expect("migrates");
+    }
+    assert_eq!(old.email(ann).await, ANN);
+    assert_eq!(old.email(ann_newer).await, "ann@bu\u{308}cher.example");
+    assert_eq!(old.uncanonical().await, vec![(ann_newer, "taken".to_owned(), Some(ann))]);
     old.remove().await;
 }
 
