@@ -58,6 +58,11 @@ const POSTGRES_TEST_AFTER_IDLE: Duration = Duration::from_secs(1);
 const POSTGRES_RETIREMENT: Retirement =
     Retirement { max_lifetime: Duration::from_secs(30 * 60), idle_timeout: Duration::from_secs(10 * 60) };
 
+/// One SQLite migration at a time in this process (see [`Store::migrate`]). One instance serves a SQLite file, so
+/// a lock in the process is enough.
+#[cfg(feature = "sqlite")]
+static SQLITE_MIGRATIONS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// A cloneable handle to the database (a connection pool inside).
 ///
 /// ```
@@ -319,6 +324,14 @@ impl Store {
     /// Applies the embedded migrations of this store's engine that have not run yet, then the rewrites they ask for
     /// that SQL cannot do (once each): today the stored emails' canonical form (`store/canonical_emails.rs`).
     pub async fn migrate(&self) -> Result<()> {
+        // sqlx's migration lock is PostgreSQL's advisory lock; on SQLite it does nothing, so two stores of this
+        // process migrating one file at once would both apply a migration. They take turns.
+        #[cfg(feature = "sqlite")]
+        let _turn = match self.backend {
+            Backend::Sqlite(_) => Some(SQLITE_MIGRATIONS.lock().await),
+            #[allow(unreachable_patterns)] // with the `sqlite` feature alone, the only pattern
+            _ => None,
+        };
         let outcome: std::result::Result<(), sqlx::migrate::MigrateError> = match &self.backend {
             #[cfg(feature = "sqlite")]
             Backend::Sqlite(pool) => {
