@@ -11,7 +11,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::hint::black_box;
 use todo_benches::{config, PASSWORD, SECRET};
-use todo_core::Todo;
+use todo_core::{Assurance, Todo};
 
 fn tokens(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a Tokio runtime");
@@ -22,8 +22,9 @@ fn tokens(c: &mut Criterion) {
         (todo.accounts().token_keys().clone(), user, login.owner.session_id(), login.token.access_token)
     });
 
+    let assurance = Assurance::password();
     let mut group = c.benchmark_group("token");
-    group.bench_function("mint", |b| b.iter(|| keys.mint(black_box(&user), session).expect("mints")));
+    group.bench_function("mint", |b| b.iter(|| keys.mint(black_box(&user), session, &assurance).expect("mints")));
     group.bench_function("verify", |b| b.iter(|| keys.verify(black_box(&token)).expect("verifies")));
 
     let (signing_input, signature) = token.rsplit_once('.').expect("three segments");

@@ -35,6 +35,8 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite:todo.db";
 pub const DEFAULT_VERIFICATION_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 /// Default lifetime of a password-reset link: 1 hour.
 pub const DEFAULT_RESET_TTL: Duration = Duration::from_secs(60 * 60);
+/// Default lifetime of a sign-in link ("magic link"): 15 minutes.
+pub const DEFAULT_SIGN_IN_LINK_TTL: Duration = Duration::from_secs(15 * 60);
 /// Default time between two housekeeping sweeps: one hour.
 pub const DEFAULT_CLEANUP_INTERVAL: Duration = Duration::from_secs(60 * 60);
 /// Where mail links point when `APP_URL` is unset and the embedder says nothing else (the Rocket server uses
@@ -73,6 +75,7 @@ pub struct Config {
     require_verified_email: bool,
     verification_ttl: Duration,
     reset_ttl: Duration,
+    sign_in_link_ttl: Duration,
     mailer: Arc<dyn Mailer>,
     abuse_limits: AbuseLimits,
     cleanup_interval: Duration,
@@ -94,6 +97,7 @@ impl Config {
             require_verified_email: false,
             verification_ttl: DEFAULT_VERIFICATION_TTL,
             reset_ttl: DEFAULT_RESET_TTL,
+            sign_in_link_ttl: DEFAULT_SIGN_IN_LINK_TTL,
             mailer: Arc::new(LogMailer),
             abuse_limits: AbuseLimits::default(),
             cleanup_interval: DEFAULT_CLEANUP_INTERVAL,
@@ -250,6 +254,12 @@ impl Config {
         self
     }
 
+    /// Sets how long sign-in links work (default: 15 minutes).
+    pub fn with_sign_in_link_ttl(mut self, ttl: Duration) -> Self {
+        self.sign_in_link_ttl = ttl;
+        self
+    }
+
     /// Sets the mailer (default: [`LogMailer`], or an [`SmtpMailer`] when `SMTP_URL` is set).
     pub fn with_mailer(mut self, mailer: Arc<dyn Mailer>) -> Self {
         self.mailer = mailer;
@@ -299,6 +309,11 @@ impl Config {
     /// How long password-reset links work.
     pub fn reset_ttl(&self) -> Duration {
         self.reset_ttl
+    }
+
+    /// How long sign-in links work.
+    pub fn sign_in_link_ttl(&self) -> Duration {
+        self.sign_in_link_ttl
     }
 
     /// The mailer.
@@ -360,6 +375,7 @@ impl fmt::Debug for Config {
             .field("require_verified_email", &self.require_verified_email)
             .field("verification_ttl", &self.verification_ttl)
             .field("reset_ttl", &self.reset_ttl)
+            .field("sign_in_link_ttl", &self.sign_in_link_ttl)
             .field("mailer", &self.mailer.describe())
             .field("abuse_limits", &self.abuse_limits)
             .field("cleanup_interval", &self.cleanup_interval)

@@ -51,6 +51,20 @@ pub enum Error {
         /// How long until the budget that refused has room again.
         retry_after: std::time::Duration,
     },
+    /// The first factor (a password, a sign-in link) was right, and the account has a second factor: the sign-in
+    /// goes on at [`crate::Accounts::verify_second_step`] with the challenge's token.
+    #[error("a second step is needed to sign in")]
+    SecondStepRequired(SecondStep),
+    /// The `mfa_token` of a second step is unknown, used, expired, or voided by too many wrong codes.
+    #[error("the second step has expired or was used; sign in again")]
+    InvalidMfaToken,
+    /// A second-step code (TOTP or recovery code) or passkey assertion that does not check out.
+    #[error("the code is wrong")]
+    WrongCode,
+    /// The action changes the account's factors, and needs a session won with two factors (or, for an account
+    /// without factors, the password).
+    #[error("this needs a two-factor session")]
+    TwoFactorSessionRequired,
     /// The task does not exist, or belongs to another user (the two are indistinguishable on purpose).
     #[error("not found")]
     NotFound,
@@ -82,6 +96,8 @@ pub enum ErrorKind {
     Unauthorized,
     /// Authenticated, but the proof for this action is wrong (HTTP 403).
     Forbidden,
+    /// The first factor was right; the sign-in needs its second step (HTTP 403 with a problem type of its own).
+    SecondStepRequired,
     /// No such resource for this user (HTTP 404).
     NotFound,
     /// Too many requests of this kind right now; retry later (HTTP 429).
@@ -105,7 +121,9 @@ impl Error {
             Error::InvalidCredentials | Error::InvalidToken(_) | Error::InvalidRefreshToken(_) => {
                 ErrorKind::Unauthorized
             }
-            Error::WrongPassword => ErrorKind::Forbidden,
+            Error::WrongPassword | Error::TwoFactorSessionRequired => ErrorKind::Forbidden,
+            Error::SecondStepRequired(_) => ErrorKind::SecondStepRequired,
+            Error::InvalidMfaToken | Error::WrongCode => ErrorKind::Unauthorized,
             Error::NotFound => ErrorKind::NotFound,
             Error::Unavailable(_) => ErrorKind::Unavailable,
             Error::Config { .. } => ErrorKind::Config,
@@ -190,6 +208,58 @@ impl fmt::Display for FieldError {
     }
 }
 
+/// What a sign-in that needs its second step hands back: the `mfa_token` (opaque, single use, 5 minutes) and the
+/// methods the account can finish with. Its `Debug` output hides the token.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecondStep {
+    mfa_token: String,
+    methods: Vec<SecondStepMethod>,
+}
+
+impl SecondStep {
+    pub(crate) fn new(mfa_token: String, methods: Vec<SecondStepMethod>) -> Self {
+        Self { mfa_token, methods }
+    }
+
+    /// The token to send back with the second step.
+    pub fn mfa_token(&self) -> &str {
+        &self.mfa_token
+    }
+
+    /// The methods the account has, in the order `totp`, `recovery_code`, `passkey`.
+    pub fn methods(&self) -> &[SecondStepMethod] {
+        &self.methods
+    }
+}
+
+impl fmt::Debug for SecondStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecondStep").field("mfa_token", &"..").field("methods", &self.methods).finish()
+    }
+}
+
+/// A way to finish a sign-in's second step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SecondStepMethod {
+    /// A code from an authenticator app.
+    Totp,
+    /// One of the account's recovery codes.
+    RecoveryCode,
+    /// A passkey.
+    Passkey,
+}
+
+impl SecondStepMethod {
+    /// The method's name on the wire: `totp`, `recovery_code` or `passkey`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SecondStepMethod::Totp => "totp",
+            SecondStepMethod::RecoveryCode => "recovery_code",
+            SecondStepMethod::Passkey => "passkey",
+        }
+    }
+}
+
 /// Why a bearer token was rejected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -242,6 +312,14 @@ mod tests {
         let error = Error::internal(std::io::Error::other("SELECT secret FROM users"));
         assert_eq!(error.to_string(), "internal error");
         assert_eq!(error.kind(), ErrorKind::Internal);
+    }
+
+    #[test]
+    fn a_second_step_never_shows_its_token() {
+        let step = SecondStep::new("secret-token-value".to_owned(), vec![SecondStepMethod::Totp]);
+        let error = Error::SecondStepRequired(step);
+        assert!(!format!("{error:?} {error}").contains("secret-token-value"));
+        assert_eq!(error.kind(), ErrorKind::SecondStepRequired);
     }
 
     #[test]

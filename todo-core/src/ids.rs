@@ -1,5 +1,5 @@
-//! The ids of users, sessions and tasks: UUIDv7 newtypes from one definition, so that one kind of id cannot be
-//! passed where another is meant, and all three print, parse and compare alike.
+//! The ids of users, sessions, tasks and factors: UUIDv7 newtypes from one definition, so
+//! that one kind of id cannot be passed where another is meant, and all print, parse and compare alike.
 
 use std::fmt;
 use std::str::FromStr;
@@ -54,6 +54,11 @@ uuid_id! {
 uuid_id! {
     /// A task's id (a UUIDv7: ids sort by creation time).
     TaskId
+}
+
+uuid_id! {
+    /// A second factor's id (a UUIDv7): a TOTP authenticator or a passkey.
+    FactorId
 }
 
 /// A session id from its UUID (public, as before: adapters and tests build one to name a session).

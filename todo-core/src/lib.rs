@@ -76,18 +76,19 @@ mod tasks;
 
 pub use abuse::{AbuseLimits, Client};
 pub use auth::{
-    AccessToken, Accounts, Authenticated, Claims, Login, LogoutScope, OutgoingMail, Password, PasswordHash,
-    PasswordHasher, RefreshToken, Session, Swept, TokenKeys, User, MAX_PASSWORD_BYTES, MAX_USER_AGENT_CHARS,
-    MIN_PASSWORD_CHARS, REFRESH_TOKEN_BYTES, RESEND_INTERVAL,
+    AccessToken, Accounts, Assurance, Authenticated, Claims, Confirmed, Factor, FactorKind, Login, LogoutScope, Method,
+    OutgoingMail, Password, PasswordHash, PasswordHasher, RefreshToken, Session, Swept, TokenKeys, TotpEnrolment, User,
+    MAX_FACTORS, MAX_FACTOR_NAME_CHARS, MAX_PASSWORD_BYTES, MAX_USER_AGENT_CHARS, MFA_TOKEN_TTL, MIN_PASSWORD_CHARS,
+    PENDING_TOTP_TTL, RECOVERY_CODE_COUNT, REFRESH_TOKEN_BYTES, RESEND_INTERVAL,
 };
 pub use config::{
     Config, DEFAULT_APP_URL, DEFAULT_BCRYPT_COST, DEFAULT_CLEANUP_INTERVAL, DEFAULT_DATABASE_URL,
-    DEFAULT_REFRESH_REUSE_INTERVAL, DEFAULT_REFRESH_TTL, DEFAULT_RESET_TTL, DEFAULT_SESSION_MAX_AGE, DEFAULT_TTL,
-    DEFAULT_VERIFICATION_TTL, MAX_REFRESH_REUSE_INTERVAL, MIN_SECRET_BYTES,
+    DEFAULT_REFRESH_REUSE_INTERVAL, DEFAULT_REFRESH_TTL, DEFAULT_RESET_TTL, DEFAULT_SESSION_MAX_AGE,
+    DEFAULT_SIGN_IN_LINK_TTL, DEFAULT_TTL, DEFAULT_VERIFICATION_TTL, MAX_REFRESH_REUSE_INTERVAL, MIN_SECRET_BYTES,
 };
 pub use email::{Email, MAX_EMAIL_CHARS};
-pub use error::{Error, ErrorKind, FieldError, RefreshTokenError, Result, TokenError};
-pub use ids::{SessionId, TaskId, UserId};
+pub use error::{Error, ErrorKind, FieldError, RefreshTokenError, Result, SecondStep, SecondStepMethod, TokenError};
+pub use ids::{FactorId, SessionId, TaskId, UserId};
 pub use store::{Owner, Store, StoreOptions};
 pub use tasks::{
     ListQuery, Page, Task, TaskInput, TaskPatch, Tasks, DEFAULT_PAGE_SIZE, MAX_DESCRIPTION_CHARS, MAX_PAGE_SIZE,

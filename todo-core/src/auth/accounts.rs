@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
+use super::assurance::{Assurance, Method};
 use super::limits::Limiter;
+use super::mfa::MfaSettings;
 use super::password::{Password, PasswordHasher};
 use super::sessions::{
     insert_session, Issued, LogoutScope, NewSession, RefreshToken, Session, SessionPolicy, SessionStore,
@@ -58,6 +60,7 @@ pub struct Accounts {
     pub(crate) sessions: SessionStore,
     pub(crate) mail: MailSettings,
     pub(crate) limiter: Limiter,
+    pub(crate) mfa: MfaSettings,
 }
 
 /// What the mail flows need: where links point, how long they work, who sends, and whether logins wait for a
@@ -68,6 +71,7 @@ pub(crate) struct MailSettings {
     pub(crate) mailer: Arc<dyn Mailer>,
     pub(crate) verification_ttl: Duration,
     pub(crate) reset_ttl: Duration,
+    pub(crate) sign_in_link_ttl: Duration,
     pub(crate) require_verified_email: bool,
 }
 
@@ -84,6 +88,7 @@ impl Accounts {
         Self {
             sessions: SessionStore::new(store.clone(), SessionPolicy::new(config)),
             limiter: Limiter::new(&store, config.abuse_limits().clone()),
+            mfa: MfaSettings::new(config),
             store,
             keys: Arc::new(TokenKeys::new(config)),
             hasher: PasswordHasher::new(config.bcrypt_cost()),
@@ -92,6 +97,7 @@ impl Accounts {
                 mailer: Arc::clone(config.mailer()),
                 verification_ttl: config.verification_ttl(),
                 reset_ttl: config.reset_ttl(),
+                sign_in_link_ttl: config.sign_in_link_ttl(),
                 require_verified_email: config.require_verified_email(),
             },
         }
@@ -206,7 +212,10 @@ impl Accounts {
         if self.mail.require_verified_email && stored.user.email_verified_at.is_none() {
             return Err(Error::EmailNotVerified);
         }
-        let issued = self.sessions.start(stored.user.id, client.user_agent()).await?;
+        if let Some(step) = self.second_step_for(stored.user.id, Method::Password, client.user_agent()).await? {
+            return Err(Error::SecondStepRequired(step));
+        }
+        let issued = self.sessions.start(stored.user.id, client.user_agent(), Assurance::password()).await?;
         self.signed_in(stored.user, issued)
     }
 
@@ -246,7 +255,7 @@ impl Accounts {
     }
 
     pub(crate) fn signed_in(&self, user: User, issued: Issued) -> Result<Login> {
-        let token = self.keys.mint(&user, issued.session)?;
+        let token = self.keys.mint(&user, issued.session, &issued.assurance)?;
         Ok(Login { owner: Owner::new(user.id, issued.session), user, token, refresh_token: issued.refresh_token })
     }
 
@@ -368,7 +377,9 @@ impl Accounts {
         let stored = self.confirm_password(owner, current, client).await?;
         let hash = self.hasher.hash(&new).await?;
         let user_agent = self.session_user_agent(owner).await?;
-        let session = NewSession::new(self.sessions.policy(), owner.user_id(), user_agent.as_deref())?;
+        // The new session keeps how the owner's was won: a password change adds no factor and removes none.
+        let assurance = self.session_assurance(owner).await?;
+        let session = NewSession::new(self.sessions.policy(), owner.user_id(), user_agent.as_deref(), assurance)?;
         let changed = on_connection!(self.store, |conn| async {
             let mut tx = conn.begin().await?;
             let changed =
@@ -427,7 +438,7 @@ impl Accounts {
 
     /// Checks that the owner is current (before any bcrypt work), admits the check against the budgets of the
     /// owner's email and `client`, then checks `password` against their hash.
-    async fn confirm_password(&self, owner: &Owner, password: &str, client: &Client) -> Result<StoredUser> {
+    pub(crate) async fn confirm_password(&self, owner: &Owner, password: &str, client: &Client) -> Result<StoredUser> {
         if let Some(stale) = stale_owner(&self.store, owner).await? {
             return Err(stale.into());
         }

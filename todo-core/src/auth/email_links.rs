@@ -15,6 +15,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::accounts::{Accounts, Login};
+use super::assurance::{Assurance, Method};
 use super::password::Password;
 use super::sessions::{insert_session, NewSession};
 use super::users::User;
@@ -32,10 +33,11 @@ pub const RESEND_INTERVAL: Duration = Duration::from_secs(60);
 
 impl MailKind {
     /// The `purpose` column's value.
-    fn purpose(self) -> &'static str {
+    pub(crate) fn purpose(self) -> &'static str {
         match self {
             MailKind::VerifyEmail => "verify_email",
             MailKind::ResetPassword => "reset_password",
+            MailKind::SignIn => "sign_in",
         }
     }
 }
@@ -54,6 +56,7 @@ macro_rules! spend_token {
         .fetch_optional(&mut *$tx)
     };
 }
+pub(crate) use spend_token;
 
 /// A composed mail and the mailer that will send it. Send it after answering the request that caused it.
 #[must_use = "a mail does nothing until it is sent"]
@@ -88,13 +91,13 @@ impl OutgoingMail {
 }
 
 /// Why a token could not be issued.
-enum Refused {
+pub(crate) enum Refused {
     NoSuchUser,
     TooSoon(Duration),
 }
 
 /// The validation error of a token that is unknown, used, voided or expired (all alike, on purpose).
-fn invalid_token() -> Error {
+pub(crate) fn invalid_token() -> Error {
     Error::invalid("token", "is invalid or has expired; ask for a new link")
 }
 
@@ -194,13 +197,18 @@ impl Accounts {
     /// new one (remembering `user_agent`) whose tokens are returned. Following the link also proves the address,
     /// so the email counts as verified from then on. The new password obeys the signup rules (errors on
     /// `new_password`); a token that is unknown, used, voided or expired is a validation error on `token`.
+    ///
+    /// For an account with a second factor the link is only a first factor: the password is set and the sessions
+    /// end all the same, but the answer is [`Error::SecondStepRequired`] instead of a session, so a stolen mailbox
+    /// alone does not open the account.
     pub async fn reset_password(&self, token: &str, new_password: &str, user_agent: Option<&str>) -> Result<Login> {
         let password = Password::for_field("new_password", new_password.to_owned())?;
         let hash = token_hash(token);
         // Check the token before paying for bcrypt, so that guessing tokens costs the server nothing.
         let holder = self.token_holder(&hash, MailKind::ResetPassword).await?.ok_or_else(invalid_token)?;
         let password_hash = self.hasher.hash(&password).await?;
-        let session = NewSession::new(self.sessions.policy(), holder, user_agent)?;
+        let second_step = self.has_factors(holder).await?;
+        let session = NewSession::new(self.sessions.policy(), holder, user_agent, Assurance::first(Method::EmailLink))?;
         let reset = on_connection!(self.store, |conn| async {
             let mut tx = conn.begin().await?;
             let user = spend_token!(tx, &hash, MailKind::ResetPassword, session.now_ms).await?;
@@ -218,7 +226,9 @@ impl Accounts {
             .execute(&mut *tx)
             .await?;
             sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(holder.as_uuid()).execute(&mut *tx).await?;
-            insert_session!(tx, &session).await?;
+            if !second_step {
+                insert_session!(tx, &session).await?;
+            }
             tx.commit().await?;
             Ok::<_, sqlx::Error>(true)
         }
@@ -226,8 +236,17 @@ impl Accounts {
         if !reset {
             return Err(invalid_token());
         }
+        let issued = if second_step {
+            match self.second_step_for(holder, Method::EmailLink, user_agent).await? {
+                Some(step) => return Err(Error::SecondStepRequired(step)),
+                // The last factor went in the meantime: a session as for any account.
+                None => self.sessions.start(holder, user_agent, Assurance::first(Method::EmailLink)).await?,
+            }
+        } else {
+            session.issued()
+        };
         let stored = self.find_stored(holder).await?.ok_or_else(invalid_token)?;
-        self.signed_in(stored.user, session.issued())
+        self.signed_in(stored.user, issued)
     }
 
     /// The user an unexpired token of this purpose belongs to.
@@ -247,7 +266,7 @@ impl Accounts {
 
     /// Stores a new token of `kind` for `user`, voiding the older ones; refused when the last one is younger
     /// than `min_interval`.
-    async fn issue(
+    pub(crate) async fn issue(
         &self,
         user: UserId,
         kind: MailKind,
@@ -257,6 +276,7 @@ impl Accounts {
         let ttl = match kind {
             MailKind::VerifyEmail => self.mail.verification_ttl,
             MailKind::ResetPassword => self.mail.reset_ttl,
+            MailKind::SignIn => self.mail.sign_in_link_ttl,
         };
         let now_ms = unix_ms(now());
         let issued = on_connection!(self.store, |conn| async {
@@ -308,7 +328,7 @@ impl Accounts {
         Ok(issued.map(|()| token))
     }
 
-    fn outgoing(&self, user: &User, kind: MailKind, token: &str) -> OutgoingMail {
+    pub(crate) fn outgoing(&self, user: &User, kind: MailKind, token: &str) -> OutgoingMail {
         OutgoingMail {
             mail: self.mail.links.mail(kind, &user.email, token),
             mailer: Arc::clone(&self.mail.mailer),

@@ -3,7 +3,8 @@
 //!
 //! [`Accounts::sweep_expired`] deletes sessions past their expiry (their refresh tokens go with them), refresh
 //! tokens past theirs (a spent token is kept until then, for reuse detection), mail-link tokens past theirs (a used
-//! one is deleted when it is used), and the abuse limits' counters whose window has ended. A server runs it every
+//! one is deleted when it is used), second steps of sign-ins, TOTP enrolments never confirmed and WebAuthn ceremonies
+//! past theirs, and the abuse limits' counters whose window has ended. A server runs it every
 //! `CLEANUP_INTERVAL_SECONDS`.
 //!
 //! Each table is swept in batches of [`BATCH`] rows, one short statement each, so that no sweep holds locks that
@@ -33,17 +34,28 @@ pub struct Swept {
     pub mail_tokens: u64,
     /// Abuse-limit counters whose window has ended.
     pub limit_counters: u64,
+    /// Second steps of sign-ins (`mfa_token`s) past their expiry.
+    pub second_steps: u64,
+    /// TOTP enrolments never confirmed, past their expiry.
+    pub pending_factors: u64,
+    /// WebAuthn ceremonies past their expiry.
+    pub ceremonies: u64,
     /// Whether another instance was sweeping (PostgreSQL), so this one deleted nothing.
     pub skipped: bool,
 }
 
 /// One batch of each table's sweep: `DELETE` the rows whose `expires_at_ms` is past `$1`, at most `$2` of them.
-const STATEMENTS: [&str; 3] = [
+const STATEMENTS: [&str; 6] = [
     "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at_ms <= $1 LIMIT $2)",
     "DELETE FROM refresh_tokens WHERE token_hash IN \
      (SELECT token_hash FROM refresh_tokens WHERE expires_at_ms <= $1 LIMIT $2)",
     "DELETE FROM email_tokens WHERE token_hash IN \
      (SELECT token_hash FROM email_tokens WHERE expires_at_ms <= $1 LIMIT $2)",
+    "DELETE FROM mfa_challenges WHERE token_hash IN \
+     (SELECT token_hash FROM mfa_challenges WHERE expires_at_ms <= $1 LIMIT $2)",
+    "DELETE FROM mfa_factors WHERE id IN (SELECT id FROM mfa_factors \
+     WHERE pending_expires_at_ms <= $1 AND confirmed_at IS NULL LIMIT $2)",
+    "DELETE FROM webauthn_challenges WHERE id IN (SELECT id FROM webauthn_challenges WHERE expires_at_ms <= $1 LIMIT $2)",
 ];
 
 impl Accounts {
@@ -96,11 +108,20 @@ impl Accounts {
             Ok::<_, sqlx::Error>(Some(deleted))
         }
         .await)?;
-        let Some([sessions, refresh_tokens, mail_tokens]) = deleted else {
+        let Some([sessions, refresh_tokens, mail_tokens, second_steps, pending_factors, ceremonies]) = deleted else {
             return Ok(Swept { skipped: true, ..Swept::default() });
         };
         let limit_counters = self.limiter.sweep().await?;
-        let swept = Swept { sessions, refresh_tokens, mail_tokens, limit_counters, skipped: false };
+        let swept = Swept {
+            sessions,
+            refresh_tokens,
+            mail_tokens,
+            limit_counters,
+            second_steps,
+            pending_factors,
+            ceremonies,
+            skipped: false,
+        };
         tracing::debug!(?swept, "expired rows swept");
         Ok(swept)
     }

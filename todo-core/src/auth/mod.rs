@@ -1,7 +1,7 @@
 //! Who is asking: accounts (signup, login, password changes, account deletion), sessions and their rotating
 //! refresh tokens, the access tokens (HS256 JWTs), passwords and where bcrypt runs, and the mail links that verify
-//! an email or reset a password. Later second factors (`mfa/`), passkeys (`passkeys/`) and sign-in through identity
-//! providers (`oidc/`) go here.
+//! an email or reset a password. Second factors and passkeys live in `mfa/`; sign-in through identity providers
+//! (`oidc/`) will go here.
 //!
 //! May use `store` (the [`Store`](crate::Store), and [`Owner`](crate::Owner) with the session condition its
 //! statements carry, and the abuse limits' counters), `mail`, and the leaf modules (`error`, `config`, `ids`, `clock`,
@@ -10,6 +10,8 @@
 
 /// [`Accounts`]: signup, login, token checks, sessions, password changes and account deletion.
 mod accounts;
+/// How a session was won: the methods (`amr`) and the assurance level (`aal`) they add up to.
+mod assurance;
 /// Email verification and password recovery: the tokens in mail links, and the flows that issue and use them.
 mod email_links;
 /// Where bcrypt runs: off the async workers, with a core always left to requests.
@@ -18,18 +20,27 @@ mod hashing;
 mod housekeeping;
 /// The abuse limits applied: password checks admitted before they run, signups and reset mails counted.
 mod limits;
+/// Second factors (TOTP, recovery codes, passkeys) and the second step of a sign-in.
+mod mfa;
 /// [`Password`] rules, [`PasswordHash`], and the [`PasswordHasher`].
 mod password;
 /// Sessions: one per login, with a refresh token that rotates on every use.
 mod sessions;
+/// Sign-in links ("magic links"): mails whose link signs the reader in.
+mod sign_in_links;
 /// HS256 access tokens: minting and verifying, with keys built once.
 mod token;
 /// [`User`], and the row it is read from.
 mod users;
 
 pub use self::accounts::{Accounts, Authenticated, Login};
+pub use self::assurance::{Assurance, Method};
 pub use self::email_links::{OutgoingMail, RESEND_INTERVAL};
 pub use self::housekeeping::Swept;
+pub use self::mfa::{
+    Confirmed, Factor, FactorKind, TotpEnrolment, MAX_FACTORS, MAX_FACTOR_NAME_CHARS, MFA_TOKEN_TTL, PENDING_TOTP_TTL,
+    RECOVERY_CODE_COUNT,
+};
 pub use self::password::{Password, PasswordHash, PasswordHasher, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS};
 pub use self::sessions::{LogoutScope, RefreshToken, Session, MAX_USER_AGENT_CHARS, REFRESH_TOKEN_BYTES};
 pub use self::token::{AccessToken, Claims, TokenKeys};

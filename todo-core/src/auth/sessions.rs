@@ -26,6 +26,7 @@ use ring::hmac;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::assurance::Assurance;
 use crate::clock::{from_unix_ms, millis, now, unix_ms};
 use crate::error::{Error, RefreshTokenError, Result};
 use crate::ids::{SessionId, UserId};
@@ -53,6 +54,8 @@ pub struct Session {
     pub user_agent: Option<String>,
     /// Whether this is the session of the owner that asked.
     pub current: bool,
+    /// How the session was won: its assurance level (`aal`) and methods (`amr`).
+    pub assurance: Assurance,
 }
 
 /// Which sessions [`crate::Accounts::logout`] ends.
@@ -115,7 +118,7 @@ impl fmt::Debug for RefreshToken {
 
 /// The `User-Agent` as kept: control characters dropped (PostgreSQL text cannot hold U+0000), at most
 /// [`MAX_USER_AGENT_CHARS`] characters, `None` when nothing is left.
-fn clean_user_agent(user_agent: Option<&str>) -> Option<String> {
+pub(crate) fn clean_user_agent(user_agent: Option<&str>) -> Option<String> {
     let kept: String = user_agent?.chars().filter(|c| !c.is_control()).take(MAX_USER_AGENT_CHARS).collect::<String>();
     let kept = kept.trim();
     (!kept.is_empty()).then(|| kept.to_owned())
@@ -163,16 +166,27 @@ pub(crate) struct Issued {
     pub(crate) user: UserId,
     pub(crate) session: SessionId,
     pub(crate) refresh_token: RefreshToken,
+    pub(crate) assurance: Assurance,
 }
 
 impl Issued {
-    fn successor(user: Uuid, session: Uuid, refresh_token: &RefreshToken) -> Self {
+    fn successor(row: SessionOfToken, refresh_token: &RefreshToken) -> Self {
         Self {
-            user: UserId::from_uuid(user),
-            session: SessionId::from_uuid(session),
+            user: UserId::from_uuid(row.user_id),
+            session: SessionId::from_uuid(row.id),
             refresh_token: refresh_token.clone(),
+            assurance: Assurance::from_columns(row.aal, &row.amr),
         }
     }
+}
+
+/// The session a refresh token belongs to, as a refresh reads it.
+#[derive(sqlx::FromRow)]
+struct SessionOfToken {
+    id: Uuid,
+    user_id: Uuid,
+    aal: i16,
+    amr: String,
 }
 
 /// The rows a new session writes, prepared in Rust so that [`insert_session!`] can run inside any transaction.
@@ -184,10 +198,16 @@ pub(crate) struct NewSession {
     pub(crate) expires_at_ms: i64,
     pub(crate) user_agent: Option<String>,
     pub(crate) refresh_token: RefreshToken,
+    pub(crate) assurance: Assurance,
 }
 
 impl NewSession {
-    pub(crate) fn new(policy: &SessionPolicy, user: UserId, user_agent: Option<&str>) -> Result<Self> {
+    pub(crate) fn new(
+        policy: &SessionPolicy,
+        user: UserId,
+        user_agent: Option<&str>,
+        assurance: Assurance,
+    ) -> Result<Self> {
         let now = now();
         let now_ms = unix_ms(now);
         Ok(Self {
@@ -198,6 +218,7 @@ impl NewSession {
             expires_at_ms: policy.session_end_ms(now_ms, now_ms),
             user_agent: clean_user_agent(user_agent),
             refresh_token: RefreshToken::generate()?,
+            assurance,
         })
     }
 
@@ -206,6 +227,7 @@ impl NewSession {
             user: UserId::from_uuid(self.user),
             session: SessionId::from_uuid(self.id),
             refresh_token: self.refresh_token,
+            assurance: self.assurance,
         }
     }
 }
@@ -236,9 +258,11 @@ macro_rules! insert_session {
                 .bind(new.now_ms)
                 .execute(&mut *$conn)
                 .await?;
+            let (aal, amr) = new.assurance.to_columns();
             sqlx::query(
-                "INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at_ms, user_agent, created_at_ms) \
-                 VALUES ($1, $2, $3, $3, $4, $5, $6)",
+                "INSERT INTO sessions \
+                 (id, user_id, created_at, last_used_at, expires_at_ms, user_agent, created_at_ms, aal, amr) \
+                 VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8)",
             )
             .bind(new.id)
             .bind(new.user)
@@ -246,6 +270,8 @@ macro_rules! insert_session {
             .bind(new.expires_at_ms)
             .bind(&new.user_agent)
             .bind(new.now_ms)
+            .bind(aal)
+            .bind(amr)
             .execute(&mut *$conn)
             .await?;
             $crate::auth::sessions::insert_refresh_token!($conn, &new.refresh_token, new.id, new.expires_at_ms).await?;
@@ -263,6 +289,8 @@ struct SessionRow {
     last_used_at: OffsetDateTime,
     expires_at_ms: i64,
     user_agent: Option<String>,
+    aal: i16,
+    amr: String,
 }
 
 /// What the database knows of a presented refresh token that could not be spent, and of its session.
@@ -291,9 +319,9 @@ impl SessionStore {
         &self.policy
     }
 
-    /// Starts a session for `user` (a login).
-    pub(crate) async fn start(&self, user: UserId, user_agent: Option<&str>) -> Result<Issued> {
-        let new = NewSession::new(&self.policy, user, user_agent)?;
+    /// Starts a session for `user` (a sign-in), won as `assurance` says.
+    pub(crate) async fn start(&self, user: UserId, user_agent: Option<&str>, assurance: Assurance) -> Result<Issued> {
+        let new = NewSession::new(&self.policy, user, user_agent, assurance)?;
         on_connection!(self.store, |conn| async {
             let mut tx = conn.begin().await?;
             insert_session!(tx, &new).await?;
@@ -360,12 +388,12 @@ impl SessionStore {
         let issued = on_connection!(self.store, |conn| async {
             let mut tx = conn.begin().await?;
             // The session lives a refresh-token lifetime from now, but never past its maximum age.
-            let session: Option<(Uuid, Uuid, i64)> = sqlx::query_as(
+            let session: Option<(Uuid, Uuid, i64, i16, String)> = sqlx::query_as(
                 "UPDATE sessions SET last_used_at = $1, expires_at_ms = CASE \
                      WHEN created_at_ms + $5 < $4 + $2 THEN created_at_ms + $5 ELSE $4 + $2 END \
                  WHERE expires_at_ms > $4 AND id = (SELECT session_id FROM refresh_tokens \
                      WHERE token_hash = $3 AND spent_at_ms IS NULL AND expires_at_ms > $4) \
-                 RETURNING id, user_id, expires_at_ms",
+                 RETURNING id, user_id, expires_at_ms, aal, amr",
             )
             .bind(at)
             .bind(ttl_ms)
@@ -374,7 +402,7 @@ impl SessionStore {
             .bind(max_age_ms)
             .fetch_optional(&mut *tx)
             .await?;
-            let Some((session, user, expires_at_ms)) = session else {
+            let Some((session, user_id, expires_at_ms, aal, amr)) = session else {
                 tx.rollback().await?;
                 return Ok(None);
             };
@@ -398,18 +426,18 @@ impl SessionStore {
             // The successor ends with its session.
             insert_refresh_token!(tx, successor, session, expires_at_ms).await?;
             tx.commit().await?;
-            Ok::<_, sqlx::Error>(Some((session, user)))
+            Ok::<_, sqlx::Error>(Some(SessionOfToken { id: session, user_id, aal, amr }))
         }
         .await)?;
-        Ok(issued.map(|(session, user)| Issued::successor(user, session, successor)))
+        Ok(issued.map(|row| Issued::successor(row, successor)))
     }
 
     /// `successor` again, if it is still a token of `session` and the session is live (a replay inside the reuse
     /// interval). Nothing is written: the first refresh did that.
     async fn existing(&self, session: Uuid, successor: &RefreshToken) -> Result<Option<Issued>> {
-        let user = on_connection!(reading self.store, |conn| {
-            sqlx::query_scalar::<_, Uuid>(
-                "SELECT s.user_id FROM refresh_tokens AS t JOIN sessions AS s ON s.id = t.session_id \
+        let row = on_connection!(reading self.store, |conn| {
+            sqlx::query_as::<_, SessionOfToken>(
+                "SELECT s.id, s.user_id, s.aal, s.amr FROM refresh_tokens AS t JOIN sessions AS s ON s.id = t.session_id \
                  WHERE t.token_hash = $1 AND s.id = $2 AND s.expires_at_ms > $3",
             )
             .bind(successor.hash())
@@ -418,14 +446,14 @@ impl SessionStore {
             .fetch_optional(conn)
             .await
         })?;
-        Ok(user.map(|user| Issued::successor(user, session, successor)))
+        Ok(row.map(|row| Issued::successor(row, successor)))
     }
 
     /// The owner's active sessions, newest first, with the owner's own marked `current`.
     pub(crate) async fn list(&self, owner: &Owner) -> Result<Vec<Session>> {
         let rows = on_connection!(reading self.store, |conn| {
             sqlx::query_as::<_, SessionRow>(
-                "SELECT id, created_at, last_used_at, expires_at_ms, user_agent FROM sessions \
+                "SELECT id, created_at, last_used_at, expires_at_ms, user_agent, aal, amr FROM sessions \
                  WHERE user_id = $1 AND expires_at_ms > $2 ORDER BY id DESC",
             )
             .bind(owner.user_id().as_uuid())
@@ -446,6 +474,7 @@ impl SessionStore {
                     expires_at: from_unix_ms(row.expires_at_ms)?,
                     user_agent: row.user_agent,
                     current: row.id == owner.session_id().as_uuid(),
+                    assurance: Assurance::from_columns(row.aal, &row.amr),
                 })
             })
             .collect()

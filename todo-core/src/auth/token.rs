@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::assurance::Assurance;
 use super::users::User;
 use crate::config::Config;
 use crate::error::{Error, Result, TokenError};
@@ -46,6 +47,18 @@ pub struct Claims {
     pub exp: i64,
     /// The session the token belongs to, as a UUID string; revoking the session revokes the token.
     pub sid: String,
+    /// The session's assurance level: 1 (one factor) or 2 (two). Tokens minted before second factors existed
+    /// carry none and read as 1.
+    #[serde(default = "level_one")]
+    pub aal: u8,
+    /// How the session was won (RFC 8176 names where one exists: `pwd`, `otp`, `hwk`, ...); empty in tokens minted
+    /// before second factors existed.
+    #[serde(default)]
+    pub amr: Vec<String>,
+}
+
+fn level_one() -> u8 {
+    1
 }
 
 impl Claims {
@@ -104,8 +117,9 @@ impl TokenKeys {
         }
     }
 
-    /// Mints an access token for `user` in `session`, valid for the configured lifetime from now.
-    pub fn mint(&self, user: &User, session: SessionId) -> Result<AccessToken> {
+    /// Mints an access token for `user` in `session`, won as `assurance` says, valid for the configured lifetime
+    /// from now.
+    pub fn mint(&self, user: &User, session: SessionId, assurance: &Assurance) -> Result<AccessToken> {
         let iat = OffsetDateTime::now_utc().unix_timestamp();
         let ttl = i64::try_from(self.ttl.as_secs()).unwrap_or(i64::MAX);
         let claims = Claims {
@@ -114,6 +128,8 @@ impl TokenKeys {
             iat,
             exp: iat.saturating_add(ttl),
             sid: session.to_string(),
+            aal: assurance.aal(),
+            amr: assurance.amr().to_vec(),
         };
         let access_token =
             jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(Error::internal)?;
@@ -225,7 +241,7 @@ mod tests {
     fn a_minted_token_verifies_with_its_claims() {
         let keys = keys();
         let user = user();
-        let token = keys.mint(&user, session()).expect("mints");
+        let token = keys.mint(&user, session(), &Assurance::password()).expect("mints");
         assert_eq!(token.token_type, "bearer");
         assert_eq!(token.expires_in, 3600, "one hour by default");
         let claims = keys.verify(&token.access_token).expect("verifies");
@@ -266,7 +282,7 @@ mod tests {
     #[test]
     fn a_tampered_payload_has_a_bad_signature() {
         let keys = keys();
-        let token = keys.mint(&user(), session()).expect("mints").access_token;
+        let token = keys.mint(&user(), session(), &Assurance::password()).expect("mints").access_token;
         let parts: Vec<&str> = token.split('.').collect();
         let forged_payload =
             b64(&format!(r#"{{"sub":"{}","email":"eve@x.io","iat":0,"exp":{}}}"#, Uuid::now_v7(), now() + 60));
@@ -283,7 +299,7 @@ mod tests {
         let rotated =
             TokenKeys::new(&Config::new(SECRET).expect("valid").with_previous_secrets([old_secret]).expect("valid"));
         assert!(rotated.verify(&old_token).is_ok());
-        let fresh = rotated.mint(&user(), session()).expect("mints").access_token;
+        let fresh = rotated.mint(&user(), session(), &Assurance::password()).expect("mints").access_token;
         assert!(keys().verify(&fresh).is_ok(), "signed with the current secret");
     }
 
@@ -312,7 +328,7 @@ mod tests {
     #[test]
     fn a_minted_token_names_its_session() {
         let session = session();
-        let token = keys().mint(&user(), session).expect("mints").access_token;
+        let token = keys().mint(&user(), session, &Assurance::password()).expect("mints").access_token;
         assert_eq!(keys().verify(&token).expect("verifies").session_id(), Ok(session));
     }
 
@@ -331,7 +347,7 @@ mod tests {
 
     #[test]
     fn minted_tokens_carry_the_header_verify_skips_parsing() {
-        let token = keys().mint(&user(), session()).expect("mints").access_token;
+        let token = keys().mint(&user(), session(), &Assurance::password()).expect("mints").access_token;
         assert_eq!(token.split('.').next(), Some(MINTED_HEADER));
         assert_eq!(URL_SAFE_NO_PAD.decode(MINTED_HEADER).expect("base64"), br#"{"typ":"JWT","alg":"HS256"}"#);
     }
@@ -366,7 +382,7 @@ mod tests {
 
     #[test]
     fn a_signature_that_is_not_base64url_is_malformed() {
-        let token = keys().mint(&user(), session()).expect("mints").access_token;
+        let token = keys().mint(&user(), session(), &Assurance::password()).expect("mints").access_token;
         let (signed, _) = token.rsplit_once('.').expect("three segments");
         assert_eq!(keys().verify(&format!("{signed}.+/==")), Err(TokenError::Malformed));
         assert_eq!(keys().verify(&format!("{signed}.")), Err(TokenError::BadSignature), "an empty signature");
@@ -374,7 +390,7 @@ mod tests {
 
     #[test]
     fn debug_output_never_shows_the_token() {
-        let token = keys().mint(&user(), session()).expect("mints");
+        let token = keys().mint(&user(), session(), &Assurance::password()).expect("mints");
         assert!(!format!("{token:?}").contains(&token.access_token));
     }
 }

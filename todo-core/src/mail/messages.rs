@@ -13,6 +13,8 @@ pub(crate) enum MailKind {
     VerifyEmail,
     /// "Reset your password": opens `{APP_URL}/reset-password?token=…`.
     ResetPassword,
+    /// "Your sign-in link": opens `{APP_URL}/magic-link?token=…`.
+    SignIn,
 }
 
 /// Builds links to the front end (`APP_URL`) and the mails that carry them.
@@ -32,6 +34,7 @@ impl Links {
         let page = match kind {
             MailKind::VerifyEmail => "verify-email",
             MailKind::ResetPassword => "reset-password",
+            MailKind::SignIn => "magic-link",
         };
         format!("{}/{page}?token={token}", self.app_url)
     }
@@ -53,6 +56,13 @@ impl Links {
                 "Choose a new password",
                 "The link works once and expires in 1 hour. Resetting your password signs you out everywhere.",
                 "If you did not ask for this, ignore this mail: your password stays as it is.".to_owned(),
+            ),
+            MailKind::SignIn => (
+                format!("Your {PRODUCT} sign-in link"),
+                format!("Someone asked to sign in to your {PRODUCT} account with a link. To sign in, open this link:"),
+                "Sign me in",
+                "The link works once and expires in 15 minutes.",
+                "If you did not ask for this, ignore this mail: nobody signs in without the link.".to_owned(),
             ),
         };
         let text = format!("Hello,\n\n{intro}\n\n{link}\n\n{expiry}\n\n{outro}\n\n— The {PRODUCT} team\n");
@@ -101,13 +111,14 @@ mod tests {
         let links = Links::new("https://app.example.com/todo/");
         assert_eq!(links.link(MailKind::VerifyEmail, "abc"), "https://app.example.com/todo/verify-email?token=abc");
         assert_eq!(links.link(MailKind::ResetPassword, "abc"), "https://app.example.com/todo/reset-password?token=abc");
+        assert_eq!(links.link(MailKind::SignIn, "abc"), "https://app.example.com/todo/magic-link?token=abc");
     }
 
     #[test]
-    fn both_bodies_carry_the_link_and_the_html_is_escaped() {
+    fn every_body_carries_the_link_and_the_html_is_escaped() {
         let links = Links::new("https://app.example.com/a&b");
         let to = Email::parse("ann@example.com").expect("valid");
-        for kind in [MailKind::VerifyEmail, MailKind::ResetPassword] {
+        for kind in [MailKind::VerifyEmail, MailKind::ResetPassword, MailKind::SignIn] {
             let mail = links.mail(kind, &to, "TOKEN");
             assert!(mail.text.contains(&links.link(kind, "TOKEN")));
             assert!(mail.html.contains("/a&amp;b/") && !mail.html.contains("/a&b/"));
