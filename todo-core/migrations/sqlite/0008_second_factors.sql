@@ -41,6 +41,8 @@ CREATE TABLE webauthn_challenges (
     user_id       BLOB    REFERENCES users (id) ON DELETE CASCADE,
     purpose       TEXT    NOT NULL CHECK (purpose IN ('registration', 'login', 'second_step')),
     state         TEXT    NOT NULL,
+    -- For the passkey of a second step: the hash of the `mfa_token` it belongs to.
+    mfa_token_hash BLOB,
     expires_at_ms INTEGER NOT NULL
 );
 CREATE INDEX webauthn_challenges_by_expiry ON webauthn_challenges (expires_at_ms);
