@@ -50,7 +50,9 @@ export interface paths {
         /**
          * Log in with email and password, starting a session; or, with the OAuth2 form's `refresh_token` grant,
          *     refresh one (as `POST /auth/refresh` does).
-         * @description Accepts JSON or the OAuth2 form. An unknown email and a wrong password get the same 401.
+         * @description Accepts JSON or the OAuth2 form. An unknown email and a wrong password get the same 401. For an account with
+         *     a second factor, the right password answers 403 `second-step-required` with an `mfa_token`: finish at
+         *     `POST /auth/mfa/verify`.
          */
         post: operations["login"];
         delete?: never;
@@ -79,6 +81,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/magic-link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ask for a sign-in link by mail (it opens `{APP_URL}/magic-link?token=…`, works once, for 15 minutes; the
+         *     newest voids the older ones). The answer is the same whether or not an account has the email.
+         */
+        post: operations["requestSignInLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/magic-link/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign in with the token of a sign-in link: the tokens of a new session; the email counts as verified. For an
+         *     account with a second factor, 403 `second-step-required` instead.
+         */
+        post: operations["signInWithLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/auth/me": {
         parameters: {
             query?: never;
@@ -92,6 +134,122 @@ export interface paths {
         post?: never;
         /** Delete the account and all its tasks (the password is required as proof). */
         delete: operations["deleteAccount"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/mfa/factors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's second factors (confirmed ones), oldest first. */
+        get: operations["listFactors"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/mfa/factors/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove one of the caller's factors (needs a two-factor session). Removing the last one also removes the
+         *     recovery codes: sign-ins need one factor again.
+         */
+        delete: operations["removeFactor"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/mfa/recovery-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ten new recovery codes (needs a two-factor session); the old ones stop working. */
+        post: operations["regenerateRecoveryCodes"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/mfa/totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start adding a TOTP authenticator: a pending factor, in force once a code confirms it.
+         * @description A session won with one factor must send the account's password (its check counts against the same budgets
+         *     as a login's); a two-factor session sends `{}`. A new enrolment replaces one still pending.
+         */
+        post: operations["enrollTotp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/mfa/totp/{factor_id}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm a pending TOTP authenticator with a code from it. The account's first factor also raises this
+         *     session to two factors, ends every other session, and answers the recovery codes.
+         */
+        post: operations["confirmTotp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/mfa/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Finish a sign-in's second step with a TOTP code or a recovery code: the tokens of a two-factor session.
+         * @description A wrong code is 401; the fifth wrong code voids the `mfa_token` (sign in again). Every code tried counts
+         *     against the account's failed-password budgets first (429 when spent), and is given back when right.
+         */
+        post: operations["verifySecondStep"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -140,7 +298,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Set a new password with the token of a password-reset link; every session ends and a new one starts. */
+        /**
+         * Set a new password with the token of a password-reset link; every session ends and a new one starts.
+         * @description For an account with a second factor the link is a first factor only: the password is set and every session
+         *     ends all the same, but the answer is 403 `second-step-required` with an `mfa_token` for `POST /auth/mfa/verify`.
+         */
         post: operations["resetPassword"];
         delete?: never;
         options?: never;
@@ -316,6 +478,41 @@ export interface components {
             new_password: string;
         };
         /**
+         * @description Body of `POST /auth/mfa/totp/{factor_id}/confirm`.
+         * @example {
+         *       "code": "492039"
+         *     }
+         */
+        ConfirmTotpRequest: {
+            /** @description The 6-digit code the authenticator app shows now. */
+            code: string;
+        };
+        /**
+         * @description A factor now in force, and, when it is the account's first, its recovery codes (shown only this once).
+         * @example {
+         *       "factor": {
+         *         "created_at": "2026-01-12T09:30:00Z",
+         *         "id": "0192f4a0-7c1e-7d2a-9f1e-2b3c4d5e6f71",
+         *         "kind": "totp",
+         *         "last_used_at": "2026-01-12T09:31:02Z",
+         *         "name": "Phone"
+         *       },
+         *       "recovery_codes": [
+         *         "k7qm-2xwd-9fha-rt3e",
+         *         "0p4s-8vnc-w2mk-7d6y"
+         *       ]
+         *     }
+         */
+        ConfirmedFactor: {
+            /** @description The factor. */
+            factor: components["schemas"]["Factor"];
+            /**
+             * @description Ten single-use recovery codes, present only when this is the account's first factor. They are stored
+             *     hashed: show them now, they cannot be read again.
+             */
+            recovery_codes?: string[] | null;
+        };
+        /**
          * @description Body of `POST /tasks`. Unknown fields (such as `id` or `user_id`) are ignored.
          * @example {
          *       "completed": false,
@@ -344,6 +541,58 @@ export interface components {
              */
             password: string;
         };
+        /**
+         * @description Body of `POST /auth/mfa/totp`.
+         * @example {
+         *       "name": "Phone",
+         *       "password": "correct horse battery"
+         *     }
+         */
+        EnrollTotpRequest: {
+            /** @description A name for the authenticator (default "Authenticator app"; at most 64 characters are kept). */
+            name?: string | null;
+            /**
+             * Format: password
+             * @description The account's password: required unless the session was won with two factors.
+             */
+            password?: string | null;
+        };
+        /**
+         * @description A confirmed second factor.
+         * @example {
+         *       "created_at": "2026-01-12T09:30:00Z",
+         *       "id": "0192f4a0-7c1e-7d2a-9f1e-2b3c4d5e6f71",
+         *       "kind": "totp",
+         *       "last_used_at": "2026-01-19T08:02:11Z",
+         *       "name": "Authenticator app"
+         *     }
+         */
+        Factor: {
+            /**
+             * Format: date-time
+             * @description When it was added.
+             */
+            created_at: string;
+            /**
+             * Format: uuid
+             * @description The factor's id (UUIDv7).
+             */
+            id: string;
+            /** @description `totp` (an authenticator app) or `passkey`. */
+            kind: components["schemas"]["FactorKind"];
+            /**
+             * Format: date-time
+             * @description When it last finished a sign-in (or was confirmed), or null.
+             */
+            last_used_at: string | null;
+            /** @description The name given when it was added. */
+            name: string;
+        };
+        /**
+         * @description The kind of a factor.
+         * @enum {string}
+         */
+        FactorKind: "totp" | "passkey";
         /** @description One invalid field in a validation problem. */
         FieldProblem: {
             /** @description The field name as sent (`email`, `password`, `title`, `limit`, ...). */
@@ -457,14 +706,44 @@ export interface components {
             /** @description Per-field messages; present only for validation failures. */
             errors?: components["schemas"]["FieldProblem"][] | null;
             /**
+             * @description Present only in a `second-step-required` problem: how this account can finish (`totp`, `recovery_code`,
+             *     `passkey`: those it has).
+             */
+            methods?: string[] | null;
+            /**
+             * @description Present only in a `second-step-required` problem: send it back with the second step
+             *     (`POST /auth/mfa/verify`). Opaque, single use, valid for 5 minutes.
+             */
+            mfa_token?: string | null;
+            /**
              * Format: int32
              * @description The HTTP status code.
              */
             status: number;
             /** @description The HTTP reason phrase of the status. */
             title: string;
-            /** @description Always `about:blank`: the status code says what kind of problem this is. */
+            /**
+             * @description `about:blank` (the status code says what kind of problem this is), or a URI of its own for the problems
+             *     a client must tell apart from others of the same status: `tag:todo-core.dev,2026:problems/…` with
+             *     `second-step-required`, `email-not-verified` or `two-factor-session-required` (all 403).
+             */
             type: string;
+        };
+        /**
+         * @description New recovery codes (the old ones no longer work).
+         * @example {
+         *       "recovery_codes": [
+         *         "k7qm-2xwd-9fha-rt3e",
+         *         "0p4s-8vnc-w2mk-7d6y"
+         *       ]
+         *     }
+         */
+        RecoveryCodes: {
+            /**
+             * @description Ten single-use codes (16 characters of Crockford's base32 in groups of four; case, spaces and dashes do
+             *     not matter when typed back). Shown only this once.
+             */
+            recovery_codes: string[];
         };
         /**
          * @description Body of `POST /auth/refresh`.
@@ -523,6 +802,11 @@ export interface components {
         /**
          * @description A session: one login, on one device, and its refreshes.
          * @example {
+         *       "aal": 2,
+         *       "amr": [
+         *         "pwd",
+         *         "otp"
+         *       ],
          *       "created_at": "2026-01-12T09:30:00Z",
          *       "current": true,
          *       "expires_at": "2026-02-18T08:02:11Z",
@@ -532,6 +816,16 @@ export interface components {
          *     }
          */
         Session: {
+            /**
+             * Format: int32
+             * @description The assurance level it was won with: 1 (one factor) or 2 (two factors, or a passkey).
+             */
+            aal: number;
+            /**
+             * @description How it was won: `pwd` (password), `email` (a sign-in or reset link), `otp` (TOTP), `recovery` (a recovery
+             *     code), `hwk` and `user` (a passkey, with user verification).
+             */
+            amr: string[];
             /**
              * Format: date-time
              * @description When it started (the login).
@@ -556,6 +850,29 @@ export interface components {
             last_used_at: string;
             /** @description The `User-Agent` sent at login (at most 256 characters), or null. */
             user_agent: string | null;
+        };
+        /**
+         * @description Body of `POST /auth/magic-link`.
+         * @example {
+         *       "email": "ann@example.com"
+         *     }
+         */
+        SignInLinkRequest: {
+            /**
+             * Format: email
+             * @description The account's email, in any spelling of it.
+             */
+            email: string;
+        };
+        /**
+         * @description Body of `POST /auth/magic-link/verify`.
+         * @example {
+         *       "token": "q3Jd8vQ0mZt1c2VjcmV0LXJhbmRvbS1ieXRlcy0zMi1sb25n"
+         *     }
+         */
+        SignInWithLinkRequest: {
+            /** @description The `token` parameter of the link in the sign-in mail. */
+            token: string;
         };
         /**
          * @description Signup body.
@@ -651,6 +968,25 @@ export interface components {
          */
         TokenType: "bearer";
         /**
+         * @description A TOTP authenticator waiting for its first code: show the secret (or a QR code of the URI) once.
+         * @example {
+         *       "factor_id": "0192f4a0-7c1e-7d2a-9f1e-2b3c4d5e6f71",
+         *       "otpauth_uri": "otpauth://totp/app.example.com:ann%40example.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=app.example.com",
+         *       "secret": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+         *     }
+         */
+        TotpEnrollment: {
+            /**
+             * Format: uuid
+             * @description The pending factor: confirm it at `POST /auth/mfa/totp/{factor_id}/confirm` within 15 minutes.
+             */
+            factor_id: string;
+            /** @description The `otpauth://totp/…` URI of the secret (RFC 6238: SHA-1, 6 digits, 30 seconds), for a QR code. */
+            otpauth_uri: string;
+            /** @description The secret (base32), for typing into an authenticator app. */
+            secret: string;
+        };
+        /**
          * @description A registered user.
          * @example {
          *       "created_at": "2026-01-12T09:30:00Z",
@@ -688,6 +1024,19 @@ export interface components {
             /** @description The `token` parameter of the link in the verification mail. */
             token: string;
         };
+        /**
+         * @description Body of `POST /auth/mfa/verify`.
+         * @example {
+         *       "code": "492039",
+         *       "mfa_token": "q3Jd8vQ0mZt1c2VjcmV0LXJhbmRvbS1ieXRlcy0zMi1sb25n"
+         *     }
+         */
+        VerifyMfaRequest: {
+            /** @description A 6-digit TOTP code, or one of the account's recovery codes. */
+            code: string;
+            /** @description The `mfa_token` of the `second-step-required` problem. */
+            mfa_token: string;
+        };
     };
     responses: {
         /** @description The email is already verified: there is nothing to send. */
@@ -718,26 +1067,6 @@ export interface components {
                  *       "detail": "this email is already registered",
                  *       "status": 409,
                  *       "title": "Conflict",
-                 *       "type": "about:blank"
-                 *     }
-                 */
-                "application/problem+json": components["schemas"]["Problem"];
-            };
-        };
-        /**
-         * @description The password is right, but this server needs a verified email before login (`REQUIRE_VERIFIED_EMAIL`):
-         *     follow the link in the verification mail first.
-         */
-        EmailNotVerified: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "detail": "verify your email address before logging in: follow the link in the verification mail",
-                 *       "status": 403,
-                 *       "title": "Forbidden",
                  *       "type": "about:blank"
                  *     }
                  */
@@ -848,6 +1177,70 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /**
+         * @description The code is wrong, or the `mfa_token` is unknown, used, expired, or voided by five wrong codes (then sign in
+         *     again).
+         */
+        SecondStepRefused: {
+            headers: {
+                /** @description `Bearer` */
+                "WWW-Authenticate"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "detail": "the code is wrong",
+                 *       "status": 401,
+                 *       "title": "Unauthorized",
+                 *       "type": "about:blank"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The link was right, but the account has a second factor: finish at `POST /auth/mfa/verify` with the
+         *     `mfa_token` and one of the `methods` (`type`: `tag:todo-core.dev,2026:problems/second-step-required`).
+         */
+        SecondStepRequired: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "detail": "the first factor is right; finish signing in with a second factor at POST /auth/mfa/verify",
+                 *       "methods": [
+                 *         "totp",
+                 *         "recovery_code",
+                 *         "passkey"
+                 *       ],
+                 *       "mfa_token": "q3Jd8vQ0mZt1c2VjcmV0LXJhbmRvbS1ieXRlcy0zMi1sb25n",
+                 *       "status": 403,
+                 *       "title": "Forbidden",
+                 *       "type": "tag:todo-core.dev,2026:problems/second-step-required"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The first factor was right, but the sign-in is not finished. Tell the cases apart by `type`:
+         *     - `tag:todo-core.dev,2026:problems/second-step-required`: the account has a second factor. Finish at
+         *       `POST /auth/mfa/verify` with the `mfa_token` (single use, 5 minutes) and one of the `methods` (`totp`,
+         *       `recovery_code`, `passkey`: those the account has).
+         *     - `tag:todo-core.dev,2026:problems/email-not-verified`: this server needs a verified email before login
+         *       (`REQUIRE_VERIFIED_EMAIL`): follow the link in the verification mail first.
+         */
+        SignInNotFinished: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The body is larger than the configured limit (Rocket's `limits.json`, 1 MiB by default). */
         TooLarge: {
             headers: {
@@ -882,6 +1275,26 @@ export interface components {
                  *       "status": 429,
                  *       "title": "Too Many Requests",
                  *       "type": "about:blank"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description This changes the account's factors and needs a session signed in with two factors
+         *     (`type`: `tag:todo-core.dev,2026:problems/two-factor-session-required`).
+         */
+        TwoFactorSessionRequired: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "detail": "this needs a session signed in with two factors: sign in again with your second factor",
+                 *       "status": 403,
+                 *       "title": "Forbidden",
+                 *       "type": "tag:todo-core.dev,2026:problems/two-factor-session-required"
                  *     }
                  */
                 "application/problem+json": components["schemas"]["Problem"];
@@ -1075,7 +1488,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedBody"];
             401: components["responses"]["InvalidCredentials"];
-            403: components["responses"]["EmailNotVerified"];
+            403: components["responses"]["SignInNotFinished"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
@@ -1107,6 +1520,67 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             422: components["responses"]["Unprocessable"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    requestSignInLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignInLinkRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted: if an account has this email, a link is on its way (the same answer, in about the same time, when none has) */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MailAccepted"];
+                };
+            };
+            400: components["responses"]["MalformedBody"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    signInWithLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignInWithLinkRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in: the tokens of a new session */
+            200: {
+                headers: {
+                    /** @description `no-store`: tokens must not be cached */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenResponse"];
+                };
+            };
+            400: components["responses"]["MalformedBody"];
+            403: components["responses"]["SecondStepRequired"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["InvalidMailToken"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -1155,6 +1629,182 @@ export interface operations {
             400: components["responses"]["MalformedBody"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["WrongPassword"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listFactors: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The factors; empty when sign-ins need one factor */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Factor"][];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    removeFactor: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The factor's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["TwoFactorSessionRequired"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    regenerateRecoveryCodes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new codes, shown only this once */
+            200: {
+                headers: {
+                    /** @description `no-store`: the answer carries the codes */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodes"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["TwoFactorSessionRequired"];
+            422: components["responses"]["Unprocessable"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    enrollTotp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EnrollTotpRequest"];
+            };
+        };
+        responses: {
+            /** @description Pending: show the secret, then confirm with a code */
+            201: {
+                headers: {
+                    /** @description `no-store`: the answer carries a secret */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TotpEnrollment"];
+                };
+            };
+            400: components["responses"]["MalformedBody"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["WrongPassword"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    confirmTotp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The pending factor's id */
+                factor_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConfirmTotpRequest"];
+            };
+        };
+        responses: {
+            /** @description In force; `recovery_codes` when it is the account's first factor */
+            200: {
+                headers: {
+                    /** @description `no-store`: the answer may carry recovery codes */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfirmedFactor"];
+                };
+            };
+            400: components["responses"]["MalformedBody"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    verifySecondStep: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VerifyMfaRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in with two factors */
+            200: {
+                headers: {
+                    /** @description `no-store`: tokens must not be cached */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenResponse"];
+                };
+            };
+            400: components["responses"]["MalformedBody"];
+            401: components["responses"]["SecondStepRefused"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
@@ -1250,6 +1900,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["MalformedBody"];
+            403: components["responses"]["SecondStepRequired"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["InvalidMailToken"];

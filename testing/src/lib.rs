@@ -1,7 +1,8 @@
 //! Scratch databases for the tests and benchmarks of this workspace, in one place: a fresh SQLite file in the
 //! temp directory ([`ScratchSqlite`], feature `sqlite`) and a fresh PostgreSQL database on the server of
 //! `TEST_POSTGRES_URL` ([`ScratchPostgres`], and [`BlockingScratchPostgres`] for tests without a runtime;
-//! feature `postgres`); [`ScratchDatabase`] is either, for suites that run on both.
+//! feature `postgres`); [`ScratchDatabase`] is either, for suites that run on both. Also [`totp`]: TOTP codes
+//! computed by the tests themselves.
 //!
 //! Each makes a uniquely named database and removes it again, and says where it is (a path, a URL, a name);
 //! connecting is left to the caller, through whatever engine its build has. It depends on neither todo-core nor
@@ -18,6 +19,7 @@ mod database;
 mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+pub mod totp;
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use database::ScratchDatabase;

@@ -2,16 +2,15 @@
 //! work once, recovery codes, the `mfa_token`'s five attempts, the sessions that end at enrolment, removing
 //! factors, `aal`/`amr` in sessions and tokens, and sign-in links.
 //!
-//! The TOTP codes are computed here by this file's own RFC 6238 (HMAC-SHA-1 from `ring`, base32 by hand), not by
-//! the `totp-rs` the library uses, and RFC 6238's Appendix B vectors pin it.
+//! The TOTP codes are computed by the tests' own RFC 6238 (`todo_testing::totp`: HMAC-SHA-1 from `ring`, base32 by
+//! hand, pinned by RFC 6238's Appendix B vectors), not by the `totp-rs` the library uses.
 
 mod support;
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use futures::future::join_all;
-use ring::hmac;
 use todo_core::mail::Outbox;
 use todo_core::{
     AbuseLimits, Client, Config, Email, Error, Login, LogoutScope, SecondStep, SecondStepMethod, Todo, TokenError,
@@ -19,6 +18,7 @@ use todo_core::{
 };
 
 use support::{config, TestDb, PASSWORD};
+use todo_testing::totp::{base32_decode, code_at, now_seconds, wrong_code};
 
 backend_tests!(
     enrolling_needs_the_password_and_a_code_from_the_app,
@@ -39,61 +39,6 @@ backend_tests!(
     a_password_reset_is_a_first_factor_for_an_account_with_a_second,
     expired_second_steps_and_enrolments_are_swept,
 );
-
-// --- An RFC 6238 of the test's own -------------------------------------------------------------------------------
-
-/// RFC 4648 base32 (upper-case, no padding) to bytes.
-fn base32_decode(text: &str) -> Vec<u8> {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let (mut bits, mut value, mut out) = (0u32, 0u64, Vec::new());
-    for c in text.trim_end_matches('=').bytes() {
-        let index = ALPHABET.iter().position(|&a| a == c.to_ascii_uppercase()).expect("a base32 letter");
-        value = (value << 5) | index as u64;
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((value >> bits) as u8);
-        }
-    }
-    out
-}
-
-/// The HOTP value (RFC 4226) of `secret` at `counter`, with `digits` digits.
-fn hotp(secret: &[u8], counter: u64, digits: u32) -> String {
-    let key = hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, secret);
-    let mac = hmac::sign(&key, &counter.to_be_bytes());
-    let mac = mac.as_ref();
-    let offset = usize::from(mac[19] & 0x0f);
-    let binary = u32::from_be_bytes([mac[offset] & 0x7f, mac[offset + 1], mac[offset + 2], mac[offset + 3]]);
-    format!("{:0width$}", binary % 10u32.pow(digits), width = digits as usize)
-}
-
-/// The 6-digit TOTP code of a base32 `secret` at `unix_seconds` (30-second steps).
-fn code_at(secret: &str, unix_seconds: u64) -> String {
-    hotp(&base32_decode(secret), unix_seconds / 30, 6)
-}
-
-fn now_seconds() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).expect("after 1970").as_secs()
-}
-
-#[test]
-fn the_test_s_totp_gives_rfc_6238_appendix_b_codes() {
-    // Appendix B, SHA-1: the secret is the ASCII "12345678901234567890"; 8-digit codes.
-    let secret = b"12345678901234567890";
-    for (time, code) in [
-        (59u64, "94287082"),
-        (1_111_111_109, "07081804"),
-        (1_111_111_111, "14050471"),
-        (1_234_567_890, "89005924"),
-        (2_000_000_000, "69279037"),
-        (20_000_000_000, "65353130"),
-    ] {
-        assert_eq!(hotp(secret, time / 30, 8), code, "T = {time}");
-    }
-    assert_eq!(base32_decode("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"), secret);
-    assert_eq!(code_at("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", 59), "287082");
-}
 
 // --- Helpers ------------------------------------------------------------------------------------------------------
 
@@ -152,8 +97,8 @@ async fn enrolling_needs_the_password_and_a_code_from_the_app(db: &TestDb) {
     // Not in force yet: a password still signs in.
     accounts.login("ann@example.com", PASSWORD).await.expect("one factor still");
 
-    let wrong_code = if code_at(enrolment.secret(), now_seconds()) == "000000" { "111111" } else { "000000" };
-    let refused = accounts.confirm_totp(&login.owner, enrolment.factor_id, wrong_code).await.unwrap_err();
+    let wrong = wrong_code(&code_at(enrolment.secret(), now_seconds()));
+    let refused = accounts.confirm_totp(&login.owner, enrolment.factor_id, wrong).await.unwrap_err();
     assert_eq!(refused.field_errors()[0].field, "code", "{refused:?}");
 
     let code = code_at(enrolment.secret(), now_seconds());
@@ -230,7 +175,7 @@ async fn five_wrong_codes_void_the_mfa_token(db: &TestDb) {
     let accounts = db.todo.accounts();
     let step = second_step(&db.todo, "ann@example.com").await;
     let right = next_code(&enrolment);
-    let wrong = if right == "000000" { "111111" } else { "000000" };
+    let wrong = wrong_code(&right);
     for attempt in 1..=5 {
         let refused = accounts.verify_second_step(step.mfa_token(), wrong, &client()).await.unwrap_err();
         assert!(matches!(refused, Error::WrongCode), "attempt {attempt}: {refused:?}");

@@ -16,7 +16,7 @@ use todo_core::mail::Mail;
 use todo_core::AbuseLimits;
 use todo_rocket::ServerOptions;
 
-use support::{link_token, problem, TestApp, Tweak, APP_URL, PASSWORD};
+use support::{link_token, problem, problem_of_type, TestApp, Tweak, APP_URL, PASSWORD};
 
 // Each test names the server it runs on: most with password-reset limits off, some with their own options and
 // library configuration.
@@ -267,7 +267,8 @@ async fn expired_reset_link_is_422_on_token(app: &TestApp) {
 
 async fn login_before_verifying_is_403_when_verification_is_required(app: &TestApp) {
     app.signup("kim@example.com").await;
-    problem(login_with(app, "kim@example.com", PASSWORD).await, Status::Forbidden).await;
+    let refused = login_with(app, "kim@example.com", PASSWORD).await;
+    problem_of_type(refused, Status::Forbidden, "tag:todo-core.dev,2026:problems/email-not-verified").await;
     problem(login_with(app, "kim@example.com", "wrong password").await, Status::Unauthorized).await;
     let token = newest_link(app, 1, "kim@example.com", "verify-email").await;
     assert_eq!(verify(app, &token).await.status(), Status::Ok);

@@ -82,7 +82,9 @@ async fn signup(
 /// Log in with email and password, starting a session; or, with the OAuth2 form's `refresh_token` grant,
 /// refresh one (as `POST /auth/refresh` does).
 ///
-/// Accepts JSON or the OAuth2 form. An unknown email and a wrong password get the same 401.
+/// Accepts JSON or the OAuth2 form. An unknown email and a wrong password get the same 401. For an account with
+/// a second factor, the right password answers 403 `second-step-required` with an `mfa_token`: finish at
+/// `POST /auth/mfa/verify`.
 #[utoipa::path(
     post, path = "/auth/login", tag = "auth", operation_id = "login",
     request_body(content(
@@ -94,7 +96,7 @@ async fn signup(
             headers(("Cache-Control" = String, description = "`no-store`: tokens must not be cached"))),
         JsonBodyErrors,
         (status = 401, response = responses::InvalidCredentials),
-        (status = 403, response = responses::EmailNotVerified),
+        (status = 403, response = responses::SignInNotFinished),
         (status = 429, response = responses::TooManyRequests),
         (status = 503, response = responses::Unavailable),
     )
@@ -121,6 +123,10 @@ async fn login(todo: &State<Todo>, client: RequestClient, body: TokenGrant) -> A
         }
         Err(error @ todo_core::Error::EmailNotVerified) => {
             metrics::login("not_verified");
+            Err(error.into())
+        }
+        Err(error @ todo_core::Error::SecondStepRequired(_)) => {
+            metrics::login("second_step");
             Err(error.into())
         }
         Err(error) => {

@@ -80,7 +80,7 @@ pub struct MailAccepted {
     pub detail: String,
 }
 
-fn accepted(detail: &str) -> Custom<Json<MailAccepted>> {
+pub(crate) fn accepted(detail: &str) -> Custom<Json<MailAccepted>> {
     Custom(Status::Accepted, Json(MailAccepted { status: "accepted".into(), detail: detail.into() }))
 }
 
@@ -144,6 +144,9 @@ async fn forgot(
 }
 
 /// Set a new password with the token of a password-reset link; every session ends and a new one starts.
+///
+/// For an account with a second factor the link is a first factor only: the password is set and every session
+/// ends all the same, but the answer is 403 `second-step-required` with an `mfa_token` for `POST /auth/mfa/verify`.
 #[utoipa::path(
     post, path = "/auth/password/reset", tag = "auth", operation_id = "resetPassword",
     request_body = ResetPasswordRequest,
@@ -151,6 +154,7 @@ async fn forgot(
         (status = 200, description = "Reset: the tokens of a new session (every other session has ended); the \
             email counts as verified", body = TokenResponse,
             headers(("Cache-Control" = String, description = "`no-store`: tokens must not be cached"))),
+        (status = 403, response = responses::SecondStepRequired),
         MailTokenBodyErrors,
         (status = 503, response = responses::Unavailable),
     )

@@ -11,9 +11,11 @@ pub(crate) mod email;
 pub(crate) mod grant;
 pub(crate) mod health;
 pub(crate) mod mail;
+pub(crate) mod mfa;
 pub mod openapi;
 pub mod responses;
 pub(crate) mod sessions;
+pub(crate) mod sign_in_links;
 pub(crate) mod tasks;
 pub(crate) mod wire;
 

@@ -8,7 +8,7 @@ use utoipa::openapi::{OpenApi as Document, Server};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::{auth, email, health, sessions, tasks};
+use super::{auth, email, health, mfa, sessions, sign_in_links, tasks};
 use crate::http::problem::{FieldProblem, Problem};
 
 /// The shared responses and response sets (at their old path, `todo_rocket::openapi::responses`).
@@ -26,12 +26,18 @@ pub use super::responses;
             (each refresh token works once), list sessions at `GET /auth/sessions`, and end them with \
             `DELETE /auth/sessions/{id}` or `POST /auth/logout?scope=…`; a revoked session's tokens are refused \
             by the next request. Signup sends a verification mail whose link opens `{APP_URL}/verify-email?token=…`; \
-            `POST /auth/password/forgot` mails a link to `{APP_URL}/reset-password?token=…`.",
+            `POST /auth/password/forgot` mails a link to `{APP_URL}/reset-password?token=…`, and \
+            `POST /auth/magic-link` a sign-in link to `{APP_URL}/magic-link?token=…`. An account with a second factor \
+            (`POST /auth/mfa/totp`) signs in in two steps: the first answers 403 with an `mfa_token`, which \
+            `POST /auth/mfa/verify` exchanges, with a code, for the tokens. Access tokens and sessions carry `aal` \
+            (1 or 2 factors) and `amr` (the methods: `pwd`, `email`, `otp`, `recovery`, `hwk`).",
         license(name = "MIT OR Apache-2.0"),
     ),
     paths(
         auth::signup, auth::login, auth::me, auth::change_password, auth::logout, auth::delete_me,
         email::verify, email::resend, email::forgot, email::reset,
+        sign_in_links::request, sign_in_links::verify,
+        mfa::enroll_totp, mfa::confirm_totp, mfa::factors, mfa::remove_factor, mfa::recovery_codes, mfa::verify,
         sessions::refresh, sessions::list, sessions::revoke,
         tasks::list, tasks::create, tasks::get_one, tasks::replace, tasks::update, tasks::toggle, tasks::delete_one,
         health::health,
@@ -42,13 +48,15 @@ pub use super::responses;
             responses::MalformedBody, responses::Unauthorized, responses::InvalidCredentials, responses::NotFound,
             responses::Conflict, responses::TooLarge, responses::UnsupportedMediaType, responses::Unprocessable,
             responses::Unavailable, responses::WrongPassword, responses::TooManyRequests,
-            responses::InvalidRefreshToken, responses::EmailNotVerified, responses::AlreadyVerified,
-            responses::InvalidMailToken,
+            responses::InvalidRefreshToken, responses::SignInNotFinished, responses::AlreadyVerified,
+            responses::InvalidMailToken, responses::SecondStepRequired, responses::TwoFactorSessionRequired,
+            responses::SecondStepRefused,
         ),
     ),
     modifiers(&SecuritySchemes),
     tags(
         (name = "auth", description = "Signup, login, the current user, logout, email verification and password recovery"),
+        (name = "mfa", description = "Second factors (TOTP authenticators, recovery codes) and the second step of a sign-in"),
         (name = "sessions", description = "Refresh tokens, and the caller's sessions (one per login)"),
         (name = "tasks", description = "The caller's tasks; another user's task is always 404"),
         (name = "service", description = "Operations"),

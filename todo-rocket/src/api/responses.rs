@@ -147,14 +147,57 @@ pub struct Unprocessable(Problem);
 )]
 pub struct WrongPassword(Problem);
 
-/// The password is right, but this server needs a verified email before login (`REQUIRE_VERIFIED_EMAIL`):
-/// follow the link in the verification mail first.
+/// The first factor was right, but the sign-in is not finished. Tell the cases apart by `type`:
+/// - `tag:todo-core.dev,2026:problems/second-step-required`: the account has a second factor. Finish at
+///   `POST /auth/mfa/verify` with the `mfa_token` (single use, 5 minutes) and one of the `methods` (`totp`,
+///   `recovery_code`, `passkey`: those the account has).
+/// - `tag:todo-core.dev,2026:problems/email-not-verified`: this server needs a verified email before login
+///   (`REQUIRE_VERIFIED_EMAIL`): follow the link in the verification mail first.
 #[derive(ToResponse)]
 #[response(
     content_type = "application/problem+json",
-    example = json!({"type": "about:blank", "title": "Forbidden", "status": 403, "detail": "verify your email address before logging in: follow the link in the verification mail"})
+    examples(
+        ("second step" = (value = json!({"type": "tag:todo-core.dev,2026:problems/second-step-required",
+            "title": "Forbidden", "status": 403,
+            "detail": "the first factor is right; finish signing in with a second factor at POST /auth/mfa/verify",
+            "mfa_token": "q3Jd8vQ0mZt1c2VjcmV0LXJhbmRvbS1ieXRlcy0zMi1sb25n", "methods": ["totp", "recovery_code"]}))),
+        ("email not verified" = (value = json!({"type": "tag:todo-core.dev,2026:problems/email-not-verified",
+            "title": "Forbidden", "status": 403,
+            "detail": "verify your email address before logging in: follow the link in the verification mail"}))),
+    )
 )]
-pub struct EmailNotVerified(Problem);
+pub struct SignInNotFinished(Problem);
+
+/// The link was right, but the account has a second factor: finish at `POST /auth/mfa/verify` with the
+/// `mfa_token` and one of the `methods` (`type`: `tag:todo-core.dev,2026:problems/second-step-required`).
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    example = json!({"type": "tag:todo-core.dev,2026:problems/second-step-required", "title": "Forbidden", "status": 403,
+        "detail": "the first factor is right; finish signing in with a second factor at POST /auth/mfa/verify",
+        "mfa_token": "q3Jd8vQ0mZt1c2VjcmV0LXJhbmRvbS1ieXRlcy0zMi1sb25n", "methods": ["totp", "recovery_code", "passkey"]})
+)]
+pub struct SecondStepRequired(Problem);
+
+/// This changes the account's factors and needs a session signed in with two factors
+/// (`type`: `tag:todo-core.dev,2026:problems/two-factor-session-required`).
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    example = json!({"type": "tag:todo-core.dev,2026:problems/two-factor-session-required", "title": "Forbidden",
+        "status": 403, "detail": "this needs a session signed in with two factors: sign in again with your second factor"})
+)]
+pub struct TwoFactorSessionRequired(Problem);
+
+/// The code is wrong, or the `mfa_token` is unknown, used, expired, or voided by five wrong codes (then sign in
+/// again).
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    headers(("WWW-Authenticate" = String, description = "`Bearer`")),
+    example = json!({"type": "about:blank", "title": "Unauthorized", "status": 401, "detail": "the code is wrong"})
+)]
+pub struct SecondStepRefused(Problem);
 
 /// The email is already verified: there is nothing to send.
 #[derive(ToResponse)]

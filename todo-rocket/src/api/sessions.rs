@@ -28,7 +28,7 @@ pub(crate) fn stage(mount_point: &str) -> AdHoc {
 #[schema(example = json!({
     "id": "0192f4a0-7c1e-7d2a-9f1e-2b3c4d5e6f70", "created_at": "2026-01-12T09:30:00Z",
     "last_used_at": "2026-01-19T08:02:11Z", "expires_at": "2026-02-18T08:02:11Z",
-    "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0", "current": true
+    "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0", "current": true, "aal": 2, "amr": ["pwd", "otp"]
 }))]
 pub struct Session {
     /// The session's id (UUIDv7), as in the `sid` claim of its access tokens.
@@ -47,6 +47,12 @@ pub struct Session {
     pub user_agent: Option<String>,
     /// Whether this is the session of the token sent.
     pub current: bool,
+    /// The assurance level it was won with: 1 (one factor) or 2 (two factors, or a passkey).
+    #[schema(minimum = 1, maximum = 2)]
+    pub aal: u8,
+    /// How it was won: `pwd` (password), `email` (a sign-in or reset link), `otp` (TOTP), `recovery` (a recovery
+    /// code), `hwk` and `user` (a passkey, with user verification).
+    pub amr: Vec<String>,
 }
 
 impl From<todo_core::Session> for Session {
@@ -58,6 +64,8 @@ impl From<todo_core::Session> for Session {
             expires_at: session.expires_at,
             user_agent: session.user_agent,
             current: session.current,
+            aal: session.assurance.aal(),
+            amr: session.assurance.amr().to_vec(),
         }
     }
 }

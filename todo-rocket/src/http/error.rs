@@ -5,7 +5,7 @@ use rocket::response::{self, Responder};
 use rocket::Request;
 use todo_core::{Error as CoreError, ErrorKind};
 
-use super::problem::{FieldProblem, Problem};
+use super::problem::{FieldProblem, Problem, EMAIL_NOT_VERIFIED, SECOND_STEP_REQUIRED, TWO_FACTOR_SESSION_REQUIRED};
 use crate::ops::metrics;
 
 /// The `WWW-Authenticate` value for a request that sent no usable credentials (RFC 6750 §3).
@@ -52,7 +52,7 @@ impl ApiError {
                 ErrorKind::Validation => Status::UnprocessableEntity,
                 ErrorKind::Conflict => Status::Conflict,
                 ErrorKind::Unauthorized => Status::Unauthorized,
-                ErrorKind::Forbidden => Status::Forbidden,
+                ErrorKind::Forbidden | ErrorKind::SecondStepRequired => Status::Forbidden,
                 ErrorKind::NotFound => Status::NotFound,
                 ErrorKind::Unavailable => Status::ServiceUnavailable,
                 ErrorKind::RateLimited => Status::TooManyRequests,
@@ -85,8 +85,21 @@ impl ApiError {
                 .detail("the bearer token is invalid or expired")
                 .header("WWW-Authenticate", INVALID_TOKEN_CHALLENGE),
             ApiError::Core(CoreError::WrongPassword) => problem.detail("the password is wrong"),
-            ApiError::Core(CoreError::EmailNotVerified) => {
-                problem.detail("verify your email address before logging in: follow the link in the verification mail")
+            ApiError::Core(CoreError::EmailNotVerified) => problem
+                .of_type(EMAIL_NOT_VERIFIED)
+                .detail("verify your email address before logging in: follow the link in the verification mail"),
+            ApiError::Core(CoreError::SecondStepRequired(step)) => problem
+                .of_type(SECOND_STEP_REQUIRED)
+                .detail("the first factor is right; finish signing in with a second factor at POST /auth/mfa/verify")
+                .second_step(step),
+            ApiError::Core(CoreError::TwoFactorSessionRequired) => problem
+                .of_type(TWO_FACTOR_SESSION_REQUIRED)
+                .detail("this needs a session signed in with two factors: sign in again with your second factor"),
+            ApiError::Core(CoreError::InvalidMfaToken) => problem
+                .detail("the second step has expired, was used, or had too many wrong codes; sign in again")
+                .header("WWW-Authenticate", BEARER_CHALLENGE),
+            ApiError::Core(CoreError::WrongCode) => {
+                problem.detail("the code is wrong").header("WWW-Authenticate", BEARER_CHALLENGE)
             }
             ApiError::Core(CoreError::EmailAlreadyVerified) => problem.detail("the email address is already verified"),
             ApiError::Core(CoreError::MailTooSoon { retry_after }) => {

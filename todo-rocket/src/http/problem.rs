@@ -8,6 +8,15 @@ use rocket::Request;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::redacted::Redacted;
+
+/// The problem `type` of a sign-in whose first factor was right and that needs its second step (403).
+pub const SECOND_STEP_REQUIRED: &str = "tag:todo-core.dev,2026:problems/second-step-required";
+/// The problem `type` of a login refused until the email is verified (403, `REQUIRE_VERIFIED_EMAIL`).
+pub const EMAIL_NOT_VERIFIED: &str = "tag:todo-core.dev,2026:problems/email-not-verified";
+/// The problem `type` of an action that needs a session won with two factors (403).
+pub const TWO_FACTOR_SESSION_REQUIRED: &str = "tag:todo-core.dev,2026:problems/two-factor-session-required";
+
 /// An RFC 9457 problem document, sent as `application/problem+json`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(example = json!({
@@ -16,7 +25,9 @@ use utoipa::ToSchema;
     "errors": [{"field": "password", "message": "must be at least 8 characters"}]
 }))]
 pub struct Problem {
-    /// Always `about:blank`: the status code says what kind of problem this is.
+    /// `about:blank` (the status code says what kind of problem this is), or a URI of its own for the problems
+    /// a client must tell apart from others of the same status: `tag:todo-core.dev,2026:problems/…` with
+    /// `second-step-required`, `email-not-verified` or `two-factor-session-required` (all 403).
     #[serde(rename = "type")]
     pub problem_type: &'static str,
     /// The HTTP reason phrase of the status.
@@ -29,9 +40,29 @@ pub struct Problem {
     /// Per-field messages; present only for validation failures.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldProblem>>,
+    /// Present only in a `second-step-required` problem: send it back with the second step
+    /// (`POST /auth/mfa/verify`). Opaque, single use, valid for 5 minutes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub mfa_token: Option<MfaToken>,
+    /// Present only in a `second-step-required` problem: how this account can finish (`totp`, `recovery_code`,
+    /// `passkey`: those it has).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub methods: Option<Vec<&'static str>>,
     /// Headers that belong with this status (`WWW-Authenticate`, `Retry-After`, `Allow`).
     #[serde(skip)]
     headers: Vec<(&'static str, String)>,
+}
+
+/// The `mfa_token` of a second step: serialised as the plain string, shown as `"<redacted>"` by `Debug`.
+#[derive(Clone, Serialize)]
+#[serde(transparent)]
+pub struct MfaToken(pub String);
+
+impl std::fmt::Debug for MfaToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&Redacted, f)
+    }
 }
 
 /// One invalid field in a validation problem.
@@ -58,8 +89,23 @@ impl Problem {
             status: status.code,
             detail: None,
             errors: None,
+            mfa_token: None,
+            methods: None,
             headers: Vec::new(),
         }
+    }
+
+    /// Sets the problem `type` (one of this module's constants).
+    pub fn of_type(mut self, problem_type: &'static str) -> Self {
+        self.problem_type = problem_type;
+        self
+    }
+
+    /// Adds the members of a second step.
+    pub fn second_step(mut self, step: &todo_core::SecondStep) -> Self {
+        self.mfa_token = Some(MfaToken(step.mfa_token().to_owned()));
+        self.methods = Some(step.methods().iter().map(|method| method.as_str()).collect());
+        self
     }
 
     /// Adds a human-readable explanation.

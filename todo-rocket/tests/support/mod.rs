@@ -220,12 +220,18 @@ async fn client(
     Client::tracked(rocket).await.expect("the server ignites")
 }
 
-/// The body of a problem response, after checking its status and content type.
+/// The body of a problem response, after checking its status, content type, and that its `type` is
+/// `about:blank`.
 pub async fn problem(response: LocalResponse<'_>, status: Status) -> Value {
+    problem_of_type(response, status, "about:blank").await
+}
+
+/// The body of a problem response, after checking its status, content type and `type`.
+pub async fn problem_of_type(response: LocalResponse<'_>, status: Status, problem_type: &str) -> Value {
     assert_eq!(response.status(), status);
     assert_eq!(response.content_type().map(|ct| ct.to_string()).as_deref(), Some("application/problem+json"));
     let body: Value = response.into_json().await.expect("problem JSON");
-    assert_eq!(body["type"], "about:blank");
+    assert_eq!(body["type"], problem_type, "{body}");
     assert_eq!(body["status"], status.code);
     assert!(body["title"].is_string());
     body
