@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::assurance::{Assurance, Method};
 use super::limits::Limiter;
-use super::mfa::MfaSettings;
+use super::factor_settings::MfaSettings;
 use super::password::{Password, PasswordHasher};
 use super::sessions::{
     insert_session, Issued, LogoutScope, NewSession, RefreshToken, Session, SessionPolicy, SessionStore,

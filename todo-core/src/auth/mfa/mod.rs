@@ -12,8 +12,6 @@
 
 /// Recovery codes: generated, normalised as typed, and hashed.
 mod recovery;
-/// TOTP secrets at rest, sealed under a key derived from the signing secret.
-mod sealed;
 /// The second step of a sign-in: the `mfa_token`, its attempts, and the codes it accepts.
 mod second_step;
 /// TOTP authenticators: enrolment, confirmation, and the check of a code (each step once).
@@ -24,13 +22,11 @@ use uuid::Uuid;
 
 use super::accounts::Accounts;
 use super::assurance::Assurance;
-use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::ids::FactorId;
 use crate::store::{not_found_or_refusal, on_connection, owner_is_current, refusal, BindOwner as _, Owner};
 
 pub use self::recovery::RECOVERY_CODE_COUNT;
-pub(crate) use self::sealed::Sealer;
 pub use self::second_step::MFA_TOKEN_TTL;
 pub use self::totp::{Confirmed, TotpEnrolment, PENDING_TOTP_TTL};
 
@@ -108,25 +104,6 @@ macro_rules! select_factor {
     () => {
         "SELECT id, kind, name, created_at, last_used_at FROM mfa_factors"
     };
-}
-
-/// What the factor flows need: the TOTP secrets' sealer and the issuer name authenticator apps show.
-#[derive(Clone, Debug)]
-pub(crate) struct MfaSettings {
-    pub(crate) sealer: Sealer,
-    pub(crate) issuer: String,
-}
-
-impl MfaSettings {
-    /// The settings of `config`: the issuer is the host of `APP_URL` (what the user recognises in their app).
-    pub(crate) fn new(config: &Config) -> Self {
-        let app_url = config.app_url().unwrap_or(crate::config::DEFAULT_APP_URL);
-        let issuer = url::Url::parse(app_url)
-            .ok()
-            .and_then(|url| url.host_str().map(str::to_owned))
-            .unwrap_or_else(|| "todo".to_owned());
-        Self { sealer: Sealer::new(config), issuer }
-    }
 }
 
 /// A factor's name as kept: control characters dropped, trimmed, at most [`MAX_FACTOR_NAME_CHARS`] characters;
