@@ -6,8 +6,8 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::assurance::{Assurance, Method};
-use super::limits::Limiter;
 use super::factor_settings::MfaSettings;
+use super::limits::Limiter;
 use super::password::{Password, PasswordHasher};
 use super::sessions::{
     insert_session, Issued, LogoutScope, NewSession, RefreshToken, Session, SessionPolicy, SessionStore,

@@ -12,10 +12,10 @@
 mod accounts;
 /// How a session was won: the methods (`amr`) and the assurance level (`aal`) they add up to.
 mod assurance;
-/// What the second-factor flows need from the configuration (the sealer of TOTP secrets, the issuer name).
-mod factor_settings;
 /// Email verification and password recovery: the tokens in mail links, and the flows that issue and use them.
 mod email_links;
+/// What the second-factor flows need from the configuration (the sealer of TOTP secrets, the issuer name).
+mod factor_settings;
 /// Where bcrypt runs: off the async workers, with a core always left to requests.
 mod hashing;
 /// Housekeeping: the sweep of expired sessions, tokens and counters.
