@@ -47,7 +47,7 @@ fn no_secret_in_the_log(database_url: &str) {
     secrets.extend(codes.iter().cloned());
 
     let credentials = json!({"email": "ann@example.com", "password": PASSWORD});
-    let mut second_step = || {
+    let second_step = || {
         let (status, problem) = server.post("/auth/login", credentials.clone(), None);
         assert_eq!(status, 403, "{problem}");
         text(&problem["mfa_token"])
