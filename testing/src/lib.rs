@@ -1,7 +1,9 @@
 //! Scratch databases for the tests and benchmarks of this workspace, in one place: a fresh SQLite file in the
 //! temp directory ([`ScratchSqlite`], feature `sqlite`) and a fresh PostgreSQL database on the server of
 //! `TEST_POSTGRES_URL` ([`ScratchPostgres`], and [`BlockingScratchPostgres`] for tests without a runtime;
-//! feature `postgres`); [`ScratchDatabase`] is either, for suites that run on both.
+//! feature `postgres`); [`ScratchDatabase`] is either, for suites that run on both. Feature `authenticator` adds a
+//! software WebAuthn authenticator with the browser's part of a ceremony ([`authenticator::Authenticator`]), for the
+//! tests of passkeys.
 //!
 //! Each makes a uniquely named database and removes it again, and says where it is (a path, a URL, a name);
 //! connecting is left to the caller, through whatever engine its build has. It depends on neither todo-core nor
@@ -12,6 +14,8 @@
 //! "skipped" on its output and passes without running. (The build scripts of todo-core and todo-rocket read the
 //! same variable at build time and mark those tests ignored, with the reason, when it is unset.)
 
+#[cfg(feature = "authenticator")]
+pub mod authenticator;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod database;
 #[cfg(feature = "postgres")]
