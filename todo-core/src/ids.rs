@@ -1,4 +1,4 @@
-//! The ids of users, sessions, tasks and factors: UUIDv7 newtypes from one definition, so
+//! The ids of users, sessions, tasks, factors and WebAuthn ceremonies: UUIDv7 newtypes from one definition, so
 //! that one kind of id cannot be passed where another is meant, and all print, parse and compare alike.
 
 use std::fmt;
@@ -59,6 +59,12 @@ uuid_id! {
 uuid_id! {
     /// A second factor's id (a UUIDv7): a TOTP authenticator or a passkey.
     FactorId
+}
+
+uuid_id! {
+    /// A WebAuthn ceremony's id (a UUIDv7): what the options of a passkey registration or sign-in hand out, and what
+    /// finishing it names.
+    ChallengeId
 }
 
 /// A session id from its UUID (public, as before: adapters and tests build one to name a session).

@@ -38,8 +38,8 @@ pub use self::assurance::{Assurance, Method};
 pub use self::email_links::{OutgoingMail, RESEND_INTERVAL};
 pub use self::housekeeping::Swept;
 pub use self::mfa::{
-    Confirmed, Factor, FactorKind, TotpEnrolment, MAX_FACTORS, MAX_FACTOR_NAME_CHARS, MFA_TOKEN_TTL, PENDING_TOTP_TTL,
-    RECOVERY_CODE_COUNT,
+    Confirmed, Factor, FactorKind, PasskeyOptions, TotpEnrolment, MAX_FACTORS, MAX_FACTOR_NAME_CHARS, MFA_TOKEN_TTL,
+    PASSKEY_CHALLENGE_TTL, PENDING_TOTP_TTL, RECOVERY_CODE_COUNT,
 };
 pub use self::password::{Password, PasswordHash, PasswordHasher, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS};
 pub use self::sessions::{LogoutScope, RefreshToken, Session, MAX_USER_AGENT_CHARS, REFRESH_TOKEN_BYTES};

@@ -1,5 +1,5 @@
-//! Second factors: TOTP authenticators, recovery codes, and (in `passkeys`) passkeys; the second step of a sign-in
-//! that they make necessary.
+//! Second factors: TOTP authenticators, recovery codes, and passkeys; the second step of a sign-in that they make
+//! necessary, and the sign-in with a passkey alone.
 //!
 //! The rules (API.md, "Second factors, passkeys and sign-in links"):
 //! - Once an account has a confirmed factor, a first factor (a password, a sign-in link) no longer yields a session:
@@ -10,6 +10,8 @@
 //!   the password instead.
 //! - Removing the last factor also removes the recovery codes: the second step is off again.
 
+/// Passkeys (WebAuthn): registration, sign-in with a passkey alone, and the passkey of a second step.
+mod passkeys;
 /// Recovery codes: generated, normalised as typed, and hashed.
 mod recovery;
 /// TOTP secrets at rest, sealed under a key derived from the signing secret.
@@ -29,6 +31,8 @@ use crate::error::{Error, Result};
 use crate::ids::FactorId;
 use crate::store::{not_found_or_refusal, on_connection, owner_is_current, refusal, BindOwner as _, Owner};
 
+pub(crate) use self::passkeys::PasskeySettings;
+pub use self::passkeys::{PasskeyOptions, PASSKEY_CHALLENGE_TTL};
 pub use self::recovery::RECOVERY_CODE_COUNT;
 pub(crate) use self::sealed::Sealer;
 pub use self::second_step::MFA_TOKEN_TTL;
@@ -110,11 +114,13 @@ macro_rules! select_factor {
     };
 }
 
-/// What the factor flows need: the TOTP secrets' sealer and the issuer name authenticator apps show.
+/// What the factor flows need: the TOTP secrets' sealer, the issuer name authenticator apps show, and the passkeys'
+/// relying party.
 #[derive(Clone, Debug)]
 pub(crate) struct MfaSettings {
     pub(crate) sealer: Sealer,
     pub(crate) issuer: String,
+    pub(crate) passkeys: PasskeySettings,
 }
 
 impl MfaSettings {
@@ -125,7 +131,7 @@ impl MfaSettings {
             .ok()
             .and_then(|url| url.host_str().map(str::to_owned))
             .unwrap_or_else(|| "todo".to_owned());
-        Self { sealer: Sealer::new(config), issuer }
+        Self { sealer: Sealer::new(config), issuer, passkeys: PasskeySettings::new(config) }
     }
 }
 
@@ -243,9 +249,11 @@ impl Accounts {
                     .fetch_one(&mut *tx)
                     .await?;
             if left == 0 {
-                for statement in
-                    ["DELETE FROM recovery_codes WHERE user_id = $1", "DELETE FROM mfa_challenges WHERE user_id = $1"]
-                {
+                for statement in [
+                    "DELETE FROM recovery_codes WHERE user_id = $1",
+                    "DELETE FROM mfa_challenges WHERE user_id = $1",
+                    "DELETE FROM webauthn_challenges WHERE user_id = $1 AND purpose = 'second_step'",
+                ] {
                     sqlx::query(statement).bind(owner.user_id().as_uuid()).execute(&mut *tx).await?;
                 }
             }
