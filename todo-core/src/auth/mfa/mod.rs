@@ -7,15 +7,14 @@
 //! - The first confirmed factor raises the session that confirmed it to two factors, ends every other session, and
 //!   hands out the recovery codes (shown once, stored hashed).
 //! - Changing factors needs a two-factor session ([`Error::TwoFactorSessionRequired`]); adding the first one needs
-//!   the password instead.
+//!   the password instead for a TOTP authenticator, and only a current session for a passkey (as API.md has it).
+//! - A passkey alone signs in with two factors (possession and user verification): no second step follows.
 //! - Removing the last factor also removes the recovery codes: the second step is off again.
 
 /// Passkeys (WebAuthn): registration, sign-in with a passkey alone, and the passkey of a second step.
 mod passkeys;
 /// Recovery codes: generated, normalised as typed, and hashed.
 mod recovery;
-/// TOTP secrets at rest, sealed under a key derived from the signing secret.
-mod sealed;
 /// The second step of a sign-in: the `mfa_token`, its attempts, and the codes it accepts.
 mod second_step;
 /// TOTP authenticators: enrolment, confirmation, and the check of a code (each step once).
@@ -26,15 +25,12 @@ use uuid::Uuid;
 
 use super::accounts::Accounts;
 use super::assurance::Assurance;
-use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::ids::FactorId;
 use crate::store::{not_found_or_refusal, on_connection, owner_is_current, refusal, BindOwner as _, Owner};
 
-pub(crate) use self::passkeys::PasskeySettings;
-pub use self::passkeys::{PasskeyOptions, PASSKEY_CHALLENGE_TTL};
+pub use self::passkeys::PasskeyOptions;
 pub use self::recovery::RECOVERY_CODE_COUNT;
-pub(crate) use self::sealed::Sealer;
 pub use self::second_step::MFA_TOKEN_TTL;
 pub use self::totp::{Confirmed, TotpEnrolment, PENDING_TOTP_TTL};
 
@@ -112,27 +108,6 @@ macro_rules! select_factor {
     () => {
         "SELECT id, kind, name, created_at, last_used_at FROM mfa_factors"
     };
-}
-
-/// What the factor flows need: the TOTP secrets' sealer, the issuer name authenticator apps show, and the passkeys'
-/// relying party.
-#[derive(Clone, Debug)]
-pub(crate) struct MfaSettings {
-    pub(crate) sealer: Sealer,
-    pub(crate) issuer: String,
-    pub(crate) passkeys: PasskeySettings,
-}
-
-impl MfaSettings {
-    /// The settings of `config`: the issuer is the host of `APP_URL` (what the user recognises in their app).
-    pub(crate) fn new(config: &Config) -> Self {
-        let app_url = config.app_url().unwrap_or(crate::config::DEFAULT_APP_URL);
-        let issuer = url::Url::parse(app_url)
-            .ok()
-            .and_then(|url| url.host_str().map(str::to_owned))
-            .unwrap_or_else(|| "todo".to_owned());
-        Self { sealer: Sealer::new(config), issuer, passkeys: PasskeySettings::new(config) }
-    }
 }
 
 /// A factor's name as kept: control characters dropped, trimmed, at most [`MAX_FACTOR_NAME_CHARS`] characters;

@@ -7,7 +7,8 @@
 //!   instances: the server's half (webauthn-rs' state, as JSON) waits in `webauthn_challenges` for
 //!   [`PASSKEY_CHALLENGE_TTL`]. The library accepts a second answer to a saved state, and its states carry no time,
 //!   so finishing a ceremony first deletes its row (`DELETE … RETURNING`): the database decides that it is used
-//!   once, and the row's `expires_at_ms` that it is still live. A refused answer spends the ceremony too.
+//!   once, and the row's `expires_at_ms` that it is still live. A refused answer spends the ceremony too (only a
+//!   body that is not WebAuthn's JSON at all is turned away before).
 //! - **Registration** asks for a discoverable credential (webauthn-rs' passkey options say "resident key
 //!   discouraged"; the options sent are raised to "required") and user verification, excludes the user's
 //!   registered passkeys, and refuses a credential whose browser says it is not discoverable (`credProps.rk`). A
@@ -22,14 +23,10 @@
 //!   user's passkeys listed in its options: the library's known-user state checks the counter against a copy of
 //!   the credentials taken when the options were made, and would let a stale copy pass.
 
-use std::fmt;
-use std::sync::Arc;
-use std::time::Duration;
-
 use uuid::Uuid;
 use webauthn_rs::prelude::{
     DiscoverableAuthentication, Passkey, PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential,
-    Webauthn, WebauthnBuilder, WebauthnError,
+    Webauthn, WebauthnError,
 };
 use webauthn_rs_proto::{AllowCredentials, ResidentKeyRequirement};
 
@@ -38,17 +35,13 @@ use super::{clean_name, recovery, replace_recovery_codes, Factor, FactorKind, MA
 use crate::abuse::Client;
 use crate::auth::accounts::{Accounts, Login};
 use crate::auth::assurance::{Assurance, Method};
+use crate::auth::relying_party::PASSKEY_CHALLENGE_TTL;
 use crate::clock::{millis, now, unix_ms};
-use crate::config::{Config, RelyingParty};
 use crate::error::{Error, Result, TokenError};
 use crate::ids::{ChallengeId, FactorId, UserId};
 use crate::secret::token_hash;
 use crate::store::{is_unique_violation, on_connection, owner_is_current, refusal, stale_owner, BindOwner as _, Owner};
 
-/// How long the options of a passkey ceremony can be answered (also the `timeout` the browser is given).
-pub const PASSKEY_CHALLENGE_TTL: Duration = Duration::from_secs(5 * 60);
-/// The relying party's name, which browsers may show.
-const RP_NAME: &str = "Todo";
 /// The name a passkey gets when the user gives none.
 const DEFAULT_NAME: &str = "Passkey";
 
@@ -64,61 +57,6 @@ pub struct PasskeyOptions {
     /// `PublicKeyCredentialRequestOptions` (sign-in, second step) in the WebAuthn JSON encoding (binary fields in
     /// base64url).
     pub options: serde_json::Value,
-}
-
-/// The relying party passkeys are bound to, built once; `None` when the configuration gives none that WebAuthn
-/// accepts (passkeys are then off).
-#[derive(Clone)]
-pub(crate) struct PasskeySettings {
-    webauthn: Option<Arc<Webauthn>>,
-    party: Option<RelyingParty>,
-}
-
-impl PasskeySettings {
-    /// The relying party of `config` (`WEBAUTHN_RP_ID`, `WEBAUTHN_ORIGIN`, or from `APP_URL`). Explicit values were
-    /// checked when they were set; a default that WebAuthn refuses turns passkeys off, with a warning now, once.
-    pub(crate) fn new(config: &Config) -> Self {
-        let party = match config.relying_party() {
-            Ok(party) => party,
-            Err(problem) => {
-                tracing::warn!(
-                    reason = %problem.reason,
-                    "passkeys are off: the WebAuthn relying party taken from APP_URL is not usable; \
-                     set WEBAUTHN_RP_ID and WEBAUTHN_ORIGIN to turn them on"
-                );
-                return Self { webauthn: None, party: None };
-            }
-        };
-        let built = WebauthnBuilder::new(&party.id, &party.origin)
-            .map(|builder| builder.rp_name(RP_NAME).timeout(PASSKEY_CHALLENGE_TTL))
-            .and_then(WebauthnBuilder::build);
-        match built {
-            Ok(webauthn) => Self { webauthn: Some(Arc::new(webauthn)), party: Some(party) },
-            Err(error) => {
-                // `relying_party` asked the same builder, so this does not happen; passkeys are off if it does.
-                tracing::warn!(%error, "passkeys are off: webauthn-rs refuses the relying party");
-                Self { webauthn: None, party: None }
-            }
-        }
-    }
-
-    /// The relying party's checks, or [`Error::PasskeysUnavailable`].
-    fn webauthn(&self) -> Result<&Webauthn> {
-        self.webauthn.as_deref().ok_or(Error::PasskeysUnavailable)
-    }
-}
-
-impl fmt::Debug for PasskeySettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.party {
-            Some(party) => f
-                .debug_struct("PasskeySettings")
-                .field("rp_id", &party.id)
-                .field("origin", &party.origin_text())
-                .finish(),
-            None => f.write_str("PasskeySettings(off)"),
-        }
-    }
 }
 
 /// What a ceremony row is for (its `purpose` column).
@@ -546,7 +484,8 @@ impl Accounts {
     /// [`Error::InvalidMfaToken`]; each try takes one of the token's five attempts and a slot of the account's
     /// password-check budgets from `client` ([`Error::RateLimited`] when spent; given back when it passes); an
     /// answer that does not check out (see [`Accounts::login_with_passkey`]; also a passkey of another account, or
-    /// no options asked for) is [`Error::WrongCode`], and spends the options.
+    /// no options asked for) is [`Error::WrongCode`], and spends the options. A `credential` that is not WebAuthn's
+    /// JSON at all is a validation error on `credential`, and takes no attempt.
     pub async fn verify_second_step_passkey(
         &self,
         mfa_token: &str,
