@@ -176,6 +176,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/mfa/passkey/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The options for the passkey of a second step (the account's passkeys), for `navigator.credentials.get()`;
+         *     send the browser's answer to `POST /auth/mfa/verify` as `credential`. Takes none of the token's attempts.
+         */
+        post: operations["secondStepPasskeyOptions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/auth/mfa/recovery-codes": {
         parameters: {
             query?: never;
@@ -244,11 +264,91 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Finish a sign-in's second step with a TOTP code or a recovery code: the tokens of a two-factor session.
-         * @description A wrong code is 401; the fifth wrong code voids the `mfa_token` (sign in again). Every code tried counts
-         *     against the account's failed-password budgets first (429 when spent), and is given back when right.
+         * Finish a sign-in's second step with a TOTP code, a recovery code, or a passkey: the tokens of a two-factor
+         *     session.
+         * @description Send `code` (a TOTP code or a recovery code) or `credential` (a passkey's answer to
+         *     `POST /auth/mfa/passkey/options`), not both. A wrong one is 401; the fifth wrong one voids the `mfa_token`
+         *     (sign in again). Every attempt counts against the account's failed-password budgets first (429 when spent), and
+         *     is given back when right.
          */
         post: operations["verifySecondStep"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/passkeys/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign in with a passkey: the tokens of a two-factor session (the passkey is possession and user verification). */
+        post: operations["passkeyLogin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/passkeys/login/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The options to sign in with a passkey alone (no email, no password: the browser offers the passkeys it has
+         *     for this site).
+         */
+        post: operations["passkeyLoginOptions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/passkeys/registration": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add the passkey the browser just made. The account's first factor also raises this session to two factors,
+         *     ends every other session, and answers the recovery codes.
+         */
+        post: operations["registerPasskey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/passkeys/registration/options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The options to add a passkey to the caller's account. Once the account has a factor, this needs a
+         *     two-factor session.
+         */
+        post: operations["passkeyRegistrationOptions"];
         delete?: never;
         options?: never;
         head?: never;
@@ -652,6 +752,64 @@ export interface components {
             /** @description Always `accepted`. */
             status: string;
         };
+        /** @description A body that may be empty JSON (`{}`): the options routes take nothing. */
+        NoOptions: Record<string, never>;
+        /**
+         * @description Body of `POST /auth/passkeys/login`.
+         * @example {
+         *       "challenge_id": "0192f4a0-7c1e-7d2a-9f1e-2b3c4d5e6f72",
+         *       "credential": {
+         *         "clientExtensionResults": {},
+         *         "id": "…",
+         *         "rawId": "…",
+         *         "response": {
+         *           "authenticatorData": "…",
+         *           "clientDataJSON": "…",
+         *           "signature": "…",
+         *           "userHandle": "…"
+         *         },
+         *         "type": "public-key"
+         *       }
+         *     }
+         */
+        PasskeyLoginRequest: {
+            /**
+             * Format: uuid
+             * @description The `challenge_id` of the sign-in options.
+             */
+            challenge_id: string;
+            /** @description The browser's answer: the assertion (`PublicKeyCredential`), as its `toJSON()` gives it. */
+            credential: Record<string, never>;
+        };
+        /**
+         * @description The options of a passkey ceremony, for the browser.
+         * @example {
+         *       "challenge_id": "0192f4a0-7c1e-7d2a-9f1e-2b3c4d5e6f72",
+         *       "options": {
+         *         "publicKey": {
+         *           "allowCredentials": [],
+         *           "challenge": "tW0nVbZ1Zx8p3q2m9Yd0xJkQbq1m0kq3U1vS4hX9f3k",
+         *           "rpId": "app.example.com",
+         *           "timeout": 300000,
+         *           "userVerification": "required"
+         *         }
+         *       }
+         *     }
+         */
+        PasskeyOptions: {
+            /**
+             * Format: uuid
+             * @description Send it back with the browser's answer, within 5 minutes; it works once.
+             */
+            challenge_id: string;
+            /**
+             * @description `{"publicKey": …}`: `PublicKeyCredentialCreationOptions` (adding a passkey: resident key and user
+             *     verification required) or `PublicKeyCredentialRequestOptions` (signing in), in the WebAuthn JSON encoding
+             *     (binary fields in base64url). Pass `publicKey` to `PublicKeyCredential.parseCreationOptionsFromJSON()` or
+             *     `parseRequestOptionsFromJSON()`, or to `@simplewebauthn/browser`.
+             */
+            options: Record<string, never>;
+        };
         /** @description The OAuth2 password grant (RFC 6749 §4.3.2), as Swagger UI's Authorize dialog sends it. */
         PasswordGrantForm: {
             grant_type?: null | components["schemas"]["PasswordGrantType"];
@@ -768,6 +926,34 @@ export interface components {
          */
         RefreshTokenGrantType: "refresh_token";
         /**
+         * @description Body of `POST /auth/passkeys/registration`.
+         * @example {
+         *       "challenge_id": "0192f4a0-7c1e-7d2a-9f1e-2b3c4d5e6f72",
+         *       "credential": {
+         *         "clientExtensionResults": {},
+         *         "id": "…",
+         *         "rawId": "…",
+         *         "response": {
+         *           "attestationObject": "…",
+         *           "clientDataJSON": "…"
+         *         },
+         *         "type": "public-key"
+         *       },
+         *       "name": "Laptop"
+         *     }
+         */
+        RegisterPasskeyRequest: {
+            /**
+             * Format: uuid
+             * @description The `challenge_id` of the registration options.
+             */
+            challenge_id: string;
+            /** @description The browser's answer: the new `PublicKeyCredential`, as its `toJSON()` gives it. */
+            credential: Record<string, never>;
+            /** @description A name for the passkey (default "Passkey"; at most 64 characters are kept). */
+            name?: string | null;
+        };
+        /**
          * @description Body of `PUT /tasks/{id}`: every field (a missing description clears it).
          * @example {
          *       "completed": true,
@@ -798,6 +984,16 @@ export interface components {
             new_password: string;
             /** @description The `token` parameter of the link in the password-reset mail. */
             token: string;
+        };
+        /**
+         * @description Body of `POST /auth/mfa/passkey/options`.
+         * @example {
+         *       "mfa_token": "q3Jd8vQ0mZt1c2VjcmV0LXJhbmRvbS1ieXRlcy0zMi1sb25n"
+         *     }
+         */
+        SecondStepPasskeyRequest: {
+            /** @description The `mfa_token` of the `second-step-required` problem. */
+            mfa_token: string;
         };
         /**
          * @description A session: one login, on one device, and its refreshes.
@@ -1025,7 +1221,7 @@ export interface components {
             token: string;
         };
         /**
-         * @description Body of `POST /auth/mfa/verify`.
+         * @description Body of `POST /auth/mfa/verify`: the `mfa_token` and exactly one of `code` and `credential`.
          * @example {
          *       "code": "492039",
          *       "mfa_token": "q3Jd8vQ0mZt1c2VjcmV0LXJhbmRvbS1ieXRlcy0zMi1sb25n"
@@ -1033,7 +1229,12 @@ export interface components {
          */
         VerifyMfaRequest: {
             /** @description A 6-digit TOTP code, or one of the account's recovery codes. */
-            code: string;
+            code?: string | null;
+            /**
+             * @description A passkey's answer (the assertion, as `PublicKeyCredential.toJSON()` gives it) to the options of
+             *     `POST /auth/mfa/passkey/options`.
+             */
+            credential?: Record<string, never> | null;
             /** @description The `mfa_token` of the `second-step-required` problem. */
             mfa_token: string;
         };
@@ -1171,6 +1372,49 @@ export interface components {
                  *       "detail": "no such resource",
                  *       "status": 404,
                  *       "title": "Not Found",
+                 *       "type": "about:blank"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The passkey's answer did not check out (an unknown, used or expired `challenge_id`, another origin or relying
+         *     party, no user verification, a bad signature, a signature counter that did not go up, or an unknown passkey).
+         *     Ask for new options and try again.
+         */
+        PasskeyRefused: {
+            headers: {
+                /** @description `Bearer` */
+                "WWW-Authenticate"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "detail": "the passkey was not accepted; ask for new options and try again",
+                 *       "status": 401,
+                 *       "title": "Unauthorized",
+                 *       "type": "about:blank"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description Passkeys are off on this server: its WebAuthn relying party (`WEBAUTHN_RP_ID`, by default the host of
+         *     `APP_URL`) is not a domain name (an IP address, say).
+         */
+        PasskeysUnavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "detail": "passkeys are not available on this server: its relying party (WEBAUTHN_RP_ID, or the host of APP_URL) must be a domain name",
+                 *       "status": 501,
+                 *       "title": "Not Implemented",
                  *       "type": "about:blank"
                  *     }
                  */
@@ -1683,6 +1927,39 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    secondStepPasskeyOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SecondStepPasskeyRequest"];
+            };
+        };
+        responses: {
+            /** @description The options */
+            200: {
+                headers: {
+                    /** @description `no-store` */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasskeyOptions"];
+                };
+            };
+            400: components["responses"]["MalformedBody"];
+            401: components["responses"]["SecondStepRefused"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            501: components["responses"]["PasskeysUnavailable"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     regenerateRecoveryCodes: {
         parameters: {
             query?: never;
@@ -1809,6 +2086,140 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
             429: components["responses"]["TooManyRequests"];
+            501: components["responses"]["PasskeysUnavailable"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    passkeyLogin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasskeyLoginRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in */
+            200: {
+                headers: {
+                    /** @description `no-store`: tokens must not be cached */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenResponse"];
+                };
+            };
+            400: components["responses"]["MalformedBody"];
+            401: components["responses"]["PasskeyRefused"];
+            403: components["responses"]["SignInNotFinished"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            501: components["responses"]["PasskeysUnavailable"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    passkeyLoginOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NoOptions"];
+            };
+        };
+        responses: {
+            /** @description The options for `navigator.credentials.get()` */
+            200: {
+                headers: {
+                    /** @description `no-store` */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasskeyOptions"];
+                };
+            };
+            400: components["responses"]["MalformedBody"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            501: components["responses"]["PasskeysUnavailable"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    registerPasskey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegisterPasskeyRequest"];
+            };
+        };
+        responses: {
+            /** @description Added; `recovery_codes` when it is the account's first factor */
+            201: {
+                headers: {
+                    /** @description `no-store`: the answer may carry recovery codes */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfirmedFactor"];
+                };
+            };
+            400: components["responses"]["MalformedBody"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            501: components["responses"]["PasskeysUnavailable"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    passkeyRegistrationOptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NoOptions"];
+            };
+        };
+        responses: {
+            /** @description The options for `navigator.credentials.create()` */
+            200: {
+                headers: {
+                    /** @description `no-store` */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasskeyOptions"];
+                };
+            };
+            400: components["responses"]["MalformedBody"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["TwoFactorSessionRequired"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            501: components["responses"]["PasskeysUnavailable"];
             503: components["responses"]["Unavailable"];
         };
     };

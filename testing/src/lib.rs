@@ -2,7 +2,8 @@
 //! temp directory ([`ScratchSqlite`], feature `sqlite`) and a fresh PostgreSQL database on the server of
 //! `TEST_POSTGRES_URL` ([`ScratchPostgres`], and [`BlockingScratchPostgres`] for tests without a runtime;
 //! feature `postgres`); [`ScratchDatabase`] is either, for suites that run on both. Also [`totp`]: TOTP codes
-//! computed by the tests themselves.
+//! computed by the tests themselves; and, with feature `authenticator`, a software WebAuthn authenticator with the
+//! browser's part of a ceremony ([`authenticator::Authenticator`]), for the tests of passkeys.
 //!
 //! Each makes a uniquely named database and removes it again, and says where it is (a path, a URL, a name);
 //! connecting is left to the caller, through whatever engine its build has. It depends on neither todo-core nor
@@ -13,6 +14,8 @@
 //! "skipped" on its output and passes without running. (The build scripts of todo-core and todo-rocket read the
 //! same variable at build time and mark those tests ignored, with the reason, when it is unset.)
 
+#[cfg(feature = "authenticator")]
+pub mod authenticator;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod database;
 #[cfg(feature = "postgres")]

@@ -79,6 +79,8 @@ pub struct Config {
     mailer: Arc<dyn Mailer>,
     abuse_limits: AbuseLimits,
     cleanup_interval: Duration,
+    webauthn_rp_id: Option<String>,
+    webauthn_origin: Option<String>,
 }
 
 impl Config {
@@ -101,13 +103,16 @@ impl Config {
             mailer: Arc::new(LogMailer),
             abuse_limits: AbuseLimits::default(),
             cleanup_interval: DEFAULT_CLEANUP_INTERVAL,
+            webauthn_rp_id: None,
+            webauthn_origin: None,
         })
     }
 
     /// Reads `JWT_SECRET` (required), `JWT_PREVIOUS_SECRETS`, `JWT_TTL_SECONDS`, `REFRESH_TTL_SECONDS`,
     /// `REFRESH_REUSE_INTERVAL_SECONDS` (at most 60), `SESSION_MAX_AGE_SECONDS`, `BCRYPT_COST`, `DATABASE_URL`,
     /// and for mail `SMTP_URL` with `MAIL_FROM` (an [`SmtpMailer`]; unset, the [`LogMailer`]), `APP_URL`,
-    /// `REQUIRE_VERIFIED_EMAIL`,
+    /// `REQUIRE_VERIFIED_EMAIL`, the passkeys' relying party `WEBAUTHN_RP_ID` and `WEBAUTHN_ORIGIN` (see
+    /// [`Config::with_webauthn`]; one of them alone takes the other from `APP_URL`),
     /// `CLEANUP_INTERVAL_SECONDS` and the abuse limits' `RATE_LIMIT_*` (see [`AbuseLimits`]) from the environment.
     pub fn from_env() -> Result<Self> {
         Self::from_lookup(|name| std::env::var(name).ok())
@@ -163,6 +168,31 @@ impl Config {
         }
         if let Some(interval) = lookup("CLEANUP_INTERVAL_SECONDS") {
             config = config.with_cleanup_interval(seconds("CLEANUP_INTERVAL_SECONDS", &interval, 0)?);
+        }
+        let rp_id = lookup("WEBAUTHN_RP_ID").filter(|id| !id.trim().is_empty());
+        let origin = lookup("WEBAUTHN_ORIGIN").filter(|origin| !origin.trim().is_empty());
+        if rp_id.is_some() || origin.is_some() {
+            config.webauthn_rp_id = rp_id.map(|id| id.trim().to_ascii_lowercase());
+            config.webauthn_origin = origin.map(|origin| origin.trim().to_owned());
+            // An explicit value that WebAuthn refuses stops the start, naming the variable that was set (a default
+            // that it refuses only turns passkeys off: see `relying_party`).
+            match config.relying_party() {
+                // Kept as checked: the id lower-case, the origin without a path.
+                Ok(party) => {
+                    config.webauthn_origin = config.webauthn_origin.is_some().then(|| party.origin_text());
+                    config.webauthn_rp_id = config.webauthn_rp_id.is_some().then_some(party.id);
+                }
+                Err(problem) => {
+                    let variable = match problem.part {
+                        RelyingPartyPart::Id if config.webauthn_rp_id.is_some() => "WEBAUTHN_RP_ID",
+                        RelyingPartyPart::Origin if config.webauthn_origin.is_some() => "WEBAUTHN_ORIGIN",
+                        // The part at fault came from APP_URL: blame the variable that was set against it.
+                        _ if config.webauthn_rp_id.is_some() => "WEBAUTHN_RP_ID",
+                        _ => "WEBAUTHN_ORIGIN",
+                    };
+                    return Err(Error::config(variable, problem.reason));
+                }
+            }
         }
         config.abuse_limits = AbuseLimits::from_lookup(&lookup)?;
         Ok(config)
@@ -238,6 +268,66 @@ impl Config {
         }
         self.app_url = Some(parsed.as_str().trim_end_matches('/').to_owned());
         Ok(self)
+    }
+
+    /// Sets the WebAuthn relying party of passkeys: `rp_id`, the domain passkeys are bound to (the origin's host or
+    /// a parent domain of it: `app.example.com` or `example.com` for `https://app.example.com`), and `origin`, the
+    /// origin of the pages that run the ceremonies, as the browser reports it (`https://app.example.com`, with the
+    /// port when it is not the scheme's own). From the environment: `WEBAUTHN_RP_ID` and `WEBAUTHN_ORIGIN`.
+    ///
+    /// Unset, both come from `APP_URL` (its host and its origin; [`DEFAULT_APP_URL`] when that is unset too). A
+    /// default that WebAuthn refuses (an `APP_URL` on an IP address: WebAuthn binds passkeys to a domain name) only
+    /// turns passkeys off, with a warning at start ([`Error::PasskeysUnavailable`] from each passkey operation); a
+    /// value set here that it refuses is [`Error::Config`] on `WEBAUTHN_RP_ID` (not the origin's host or a parent
+    /// of it) or `WEBAUTHN_ORIGIN` (not an `http`/`https` origin on a domain name).
+    ///
+    /// Passkeys stay bound to the relying party id they were registered under: changing it later leaves every
+    /// registered passkey unusable.
+    ///
+    /// ```
+    /// use todo_core::Config;
+    ///
+    /// let config = Config::new("an example secret that is long enough!!")?
+    ///     .with_webauthn("example.com", "https://app.example.com")?;
+    /// assert_eq!(config.webauthn_rp_id(), Some("example.com"));
+    /// assert!(Config::new("an example secret that is long enough!!")?
+    ///     .with_webauthn("example.org", "https://app.example.com")
+    ///     .is_err());
+    /// # Ok::<(), todo_core::Error>(())
+    /// ```
+    pub fn with_webauthn(mut self, rp_id: &str, origin: &str) -> Result<Self> {
+        let party = RelyingParty::check(rp_id, origin).map_err(|problem| {
+            let variable = match problem.part {
+                RelyingPartyPart::Id => "WEBAUTHN_RP_ID",
+                RelyingPartyPart::Origin => "WEBAUTHN_ORIGIN",
+            };
+            Error::config(variable, problem.reason)
+        })?;
+        self.webauthn_origin = Some(party.origin_text());
+        self.webauthn_rp_id = Some(party.id);
+        Ok(self)
+    }
+
+    /// The relying party id set for passkeys (`WEBAUTHN_RP_ID`), or `None` when it comes from `APP_URL`.
+    pub fn webauthn_rp_id(&self) -> Option<&str> {
+        self.webauthn_rp_id.as_deref()
+    }
+
+    /// The origin set for passkey ceremonies (`WEBAUTHN_ORIGIN`, without a trailing slash), or `None` when it comes
+    /// from `APP_URL`.
+    pub fn webauthn_origin(&self) -> Option<&str> {
+        self.webauthn_origin.as_deref()
+    }
+
+    /// The relying party of passkeys as configured: the values set, the rest from `APP_URL` (or
+    /// [`DEFAULT_APP_URL`]); why WebAuthn refuses it otherwise.
+    pub(crate) fn relying_party(&self) -> std::result::Result<RelyingParty, RelyingPartyProblem> {
+        let app_url = url::Url::parse(self.app_url().unwrap_or(DEFAULT_APP_URL)).ok();
+        let default_origin = || app_url.as_ref().map(|url| url.origin().ascii_serialization()).unwrap_or_default();
+        let default_id = || app_url.as_ref().and_then(|url| url.host_str().map(str::to_owned)).unwrap_or_default();
+        let id = self.webauthn_rp_id.clone().unwrap_or_else(default_id);
+        let origin = self.webauthn_origin.clone().unwrap_or_else(default_origin);
+        RelyingParty::check(&id, &origin)
     }
 
     /// Refuses logins of accounts whose email is not verified yet ([`Error::EmailNotVerified`]); off by default.
@@ -379,7 +469,75 @@ impl fmt::Debug for Config {
             .field("mailer", &self.mailer.describe())
             .field("abuse_limits", &self.abuse_limits)
             .field("cleanup_interval", &self.cleanup_interval)
+            .field("webauthn_rp_id", &self.webauthn_rp_id)
+            .field("webauthn_origin", &self.webauthn_origin)
             .finish()
+    }
+}
+
+/// The WebAuthn relying party of passkeys, checked: an id that webauthn-rs accepts for the origin (which it alone
+/// decides: [`webauthn_rs::prelude::WebauthnBuilder::new`]), and the origin reduced to scheme, host and port.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct RelyingParty {
+    /// The relying party id, lower-case.
+    pub(crate) id: String,
+    /// The origin, as a URL with an empty path.
+    pub(crate) origin: url::Url,
+}
+
+/// Which part of a relying party is at fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RelyingPartyPart {
+    Id,
+    Origin,
+}
+
+/// Why a relying party is refused: the part at fault, and a reason that never repeats the value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct RelyingPartyProblem {
+    pub(crate) part: RelyingPartyPart,
+    pub(crate) reason: String,
+}
+
+impl RelyingParty {
+    /// `id` and `origin` as WebAuthn takes them, or why not.
+    fn check(id: &str, origin: &str) -> std::result::Result<Self, RelyingPartyProblem> {
+        let refuse = |part, reason: &str| RelyingPartyProblem { part, reason: reason.to_owned() };
+        let parsed = url::Url::parse(origin.trim())
+            .map_err(|_| refuse(RelyingPartyPart::Origin, "must be an origin such as https://app.example.com"))?;
+        let bare = matches!(parsed.scheme(), "http" | "https")
+            && parsed.username().is_empty()
+            && parsed.password().is_none()
+            && matches!(parsed.path(), "" | "/")
+            && parsed.query().is_none()
+            && parsed.fragment().is_none();
+        if !bare {
+            return Err(refuse(
+                RelyingPartyPart::Origin,
+                "must be an http:// or https:// origin (scheme, host and port; no path, query or credentials)",
+            ));
+        }
+        if parsed.domain().is_none() {
+            return Err(refuse(
+                RelyingPartyPart::Origin,
+                "must be on a domain name, not an IP address: WebAuthn binds passkeys to a domain",
+            ));
+        }
+        let origin = url::Url::parse(&parsed.origin().ascii_serialization())
+            .map_err(|_| refuse(RelyingPartyPart::Origin, "must be an origin such as https://app.example.com"))?;
+        let id = id.trim().trim_end_matches('.').to_ascii_lowercase();
+        if id.is_empty() || webauthn_rs::prelude::WebauthnBuilder::new(&id, &origin).is_err() {
+            return Err(refuse(
+                RelyingPartyPart::Id,
+                "must be the origin's host or a parent domain of it (e.g. example.com for https://app.example.com)",
+            ));
+        }
+        Ok(Self { id, origin })
+    }
+
+    /// The origin as the browser writes it: no trailing slash.
+    pub(crate) fn origin_text(&self) -> String {
+        self.origin.origin().ascii_serialization()
     }
 }
 
@@ -583,6 +741,56 @@ mod tests {
             let all: Vec<(&str, &str)> = [("JWT_SECRET", SECRET)].into_iter().chain(pairs.iter().copied()).collect();
             assert_eq!(variable_of(Config::from_lookup(env(&all)).expect_err("invalid")), variable, "{pairs:?}");
         }
+    }
+
+    #[test]
+    fn the_relying_party_defaults_to_app_url_and_explicit_values_are_checked() {
+        let defaults = Config::from_lookup(env(&[("JWT_SECRET", SECRET)])).expect("valid");
+        let party = defaults.relying_party().expect("localhost is a domain");
+        assert_eq!((party.id.as_str(), party.origin_text()), ("localhost", "http://localhost:8000".to_owned()));
+        assert_eq!((defaults.webauthn_rp_id(), defaults.webauthn_origin()), (None, None));
+
+        let from_app = Config::from_lookup(env(&[("JWT_SECRET", SECRET), ("APP_URL", "https://App.Example.com/todo")]))
+            .expect("valid");
+        let party = from_app.relying_party().expect("usable");
+        assert_eq!((party.id.as_str(), party.origin_text()), ("app.example.com", "https://app.example.com".to_owned()));
+
+        // One variable alone takes the other from APP_URL.
+        let parent = Config::from_lookup(env(&[
+            ("JWT_SECRET", SECRET),
+            ("APP_URL", "https://app.example.com"),
+            ("WEBAUTHN_RP_ID", "Example.com"),
+        ]))
+        .expect("a parent domain of the origin's host");
+        assert_eq!(parent.webauthn_rp_id(), Some("example.com"));
+        assert_eq!(parent.relying_party().expect("usable").origin_text(), "https://app.example.com");
+        let both = Config::from_lookup(env(&[
+            ("JWT_SECRET", SECRET),
+            ("WEBAUTHN_RP_ID", "example.com"),
+            ("WEBAUTHN_ORIGIN", "https://id.example.com:8443/"),
+        ]))
+        .expect("valid");
+        assert_eq!(both.webauthn_origin(), Some("https://id.example.com:8443"));
+
+        // A default WebAuthn refuses is no start-up error (passkeys are off); an explicit value is.
+        let ip = Config::from_lookup(env(&[("JWT_SECRET", SECRET), ("APP_URL", "http://127.0.0.1:8000")]))
+            .expect("passkeys off, not an error");
+        assert_eq!(ip.relying_party().unwrap_err().part, RelyingPartyPart::Origin);
+        let bad: [&[(&str, &str)]; 5] = [
+            &[("APP_URL", "https://app.example.com"), ("WEBAUTHN_RP_ID", "example.org")],
+            &[("WEBAUTHN_RP_ID", "example.com"), ("WEBAUTHN_ORIGIN", "https://example.com.evil.test")],
+            &[("WEBAUTHN_ORIGIN", "https://app.example.com/login")],
+            &[("WEBAUTHN_ORIGIN", "not a url")],
+            // The origin from APP_URL is on an IP address: the variable that was set is named.
+            &[("APP_URL", "http://127.0.0.1:8000"), ("WEBAUTHN_RP_ID", "localhost")],
+        ];
+        let expected = ["WEBAUTHN_RP_ID", "WEBAUTHN_RP_ID", "WEBAUTHN_ORIGIN", "WEBAUTHN_ORIGIN", "WEBAUTHN_RP_ID"];
+        for (pairs, variable) in bad.into_iter().zip(expected) {
+            let all: Vec<(&str, &str)> = [("JWT_SECRET", SECRET)].into_iter().chain(pairs.iter().copied()).collect();
+            assert_eq!(variable_of(Config::from_lookup(env(&all)).expect_err("refused")), variable, "{pairs:?}");
+        }
+        let builder = Config::new(SECRET).expect("valid").with_webauthn("localhost", "http://[::1]:8000");
+        assert_eq!(variable_of(builder.expect_err("an IP origin")), "WEBAUTHN_ORIGIN");
     }
 
     #[test]

@@ -58,13 +58,24 @@ pub enum Error {
     /// The `mfa_token` of a second step is unknown, used, expired, or voided by too many wrong codes.
     #[error("the second step has expired or was used; sign in again")]
     InvalidMfaToken,
-    /// A second-step code (TOTP or recovery code) or passkey assertion that does not check out.
+    /// A second-step code (TOTP or recovery code) or passkey assertion that does not check out (each counts as one of
+    /// the `mfa_token`'s five attempts).
     #[error("the code is wrong")]
     WrongCode,
     /// The action changes the account's factors, and needs a session won with two factors (or, for an account
     /// without factors, the password).
     #[error("this needs a two-factor session")]
     TwoFactorSessionRequired,
+    /// A sign-in with a passkey alone ([`crate::Accounts::login_with_passkey`]) that does not check out: the
+    /// assertion's signature, origin, relying party, user verification or signature counter is wrong, the passkey is
+    /// not registered (or to another user than its user handle names), or the ceremony is unknown, used or expired.
+    /// Which of these it was is logged, not told: the client starts a new ceremony either way.
+    #[error("the passkey was refused")]
+    PasskeyRefused,
+    /// Passkeys are off on this server: the relying party that `APP_URL` implies is not one WebAuthn accepts (an IP
+    /// address, for one), and `WEBAUTHN_RP_ID` / `WEBAUTHN_ORIGIN` are not set. The server said so once at start.
+    #[error("passkeys are not available on this server")]
+    PasskeysUnavailable,
     /// The task does not exist, or belongs to another user (the two are indistinguishable on purpose).
     #[error("not found")]
     NotFound,
@@ -104,6 +115,9 @@ pub enum ErrorKind {
     RateLimited,
     /// A dependency is down (HTTP 503).
     Unavailable,
+    /// A feature this server does not offer as configured, such as passkeys without a usable relying party
+    /// (HTTP 501).
+    Unsupported,
     /// Misconfiguration (a start-up failure, not a request failure).
     Config,
     /// Anything else (HTTP 500).
@@ -123,7 +137,8 @@ impl Error {
             }
             Error::WrongPassword | Error::TwoFactorSessionRequired => ErrorKind::Forbidden,
             Error::SecondStepRequired(_) => ErrorKind::SecondStepRequired,
-            Error::InvalidMfaToken | Error::WrongCode => ErrorKind::Unauthorized,
+            Error::InvalidMfaToken | Error::WrongCode | Error::PasskeyRefused => ErrorKind::Unauthorized,
+            Error::PasskeysUnavailable => ErrorKind::Unsupported,
             Error::NotFound => ErrorKind::NotFound,
             Error::Unavailable(_) => ErrorKind::Unavailable,
             Error::Config { .. } => ErrorKind::Config,
@@ -320,6 +335,12 @@ mod tests {
         let error = Error::SecondStepRequired(step);
         assert!(!format!("{error:?} {error}").contains("secret-token-value"));
         assert_eq!(error.kind(), ErrorKind::SecondStepRequired);
+    }
+
+    #[test]
+    fn refused_passkeys_are_unauthorized_and_missing_ones_unsupported() {
+        assert_eq!(Error::PasskeyRefused.kind(), ErrorKind::Unauthorized);
+        assert_eq!(Error::PasskeysUnavailable.kind(), ErrorKind::Unsupported);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The ids of users, sessions, tasks and factors: UUIDv7 newtypes from one definition, so
+//! The ids of users, sessions, tasks, factors and WebAuthn ceremonies: UUIDv7 newtypes from one definition, so
 //! that one kind of id cannot be passed where another is meant, and all print, parse and compare alike.
 
 use std::fmt;
@@ -61,8 +61,21 @@ uuid_id! {
     FactorId
 }
 
+uuid_id! {
+    /// A WebAuthn ceremony's id (a UUIDv7): what the options of a passkey registration or sign-in hand out, and what
+    /// finishing it names.
+    ChallengeId
+}
+
 /// A session id from its UUID (public, as before: adapters and tests build one to name a session).
 impl From<Uuid> for SessionId {
+    fn from(id: Uuid) -> Self {
+        Self(id)
+    }
+}
+
+/// A ceremony id from its UUID (public: a server reads the `challenge_id` a client sends back).
+impl From<Uuid> for ChallengeId {
     fn from(id: Uuid) -> Self {
         Self(id)
     }

@@ -62,7 +62,7 @@ mod config;
 mod email;
 /// Leaf: the one error type, its kinds, and the refusals of tokens.
 mod error;
-/// Leaf: the ids of users, sessions and tasks, from one definition.
+/// Leaf: the ids of users, sessions, tasks, factors and WebAuthn ceremonies, from one definition.
 mod ids;
 // The mail seam and its mailers: a room of its own, using only `email` and `error`. (Public, so a `///` here
 // would be merged into the module's own `//!`, which says the same.)
@@ -77,9 +77,10 @@ mod tasks;
 pub use abuse::{AbuseLimits, Client};
 pub use auth::{
     AccessToken, Accounts, Assurance, Authenticated, Claims, Confirmed, Factor, FactorKind, Login, LogoutScope, Method,
-    OutgoingMail, Password, PasswordHash, PasswordHasher, RefreshToken, Session, Swept, TokenKeys, TotpEnrolment, User,
-    MAX_FACTORS, MAX_FACTOR_NAME_CHARS, MAX_PASSWORD_BYTES, MAX_USER_AGENT_CHARS, MFA_TOKEN_TTL, MIN_PASSWORD_CHARS,
-    PENDING_TOTP_TTL, RECOVERY_CODE_COUNT, REFRESH_TOKEN_BYTES, RESEND_INTERVAL,
+    OutgoingMail, PasskeyOptions, Password, PasswordHash, PasswordHasher, RefreshToken, Session, Swept, TokenKeys,
+    TotpEnrolment, User, MAX_FACTORS, MAX_FACTOR_NAME_CHARS, MAX_PASSWORD_BYTES, MAX_USER_AGENT_CHARS, MFA_TOKEN_TTL,
+    MIN_PASSWORD_CHARS, PASSKEY_CHALLENGE_TTL, PENDING_TOTP_TTL, RECOVERY_CODE_COUNT, REFRESH_TOKEN_BYTES,
+    RESEND_INTERVAL,
 };
 pub use config::{
     Config, DEFAULT_APP_URL, DEFAULT_BCRYPT_COST, DEFAULT_CLEANUP_INTERVAL, DEFAULT_DATABASE_URL,
@@ -88,7 +89,7 @@ pub use config::{
 };
 pub use email::{Email, MAX_EMAIL_CHARS};
 pub use error::{Error, ErrorKind, FieldError, RefreshTokenError, Result, SecondStep, SecondStepMethod, TokenError};
-pub use ids::{FactorId, SessionId, TaskId, UserId};
+pub use ids::{ChallengeId, FactorId, SessionId, TaskId, UserId};
 pub use store::{Owner, Store, StoreOptions};
 pub use tasks::{
     ListQuery, Page, Task, TaskInput, TaskPatch, Tasks, DEFAULT_PAGE_SIZE, MAX_DESCRIPTION_CHARS, MAX_PAGE_SIZE,

@@ -102,7 +102,7 @@ async fn different_ipv6_64s_are_different_clients(app: &TestApp) {
 
 async fn ipv4_and_its_ipv4_mapped_ipv6_form_are_one_client(app: &TestApp) {
     for attempt in 0..FAILURES_PER_CLIENT as usize {
-        let address = if attempt % 2 == 0 { "192.0.2.7" } else { "::ffff:192.0.2.7" };
+        let address = if attempt.is_multiple_of(2) { "192.0.2.7" } else { "::ffff:192.0.2.7" };
         assert_eq!(failed_login_from(app, address, attempt).await, Status::Unauthorized);
     }
     assert_eq!(failed_login_from(app, "192.0.2.7", 100).await, Status::TooManyRequests);
@@ -161,7 +161,7 @@ async fn wrong_current_passwords_behind_a_token_reach_429(app: &TestApp) {
     let token = app.token("ann@example.com").await;
     let bearer = Header::new("Authorization", format!("Bearer {token}"));
     let send = |attempt: usize| {
-        let (request, body) = if attempt % 2 == 0 {
+        let (request, body) = if attempt.is_multiple_of(2) {
             let body = json!({"current_password": "guess", "new_password": "a new password"});
             (app.client.put("/auth/password"), body)
         } else {

@@ -6,9 +6,10 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::assurance::{Assurance, Method};
-use super::factor_settings::MfaSettings;
 use super::limits::Limiter;
 use super::password::{Password, PasswordHasher};
+use super::relying_party::PasskeySettings;
+use super::sealed::Sealer;
 use super::sessions::{
     insert_session, Issued, LogoutScope, NewSession, RefreshToken, Session, SessionPolicy, SessionStore,
 };
@@ -73,6 +74,27 @@ pub(crate) struct MailSettings {
     pub(crate) reset_ttl: Duration,
     pub(crate) sign_in_link_ttl: Duration,
     pub(crate) require_verified_email: bool,
+}
+
+/// What the factor flows need: the TOTP secrets' sealer, the issuer name authenticator apps show, and the passkeys'
+/// relying party.
+#[derive(Clone, Debug)]
+pub(crate) struct MfaSettings {
+    pub(crate) sealer: Sealer,
+    pub(crate) issuer: String,
+    pub(crate) passkeys: PasskeySettings,
+}
+
+impl MfaSettings {
+    /// The settings of `config`: the issuer is the host of `APP_URL` (what the user recognises in their app).
+    pub(crate) fn new(config: &Config) -> Self {
+        let app_url = config.app_url().unwrap_or(DEFAULT_APP_URL);
+        let issuer = url::Url::parse(app_url)
+            .ok()
+            .and_then(|url| url.host_str().map(str::to_owned))
+            .unwrap_or_else(|| "todo".to_owned());
+        Self { sealer: Sealer::new(config), issuer, passkeys: PasskeySettings::new(config) }
+    }
 }
 
 /// The two ways a user is looked up.

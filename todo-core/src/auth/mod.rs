@@ -1,7 +1,9 @@
 //! Who is asking: accounts (signup, login, password changes, account deletion), sessions and their rotating
 //! refresh tokens, the access tokens (HS256 JWTs), passwords and where bcrypt runs, and the mail links that verify
 //! an email or reset a password. Second factors and passkeys live in `mfa/`; sign-in through identity providers
-//! (`oidc/`) will go here.
+//! (`oidc/`) will go here. What [`Accounts`] holds for `mfa/` (the TOTP secrets' `sealed` keys, the passkeys'
+//! `relying_party`) lives in leaves of its own that use nothing of `auth`, so that `accounts` does not use `mfa`,
+//! which extends it.
 //!
 //! May use `store` (the [`Store`](crate::Store), and [`Owner`](crate::Owner) with the session condition its
 //! statements carry, and the abuse limits' counters), `mail`, and the leaf modules (`error`, `config`, `ids`, `clock`,
@@ -14,8 +16,6 @@ mod accounts;
 mod assurance;
 /// Email verification and password recovery: the tokens in mail links, and the flows that issue and use them.
 mod email_links;
-/// What the second-factor flows need from the configuration (the sealer of TOTP secrets, the issuer name).
-mod factor_settings;
 /// Where bcrypt runs: off the async workers, with a core always left to requests.
 mod hashing;
 /// Housekeeping: the sweep of expired sessions, tokens and counters.
@@ -26,6 +26,10 @@ mod limits;
 mod mfa;
 /// [`Password`] rules, [`PasswordHash`], and the [`PasswordHasher`].
 mod password;
+/// The relying party of passkeys: webauthn-rs built once from the configuration.
+mod relying_party;
+/// TOTP secrets at rest, sealed under a key derived from the signing secret.
+mod sealed;
 /// Sessions: one per login, with a refresh token that rotates on every use.
 mod sessions;
 /// Sign-in links ("magic links"): mails whose link signs the reader in.
@@ -40,10 +44,11 @@ pub use self::assurance::{Assurance, Method};
 pub use self::email_links::{OutgoingMail, RESEND_INTERVAL};
 pub use self::housekeeping::Swept;
 pub use self::mfa::{
-    Confirmed, Factor, FactorKind, TotpEnrolment, MAX_FACTORS, MAX_FACTOR_NAME_CHARS, MFA_TOKEN_TTL, PENDING_TOTP_TTL,
-    RECOVERY_CODE_COUNT,
+    Confirmed, Factor, FactorKind, PasskeyOptions, TotpEnrolment, MAX_FACTORS, MAX_FACTOR_NAME_CHARS, MFA_TOKEN_TTL,
+    PENDING_TOTP_TTL, RECOVERY_CODE_COUNT,
 };
 pub use self::password::{Password, PasswordHash, PasswordHasher, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS};
+pub use self::relying_party::PASSKEY_CHALLENGE_TTL;
 pub use self::sessions::{LogoutScope, RefreshToken, Session, MAX_USER_AGENT_CHARS, REFRESH_TOKEN_BYTES};
 pub use self::token::{AccessToken, Claims, TokenKeys};
 pub use self::users::User;

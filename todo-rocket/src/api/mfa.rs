@@ -11,13 +11,12 @@ use rocket::response::status::Custom;
 use rocket::serde::json::Json;
 use rocket::{delete, get, post, routes, State};
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 use todo_core::{FactorId, Todo};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::responses::{self, BearerErrors, JsonBodyErrors, OwnedResourceErrors};
-use super::wire::{tokens, TokenResponse, Tokens};
+use super::wire::{tokens, ConfirmedFactor, Factor, PasskeyOptions, TokenResponse, Tokens};
 use crate::http::body::JsonBody;
 use crate::http::client::RequestClient;
 use crate::http::error::{ApiError, ApiResult};
@@ -31,54 +30,8 @@ pub(crate) fn stage(mount_point: &str) -> AdHoc {
     super::routes_stage(
         "second factors",
         mount_point,
-        routes![enroll_totp, confirm_totp, factors, remove_factor, recovery_codes, verify],
+        routes![enroll_totp, confirm_totp, factors, remove_factor, recovery_codes, passkey_options, verify],
     )
-}
-
-/// A confirmed second factor.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[schema(example = json!({"id": "0192f4a0-7c1e-7d2a-9f1e-2b3c4d5e6f71", "kind": "totp", "name": "Authenticator app",
-    "created_at": "2026-01-12T09:30:00Z", "last_used_at": "2026-01-19T08:02:11Z"}))]
-pub struct Factor {
-    /// The factor's id (UUIDv7).
-    pub id: Uuid,
-    /// `totp` (an authenticator app) or `passkey`.
-    pub kind: FactorKind,
-    /// The name given when it was added.
-    #[schema(max_length = 64)]
-    pub name: String,
-    /// When it was added.
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-    /// When it last finished a sign-in (or was confirmed), or null.
-    #[serde(with = "time::serde::rfc3339::option")]
-    #[schema(required = true)]
-    pub last_used_at: Option<OffsetDateTime>,
-}
-
-/// The kind of a factor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum FactorKind {
-    /// A TOTP authenticator app.
-    Totp,
-    /// A passkey.
-    Passkey,
-}
-
-impl From<todo_core::Factor> for Factor {
-    fn from(factor: todo_core::Factor) -> Self {
-        Self {
-            id: factor.id.as_uuid(),
-            kind: match factor.kind {
-                todo_core::FactorKind::Totp => FactorKind::Totp,
-                todo_core::FactorKind::Passkey => FactorKind::Passkey,
-            },
-            name: factor.name,
-            created_at: factor.created_at,
-            last_used_at: factor.last_used_at,
-        }
-    }
 }
 
 /// Body of `POST /auth/mfa/totp`.
@@ -138,29 +91,6 @@ impl fmt::Debug for ConfirmTotpRequest {
     }
 }
 
-/// A factor now in force, and, when it is the account's first, its recovery codes (shown only this once).
-#[derive(Serialize, Deserialize, ToSchema)]
-#[schema(example = json!({"factor": {"id": "0192f4a0-7c1e-7d2a-9f1e-2b3c4d5e6f71", "kind": "totp", "name": "Phone",
-    "created_at": "2026-01-12T09:30:00Z", "last_used_at": "2026-01-12T09:31:02Z"},
-    "recovery_codes": ["k7qm-2xwd-9fha-rt3e", "0p4s-8vnc-w2mk-7d6y"]}))]
-pub struct ConfirmedFactor {
-    /// The factor.
-    pub factor: Factor,
-    /// Ten single-use recovery codes, present only when this is the account's first factor. They are stored
-    /// hashed: show them now, they cannot be read again.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub recovery_codes: Option<Vec<String>>,
-}
-
-impl fmt::Debug for ConfirmedFactor {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ConfirmedFactor")
-            .field("factor", &self.factor)
-            .field("recovery_codes", &redacted_if_sent(&self.recovery_codes))
-            .finish()
-    }
-}
-
 /// New recovery codes (the old ones no longer work).
 #[derive(Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"recovery_codes": ["k7qm-2xwd-9fha-rt3e", "0p4s-8vnc-w2mk-7d6y"]}))]
@@ -176,19 +106,41 @@ impl fmt::Debug for RecoveryCodes {
     }
 }
 
-/// Body of `POST /auth/mfa/verify`.
+/// Body of `POST /auth/mfa/verify`: the `mfa_token` and exactly one of `code` and `credential`.
 #[derive(Deserialize, ToSchema)]
 #[schema(example = json!({"mfa_token": "q3Jd8vQ0mZt1c2VjcmV0LXJhbmRvbS1ieXRlcy0zMi1sb25n", "code": "492039"}))]
 pub struct VerifyMfaRequest {
     /// The `mfa_token` of the `second-step-required` problem.
     pub mfa_token: String,
     /// A 6-digit TOTP code, or one of the account's recovery codes.
-    pub code: String,
+    pub code: Option<String>,
+    /// A passkey's answer (the assertion, as `PublicKeyCredential.toJSON()` gives it) to the options of
+    /// `POST /auth/mfa/passkey/options`.
+    #[schema(value_type = Option<Object>)]
+    pub credential: Option<serde_json::Value>,
 }
 
 impl fmt::Debug for VerifyMfaRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("VerifyMfaRequest").field("mfa_token", &Redacted).field("code", &Redacted).finish()
+        f.debug_struct("VerifyMfaRequest")
+            .field("mfa_token", &Redacted)
+            .field("code", &redacted_if_sent(&self.code))
+            .field("credential", &redacted_if_sent(&self.credential))
+            .finish()
+    }
+}
+
+/// Body of `POST /auth/mfa/passkey/options`.
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"mfa_token": "q3Jd8vQ0mZt1c2VjcmV0LXJhbmRvbS1ieXRlcy0zMi1sb25n"}))]
+pub struct SecondStepPasskeyRequest {
+    /// The `mfa_token` of the `second-step-required` problem.
+    pub mfa_token: String,
+}
+
+impl fmt::Debug for SecondStepPasskeyRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecondStepPasskeyRequest").field("mfa_token", &Redacted).finish()
     }
 }
 
@@ -311,10 +263,35 @@ async fn recovery_codes(todo: &State<Todo>, auth: AuthUser) -> ApiResult<NoStore
     Ok(NoStore(Json(RecoveryCodes { recovery_codes })))
 }
 
-/// Finish a sign-in's second step with a TOTP code or a recovery code: the tokens of a two-factor session.
+/// The options for the passkey of a second step (the account's passkeys), for `navigator.credentials.get()`;
+/// send the browser's answer to `POST /auth/mfa/verify` as `credential`. Takes none of the token's attempts.
+#[utoipa::path(
+    post, path = "/auth/mfa/passkey/options", tag = "mfa", operation_id = "secondStepPasskeyOptions",
+    request_body = SecondStepPasskeyRequest,
+    responses(
+        (status = 200, description = "The options", body = PasskeyOptions,
+            headers(("Cache-Control" = String, description = "`no-store`"))),
+        JsonBodyErrors,
+        (status = 401, response = responses::SecondStepRefused),
+        (status = 501, response = responses::PasskeysUnavailable),
+        (status = 503, response = responses::Unavailable),
+    )
+)]
+#[post("/auth/mfa/passkey/options", data = "<body>")]
+async fn passkey_options(
+    todo: &State<Todo>,
+    body: JsonBody<SecondStepPasskeyRequest>,
+) -> ApiResult<NoStore<Json<PasskeyOptions>>> {
+    Ok(NoStore(Json(todo.accounts().second_step_passkey_options(&body.0.mfa_token).await?.into())))
+}
+
+/// Finish a sign-in's second step with a TOTP code, a recovery code, or a passkey: the tokens of a two-factor
+/// session.
 ///
-/// A wrong code is 401; the fifth wrong code voids the `mfa_token` (sign in again). Every code tried counts
-/// against the account's failed-password budgets first (429 when spent), and is given back when right.
+/// Send `code` (a TOTP code or a recovery code) or `credential` (a passkey's answer to
+/// `POST /auth/mfa/passkey/options`), not both. A wrong one is 401; the fifth wrong one voids the `mfa_token`
+/// (sign in again). Every attempt counts against the account's failed-password budgets first (429 when spent), and
+/// is given back when right.
 #[utoipa::path(
     post, path = "/auth/mfa/verify", tag = "mfa", operation_id = "verifySecondStep",
     request_body = VerifyMfaRequest,
@@ -324,13 +301,19 @@ async fn recovery_codes(todo: &State<Todo>, auth: AuthUser) -> ApiResult<NoStore
         JsonBodyErrors,
         (status = 401, response = responses::SecondStepRefused),
         (status = 429, response = responses::TooManyRequests),
+        (status = 501, response = responses::PasskeysUnavailable),
         (status = 503, response = responses::Unavailable),
     )
 )]
 #[post("/auth/mfa/verify", data = "<body>")]
 async fn verify(todo: &State<Todo>, client: RequestClient, body: JsonBody<VerifyMfaRequest>) -> ApiResult<Tokens> {
-    let VerifyMfaRequest { mfa_token, code } = body.0;
-    let login = todo.accounts().verify_second_step(&mfa_token, &code, &client.0).await;
+    let VerifyMfaRequest { mfa_token, code, credential } = body.0;
+    let accounts = todo.accounts();
+    let login = match (code, credential) {
+        (Some(code), None) => accounts.verify_second_step(&mfa_token, &code, &client.0).await,
+        (None, Some(credential)) => accounts.verify_second_step_passkey(&mfa_token, &credential, &client.0).await,
+        _ => return Err(todo_core::Error::invalid("code", "send either a code or a passkey's credential").into()),
+    };
     Ok(tokens(login.inspect_err(metrics::refusal_of("password"))?))
 }
 
@@ -352,7 +335,11 @@ mod tests {
             ),
             format!("{:?}", ConfirmTotpRequest { code: "hunter2".into() }),
             format!("{:?}", RecoveryCodes { recovery_codes: vec!["hunter2".into()] }),
-            format!("{:?}", VerifyMfaRequest { mfa_token: "hunter2".into(), code: "hunter2".into() }),
+            format!(
+                "{:?}",
+                VerifyMfaRequest { mfa_token: "hunter2".into(), code: Some("hunter2".into()), credential: None }
+            ),
+            format!("{:?}", SecondStepPasskeyRequest { mfa_token: "hunter2".into() }),
         ];
         for shown in shown {
             assert!(!shown.to_lowercase().contains("hunter2"), "{shown}");

@@ -13,6 +13,7 @@ pub(crate) mod health;
 pub(crate) mod mail;
 pub(crate) mod mfa;
 pub mod openapi;
+pub(crate) mod passkeys;
 pub mod responses;
 pub(crate) mod sessions;
 pub(crate) mod sign_in_links;

@@ -8,7 +8,7 @@ use utoipa::openapi::{OpenApi as Document, Server};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::{auth, email, health, mfa, sessions, sign_in_links, tasks};
+use super::{auth, email, health, mfa, passkeys, sessions, sign_in_links, tasks};
 use crate::http::problem::{FieldProblem, Problem};
 
 /// The shared responses and response sets (at their old path, `todo_rocket::openapi::responses`).
@@ -38,6 +38,8 @@ pub use super::responses;
         email::verify, email::resend, email::forgot, email::reset,
         sign_in_links::request, sign_in_links::verify,
         mfa::enroll_totp, mfa::confirm_totp, mfa::factors, mfa::remove_factor, mfa::recovery_codes, mfa::verify,
+        mfa::passkey_options,
+        passkeys::registration_options, passkeys::register, passkeys::login_options, passkeys::login,
         sessions::refresh, sessions::list, sessions::revoke,
         tasks::list, tasks::create, tasks::get_one, tasks::replace, tasks::update, tasks::toggle, tasks::delete_one,
         health::health,
@@ -50,13 +52,14 @@ pub use super::responses;
             responses::Unavailable, responses::WrongPassword, responses::TooManyRequests,
             responses::InvalidRefreshToken, responses::SignInNotFinished, responses::AlreadyVerified,
             responses::InvalidMailToken, responses::SecondStepRequired, responses::TwoFactorSessionRequired,
-            responses::SecondStepRefused,
+            responses::SecondStepRefused, responses::PasskeyRefused, responses::PasskeysUnavailable,
         ),
     ),
     modifiers(&SecuritySchemes),
     tags(
         (name = "auth", description = "Signup, login, the current user, logout, email verification and password recovery"),
         (name = "mfa", description = "Second factors (TOTP authenticators, recovery codes) and the second step of a sign-in"),
+        (name = "passkeys", description = "Passkeys (WebAuthn): adding one to the account, and signing in with one alone"),
         (name = "sessions", description = "Refresh tokens, and the caller's sessions (one per login)"),
         (name = "tasks", description = "The caller's tasks; another user's task is always 404"),
         (name = "service", description = "Operations"),

@@ -189,6 +189,26 @@ pub struct SecondStepRequired(Problem);
 )]
 pub struct TwoFactorSessionRequired(Problem);
 
+/// The passkey's answer did not check out (an unknown, used or expired `challenge_id`, another origin or relying
+/// party, no user verification, a bad signature, a signature counter that did not go up, or an unknown passkey).
+/// Ask for new options and try again.
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    headers(("WWW-Authenticate" = String, description = "`Bearer`")),
+    example = json!({"type": "about:blank", "title": "Unauthorized", "status": 401, "detail": "the passkey was not accepted; ask for new options and try again"})
+)]
+pub struct PasskeyRefused(Problem);
+
+/// Passkeys are off on this server: its WebAuthn relying party (`WEBAUTHN_RP_ID`, by default the host of
+/// `APP_URL`) is not a domain name (an IP address, say).
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    example = json!({"type": "about:blank", "title": "Not Implemented", "status": 501, "detail": "passkeys are not available on this server: its relying party (WEBAUTHN_RP_ID, or the host of APP_URL) must be a domain name"})
+)]
+pub struct PasskeysUnavailable(Problem);
+
 /// The code is wrong, or the `mfa_token` is unknown, used, expired, or voided by five wrong codes (then sign in
 /// again).
 #[derive(ToResponse)]

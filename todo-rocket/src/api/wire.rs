@@ -1,6 +1,7 @@
-//! The response types that several areas send: the [`User`] (signup, the current user, email verification) and
-//! the [`TokenResponse`] of a session (login, refresh, password change and reset), sent as [`Tokens`]. Used by
-//! the route modules.
+//! The response types that several areas send: the [`User`] (signup, the current user, email verification), the
+//! [`TokenResponse`] of a session (login, refresh, password change and reset, the second step, passkeys), sent as
+//! [`Tokens`], a second [`Factor`] and a [`ConfirmedFactor`] (TOTP and passkeys), and the [`PasskeyOptions`] of a
+//! WebAuthn ceremony (passkeys and the second step). Used by the route modules.
 
 use std::fmt;
 
@@ -11,7 +12,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::http::headers::NoStore;
-use crate::http::redacted::Redacted;
+use crate::http::redacted::{redacted_if_sent, Redacted};
 
 /// A registered user.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -92,6 +93,97 @@ pub(crate) type Tokens = NoStore<Json<TokenResponse>>;
 /// The tokens of `login`, as every route that hands them out sends them.
 pub(crate) fn tokens(login: todo_core::Login) -> Tokens {
     NoStore(Json(login.into()))
+}
+
+/// A confirmed second factor.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"id": "0192f4a0-7c1e-7d2a-9f1e-2b3c4d5e6f71", "kind": "totp", "name": "Authenticator app",
+    "created_at": "2026-01-12T09:30:00Z", "last_used_at": "2026-01-19T08:02:11Z"}))]
+pub struct Factor {
+    /// The factor's id (UUIDv7).
+    pub id: Uuid,
+    /// `totp` (an authenticator app) or `passkey`.
+    pub kind: FactorKind,
+    /// The name given when it was added.
+    #[schema(max_length = 64)]
+    pub name: String,
+    /// When it was added.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// When it last finished a sign-in (or was confirmed), or null.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(required = true)]
+    pub last_used_at: Option<OffsetDateTime>,
+}
+
+/// The kind of a factor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum FactorKind {
+    /// A TOTP authenticator app.
+    Totp,
+    /// A passkey.
+    Passkey,
+}
+
+impl From<todo_core::Factor> for Factor {
+    fn from(factor: todo_core::Factor) -> Self {
+        Self {
+            id: factor.id.as_uuid(),
+            kind: match factor.kind {
+                todo_core::FactorKind::Totp => FactorKind::Totp,
+                todo_core::FactorKind::Passkey => FactorKind::Passkey,
+            },
+            name: factor.name,
+            created_at: factor.created_at,
+            last_used_at: factor.last_used_at,
+        }
+    }
+}
+
+/// A factor now in force, and, when it is the account's first, its recovery codes (shown only this once).
+#[derive(Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"factor": {"id": "0192f4a0-7c1e-7d2a-9f1e-2b3c4d5e6f71", "kind": "totp", "name": "Phone",
+    "created_at": "2026-01-12T09:30:00Z", "last_used_at": "2026-01-12T09:31:02Z"},
+    "recovery_codes": ["k7qm-2xwd-9fha-rt3e", "0p4s-8vnc-w2mk-7d6y"]}))]
+pub struct ConfirmedFactor {
+    /// The factor.
+    pub factor: Factor,
+    /// Ten single-use recovery codes, present only when this is the account's first factor. They are stored
+    /// hashed: show them now, they cannot be read again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovery_codes: Option<Vec<String>>,
+}
+
+impl fmt::Debug for ConfirmedFactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConfirmedFactor")
+            .field("factor", &self.factor)
+            .field("recovery_codes", &redacted_if_sent(&self.recovery_codes))
+            .finish()
+    }
+}
+
+/// The options of a passkey ceremony, for the browser.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"challenge_id": "0192f4a0-7c1e-7d2a-9f1e-2b3c4d5e6f72", "options": {"publicKey": {
+    "challenge": "tW0nVbZ1Zx8p3q2m9Yd0xJkQbq1m0kq3U1vS4hX9f3k", "rpId": "app.example.com", "timeout": 300000,
+    "allowCredentials": [], "userVerification": "required"}}}))]
+pub struct PasskeyOptions {
+    /// Send it back with the browser's answer, within 5 minutes; it works once.
+    pub challenge_id: Uuid,
+    /// `{"publicKey": …}`: `PublicKeyCredentialCreationOptions` (adding a passkey: resident key and user
+    /// verification required) or `PublicKeyCredentialRequestOptions` (signing in), in the WebAuthn JSON encoding
+    /// (binary fields in base64url). Pass `publicKey` to `PublicKeyCredential.parseCreationOptionsFromJSON()` or
+    /// `parseRequestOptionsFromJSON()`, or to `@simplewebauthn/browser`.
+    #[schema(value_type = Object)]
+    pub options: serde_json::Value,
+}
+
+impl From<todo_core::PasskeyOptions> for PasskeyOptions {
+    fn from(options: todo_core::PasskeyOptions) -> Self {
+        Self { challenge_id: options.challenge_id.as_uuid(), options: options.options }
+    }
 }
 
 #[cfg(test)]

@@ -56,6 +56,7 @@ impl ApiError {
                 ErrorKind::NotFound => Status::NotFound,
                 ErrorKind::Unavailable => Status::ServiceUnavailable,
                 ErrorKind::RateLimited => Status::TooManyRequests,
+                ErrorKind::Unsupported => Status::NotImplemented,
                 _ => Status::InternalServerError,
             },
             ApiError::MissingToken => Status::Unauthorized,
@@ -98,6 +99,13 @@ impl ApiError {
             ApiError::Core(CoreError::InvalidMfaToken) => problem
                 .detail("the second step has expired, was used, or had too many wrong codes; sign in again")
                 .header("WWW-Authenticate", BEARER_CHALLENGE),
+            ApiError::Core(CoreError::PasskeyRefused) => problem
+                .detail("the passkey was not accepted; ask for new options and try again")
+                .header("WWW-Authenticate", BEARER_CHALLENGE),
+            ApiError::Core(CoreError::PasskeysUnavailable) => problem.detail(
+                "passkeys are not available on this server: its relying party (WEBAUTHN_RP_ID, or the host of APP_URL) \
+                 must be a domain name",
+            ),
             ApiError::Core(CoreError::WrongCode) => {
                 problem.detail("the code is wrong").header("WWW-Authenticate", BEARER_CHALLENGE)
             }

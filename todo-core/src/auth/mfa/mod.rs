@@ -1,5 +1,5 @@
-//! Second factors: TOTP authenticators, recovery codes, and (in `passkeys`) passkeys; the second step of a sign-in
-//! that they make necessary.
+//! Second factors: TOTP authenticators, recovery codes, and passkeys; the second step of a sign-in that they make
+//! necessary, and the sign-in with a passkey alone.
 //!
 //! The rules (API.md, "Second factors, passkeys and sign-in links"):
 //! - Once an account has a confirmed factor, a first factor (a password, a sign-in link) no longer yields a session:
@@ -7,9 +7,12 @@
 //! - The first confirmed factor raises the session that confirmed it to two factors, ends every other session, and
 //!   hands out the recovery codes (shown once, stored hashed).
 //! - Changing factors needs a two-factor session ([`Error::TwoFactorSessionRequired`]); adding the first one needs
-//!   the password instead.
+//!   the password instead for a TOTP authenticator, and only a current session for a passkey (as API.md has it).
+//! - A passkey alone signs in with two factors (possession and user verification): no second step follows.
 //! - Removing the last factor also removes the recovery codes: the second step is off again.
 
+/// Passkeys (WebAuthn): registration, sign-in with a passkey alone, and the passkey of a second step.
+mod passkeys;
 /// Recovery codes: generated, normalised as typed, and hashed.
 mod recovery;
 /// The second step of a sign-in: the `mfa_token`, its attempts, and the codes it accepts.
@@ -26,6 +29,7 @@ use crate::error::{Error, Result};
 use crate::ids::FactorId;
 use crate::store::{not_found_or_refusal, on_connection, owner_is_current, refusal, BindOwner as _, Owner};
 
+pub use self::passkeys::PasskeyOptions;
 pub use self::recovery::RECOVERY_CODE_COUNT;
 pub use self::second_step::MFA_TOKEN_TTL;
 pub use self::totp::{Confirmed, TotpEnrolment, PENDING_TOTP_TTL};
@@ -220,9 +224,11 @@ impl Accounts {
                     .fetch_one(&mut *tx)
                     .await?;
             if left == 0 {
-                for statement in
-                    ["DELETE FROM recovery_codes WHERE user_id = $1", "DELETE FROM mfa_challenges WHERE user_id = $1"]
-                {
+                for statement in [
+                    "DELETE FROM recovery_codes WHERE user_id = $1",
+                    "DELETE FROM mfa_challenges WHERE user_id = $1",
+                    "DELETE FROM webauthn_challenges WHERE user_id = $1 AND purpose = 'second_step'",
+                ] {
                     sqlx::query(statement).bind(owner.user_id().as_uuid()).execute(&mut *tx).await?;
                 }
             }

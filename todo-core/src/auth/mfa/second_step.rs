@@ -29,11 +29,15 @@ const MAX_ATTEMPTS: i32 = 5;
 
 /// A challenge whose attempt was just taken.
 #[derive(sqlx::FromRow)]
-struct Attempt {
-    user_id: Uuid,
-    first_factor: String,
-    user_agent: Option<String>,
-    attempts: i32,
+pub(super) struct Attempt {
+    /// The user signing in.
+    pub(super) user_id: Uuid,
+    /// The first factor's `amr` name.
+    pub(super) first_factor: String,
+    /// The user agent the first step came with, for the session to come.
+    pub(super) user_agent: Option<String>,
+    /// Attempts taken so far, this one included.
+    pub(super) attempts: i32,
 }
 
 impl Accounts {
@@ -101,21 +105,42 @@ impl Accounts {
         let user = UserId::from_uuid(attempt.user_id);
         let stored = self.find_stored(user).await?.ok_or(Error::InvalidMfaToken)?;
         let admission = self.limiter.admit_password_check(stored.user.email.as_str(), client).await?;
-        let method = match self.check_code(&stored.user.email, user, code).await? {
-            Some(method) => method,
-            None => {
-                if attempt.attempts >= MAX_ATTEMPTS {
-                    self.void_challenge(&hash).await?;
-                }
-                return Err(Error::WrongCode);
-            }
+        let Some(method) = self.check_code(&stored.user.email, user, code).await? else {
+            return Err(self.wrong_attempt(&hash, &attempt).await);
         };
         admission.succeeded().await;
         self.finish_second_step(&hash, stored, attempt.first_factor, attempt.user_agent, method).await
     }
 
+    /// The answer to an attempt that proved nothing: [`Error::WrongCode`], once the challenge is voided if it was its
+    /// last attempt (or the error that voiding it met).
+    pub(super) async fn wrong_attempt(&self, hash: &[u8], attempt: &Attempt) -> Error {
+        if attempt.attempts >= MAX_ATTEMPTS {
+            if let Err(error) = self.void_challenge(hash).await {
+                return error;
+            }
+        }
+        Error::WrongCode
+    }
+
+    /// The user of the live challenge with this hash (one with attempts left), without taking an attempt;
+    /// [`Error::InvalidMfaToken`] when there is none.
+    pub(super) async fn live_challenge_user(&self, hash: &[u8]) -> Result<UserId> {
+        let user = on_connection!(reading self.store, |conn| {
+            sqlx::query_scalar::<_, Uuid>(
+                "SELECT user_id FROM mfa_challenges WHERE token_hash = $1 AND attempts < $2 AND expires_at_ms > $3",
+            )
+            .bind(hash)
+            .bind(MAX_ATTEMPTS)
+            .bind(unix_ms(now()))
+            .fetch_optional(conn)
+            .await
+        })?;
+        user.map(UserId::from_uuid).ok_or(Error::InvalidMfaToken)
+    }
+
     /// Spends the challenge with this hash and starts the two-factor session it leads to.
-    async fn finish_second_step(
+    pub(super) async fn finish_second_step(
         &self,
         hash: &[u8],
         stored: crate::auth::users::StoredUser,
@@ -135,7 +160,7 @@ impl Accounts {
 
     /// Takes an attempt of the live challenge with this hash; [`Error::InvalidMfaToken`] when there is none (or it
     /// has no attempt left).
-    async fn take_attempt(&self, hash: &[u8]) -> Result<Attempt> {
+    pub(super) async fn take_attempt(&self, hash: &[u8]) -> Result<Attempt> {
         let attempt = on_connection!(self.store, |conn| {
             sqlx::query_as::<_, Attempt>(
                 "UPDATE mfa_challenges SET attempts = attempts + 1 \

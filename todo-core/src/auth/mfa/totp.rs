@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::{clean_name, recovery, replace_recovery_codes, Factor, FactorRow, MAX_FACTORS};
 use crate::abuse::Client;
 use crate::auth::accounts::Accounts;
-use crate::auth::assurance::{Assurance, Method};
+use crate::auth::assurance::Method;
 use crate::clock::{millis, now, unix_ms};
 use crate::email::Email;
 use crate::error::{Error, Result};
@@ -112,13 +112,14 @@ pub(crate) struct TotpRow {
 macro_rules! raise_session {
     ($tx:expr, $owner:expr, $method:expr) => {
         async {
-            let owner: &Owner = $owner;
+            let owner: &$crate::store::Owner = $owner;
             let current: Option<(i16, String)> = sqlx::query_as("SELECT aal, amr FROM sessions WHERE id = $1")
                 .bind(owner.session_id().as_uuid())
                 .fetch_optional(&mut *$tx)
                 .await?;
             let (aal, amr) = current.unwrap_or((1, String::new()));
-            let (aal, amr) = Assurance::from_columns(aal, &amr).with_second_step($method).to_columns();
+            let (aal, amr) =
+                $crate::auth::assurance::Assurance::from_columns(aal, &amr).with_second_step($method).to_columns();
             sqlx::query("UPDATE sessions SET aal = $1, amr = $2 WHERE id = $3")
                 .bind(aal)
                 .bind(amr)
@@ -134,6 +135,7 @@ macro_rules! raise_session {
         }
     };
 }
+pub(crate) use raise_session;
 
 impl Accounts {
     /// Starts adding a TOTP authenticator to the owner's account: a pending factor that works once
