@@ -28,7 +28,9 @@
  * An account with a second factor answers a right password with a 403 problem that asks for the second
  * step: {@link isSecondStepRequired} tells it from other 403s and gives its `mfa_token` and `methods`
  * (so do {@link isEmailNotVerified} and {@link isTwoFactorSessionRequired} for the other two 403s with a
- * type of their own).
+ * type of their own). {@link createPasskey} and {@link getPasskeyAssertion} are the browser's half of a
+ * passkey ceremony; {@link registerPasskey}, {@link signInWithPasskey} and
+ * {@link finishSecondStepWithPasskey} run the whole ceremony with the server.
  *
  * @packageDocumentation
  */
@@ -104,7 +106,7 @@ export type ConfirmTotpRequest = components["schemas"]["ConfirmTotpRequest"];
 export type ConfirmedFactor = components["schemas"]["ConfirmedFactor"];
 /** Answer of `POST /auth/mfa/recovery-codes`: ten new codes (the old ones stop working). */
 export type RecoveryCodes = components["schemas"]["RecoveryCodes"];
-/** Body of `POST /auth/mfa/verify` with a TOTP or recovery code. */
+/** Body of `POST /auth/mfa/verify` with a TOTP or recovery code (a passkey: {@link PasskeySecondStepRequest}). */
 export type VerifyMfaRequest = components["schemas"]["VerifyMfaRequest"];
 /** Body of `POST /auth/magic-link`. */
 export type SignInLinkRequest = components["schemas"]["SignInLinkRequest"];
@@ -123,6 +125,32 @@ export {
   type SecondStepRequired,
   type TwoFactorSessionRequired,
 } from "./problems.js";
+export {
+  createPasskey,
+  getPasskeyAssertion,
+  passkeysAvailable,
+  type AuthenticationResponseJSON,
+  type CeremonyOptions,
+  type PasskeyCreationOptions,
+  type PasskeyRequestOptions,
+  type PublicKeyCredentialCreationOptionsJSON,
+  type PublicKeyCredentialDescriptorJSON,
+  type PublicKeyCredentialRequestOptionsJSON,
+  type RegistrationResponseJSON,
+} from "./webauthn.js";
+export {
+  finishSecondStepWithPasskey,
+  registerPasskey,
+  signInWithPasskey,
+  type CeremonyResult,
+  type PasskeyChallenge,
+  type PasskeyPaths,
+  type PasskeyRegistrationChallenge,
+  type PasskeyRegistrationRequest,
+  type PasskeySecondStepRequest,
+  type PasskeySignInChallenge,
+  type PasskeySignInRequest,
+} from "./passkeys.js";
 
 /** The typed openapi-fetch client returned by {@link createTodoClient}. */
 export type TodoClient = Client<paths>;

@@ -1,23 +1,28 @@
 /**
  * Test helper: the client's source as browser ES modules, without a bundler. Every `src/*.ts` is compiled
- * with TypeScript's `transpileModule`, and the ES module of its dependency (openapi-fetch) is read from
- * node_modules; an import map names the dependency. A browser test serves {@link pageModules}' files under
- * one prefix with Playwright's request interception and loads `index.js`, so the page runs the client
- * exactly as written.
+ * with TypeScript's `transpileModule`, and the ES modules of its dependencies (openapi-fetch,
+ * @simplewebauthn/browser) are read from node_modules; an import map names the dependencies. A browser test
+ * serves {@link pageModules}' files under one prefix with Playwright's request interception and loads
+ * `index.js`, so the page runs the client exactly as written.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { join } from "node:path";
+import { dirname, join, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 import ts from "typescript";
 
 const srcDir = fileURLToPath(new URL("../src/", import.meta.url));
 
+/** Every file under `dir`, relative to it, with `/` separators. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: "utf8" }).map((entry) => entry.split(sep).join("/"));
+}
+
 /**
  * The files of a page that loads the client from `prefix` (a path such as `/__test/`): `index.html` (which
  * puts the module on `window.todoClient` and then sets the title to "ready"), the compiled modules, and the
- * dependency's module.
+ * dependencies' modules.
  */
 export function pageModules(prefix: string): Record<string, string> {
   const files: Record<string, string> = {};
@@ -30,7 +35,15 @@ export function pageModules(prefix: string): Record<string, string> {
   }
   const require = createRequire(import.meta.url);
   files["openapi-fetch.mjs"] = readFileSync(require.resolve("openapi-fetch").replace(/index\.c?js$/, "index.mjs"), "utf8");
-  const imports = { "openapi-fetch": `${prefix}openapi-fetch.mjs` };
+  // @simplewebauthn/browser's ES modules import each other by relative paths: serve its esm/ folder as it is.
+  const simpleWebAuthn = dirname(fileURLToPath(import.meta.resolve("@simplewebauthn/browser"))); // its esm/
+  for (const file of filesUnder(simpleWebAuthn).filter((file) => file.endsWith(".js"))) {
+    files[`simplewebauthn/${file}`] = readFileSync(join(simpleWebAuthn, ...file.split("/")), "utf8");
+  }
+  const imports = {
+    "openapi-fetch": `${prefix}openapi-fetch.mjs`,
+    "@simplewebauthn/browser": `${prefix}simplewebauthn/index.js`,
+  };
   files["index.html"] = `<!doctype html><meta charset="utf-8"><title>client test</title>
 <script type="importmap">${JSON.stringify({ imports })}</script>
 <script type="module">import * as client from "${prefix}index.js"; window.todoClient = client; document.title = "ready";</script>`;
