@@ -1,5 +1,6 @@
 import { Fragment } from "react";
 
+import { AccountPage } from "./account/AccountPage";
 import { useAuth } from "./auth";
 import { Layout } from "./components/Layout";
 import { Redirect } from "./components/Redirect";
@@ -61,6 +62,8 @@ function page(pathname: string, signedIn: boolean) {
       return signedIn ? <TasksPage /> : <Redirect to="/login" />;
     case "/sessions":
       return signedIn ? <SessionsPage /> : <Redirect to="/login" />;
+    case "/account":
+      return signedIn ? <AccountPage /> : <Redirect to="/login" />;
     default:
       return <NotFoundPage />;
   }
