@@ -7,7 +7,8 @@
  * - a TypeScript consumer type-checked against the installed declarations, with `NodeNext` and
  *   with `Bundler` module resolution (so the types resolve through `exports`).
  *
- * Needs npm and, unless the npm cache already has them, the registry (for openapi-fetch).
+ * Needs npm and, unless the npm cache already has them, the registry (for openapi-fetch and
+ * @simplewebauthn/browser).
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
