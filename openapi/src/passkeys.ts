@@ -113,15 +113,22 @@ function passkeyRoutes(api: Client<paths>): Client<PasskeyPaths> {
   return api as unknown as Client<PasskeyPaths>;
 }
 
-/** A refusal of the server (its problem, or one made up for an answer without a body). */
+/**
+ * A refusal of the server: its problem, or one made up for an answer that carries none (an empty body, or
+ * the text or HTML page of a proxy in front of the server, which openapi-fetch hands over as a string).
+ */
 function refused(answer: { error?: Problem; response: Response }): { data?: never; error: Problem; response: Response } {
   const { response } = answer;
-  const error: Problem = answer.error ?? {
-    type: "about:blank",
-    title: response.statusText || "Unexpected answer",
-    status: response.status,
-    detail: `the server answered ${response.status} without a problem document`,
-  };
+  const sent: unknown = answer.error;
+  const error: Problem =
+    typeof sent === "object" && sent !== null
+      ? (sent as Problem)
+      : {
+          type: "about:blank",
+          title: response.statusText || "Unexpected answer",
+          status: response.status,
+          detail: `the server answered ${response.status} without a problem document`,
+        };
   return { error, response };
 }
 

@@ -10,7 +10,8 @@
  *   signature against the public key of the registration.
  * - The browser's refusals reach the caller with their WebAuthn name.
  * - `registerPasskey`, `signInWithPasskey` and `finishSecondStepWithPasskey` against the routes of the HTTP
- *   contract, answered here (the server does not have them yet): what they send and what they resolve to.
+ *   contract, answered here (the server does not have them yet): what they send and what they resolve to,
+ *   a server without the routes, and an error page that is no problem document.
  *
  * No todo-rocket server is started: the page and the contract's routes are served by request interception.
  */
@@ -264,6 +265,7 @@ describe("the passkey ceremonies against the HTTP contract (answered by the test
   const tokens = { access_token: "access.jwt.token", token_type: "bearer", expires_in: 3600, refresh_token: "r".repeat(43) };
   const factor = { id: "0192f4a0-7c1e-7d2a-9f1e-2b3c4d5e6f71", kind: "passkey", name: "Passkey", created_at: "2026-12-06T08:00:00Z", last_used_at: null };
   let offline = false;
+  let proxyPage = false;
 
   before(async () => {
     opened = await openPage("native");
@@ -273,6 +275,7 @@ describe("the passkey ceremonies against the HTTP contract (answered by the test
       exchanges.push({ path, authorization: request.headers()["authorization"] ?? null, body: request.postDataJSON() as Record<string, unknown> });
       const json = (status: number, body: unknown) =>
         route.fulfill({ status, contentType: status < 400 ? "application/json" : "application/problem+json", body: JSON.stringify(body) });
+      if (proxyPage) return route.fulfill({ status: 502, contentType: "text/html", body: "<h1>Bad Gateway</h1>" });
       if (offline) return json(404, { type: "about:blank", title: "Not Found", status: 404, detail: `no resource at ${path}` });
       switch (path) {
         case "/auth/passkeys/registration/options":
@@ -381,5 +384,19 @@ describe("the passkey ceremonies against the HTTP contract (answered by the test
     const later = (await opened.cdp.send("WebAuthn.getCredentials", { authenticatorId: opened.authenticatorId })) as { credentials: unknown[] };
     assert.equal(later.credentials.length, before.credentials.length, "no passkey was created");
     assert.deepEqual(opened.errors, []);
+  });
+
+  test("an answer without a problem document (a proxy's error page): a problem made up from the status", async () => {
+    proxyPage = true;
+    const result = await opened.page.evaluate(async (baseUrl) => {
+      const client = (window as unknown as TestWindow).todoClient;
+      const { data, error, response } = await client.signInWithPasskey(client.createTodoClient({ baseUrl }));
+      return { data, error, status: response.status };
+    }, `${origin}/api`);
+    assert.deepEqual(result, {
+      data: undefined,
+      error: { type: "about:blank", title: "Bad Gateway", status: 502, detail: "the server answered 502 without a problem document" },
+      status: 502,
+    });
   });
 });
