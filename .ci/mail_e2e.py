@@ -9,6 +9,7 @@ loopback ports, then, through HTTP only:
 - signup -> the verification mail arrives -> its link's token verifies the email;
 - two logins (two sessions) -> forgot -> the reset mail arrives -> reset with its token -> login with the new
   password works; the old password, the old access tokens and the old refresh tokens are refused;
+- a sign-in link -> the mail arrives -> its token signs in once (a session won by the link: amr ["email"]);
 - the server log (LOG_FORMAT=json) is one JSON object per line, has one line per request with its route
   template, status and request id, carries the request id on the lines written while handling a request, and
   holds no token, password, address or task id (mails go over SMTP, not to the log).
@@ -164,6 +165,27 @@ def main():
             api.expect(401, "POST", "/auth/refresh", {"refresh_token": session["refresh_token"]})
         api.expect(422, "POST", "/auth/password/reset", {"token": reset_token, "new_password": NEW_PASSWORD})
         print(f"recovery: '{subject}' delivered; reset worked once; the old password and both old sessions are refused")
+
+        # Sign-in link: the mail goes out over SMTP after the 202; its token signs in, once.
+        api.expect(202, "POST", "/auth/magic-link", {"email": ADDRESS})
+        mails = wait_until("the sign-in mail", lambda: delivered_or_none(maildir, 3))
+        sign_ins = [mail for mail in mails if f"{APP_URL}/magic-link?token=" in mail[2]]
+        if len(sign_ins) != 1:
+            sys.exit(f"error: expected one sign-in mail among {[mail[0] for mail in mails]}")
+        subject, to, text, html = sign_ins[0]
+        assert ADDRESS in to, to
+        sign_in_token = token_of(text, "magic-link")
+        assert sign_in_token in html, "the HTML alternative carries the same link"
+        linked = api.expect(200, "POST", "/auth/magic-link/verify", {"token": sign_in_token})
+        if linked.get("token_type") != "bearer" or not linked.get("access_token") or not linked.get("refresh_token"):
+            sys.exit(f"error: the sign-in link did not answer a token response: {list(linked)}")
+        assert api.expect(200, "GET", "/auth/me", token=linked["access_token"])["email"] == ADDRESS
+        sessions = api.expect(200, "GET", "/auth/sessions", token=linked["access_token"])
+        current = [session for session in sessions if session["current"]]
+        if len(current) != 1 or current[0]["amr"] != ["email"] or current[0]["aal"] != 1:
+            sys.exit(f"error: the sign-in link's session is not an email session: {current}")
+        api.expect(422, "POST", "/auth/magic-link/verify", {"token": sign_in_token})
+        print(f"sign-in link: '{subject}' delivered; its token signed in (an email session), and works once")
     finally:
         server.terminate()
         smtpd.terminate()
@@ -172,8 +194,8 @@ def main():
         log.close()
 
     server_log = open(log_path, encoding="utf-8", errors="replace").read()
-    secrets = [verify_token, reset_token, ADDRESS, OLD_PASSWORD, NEW_PASSWORD, task["id"]]
-    for tokens in (first, second, renewed, refreshed):
+    secrets = [verify_token, reset_token, sign_in_token, ADDRESS, OLD_PASSWORD, NEW_PASSWORD, task["id"]]
+    for tokens in (first, second, renewed, refreshed, linked):
         secrets += [tokens["access_token"], tokens["refresh_token"]]
     for secret in secrets:
         if secret in server_log:
@@ -181,13 +203,14 @@ def main():
     lines = [json.loads(line) for line in server_log.splitlines() if line.strip()]  # fails on a non-JSON line
     requests = [line["fields"] for line in lines if line.get("target") == "todo_rocket::request"]
     routes = {(r["method"], r["route"], r["status"]) for r in requests}
-    for expected in (("POST", "/auth/signup", 201), ("GET", "/tasks/<id>", 200), ("POST", "/auth/refresh", 200)):
+    for expected in (("POST", "/auth/signup", 201), ("GET", "/tasks/<id>", 200), ("POST", "/auth/refresh", 200),
+                     ("POST", "/auth/magic-link/verify", 200)):
         if expected not in routes:
             sys.exit(f"error: no request line for {expected}; request lines: {sorted(routes)}")
     if not all(r.get("request_id") and isinstance(r.get("latency_ms"), (int, float)) for r in requests):
         sys.exit(f"error: a request line without a request id or latency: {requests}")
     in_requests = [line for line in lines if line.get("fields", {}).get("message") == "mail sent"]
-    if len(in_requests) != 2 or not all(line.get("span", {}).get("request_id") for line in in_requests):
+    if len(in_requests) != 3 or not all(line.get("span", {}).get("request_id") for line in in_requests):
         sys.exit(f"error: the 'mail sent' lines do not carry their request's id: {in_requests}")
     if not any(line.get("fields", {}).get("message", "").startswith("mail: SMTP at 127.0.0.1") for line in lines):
         sys.exit(f"error: the start-up log does not say which mailer is in use:\n{server_log}")

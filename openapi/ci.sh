@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # CI for the TypeScript client in openapi/: generated types in sync, the package's version is the API's,
 # type check, the build, the client's tests against the real server, the packed tarball installed in a
-# fresh project and used from plain node, a bundle and TypeScript, and Swagger UI and the session client
-# in headless Chromium. Works from a fresh clone.
+# fresh project and used from plain node, a bundle and TypeScript, and Swagger UI, the session client and the
+# passkey helpers in headless Chromium. Works from a fresh clone.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -35,13 +35,13 @@ npm run typecheck
 step "npm run build (dist/: ES modules and declarations)"
 npm run build
 
-step "npm test (the typed client and the session client against the real server)"
+step "npm test (the typed client, the session client, second factors and sign-in links against the real server)"
 npm test
 
 step "npm run test:package (npm pack, installed in a fresh project: plain node, esbuild, tsc)"
 npm run test:package
 
-step "npm run test:browser (Swagger UI and the session client in headless Chromium)"
+step "npm run test:browser (Swagger UI, the session client and the passkey helpers in headless Chromium)"
 npm run test:browser
 
 step "openapi/ passed"

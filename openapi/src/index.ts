@@ -25,6 +25,13 @@
  * the access and refresh tokens in a {@link TokenStore} and refreshes the session when a request
  * gets 401.
  *
+ * An account with a second factor answers a right password with a 403 problem that asks for the second
+ * step: {@link isSecondStepRequired} tells it from other 403s and gives its `mfa_token` and `methods`
+ * (so do {@link isEmailNotVerified} and {@link isTwoFactorSessionRequired} for the other two 403s with a
+ * type of their own). {@link createPasskey} and {@link getPasskeyAssertion} are the browser's half of a
+ * passkey ceremony; {@link registerPasskey}, {@link signInWithPasskey} and
+ * {@link finishSecondStepWithPasskey} run the whole ceremony with the server.
+ *
  * @packageDocumentation
  */
 import createClient, { type Client, type ClientOptions, type MergedOptions, type Middleware } from "openapi-fetch";
@@ -85,6 +92,65 @@ export type ForgotPasswordRequest = components["schemas"]["ForgotPasswordRequest
 export type ResetPasswordRequest = components["schemas"]["ResetPasswordRequest"];
 /** The 202 answer of the routes that send a mail afterwards (the same whether or not a mail goes out). */
 export type MailAccepted = components["schemas"]["MailAccepted"];
+/** A confirmed second factor of the account (`GET /auth/mfa/factors`): a TOTP authenticator or a passkey. */
+export type Factor = components["schemas"]["Factor"];
+/** The kind of a {@link Factor}: `"totp"` or `"passkey"`. */
+export type FactorKind = components["schemas"]["FactorKind"];
+/** Body of `POST /auth/mfa/totp`: the password, unless the session was won with two factors, and a name. */
+export type EnrollTotpRequest = components["schemas"]["EnrollTotpRequest"];
+/** Answer of `POST /auth/mfa/totp`: the pending factor's id, its secret (base32) and its `otpauth://` URI. */
+export type TotpEnrollment = components["schemas"]["TotpEnrollment"];
+/** Body of `POST /auth/mfa/totp/{factor_id}/confirm`: a code from the authenticator. */
+export type ConfirmTotpRequest = components["schemas"]["ConfirmTotpRequest"];
+/** A factor now in force, with the recovery codes when it is the account's first (shown once). */
+export type ConfirmedFactor = components["schemas"]["ConfirmedFactor"];
+/** Answer of `POST /auth/mfa/recovery-codes`: ten new codes (the old ones stop working). */
+export type RecoveryCodes = components["schemas"]["RecoveryCodes"];
+/** Body of `POST /auth/mfa/verify` with a TOTP or recovery code (a passkey: {@link PasskeySecondStepRequest}). */
+export type VerifyMfaRequest = components["schemas"]["VerifyMfaRequest"];
+/** Body of `POST /auth/magic-link`. */
+export type SignInLinkRequest = components["schemas"]["SignInLinkRequest"];
+/** Body of `POST /auth/magic-link/verify`: the `token` of the link in the sign-in mail. */
+export type SignInWithLinkRequest = components["schemas"]["SignInWithLinkRequest"];
+
+export {
+  EMAIL_NOT_VERIFIED,
+  isEmailNotVerified,
+  isSecondStepRequired,
+  isTwoFactorSessionRequired,
+  SECOND_STEP_REQUIRED,
+  TWO_FACTOR_SESSION_REQUIRED,
+  type EmailNotVerified,
+  type SecondStepMethod,
+  type SecondStepRequired,
+  type TwoFactorSessionRequired,
+} from "./problems.js";
+export {
+  createPasskey,
+  getPasskeyAssertion,
+  passkeysAvailable,
+  type AuthenticationResponseJSON,
+  type CeremonyOptions,
+  type PasskeyCreationOptions,
+  type PasskeyRequestOptions,
+  type PublicKeyCredentialCreationOptionsJSON,
+  type PublicKeyCredentialDescriptorJSON,
+  type PublicKeyCredentialRequestOptionsJSON,
+  type RegistrationResponseJSON,
+} from "./webauthn.js";
+export {
+  finishSecondStepWithPasskey,
+  registerPasskey,
+  signInWithPasskey,
+  type CeremonyResult,
+  type PasskeyChallenge,
+  type PasskeyPaths,
+  type PasskeyRegistrationChallenge,
+  type PasskeyRegistrationRequest,
+  type PasskeySecondStepRequest,
+  type PasskeySignInChallenge,
+  type PasskeySignInRequest,
+} from "./passkeys.js";
 
 /** The typed openapi-fetch client returned by {@link createTodoClient}. */
 export type TodoClient = Client<paths>;
@@ -200,8 +266,22 @@ export interface SessionAuthOptions {
   onSessionEnded?: () => void;
 }
 
-/** Routes that never carry the session's bearer token and never trigger a refresh. */
-const UNAUTHENTICATED_PATHS: ReadonlySet<string> = new Set(["/auth/login", "/auth/refresh", "/auth/signup"]);
+/**
+ * Routes that never carry the session's bearer token and never trigger a refresh: the first and second
+ * steps of a sign-in. A 401 there is about the credentials sent (a wrong code), not about the session,
+ * and retrying it would spend one more of the second step's attempts.
+ */
+const UNAUTHENTICATED_PATHS: ReadonlySet<string> = new Set([
+  "/auth/login",
+  "/auth/refresh",
+  "/auth/signup",
+  "/auth/mfa/verify",
+  "/auth/mfa/passkey/options",
+  "/auth/magic-link",
+  "/auth/magic-link/verify",
+  "/auth/passkeys/login/options",
+  "/auth/passkeys/login",
+]);
 
 /** The refresh under way per store, shared by every request (and every client) using that store. */
 const refreshes = new WeakMap<TokenStore, Promise<SessionTokens | undefined>>();
@@ -209,9 +289,10 @@ const refreshes = new WeakMap<TokenStore, Promise<SessionTokens | undefined>>();
 /**
  * An openapi-fetch middleware that keeps a session alive:
  *
- * - sends the stored access token as `Authorization: Bearer` (except to `/auth/login`,
- *   `/auth/refresh` and `/auth/signup`, and except when the request already has an
- *   `Authorization` header), waiting first for a refresh that is under way;
+ * - sends the stored access token as `Authorization: Bearer` (except to the routes of a sign-in:
+ *   `/auth/login`, `/auth/refresh`, `/auth/signup`, `/auth/mfa/verify`, `/auth/magic-link*`, the
+ *   passkey sign-in routes; and except when the request already has an `Authorization` header),
+ *   waiting first for a refresh that is under way;
  * - when such a request gets 401, calls `POST /auth/refresh` once with the stored refresh token,
  *   stores both new tokens and retries the request once (with its body) with the new access token;
  *   concurrent 401s share that one refresh, and a 401 on a request whose token is older than the

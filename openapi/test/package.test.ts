@@ -7,7 +7,8 @@
  * - a TypeScript consumer type-checked against the installed declarations, with `NodeNext` and
  *   with `Bundler` module resolution (so the types resolve through `exports`).
  *
- * Needs npm and, unless the npm cache already has them, the registry (for openapi-fetch).
+ * Needs npm and, unless the npm cache already has them, the registry (for openapi-fetch and
+ * @simplewebauthn/browser).
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -141,15 +142,42 @@ console.log(JSON.stringify({
 
 /** A TypeScript consumer: compiles only if the declarations resolve and are the real API types. */
 const CONSUMER_TS = `import {
+  createPasskey,
   createSessionClient,
   createTodoClient,
+  isSecondStepRequired,
   MemoryTokenStore,
+  registerPasskey,
+  SECOND_STEP_REQUIRED,
+  type PasskeyCreationOptions,
   type Problem,
+  type RegistrationResponseJSON,
+  type SecondStepMethod,
   type Task,
   type TaskPage,
   type TodoClient,
+  type TokenResponse,
   type TokenStore,
 } from "todo-rocket-client";
+
+export async function logIn(api: TodoClient, email: string, password: string): Promise<TokenResponse | SecondStepMethod[]> {
+  const { data, error } = await api.POST("/auth/login", { body: { email, password } });
+  if (isSecondStepRequired(error)) {
+    const token: string = error.mfa_token; // narrowed: no longer string | null | undefined
+    const type: typeof SECOND_STEP_REQUIRED = error.type;
+    void token;
+    void type;
+    return error.methods;
+  }
+  if (error) throw new Error(error.title);
+  return data;
+}
+
+export async function passkey(api: TodoClient, options: PasskeyCreationOptions): Promise<string | undefined> {
+  const json: RegistrationResponseJSON = await createPasskey(options);
+  const { data, error } = await registerPasskey(api, { name: json.id });
+  return data?.factor.id ?? error?.detail ?? undefined;
+}
 
 export async function titles(baseUrl: string, token: string): Promise<string[]> {
   const api: TodoClient = createTodoClient({ baseUrl, token });
@@ -263,8 +291,15 @@ describe("the packed client in a fresh project", () => {
     for (const file of ["package.json", "README.md", "dist/index.js", "dist/index.d.ts", "dist/schema.d.ts"]) {
       assert.ok(files.includes(file), `${file} is missing from the package: ${files.join(", ")}`);
     }
-    const stray = files.filter((file) => !/^(dist\/|src\/index\.ts$|package\.json$|README\.md$)/.test(file));
-    assert.deepEqual(stray, [], "only dist/, the source the maps point at, package.json and README.md are packed");
+    const stray = files.filter((file) => !/^(dist\/|src\/[a-z]+\.ts$|package\.json$|README\.md$)/.test(file));
+    assert.deepEqual(stray, [], "only dist/, the sources the maps point at, package.json and README.md are packed");
+    for (const map of files.filter((file) => file.endsWith(".js.map"))) {
+      const { sources } = JSON.parse(readFileSync(join(installed, map), "utf8")) as { sources: string[] };
+      for (const source of sources) {
+        const packed = relative(installed, resolve(installed, dirname(map), source)).split(sep).join("/");
+        assert.ok(files.includes(packed), `${map} points at ${packed}, which is not packed`);
+      }
+    }
 
     const pkg = JSON.parse(readFileSync(join(installed, "package.json"), "utf8")) as Record<string, unknown>;
     assert.equal(pkg["private"], undefined);
@@ -275,6 +310,7 @@ describe("the packed client in a fresh project", () => {
       import: "./dist/index.js",
     });
     assert.ok(filesUnder(join(project, "node_modules", "openapi-fetch")).includes("package.json"));
+    assert.ok(filesUnder(join(project, "node_modules", "@simplewebauthn", "browser")).includes("package.json"));
   });
 
   test("plain node runs the installed package against the live server", async () => {

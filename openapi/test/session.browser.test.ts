@@ -1,21 +1,20 @@
 /**
  * `createSessionClient` where it is meant to run: in a page of headless Chromium (Debian's
  * /usr/bin/chromium), served from the API's own origin, with the browser's own `fetch`,
- * `Request` and `Headers`. `src/index.ts` is compiled with TypeScript's `transpileModule` and
- * served, with openapi-fetch's ES module, by Playwright's request interception (no bundler).
+ * `Request` and `Headers`. The client's modules are compiled with TypeScript's `transpileModule` and
+ * served, with its dependencies' ES modules, by Playwright's request interception (no bundler; see
+ * page-modules.ts).
  * The browser's network log counts the `POST /auth/refresh` requests.
  */
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { test } from "node:test";
 
 import { chromium, type Page } from "playwright-core";
-import ts from "typescript";
 
 import type * as Client from "../src/index.js";
 import { serverAndBrowser } from "./browser.js";
+import { contentType, pageModules } from "./page-modules.js";
 
 const PASSWORD = "correct horse battery";
 const PREFIX = "/__session-test/";
@@ -27,34 +26,16 @@ interface TestWindow {
 
 const running = serverAndBrowser(chromium);
 
-/** The client's source compiled to a browser ES module, and openapi-fetch's ES module. */
-function modules(): Record<string, string> {
-  const source = readFileSync(new URL("../src/index.ts", import.meta.url), "utf8");
-  const compiled = ts.transpileModule(source, {
-    compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ES2022, verbatimModuleSyntax: true },
-  }).outputText;
-  const require = createRequire(import.meta.url);
-  const openapiFetch = readFileSync(require.resolve("openapi-fetch").replace(/index\.c?js$/, "index.mjs"), "utf8");
-  return {
-    "index.html": `<!doctype html><meta charset="utf-8"><title>session test</title>
-<script type="importmap">{"imports": {"openapi-fetch": "${PREFIX}openapi-fetch.mjs"}}</script>
-<script type="module">import * as client from "${PREFIX}index.js"; window.todoClient = client; document.title = "ready";</script>`,
-    "index.js": compiled,
-    "openapi-fetch.mjs": openapiFetch,
-  };
-}
-
 /** A page on the API's origin with `window.todoClient` loaded; counts the refresh requests it sends. */
 async function openPage(): Promise<{ page: Page; refreshes: () => number; errors: string[] }> {
   assert.ok(running.browser);
-  const files = modules();
+  const files = pageModules(PREFIX);
   const page = await running.browser.newPage();
-  await page.route(`${running.server.baseUrl}${PREFIX}*`, (route) => {
+  await page.route(`${running.server.baseUrl}${PREFIX}**`, (route) => {
     const name = new URL(route.request().url()).pathname.slice(PREFIX.length);
     const body = files[name];
     if (body === undefined) return route.fulfill({ status: 404 });
-    const type = name.endsWith(".html") ? "text/html" : "text/javascript";
-    return route.fulfill({ status: 200, contentType: type, body });
+    return route.fulfill({ status: 200, contentType: contentType(name), body });
   });
   let refreshes = 0;
   page.on("request", (request) => {

@@ -224,6 +224,8 @@ describe("sessions and logout", () => {
     assert.equal(data.length, 3);
     for (const session of data) {
       assert.deepEqual(Object.keys(session).sort(), [
+        "aal",
+        "amr",
         "created_at",
         "current",
         "expires_at",
@@ -231,6 +233,9 @@ describe("sessions and logout", () => {
         "last_used_at",
         "user_agent",
       ]);
+      // A password login of an account without a second factor: one factor, the password (RFC 8176 `pwd`).
+      assert.equal(session.aal, 1);
+      assert.deepEqual(session.amr, ["pwd"]);
       for (const time of [session.created_at, session.last_used_at, session.expires_at]) {
         assert.ok(!Number.isNaN(Date.parse(time)), `${time} is a date-time`);
       }

@@ -1,13 +1,16 @@
 import { Fragment } from "react";
 
+import { AccountPage } from "./account/AccountPage";
 import { useAuth } from "./auth";
 import { Layout } from "./components/Layout";
 import { Redirect } from "./components/Redirect";
 import { Loading } from "./components/Spinner";
 import { ForgotPasswordPage } from "./pages/ForgotPasswordPage";
 import { LoginPage } from "./pages/LoginPage";
+import { MagicLinkPage } from "./pages/MagicLinkPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { ResetPasswordPage } from "./pages/ResetPasswordPage";
+import { SecondStepPage } from "./pages/SecondStepPage";
 import { SessionsPage } from "./pages/SessionsPage";
 import { SignupPage } from "./pages/SignupPage";
 import { VerifyEmailPage } from "./pages/VerifyEmailPage";
@@ -44,6 +47,11 @@ function page(pathname: string, signedIn: boolean) {
       return signedIn ? <Redirect to="/tasks" /> : <SignupPage />;
     case "/forgot-password":
       return signedIn ? <Redirect to="/tasks" /> : <ForgotPasswordPage />;
+    case "/second-step":
+      return signedIn ? <Redirect to="/tasks" /> : <SecondStepPage />;
+    // Opened from a mail; a tab that is signed in already keeps its session (the link stays unused).
+    case "/magic-link":
+      return signedIn ? <Redirect to="/tasks" /> : <MagicLinkPage />;
     // Either way (opened from a mail):
     case "/verify-email":
       return <VerifyEmailPage />;
@@ -54,6 +62,8 @@ function page(pathname: string, signedIn: boolean) {
       return signedIn ? <TasksPage /> : <Redirect to="/login" />;
     case "/sessions":
       return signedIn ? <SessionsPage /> : <Redirect to="/login" />;
+    case "/account":
+      return signedIn ? <AccountPage /> : <Redirect to="/login" />;
     default:
       return <NotFoundPage />;
   }

@@ -73,3 +73,25 @@ function sentence(text: string): string {
   const capital = trimmed.charAt(0).toUpperCase() + trimmed.slice(1);
   return /[.!?]$/.test(capital) ? capital : `${capital}.`;
 }
+
+/**
+ * What to say when the browser's passkey prompt did not give a credential (the promise of
+ * `createPasskey` or `getPasskeyAssertion` rejected): by the WebAuthn error's name.
+ */
+export function passkeyProblem(error: unknown): string {
+  const name = error instanceof Error ? error.name : "";
+  switch (name) {
+    case "NotAllowedError":
+      return "The passkey prompt was closed or timed out. Try again when you are ready.";
+    case "InvalidStateError":
+      return "This device already holds a passkey for your account.";
+    case "SecurityError":
+      return "Passkeys do not work on this address: the server names another site as the passkey's owner.";
+    case "NotSupportedError":
+      return "This browser or device cannot make the kind of passkey the server asks for.";
+    case "AbortError":
+      return "The passkey prompt was cancelled.";
+    default:
+      return `The passkey did not work${error instanceof Error && error.message ? `: ${error.message}` : "."}`;
+  }
+}

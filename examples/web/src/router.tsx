@@ -3,6 +3,17 @@
  * `navigate()` to go somewhere, and `<Link>` for links that do not reload the page.
  */
 import { useSyncExternalStore, type AnchorHTMLAttributes, type MouseEvent } from "react";
+import type { SecondStepMethod } from "todo-rocket-client";
+
+/** A sign-in waiting for its second step (from the server's `second-step-required` problem). */
+export interface PendingSecondStep {
+  /** Sent back with the code; single use, valid for 5 minutes. */
+  mfa_token: string;
+  /** How this account can finish: a TOTP code, a recovery code, a passkey. */
+  methods: SecondStepMethod[];
+  /** When the server asked for it (ms since the epoch): the token expires 5 minutes later. */
+  asked_at: number;
+}
 
 /** Extra state carried by a navigation, e.g. a message for the next page to show. */
 export interface NavigationState {
@@ -10,6 +21,11 @@ export interface NavigationState {
   notice?: string;
   /** An email address to prefill (after signup, on the login page). */
   email?: string;
+  /**
+   * The second step of a sign-in (for /second-step). Kept in the history entry, not in the address, so the
+   * token never lands in a bookmark, a shared link or the server's logs.
+   */
+  secondStep?: PendingSecondStep;
 }
 
 export interface Location {

@@ -19,6 +19,7 @@ import { after, before, test } from "node:test";
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
 
 import { launchChromium } from "../../../openapi/test/browser.js";
+import { codeForStep, currentStep, totp } from "../../../openapi/test/totp.js";
 import { buildAndServe, webDir, type ServedApp } from "./app.js";
 import { ConsoleWatch } from "./console-watch.js";
 import { freePort, serverBinary, sleep, startServer, type RunningServer } from "./server.js";
@@ -429,10 +430,12 @@ step("reset password: a short one gets the API's message on the field; a good on
 
 step("phone-sized screen: nothing scrolls sideways, the controls stay usable", async () => {
   await page.setViewportSize({ width: 375, height: 740 });
-  for (const path of ["/tasks", "/sessions"]) {
-    await page.getByRole("link", { name: path === "/tasks" ? "Tasks" : "Sessions", exact: true }).click();
+  const links: Record<string, string> = { "/tasks": "Tasks", "/sessions": "Sessions", "/account": "Security" };
+  for (const [path, link] of Object.entries(links)) {
+    await page.getByRole("link", { name: link, exact: true }).click();
     await page.waitForURL(`${app!.origin}${path}`);
     await settled();
+    if (path === "/account") await page.getByTestId("two-step-status").waitFor(); // loaded
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     assert.ok(overflow <= 0, `${path} is ${overflow}px wider than the screen`);
     await shot(`phone ${path.slice(1)}`);
@@ -463,6 +466,214 @@ step("keyboard: log out and in again with Tab and Enter only; the focus is visib
   await page.keyboard.press("Enter");
   await page.waitForURL(`${app!.origin}/tasks`);
   await settled();
+});
+
+/** The user's authenticator app: the key read from the page, and the last time step the server took from it. */
+const authenticator = { secret: "", lastStep: 0 };
+/** The recovery codes shown when two-step verification was turned on. */
+let recoveryCodes: string[] = [];
+
+/** A code of the authenticator that the server has not seen: the server takes each 30-second step once. */
+function freshCode(): string {
+  const step = Math.max(currentStep(), authenticator.lastStep + 1);
+  authenticator.lastStep = step;
+  return codeForStep(authenticator.secret, step);
+}
+
+/** A 6-digit code that the server refuses: none of the authenticator's codes of the steps it accepts now. */
+function wrongCode(): string {
+  const step = currentStep();
+  const valid = new Set([step - 1, step, step + 1].map((s) => codeForStep(authenticator.secret, s)));
+  return ["000000", "111111", "222222", "333333"].find((code) => !valid.has(code))!;
+}
+
+/** Waits until `locator` shows `expected` (a notice that replaces another one, say). */
+async function showsText(locator: Locator, expected: string | RegExp): Promise<void> {
+  let shown = "";
+  await eventually(async () => {
+    shown = await text(locator);
+    return typeof expected === "string" ? shown === expected : expected.test(shown);
+  }, `${String(expected)} (shown: ${JSON.stringify(shown)})`);
+}
+
+/**
+ * The tab's current session as the server lists it (`aal`, `amr`), asked from Node with the tab's access
+ * token. When that token has expired (JWT_TTL_SECONDS is short), a reload makes the tab refresh it first
+ * (a 401, the refresh, the retry), without Node spending the tab's refresh token.
+ */
+async function tabSession(): Promise<{ aal: number; amr: string[] }> {
+  let tokens = await appTokens();
+  assert.ok(tokens, "signed in");
+  let sessions = await call("GET", "/auth/sessions", { token: tokens.access_token });
+  if (sessions.status === 401) {
+    const stale = tokens.access_token;
+    await page.reload();
+    await eventually(async () => ((await appTokens())?.access_token ?? stale) !== stale, "the tab's refreshed token");
+    await settled();
+    tokens = (await appTokens())!;
+    sessions = await call("GET", "/auth/sessions", { token: tokens.access_token });
+  }
+  assert.equal(sessions.status, 200);
+  const current = (sessions.body as { current: boolean; aal: number; amr: string[] }[]).find((session) => session.current);
+  assert.ok(current, "the tab's session is listed");
+  return { aal: current.aal, amr: [...current.amr].sort() };
+}
+
+/** Logs the tab out with the header's button. */
+async function logOut(): Promise<void> {
+  await page.getByRole("button", { name: "Log out", exact: true }).click();
+  await page.waitForURL(`${app!.origin}/login`);
+}
+
+step("sign-in link: 'Email me a sign-in link' on the login page; the link in the mail logs in", async () => {
+  await logOut();
+  await page.getByRole("button", { name: "Email me a sign-in link" }).click();
+  assert.match(await fieldError("login-email"), /Enter the email address of your account first/);
+  const since = server!.output().length;
+  await page.getByLabel("Email").fill(EMAIL);
+  await page.getByRole("button", { name: "Email me a sign-in link" }).click();
+  await showsText(page.getByRole("status"), "If an account has this email, a sign-in link is on its way. It works once, for 15 minutes.");
+  await shot("login sign-in link sent");
+
+  const link = await server!.waitForLink("magic-link", since);
+  assert.ok(link.startsWith(`${app!.origin}/magic-link?token=`), `the link opens the app: ${link}`);
+  await page.goto(link);
+  await page.waitForURL(`${app!.origin}/tasks`);
+  assert.equal(await text(page.locator(".alert--success")), "You are logged in with the link from your mail.");
+  assert.equal((await shownTitles())[0], "Task 12", "the same account's tasks");
+  assert.deepEqual(await tabSession(), { aal: 1, amr: ["email"] });
+  await shot("tasks after sign-in link");
+});
+
+step("two-step verification: turn on an authenticator app (password, the key read from the page, a code made here)", async () => {
+  // The authenticator this test plays: RFC 6238 with HMAC-SHA-1, pinned by the RFC's Appendix B vector.
+  assert.equal(totp(Buffer.from("12345678901234567890", "ascii"), 59, 8), "94287082");
+
+  await page.getByRole("link", { name: "Security", exact: true }).click();
+  await page.waitForURL(`${app!.origin}/account`);
+  assert.equal(await text(page.getByRole("heading", { level: 1 })), "Account security");
+  assert.match(await text(page.getByTestId("two-step-status")), /^Off: your password alone logs you in/);
+  await shot("security off");
+
+  await page.getByRole("button", { name: "Set up an authenticator app" }).click();
+  await page.getByLabel("Your password").fill(NEW_PASSWORD);
+  await page.getByRole("button", { name: "Continue" }).click();
+  const shown = await text(page.getByTestId("totp-secret"));
+  authenticator.secret = shown.replace(/\s+/g, "");
+  assert.match(authenticator.secret, /^[A-Z2-7]{32,}$/, `a base32 key of at least 160 bits: ${shown}`);
+  assert.equal(await page.locator(".qr svg").count(), 1, "the QR code is drawn");
+  await shot("security authenticator qr code");
+
+  watch.expectApiError("POST", /^\/auth\/mfa\/totp\/[0-9a-f-]{36}\/confirm$/, 422, "a code that is not the app's");
+  await page.getByLabel("Code from the app").fill(wrongCode());
+  await page.getByRole("button", { name: "Turn on" }).click();
+  assert.ok((await fieldError("totp-code")).length > 0);
+
+  await page.getByLabel("Code from the app").fill(freshCode());
+  await page.getByRole("button", { name: "Turn on" }).click();
+  const codes = page.getByTestId("recovery-codes").locator("li");
+  await eventually(async () => (await codes.count()) === 10, "ten recovery codes");
+  recoveryCodes = (await codes.allTextContents()).map((code) => code.trim());
+  assert.equal(new Set(recoveryCodes).size, 10);
+  assert.equal(await text(page.getByRole("status")), "Authenticator app added. Two-step verification is on.");
+  const done = page.getByRole("button", { name: "Done" });
+  assert.ok(await done.isDisabled(), "'Done' waits for 'I have saved these codes'");
+  await shot("security recovery codes");
+  await page.getByLabel("I have saved these codes somewhere safe").check();
+  await done.click();
+  assert.equal(await page.getByTestId("recovery-codes").count(), 0, "shown once: gone after 'Done'");
+  assert.match(await text(page.getByTestId("two-step-status")), /^On: /);
+  assert.deepEqual(await page.getByTestId("factor").locator(".factor__name").allTextContents(), ["Authenticator app"]);
+  await shot("security on");
+  assert.equal((await tabSession()).aal, 2, "this session now counts as two-step");
+});
+
+step("passkeys, while the server has no passkey routes: 'Add a passkey' shows the server's problem", async () => {
+  const document = (await call("GET", "/openapi.json")).body as { paths: Record<string, unknown> };
+  if ("/auth/passkeys/registration/options" in document.paths) {
+    throw new Error(
+      "the server now serves the passkey routes: replace this step with the passkey flow (a virtual authenticator " +
+        "over the DevTools protocol, the app and APP_URL on http://localhost, WEBAUTHN_RP_ID=localhost)",
+    );
+  }
+  watch.expectApiError("POST", "/auth/passkeys/registration/options", 404, "no passkey routes on this server yet");
+  await page.getByRole("button", { name: "Add a passkey" }).click();
+  await showsText(page.getByRole("alert"), "Adding a passkey did not work: no resource at /auth/passkeys/registration/options");
+  await shot("security passkey not available");
+});
+
+step("second step: log in with the password, then a fresh code from the app (a wrong one first)", async () => {
+  await logOut();
+  watch.expectApiError("POST", "/auth/login", 403, "the password is right; the account asks for its second step");
+  await page.getByLabel("Email").fill(EMAIL);
+  await page.getByLabel("Password").fill(NEW_PASSWORD);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.waitForURL(`${app!.origin}/second-step`);
+  assert.equal(await text(page.getByRole("heading", { level: 1 })), "Two-step verification");
+  assert.equal(await page.getByRole("button", { name: "Use a passkey" }).count(), 0, "no passkey on this account");
+  await shot("second step");
+
+  watch.expectApiError("POST", "/auth/mfa/verify", 401, "a code the app did not show");
+  await page.getByLabel("Code from your app").fill(wrongCode());
+  await page.getByRole("button", { name: "Verify" }).click();
+  assert.match(await fieldError("second-step-code"), /That code did not work/);
+  await shot("second step wrong code");
+
+  // The confirmation spent the code of its 30-second step: the next step's code (the server accepts one
+  // step either side of its clock).
+  await page.getByLabel("Code from your app").fill(freshCode());
+  await page.getByRole("button", { name: "Verify" }).click();
+  await page.waitForURL(`${app!.origin}/tasks`);
+  assert.equal(await text(page.locator(".alert--success")), "You are logged in.");
+  assert.equal((await shownTitles())[0], "Task 12");
+  await shot("tasks after second step");
+  assert.deepEqual(await tabSession(), { aal: 2, amr: ["otp", "pwd"] });
+});
+
+step("sign-in link with two-step verification: the link leads to the second step, a recovery code finishes it", async () => {
+  await logOut();
+  watch.expectApiError("POST", "/auth/passkeys/login/options", 404, "no passkey routes on this server yet");
+  await page.getByRole("button", { name: "Sign in with a passkey" }).click();
+  await showsText(page.getByRole("alert"), "Could not sign in with a passkey: no resource at /auth/passkeys/login/options");
+
+  const since = server!.output().length;
+  await page.getByLabel("Email").fill(EMAIL);
+  await page.getByRole("button", { name: "Email me a sign-in link" }).click();
+  await showsText(page.getByRole("status"), /a sign-in link is on its way/);
+  const link = await server!.waitForLink("magic-link", since);
+  watch.expectApiError("POST", "/auth/magic-link/verify", 403, "the link is a first factor; the account asks for its second step");
+  await page.goto(link);
+  await page.waitForURL(`${app!.origin}/second-step`);
+  assert.match(await text(page.getByRole("status")), /Your sign-in link worked\. One more step/);
+
+  await page.getByRole("button", { name: "Use a recovery code instead" }).click();
+  await page.getByLabel("Recovery code").fill(recoveryCodes[0]!);
+  await shot("second step recovery code");
+  await page.getByRole("button", { name: "Verify" }).click();
+  await page.waitForURL(`${app!.origin}/tasks`);
+  assert.deepEqual(await tabSession(), { aal: 2, amr: ["email", "recovery"] });
+});
+
+step("security: new recovery codes replace the old; removing the authenticator turns two-step verification off", async () => {
+  await page.getByRole("link", { name: "Security", exact: true }).click();
+  await page.waitForURL(`${app!.origin}/account`);
+  await page.getByRole("button", { name: "Get new recovery codes" }).click();
+  const codes = page.getByTestId("recovery-codes").locator("li");
+  await eventually(async () => (await codes.count()) === 10, "ten new recovery codes");
+  const renewed = (await codes.allTextContents()).map((code) => code.trim());
+  assert.equal(renewed.filter((code) => recoveryCodes.includes(code)).length, 0, "all new");
+  await page.getByLabel("I have saved these codes somewhere safe").check();
+  await page.getByRole("button", { name: "Done" }).click();
+
+  const factor = page.getByTestId("factor");
+  await factor.getByRole("button", { name: "Remove" }).click();
+  await factor.getByRole("button", { name: "Yes, remove it" }).click();
+  await showsText(page.getByRole("status"), "“Authenticator app” removed. Two-step verification is off.");
+  assert.match(await text(page.getByTestId("two-step-status")), /^Off: /);
+  assert.equal(await page.getByTestId("factor").count(), 0);
+  await shot("security authenticator removed");
+  const login = await call("POST", "/auth/login", { body: { email: EMAIL, password: NEW_PASSWORD } });
+  assert.equal(login.status, 200, "the password alone logs in again");
 });
 
 step("log out at the end", async () => {

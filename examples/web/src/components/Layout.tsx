@@ -40,6 +40,9 @@ function SignedInNav({ email }: { email: string }) {
       <Link to="/sessions" aria-current={current("/sessions")}>
         Sessions
       </Link>
+      <Link to="/account" aria-current={current("/account")}>
+        Security
+      </Link>
       <span className="nav__user" title={email}>
         {email}
       </span>

@@ -16,7 +16,15 @@ export interface RequestForm<Name extends string> {
   };
   /** Spread on the field for the value `name`: its value, its change handler, and the API's message for it. */
   field(name: Name): { value: string; onChange(value: string): void; error: string | undefined };
+  /**
+   * Sends another request with the fields' values, as a submit does (busy, problem, focus): for a second
+   * button of the form, e.g. "Email me a sign-in link" beside "Log in".
+   */
+  send(other: Send<Name>): void;
 }
+
+/** Sends a form's request; resolves to the problem to show when the API refused. */
+type Send<Name extends string> = (values: Record<Name, string>, reset: () => void) => Promise<FormProblem | void>;
 
 /**
  * The one way the app's forms talk to the API: on submit, the form is busy and its old problem
@@ -29,7 +37,7 @@ export interface RequestForm<Name extends string> {
  */
 export function useRequestForm<Name extends string>(
   initial: Record<Name, string>,
-  send: (values: Record<Name, string>, reset: () => void) => Promise<FormProblem | void>,
+  send: Send<Name>,
 ): RequestForm<Name> {
   const [values, setValues] = useState(initial);
   const [busy, setBusy] = useState(false);
@@ -41,11 +49,11 @@ export function useRequestForm<Name extends string>(
     ref.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
   }, [problem]);
 
-  async function submit(): Promise<void> {
+  async function submit(request: Send<Name>): Promise<void> {
     setBusy(true);
     setProblem(NO_PROBLEM);
     try {
-      const refused = await send(values, () => setValues(initial));
+      const refused = await request(values, () => setValues(initial));
       if (refused) setProblem(refused);
     } catch {
       setProblem(NETWORK_PROBLEM);
@@ -61,7 +69,7 @@ export function useRequestForm<Name extends string>(
       ref,
       onSubmit(event) {
         event.preventDefault();
-        void submit();
+        void submit(send);
       },
       noValidate: true,
     },
@@ -70,5 +78,6 @@ export function useRequestForm<Name extends string>(
       onChange: (value) => setValues((current) => ({ ...current, [name]: value })),
       error: problem.fields[name],
     }),
+    send: (other) => void submit(other),
   };
 }

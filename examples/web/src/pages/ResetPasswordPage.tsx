@@ -1,4 +1,5 @@
 import { useState } from "react";
+import { isSecondStepRequired } from "todo-rocket-client";
 
 import { api } from "../api";
 import { useAuth } from "../auth";
@@ -9,6 +10,7 @@ import { SubmitButton } from "../components/SubmitButton";
 import { useRequestForm } from "../components/useRequestForm";
 import { toFormProblem } from "../problems";
 import { Link, navigate, useLocation } from "../router";
+import { goToSecondStep } from "../secondStep";
 
 const FIELDS = ["new_password"] as const;
 
@@ -19,6 +21,14 @@ export function ResetPasswordPage() {
   const [badLink, setBadLink] = useState(token === "");
   const reset = useRequestForm({ new_password: "" }, async (values) => {
     const { data, error, response } = await api.POST("/auth/password/reset", { body: { token, ...values } });
+    if (isSecondStepRequired(error)) {
+      // The password is changed and every session ended; the account's second factor finishes the sign-in.
+      goToSecondStep(error, {
+        replace: true,
+        notice: "Your password has been changed and your other devices were logged out. One more step to log in.",
+      });
+      return;
+    }
     if (error) {
       if (error.errors?.some((problem) => problem.field === "token")) setBadLink(true);
       return toFormProblem(error, response, [...FIELDS, "token"]);
