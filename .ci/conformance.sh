@@ -18,7 +18,9 @@ workdir="$(mktemp -d)"
 database_url="${3:-sqlite:$workdir/todo.db}"
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 base="http://127.0.0.1:$port"
+# APP_URL on `localhost`: passkeys need a relying party that is a domain name (on an IP address their routes are off).
 (cd "$workdir" && DATABASE_URL="$database_url" JWT_SECRET=conformance-secret-that-is-32-bytes-long BCRYPT_COST=4 ROCKET_PORT="$port" \
+    APP_URL="http://localhost:$port" \
     ROCKET_LOG_LEVEL=off RATE_LIMIT_SIGNUPS_PER_CLIENT=0 RATE_LIMIT_LOGIN_FAILURES_PER_EMAIL_AND_CLIENT=0 \
     RATE_LIMIT_LOGIN_FAILURES_PER_EMAIL=0 RATE_LIMIT_LOGIN_FAILURES_PER_CLIENT=0 \
     RATE_LIMIT_PASSWORD_RESETS_PER_EMAIL_AND_CLIENT=0 RATE_LIMIT_PASSWORD_RESETS_PER_EMAIL=0 \

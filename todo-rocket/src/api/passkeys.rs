@@ -74,9 +74,16 @@ impl fmt::Debug for PasskeyLoginRequest {
     }
 }
 
-/// A body that may be empty JSON (`{}`): the options routes take nothing.
-#[derive(Debug, Default, Deserialize, ToSchema)]
+/// The body of the options routes: a JSON object (`{}`), whose members are ignored.
+#[derive(Debug, Default, ToSchema)]
 pub struct NoOptions {}
+
+impl<'de> Deserialize<'de> for NoOptions {
+    /// Any JSON object, and nothing else (a derived empty struct would also take `[]`).
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        serde_json::Map::<String, serde_json::Value>::deserialize(deserializer).map(|_| NoOptions {})
+    }
+}
 
 /// The options to add a passkey to the caller's account. Once the account has a factor, this needs a
 /// two-factor session.
@@ -172,6 +179,14 @@ async fn login(todo: &State<Todo>, client: RequestClient, body: JsonBody<Passkey
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_options_body_is_an_object() {
+        assert!(serde_json::from_str::<NoOptions>(r#"{"anything": 1}"#).is_ok());
+        for not_an_object in ["[]", "null", "7", r#""{}""#] {
+            assert!(serde_json::from_str::<NoOptions>(not_an_object).is_err(), "{not_an_object}");
+        }
+    }
 
     #[test]
     fn debug_output_never_shows_the_credential() {
