@@ -56,7 +56,6 @@ macro_rules! spend_token {
         .fetch_optional(&mut *$tx)
     };
 }
-pub(crate) use spend_token;
 
 /// A composed mail and the mailer that will send it. Send it after answering the request that caused it.
 #[must_use = "a mail does nothing until it is sent"]
@@ -153,11 +152,19 @@ impl Accounts {
     /// # }).unwrap();
     /// ```
     pub async fn verify_email(&self, token: &str) -> Result<User> {
+        let user = self.spend_proving_the_address(token, MailKind::VerifyEmail).await?;
+        self.find(user).await?.ok_or_else(invalid_token)
+    }
+
+    /// Spends an unexpired token of `kind` (a link that proves its reader holds the mailbox) and marks its user's
+    /// email verified (keeping the first time), in one transaction; the user. A token that is unknown, used,
+    /// voided or expired is a validation error on `token`.
+    pub(crate) async fn spend_proving_the_address(&self, token: &str, kind: MailKind) -> Result<UserId> {
         let hash = token_hash(token);
         let now = now();
         let user = on_connection!(self.store, |conn| async {
             let mut tx = conn.begin().await?;
-            let user = spend_token!(tx, &hash, MailKind::VerifyEmail, unix_ms(now)).await?;
+            let user = spend_token!(tx, &hash, kind, unix_ms(now)).await?;
             if let Some(user) = user {
                 sqlx::query("UPDATE users SET email_verified_at = COALESCE(email_verified_at, $1) WHERE id = $2")
                     .bind(now)
@@ -169,8 +176,7 @@ impl Accounts {
             Ok::<_, sqlx::Error>(user)
         }
         .await)?;
-        let user = user.ok_or_else(invalid_token)?;
-        self.find(UserId::from_uuid(user)).await?.ok_or_else(invalid_token)
+        user.map(UserId::from_uuid).ok_or_else(invalid_token)
     }
 
     /// Counts a request for a password-reset mail for `email` from `client` against the reset budgets of
@@ -185,9 +191,15 @@ impl Accounts {
     /// same and send the mail afterwards, so that neither the answer nor its timing tells who has an account.
     /// Admit the request first ([`Accounts::admit_password_reset`]).
     pub async fn password_reset_mail(&self, email: &Email) -> Result<Option<OutgoingMail>> {
+        self.link_mail(email, MailKind::ResetPassword).await
+    }
+
+    /// A mail of `kind` with a new link for the account of `email` (voiding its older ones), or `None` when no
+    /// account has that email.
+    pub(crate) async fn link_mail(&self, email: &Email, kind: MailKind) -> Result<Option<OutgoingMail>> {
         let Some(stored) = self.find_by_email(email).await? else { return Ok(None) };
-        match self.issue(stored.user.id, MailKind::ResetPassword, None).await? {
-            Ok(token) => Ok(Some(self.outgoing(&stored.user, MailKind::ResetPassword, &token))),
+        match self.issue(stored.user.id, kind, None).await? {
+            Ok(token) => Ok(Some(self.outgoing(&stored.user, kind, &token))),
             // Deleted between the lookup and the issue: as if it had never been there.
             Err(_) => Ok(None),
         }

@@ -6,19 +6,13 @@
 //! account has the email. Following a link proves the address, so the email counts as verified; for an account
 //! with a second factor it is only the first step.
 
-use uuid::Uuid;
-
 use super::accounts::{Accounts, Login};
 use super::assurance::{Assurance, Method};
-use super::email_links::{invalid_token, spend_token, OutgoingMail};
+use super::email_links::{invalid_token, OutgoingMail};
 use crate::abuse::Client;
-use crate::clock::{now, unix_ms};
 use crate::email::Email;
 use crate::error::{Error, Result};
-use crate::ids::UserId;
 use crate::mail::MailKind;
-use crate::secret::token_hash;
-use crate::store::on_connection;
 
 impl Accounts {
     /// Counts a request for a sign-in link for `email` from `client` against the budgets of password-reset
@@ -60,12 +54,7 @@ impl Accounts {
     /// # }).unwrap();
     /// ```
     pub async fn sign_in_link_mail(&self, email: &Email) -> Result<Option<OutgoingMail>> {
-        let Some(stored) = self.find_by_email(email).await? else { return Ok(None) };
-        match self.issue(stored.user.id, MailKind::SignIn, None).await? {
-            Ok(token) => Ok(Some(self.outgoing(&stored.user, MailKind::SignIn, &token))),
-            // Deleted between the lookup and the issue: as if it had never been there.
-            Err(_) => Ok(None),
-        }
+        self.link_mail(email, MailKind::SignIn).await
     }
 
     /// Uses a sign-in link's token: marks the email verified and starts a session (remembering the client's user
@@ -73,23 +62,7 @@ impl Accounts {
     /// [`Error::SecondStepRequired`]. A token that is unknown, used, voided or expired is a validation error on
     /// `token`.
     pub async fn sign_in_with_link(&self, token: &str, client: &Client) -> Result<Login> {
-        let hash = token_hash(token);
-        let now = now();
-        let user = on_connection!(self.store, |conn| async {
-            let mut tx = conn.begin().await?;
-            let user: Option<Uuid> = spend_token!(tx, &hash, MailKind::SignIn, unix_ms(now)).await?;
-            if let Some(user) = user {
-                sqlx::query("UPDATE users SET email_verified_at = COALESCE(email_verified_at, $1) WHERE id = $2")
-                    .bind(now)
-                    .bind(user)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.commit().await?;
-            Ok::<_, sqlx::Error>(user)
-        }
-        .await)?;
-        let user = UserId::from_uuid(user.ok_or_else(invalid_token)?);
+        let user = self.spend_proving_the_address(token, MailKind::SignIn).await?;
         let stored = self.find_stored(user).await?.ok_or_else(invalid_token)?;
         if let Some(step) = self.second_step_for(user, Method::EmailLink, client.user_agent()).await? {
             return Err(Error::SecondStepRequired(step));
