@@ -1,7 +1,8 @@
 /**
  * Fails when src/schema.d.ts is not what `npm run generate` makes from openapi.json.
  *
- * Regenerates into a temporary file with the pinned openapi-typescript and compares it
+ * Regenerates into a temporary file with the pinned openapi-typescript and the flags of
+ * `npm run generate` ({@link FLAGS}, checked against package.json's script) and compares it
  * byte for byte with the committed file, so CI catches a changed openapi.json (for
  * example a renamed response field) whose client types were not regenerated.
  */
@@ -15,10 +16,31 @@ const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const committedPath = join(packageDir, "src", "schema.d.ts");
 const cli = join(packageDir, "node_modules", "openapi-typescript", "bin", "cli.js");
 
+/**
+ * The options of `npm run generate`. `--empty-objects-unknown`: a schema that is only `{"type": "object"}` (the
+ * WebAuthn JSON of the passkey routes' `options` and `credential`) is any JSON object, `Record<string, unknown>`,
+ * not openapi-typescript's default `Record<string, never>`, which no credential could be assigned to.
+ */
+const FLAGS = ["--empty-objects-unknown"];
+const GENERATE = `openapi-typescript ./openapi.json ${FLAGS.join(" ")} --output ./src/schema.d.ts`;
+
+const scripts = (JSON.parse(readFileSync(join(packageDir, "package.json"), "utf8")) as { scripts?: Record<string, string> }).scripts;
+if (scripts?.["generate"] !== GENERATE) {
+  console.error(
+    [
+      "error: package.json's `generate` script is not the generation this check repeats:",
+      `  package.json: ${scripts?.["generate"] ?? "<none>"}`,
+      `  expected:     ${GENERATE}`,
+      "Change both together (scripts/check-generated.ts has the flags).",
+    ].join("\n"),
+  );
+  process.exit(1);
+}
+
 const scratch = mkdtempSync(join(tmpdir(), "todo-client-schema-"));
 try {
   const fresh = join(scratch, "schema.d.ts");
-  const run = spawnSync(process.execPath, [cli, "./openapi.json", "--output", fresh], {
+  const run = spawnSync(process.execPath, [cli, "./openapi.json", ...FLAGS, "--output", fresh], {
     cwd: packageDir,
     encoding: "utf8",
   });

@@ -106,8 +106,22 @@ export type ConfirmTotpRequest = components["schemas"]["ConfirmTotpRequest"];
 export type ConfirmedFactor = components["schemas"]["ConfirmedFactor"];
 /** Answer of `POST /auth/mfa/recovery-codes`: ten new codes (the old ones stop working). */
 export type RecoveryCodes = components["schemas"]["RecoveryCodes"];
-/** Body of `POST /auth/mfa/verify` with a TOTP or recovery code (a passkey: {@link PasskeySecondStepRequest}). */
+/**
+ * Body of `POST /auth/mfa/verify`: the `mfa_token` and either a TOTP or recovery `code`, or a passkey's
+ * `credential` (an {@link AuthenticationResponseJSON} for the options of `POST /auth/mfa/passkey/options`).
+ */
 export type VerifyMfaRequest = components["schemas"]["VerifyMfaRequest"];
+/** Body of `POST /auth/mfa/passkey/options`: the `mfa_token` of the second step. */
+export type SecondStepPasskeyRequest = components["schemas"]["SecondStepPasskeyRequest"];
+/**
+ * Answer of the three passkey options routes: the `challenge_id` to send back and the `options` for the browser
+ * (`{ publicKey }` in the WebAuthn JSON encoding: {@link PasskeyCreationOptions} or {@link PasskeyRequestOptions}).
+ */
+export type PasskeyOptions = components["schemas"]["PasskeyOptions"];
+/** Body of `POST /auth/passkeys/registration`: the `challenge_id`, the browser's {@link RegistrationResponseJSON}, a `name`. */
+export type RegisterPasskeyRequest = components["schemas"]["RegisterPasskeyRequest"];
+/** Body of `POST /auth/passkeys/login`: the `challenge_id` and the browser's {@link AuthenticationResponseJSON}. */
+export type PasskeyLoginRequest = components["schemas"]["PasskeyLoginRequest"];
 /** Body of `POST /auth/magic-link`. */
 export type SignInLinkRequest = components["schemas"]["SignInLinkRequest"];
 /** Body of `POST /auth/magic-link/verify`: the `token` of the link in the sign-in mail. */
@@ -143,13 +157,6 @@ export {
   registerPasskey,
   signInWithPasskey,
   type CeremonyResult,
-  type PasskeyChallenge,
-  type PasskeyPaths,
-  type PasskeyRegistrationChallenge,
-  type PasskeyRegistrationRequest,
-  type PasskeySecondStepRequest,
-  type PasskeySignInChallenge,
-  type PasskeySignInRequest,
 } from "./passkeys.js";
 
 /** The typed openapi-fetch client returned by {@link createTodoClient}. */

@@ -10,12 +10,11 @@
  * - {@link finishSecondStepWithPasskey}: `POST /auth/mfa/passkey/options` with the `mfa_token`, then
  *   `POST /auth/mfa/verify` with `{ mfa_token, credential }` → the tokens.
  *
- * The server's OpenAPI document does not describe these routes yet, so their types are written here from
- * the HTTP contract (`PasskeyPaths`); the calls go through the client you pass, with its middlewares (the
- * session's bearer token, the refresh on a 401). Each resolves like any call of the client, to
- * `{ data, response }` or `{ error, response }` (a server refusal at either step, e.g. a 404 from a
- * server without passkeys); a refusal of the browser (the user closed the prompt) rejects, as
- * {@link createPasskey} does.
+ * The routes and bodies are the generated `paths` of the server's OpenAPI document; the calls go through the
+ * client you pass, with its middlewares (the session's bearer token, the refresh on a 401). Each resolves like
+ * any call of the client, to `{ data, response }` or `{ error, response }` (a server refusal at either step,
+ * e.g. the 501 of a server whose relying party is not a domain); a refusal of the browser (the user closed the
+ * prompt) rejects, as {@link createPasskey} does.
  *
  * @packageDocumentation
  */
@@ -25,93 +24,35 @@ import type { components, paths } from "./schema.js";
 import {
   createPasskey,
   getPasskeyAssertion,
-  type AuthenticationResponseJSON,
   type CeremonyOptions,
   type PasskeyCreationOptions,
   type PasskeyRequestOptions,
-  type RegistrationResponseJSON,
 } from "./webauthn.js";
 
 type Problem = components["schemas"]["Problem"];
 type TokenResponse = components["schemas"]["TokenResponse"];
 type ConfirmedFactor = components["schemas"]["ConfirmedFactor"];
-
-/** A WebAuthn challenge of the server: its id (send it back) and the options for the browser. */
-export interface PasskeyChallenge<Options> {
-  /** The challenge's id: single use, valid for 5 minutes, on any instance of the server. */
-  challenge_id: string;
-  options: Options;
-}
-
-/** Answer of `POST /auth/passkeys/registration/options`. */
-export type PasskeyRegistrationChallenge = PasskeyChallenge<PasskeyCreationOptions>;
-/** Answer of `POST /auth/passkeys/login/options` and `POST /auth/mfa/passkey/options`. */
-export type PasskeySignInChallenge = PasskeyChallenge<PasskeyRequestOptions>;
-
-/** Body of `POST /auth/passkeys/registration`. */
-export interface PasskeyRegistrationRequest {
-  challenge_id: string;
-  credential: RegistrationResponseJSON;
-  /** A name for the passkey (the server picks one when absent). */
-  name?: string;
-}
-
-/** Body of `POST /auth/passkeys/login`. */
-export interface PasskeySignInRequest {
-  challenge_id: string;
-  credential: AuthenticationResponseJSON;
-}
-
-/** Body of `POST /auth/mfa/verify` when the second step is a passkey. */
-export interface PasskeySecondStepRequest {
-  mfa_token: string;
-  credential: AuthenticationResponseJSON;
-}
-
-type NoParameters = { query?: never; header?: never; path?: never; cookie?: never };
-type JsonAnswer<Body> = { headers: { [name: string]: unknown }; content: { "application/json": Body } };
-
-/** One `POST` route taking and answering JSON, as openapi-typescript writes it. */
-interface JsonPost<Body, Answer, Status extends 200 | 201> {
-  parameters: NoParameters;
-  get?: never;
-  put?: never;
-  post: {
-    parameters: NoParameters;
-    requestBody: { content: { "application/json": Body } };
-    responses: { [S in Status]: JsonAnswer<Answer> } & {
-      default: { headers: { [name: string]: unknown }; content: { "application/problem+json": Problem } };
-    };
-  };
-  delete?: never;
-  options?: never;
-  head?: never;
-  patch?: never;
-  trace?: never;
-}
+type RegisterPasskeyRequest = components["schemas"]["RegisterPasskeyRequest"];
+type PasskeyOptions = components["schemas"]["PasskeyOptions"];
 
 /**
- * The passkey routes of the HTTP contract, in the form of openapi-typescript's `paths`, until the
- * server's OpenAPI document has them (then the generated `paths` replace this).
+ * The `options` of a challenge as the browser's half takes them. The document describes `options` as a JSON
+ * object (`{"publicKey": …}` in the WebAuthn JSON encoding, which it does not spell out field by field), so the
+ * generated type is `Record<string, unknown>`: the WebAuthn types of webauthn.ts say what is in it.
  */
-export interface PasskeyPaths {
-  "/auth/passkeys/registration/options": JsonPost<Record<string, never>, PasskeyRegistrationChallenge, 200>;
-  "/auth/passkeys/registration": JsonPost<PasskeyRegistrationRequest, ConfirmedFactor, 201>;
-  "/auth/passkeys/login/options": JsonPost<Record<string, never>, PasskeySignInChallenge, 200>;
-  "/auth/passkeys/login": JsonPost<PasskeySignInRequest, TokenResponse, 200>;
-  "/auth/mfa/passkey/options": JsonPost<{ mfa_token: string }, PasskeySignInChallenge, 200>;
-  "/auth/mfa/verify": JsonPost<PasskeySecondStepRequest, TokenResponse, 200>;
+function creationOptions(challenge: PasskeyOptions): PasskeyCreationOptions {
+  return challenge.options as unknown as PasskeyCreationOptions;
+}
+
+/** The same for a sign-in challenge (`PublicKeyCredentialRequestOptions`). */
+function requestOptions(challenge: PasskeyOptions): PasskeyRequestOptions {
+  return challenge.options as unknown as PasskeyRequestOptions;
 }
 
 /** What a ceremony resolves to: the server's last answer, as a call of the client does. */
 export type CeremonyResult<Data> =
   | { data: Data; error?: never; response: Response }
   | { data?: never; error: Problem; response: Response };
-
-/** The same client, typed for the passkey routes (one object: its middlewares apply). */
-function passkeyRoutes(api: Client<paths>): Client<PasskeyPaths> {
-  return api as unknown as Client<PasskeyPaths>;
-}
 
 /**
  * A refusal of the server: its problem, or one made up for an answer that carries none (an empty body, or
@@ -146,13 +87,12 @@ export async function registerPasskey(
   options: { name?: string } & CeremonyOptions = {},
 ): Promise<CeremonyResult<ConfirmedFactor>> {
   const { name, ...ceremony } = options;
-  const routes = passkeyRoutes(api);
-  const started = await routes.POST("/auth/passkeys/registration/options", { body: {} });
+  const started = await api.POST("/auth/passkeys/registration/options", { body: {} });
   if (started.data === undefined) return refused(started);
-  const credential = await createPasskey(started.data.options, ceremony);
-  const body: PasskeyRegistrationRequest = { challenge_id: started.data.challenge_id, credential };
+  const credential = await createPasskey(creationOptions(started.data), ceremony);
+  const body: RegisterPasskeyRequest = { challenge_id: started.data.challenge_id, credential };
   if (name !== undefined) body.name = name;
-  return result(await routes.POST("/auth/passkeys/registration", { body }));
+  return result(await api.POST("/auth/passkeys/registration", { body }));
 }
 
 /** Signs in with a passkey alone (discoverable credentials): resolves to the tokens of a two-factor session. */
@@ -160,11 +100,10 @@ export async function signInWithPasskey(
   api: Client<paths>,
   ceremony: CeremonyOptions = {},
 ): Promise<CeremonyResult<TokenResponse>> {
-  const routes = passkeyRoutes(api);
-  const started = await routes.POST("/auth/passkeys/login/options", { body: {} });
+  const started = await api.POST("/auth/passkeys/login/options", { body: {} });
   if (started.data === undefined) return refused(started);
-  const credential = await getPasskeyAssertion(started.data.options, ceremony);
-  return result(await routes.POST("/auth/passkeys/login", { body: { challenge_id: started.data.challenge_id, credential } }));
+  const credential = await getPasskeyAssertion(requestOptions(started.data), ceremony);
+  return result(await api.POST("/auth/passkeys/login", { body: { challenge_id: started.data.challenge_id, credential } }));
 }
 
 /**
@@ -176,9 +115,8 @@ export async function finishSecondStepWithPasskey(
   mfaToken: string,
   ceremony: CeremonyOptions = {},
 ): Promise<CeremonyResult<TokenResponse>> {
-  const routes = passkeyRoutes(api);
-  const started = await routes.POST("/auth/mfa/passkey/options", { body: { mfa_token: mfaToken } });
+  const started = await api.POST("/auth/mfa/passkey/options", { body: { mfa_token: mfaToken } });
   if (started.data === undefined) return refused(started);
-  const credential = await getPasskeyAssertion(started.data.options, ceremony);
-  return result(await routes.POST("/auth/mfa/verify", { body: { mfa_token: mfaToken, credential } }));
+  const credential = await getPasskeyAssertion(requestOptions(started.data), ceremony);
+  return result(await api.POST("/auth/mfa/verify", { body: { mfa_token: mfaToken, credential } }));
 }

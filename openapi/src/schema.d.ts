@@ -753,7 +753,7 @@ export interface components {
             status: string;
         };
         /** @description A body that may be empty JSON (`{}`): the options routes take nothing. */
-        NoOptions: Record<string, never>;
+        NoOptions: Record<string, unknown>;
         /**
          * @description Body of `POST /auth/passkeys/login`.
          * @example {
@@ -779,7 +779,7 @@ export interface components {
              */
             challenge_id: string;
             /** @description The browser's answer: the assertion (`PublicKeyCredential`), as its `toJSON()` gives it. */
-            credential: Record<string, never>;
+            credential: Record<string, unknown>;
         };
         /**
          * @description The options of a passkey ceremony, for the browser.
@@ -808,7 +808,7 @@ export interface components {
              *     (binary fields in base64url). Pass `publicKey` to `PublicKeyCredential.parseCreationOptionsFromJSON()` or
              *     `parseRequestOptionsFromJSON()`, or to `@simplewebauthn/browser`.
              */
-            options: Record<string, never>;
+            options: Record<string, unknown>;
         };
         /** @description The OAuth2 password grant (RFC 6749 §4.3.2), as Swagger UI's Authorize dialog sends it. */
         PasswordGrantForm: {
@@ -949,7 +949,7 @@ export interface components {
              */
             challenge_id: string;
             /** @description The browser's answer: the new `PublicKeyCredential`, as its `toJSON()` gives it. */
-            credential: Record<string, never>;
+            credential: Record<string, unknown>;
             /** @description A name for the passkey (default "Passkey"; at most 64 characters are kept). */
             name?: string | null;
         };
@@ -1234,7 +1234,7 @@ export interface components {
              * @description A passkey's answer (the assertion, as `PublicKeyCredential.toJSON()` gives it) to the options of
              *     `POST /auth/mfa/passkey/options`.
              */
-            credential?: Record<string, never> | null;
+            credential?: Record<string, unknown> | null;
             /** @description The `mfa_token` of the `second-step-required` problem. */
             mfa_token: string;
         };

@@ -22,7 +22,8 @@ import type * as SimpleWebAuthn from "@simplewebauthn/browser";
  * The WebAuthn Level 3 JSON encodings (https://www.w3.org/TR/webauthn-3/#sctn-parseCreationOptionsFromJSON and
  * `toJSON()`): every binary field is an unpadded base64url string. Written here as plain JSON, so that they
  * travel through the typed client unchanged; @simplewebauthn/browser's types of the same names describe the
- * same wire format.
+ * same wire format. The two responses are type aliases, not interfaces: the generated request bodies type
+ * `credential` as a JSON object (`Record<string, unknown>`), and only a type alias is assignable to that.
  */
 
 /** A credential named by id (base64url), as `excludeCredentials` and `allowCredentials` list them. */
@@ -64,7 +65,7 @@ export interface PublicKeyCredentialRequestOptionsJSON {
 }
 
 /** A new passkey in JSON (`PublicKeyCredential.toJSON()` after `create()`): what the server verifies and stores. */
-export interface RegistrationResponseJSON {
+export type RegistrationResponseJSON = {
   id: string;
   rawId: string;
   type: "public-key";
@@ -79,10 +80,10 @@ export interface RegistrationResponseJSON {
     /** The public key, DER SubjectPublicKeyInfo (absent when the browser cannot express the algorithm). */
     publicKey?: string;
   };
-}
+};
 
 /** A passkey's assertion in JSON (`PublicKeyCredential.toJSON()` after `get()`): what the server verifies. */
-export interface AuthenticationResponseJSON {
+export type AuthenticationResponseJSON = {
   id: string;
   rawId: string;
   type: "public-key";
@@ -95,7 +96,7 @@ export interface AuthenticationResponseJSON {
     /** The account's user handle: present for a discoverable credential (a passkey). */
     userHandle?: string | null;
   };
-}
+};
 
 /** The `options` of a registration challenge: `{ publicKey: PublicKeyCredentialCreationOptionsJSON }`. */
 export interface PasskeyCreationOptions {

@@ -2,7 +2,10 @@
  * Second factors and sign-in links against the real server, through the typed client: TOTP enrolment
  * (the test is the authenticator app, test/totp.ts), the second step after a password, a reset link and a
  * sign-in link, recovery codes, the factor list, and the problem-type guards (`isSecondStepRequired`,
- * `isEmailNotVerified`, `isTwoFactorSessionRequired`) on what the server really sends.
+ * `isEmailNotVerified`, `isTwoFactorSessionRequired`) on what the server really sends. This server's relying party
+ * is an IP address (`APP_URL` is its own `http://127.0.0.1:<port>`), so its passkey routes answer 501, and the
+ * passkey helpers resolve to that problem before any browser prompt; the passkeys themselves are tested in Chromium
+ * (webauthn.browser.test.ts).
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -11,17 +14,22 @@ import {
   createSessionClient,
   createTodoClient,
   EMAIL_NOT_VERIFIED,
+  finishSecondStepWithPasskey,
   isEmailNotVerified,
   isSecondStepRequired,
   isTwoFactorSessionRequired,
   MemoryTokenStore,
+  registerPasskey,
   SECOND_STEP_REQUIRED,
+  signInWithPasskey,
   TWO_FACTOR_SESSION_REQUIRED,
+  type AuthenticationResponseJSON,
   type Problem,
   type SecondStepRequired,
   type Session,
   type TodoClient,
   type TokenResponse,
+  type VerifyMfaRequest,
 } from "../src/index.js";
 import { sleep, startServer, type RunningServer } from "./server.js";
 import { base32Decode, codeForStep, currentStep } from "./totp.js";
@@ -390,5 +398,65 @@ describe("email not verified (a server of its own with REQUIRE_VERIFIED_EMAIL=tr
     assert.ok(isEmailNotVerified(login.error), JSON.stringify(login.error));
     assert.equal(login.error.type, EMAIL_NOT_VERIFIED);
     assert.ok(!isSecondStepRequired(login.error));
+  });
+});
+
+describe("passkeys on a server whose relying party is not a domain (an IP-address APP_URL)", () => {
+  /** An assertion as the browser's `toJSON()` shapes it (this server refuses before it would check one). */
+  const credential: AuthenticationResponseJSON = {
+    id: "AAAA",
+    rawId: "AAAA",
+    type: "public-key",
+    clientExtensionResults: {},
+    response: { clientDataJSON: "e30", authenticatorData: "AAAA", signature: "AAAA", userHandle: null },
+  };
+  const NOT_IMPLEMENTED = /passkeys are not available on this server/;
+
+  /** The 501 problem of a passkey route. */
+  function unavailable(answer: { error?: Problem; response: Response }, what: string): void {
+    assert.equal(answer.response.status, 501, `${what}: ${JSON.stringify(answer.error)}`);
+    assert.equal(answer.response.headers.get("content-type"), "application/problem+json", what);
+    assert.equal(answer.error?.status, 501, what);
+    assert.match(answer.error?.detail ?? "", NOT_IMPLEMENTED, what);
+  }
+
+  test("every passkey route answers 501 problem+json, /auth/mfa/verify with a credential too", async () => {
+    const { api, email: address, app } = await userWithTotp("no-passkeys");
+    unavailable(await api.POST("/auth/passkeys/registration/options", { body: {} }), "registration options");
+    unavailable(
+      await api.POST("/auth/passkeys/registration", {
+        body: { challenge_id: "0192f4a0-7c1e-7d2a-9f1e-2b3c4d5e6f72", credential: { ...credential }, name: "Laptop" },
+      }),
+      "registration",
+    );
+    unavailable(await anonymous.POST("/auth/passkeys/login/options", { body: {} }), "sign-in options");
+    unavailable(
+      await anonymous.POST("/auth/passkeys/login", { body: { challenge_id: "0192f4a0-7c1e-7d2a-9f1e-2b3c4d5e6f72", credential } }),
+      "sign-in",
+    );
+    const step = secondStep(await anonymous.POST("/auth/login", { body: { email: address, password: PASSWORD } }));
+    assert.ok(!step.methods.includes("passkey"), "no passkey among the methods");
+    unavailable(await anonymous.POST("/auth/mfa/passkey/options", { body: { mfa_token: step.mfa_token } }), "second-step options");
+    // The generated body type takes a passkey's credential in place of a code.
+    const body: VerifyMfaRequest = { mfa_token: step.mfa_token, credential };
+    unavailable(await anonymous.POST("/auth/mfa/verify", { body }), "second step with a credential");
+    // Both a code and a credential: refused on `code` (422), and the token still works.
+    const both = await anonymous.POST("/auth/mfa/verify", { body: { ...body, code: "000000" } });
+    assert.equal(both.response.status, 422);
+    assert.deepEqual(both.error?.errors?.map((e) => e.field), ["code"]);
+    const verified = await anonymous.POST("/auth/mfa/verify", { body: { mfa_token: step.mfa_token, code: nextCode(app) } });
+    assert.equal(verified.response.status, 200, JSON.stringify(verified.error));
+  });
+
+  test("the passkey helpers resolve to that 501 problem from the options, before any browser prompt", async () => {
+    // In Node there is no navigator.credentials: a helper that got past the options would reject instead.
+    const { api, email: address } = await userWithTotp("no-passkey-helpers");
+    const added = await registerPasskey(api, { name: "Laptop" });
+    unavailable(added, "registerPasskey");
+    const signedIn = await signInWithPasskey(anonymous);
+    unavailable(signedIn, "signInWithPasskey");
+    const step = secondStep(await anonymous.POST("/auth/login", { body: { email: address, password: PASSWORD } }));
+    unavailable(await finishSecondStepWithPasskey(anonymous, step.mfa_token), "finishSecondStepWithPasskey");
+    assert.equal(added.data, undefined);
   });
 });

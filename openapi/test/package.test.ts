@@ -145,11 +145,16 @@ const CONSUMER_TS = `import {
   createPasskey,
   createSessionClient,
   createTodoClient,
+  finishSecondStepWithPasskey,
+  getPasskeyAssertion,
   isSecondStepRequired,
   MemoryTokenStore,
   registerPasskey,
   SECOND_STEP_REQUIRED,
+  type AuthenticationResponseJSON,
   type PasskeyCreationOptions,
+  type PasskeyOptions,
+  type PasskeyRequestOptions,
   type Problem,
   type RegistrationResponseJSON,
   type SecondStepMethod,
@@ -158,6 +163,7 @@ const CONSUMER_TS = `import {
   type TodoClient,
   type TokenResponse,
   type TokenStore,
+  type VerifyMfaRequest,
 } from "todo-rocket-client";
 
 export async function logIn(api: TodoClient, email: string, password: string): Promise<TokenResponse | SecondStepMethod[]> {
@@ -177,6 +183,17 @@ export async function passkey(api: TodoClient, options: PasskeyCreationOptions):
   const json: RegistrationResponseJSON = await createPasskey(options);
   const { data, error } = await registerPasskey(api, { name: json.id });
   return data?.factor.id ?? error?.detail ?? undefined;
+}
+
+// The second step with a passkey, by hand: the generated routes and bodies take the WebAuthn JSON.
+export async function secondStep(api: TodoClient, mfa_token: string): Promise<TokenResponse | undefined> {
+  const { data: challenge } = await api.POST("/auth/mfa/passkey/options", { body: { mfa_token } });
+  if (!challenge) return undefined;
+  const started: PasskeyOptions = challenge;
+  const credential: AuthenticationResponseJSON = await getPasskeyAssertion(started.options as unknown as PasskeyRequestOptions);
+  const body: VerifyMfaRequest = { mfa_token, credential };
+  const { data } = await api.POST("/auth/mfa/verify", { body });
+  return data ?? (await finishSecondStepWithPasskey(api, mfa_token)).data;
 }
 
 export async function titles(baseUrl: string, token: string): Promise<string[]> {

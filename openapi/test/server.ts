@@ -10,7 +10,8 @@
  * - The server gets `JWT_SECRET`, `BCRYPT_COST=4`, `DATABASE_URL=sqlite:<temp dir>/todo.db`,
  *   `ROCKET_ADDRESS=127.0.0.1` and `ROCKET_PORT`; inherited variables that could point it at another
  *   database or change its behaviour (`ROCKET_*`, `JWT_*`, `BCRYPT_*`, `RATE_LIMIT_*`, `CORS_*`,
- *   `REFRESH_*`, `SMTP_*`, `MAIL_*`, `RUST_LOG`, `DATABASE_URL`, `APP_URL`, `REQUIRE_VERIFIED_EMAIL`)
+ *   `REFRESH_*`, `SMTP_*`, `MAIL_*`, `WEBAUTHN_*`, `RUST_LOG`, `LOG_FORMAT`, `METRICS_ADDRESS`,
+ *   `DATABASE_URL`, `APP_URL`, `REQUIRE_VERIFIED_EMAIL`, `SESSION_MAX_AGE_SECONDS`, `CLEANUP_INTERVAL_SECONDS`)
  *   are dropped (a caller passes its own settings for that).
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -40,6 +41,11 @@ export interface StartOptions {
   readyTimeoutMs?: number;
   /** Extra environment variables for the server. */
   env?: Record<string, string>;
+  /**
+   * The port to listen on (default: a free one). Pass one from {@link freePort} when a setting must name the
+   * server's own origin, e.g. `WEBAUTHN_ORIGIN=http://localhost:<port>` for a page the test serves there.
+   */
+  port?: number;
 }
 
 /** Options of {@link launchServer}. */
@@ -59,8 +65,16 @@ export interface LaunchOptions {
 }
 
 /** The variables a test server never inherits: the settings it reads. */
-const SETTINGS = /^(ROCKET_|JWT_|BCRYPT_|RATE_LIMIT_|CORS_|REFRESH_|SMTP_|MAIL_|RUST_LOG)/;
-const SETTINGS_NAMED = ["DATABASE_URL", "APP_URL", "REQUIRE_VERIFIED_EMAIL"];
+const SETTINGS = /^(ROCKET_|JWT_|BCRYPT_|RATE_LIMIT_|CORS_|REFRESH_|SMTP_|MAIL_|WEBAUTHN_|RUST_LOG)/;
+const SETTINGS_NAMED = [
+  "DATABASE_URL",
+  "APP_URL",
+  "REQUIRE_VERIFIED_EMAIL",
+  "LOG_FORMAT",
+  "METRICS_ADDRESS",
+  "SESSION_MAX_AGE_SECONDS",
+  "CLEANUP_INTERVAL_SECONDS",
+];
 const OUTPUT_LIMIT = 64 * 1024;
 
 let built: Promise<string> | undefined;
@@ -171,7 +185,7 @@ function serverEnv(port: number, dataDir: string, extra: Record<string, string>)
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
   return launchServer({
     binary: await serverBinary(),
-    port: await freePort(),
+    port: options.port ?? (await freePort()),
     env: { ROCKET_LOG_LEVEL: "critical", ...options.env },
     readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
     folderPrefix: "todo-rocket-client-test-",

@@ -1,6 +1,10 @@
 /**
  * Test helper: builds the app with Vite (`vite build`, VITE_API_URL pointing at the test server)
  * into dist/ and serves dist/ with `vite preview` on its own origin, as a deployment would.
+ *
+ * The app's origin is `http://localhost:<port>` (vite preview listens on 127.0.0.1, which Chromium
+ * reaches for `localhost`): passkeys need a relying party that is a domain, never an IP address, and
+ * the browser binds a passkey to the page's origin.
  */
 import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -12,7 +16,10 @@ import { build, preview } from "vite";
 export const webDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 export interface ServedApp {
-  /** `http://127.0.0.1:<port>`: the app's origin, for CORS_ALLOWED_ORIGINS and APP_URL. */
+  /**
+   * `http://localhost:<port>`: the app's origin, for CORS_ALLOWED_ORIGINS, APP_URL and WEBAUTHN_ORIGIN
+   * (with WEBAUTHN_RP_ID=localhost).
+   */
   readonly origin: string;
   close(): Promise<void>;
 }
@@ -40,5 +47,5 @@ export async function buildAndServe(apiUrl: string, pageSize: number, port: numb
     logLevel: "warn",
     preview: { host: "127.0.0.1", port, strictPort: true, open: false },
   });
-  return { origin: `http://127.0.0.1:${port}`, close: () => server.close() };
+  return { origin: `http://localhost:${port}`, close: () => server.close() };
 }

@@ -1,9 +1,13 @@
 /**
  * The app end to end, as a person uses it: the production build (`vite build`) served by
- * `vite preview` on its own origin, the real todo-rocket server (`$TODO_ROCKET_BIN`, required) on
- * another, with CORS_ALLOWED_ORIGINS and APP_URL set to the app's origin, no SMTP_URL (so each mail,
- * with its link, is written to the server's log, where this test reads the links) and a short
- * access-token lifetime (JWT_TTL_SECONDS=3), driven in Debian's headless Chromium by playwright-core.
+ * `vite preview` on its own origin, `http://localhost:<port>`, the real todo-rocket server
+ * (`$TODO_ROCKET_BIN`, required) on another, with CORS_ALLOWED_ORIGINS, APP_URL and WEBAUTHN_ORIGIN set to
+ * the app's origin and WEBAUTHN_RP_ID=localhost (passkeys need a relying party that is a domain), no
+ * SMTP_URL (so each mail, with its link, is written to the server's log, where this test reads the links)
+ * and a short access-token lifetime (JWT_TTL_SECONDS=3), driven in Debian's headless Chromium by
+ * playwright-core. The passkeys are those of a virtual authenticator of the DevTools protocol
+ * (`WebAuthn.addVirtualAuthenticator`: CTAP2, internal, resident keys, user verification), added to the tab
+ * through `context.newCDPSession(page)`.
  *
  * The steps run in order on one browser tab (a step is skipped once an earlier one failed). They save
  * screenshots of the main screens to $WEB_ARTIFACTS_DIR (default examples/web/test-artifacts/), printed
@@ -16,7 +20,7 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { after, before, test } from "node:test";
 
-import { chromium, type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type CDPSession, type Locator, type Page } from "playwright-core";
 
 import { launchChromium } from "../../../openapi/test/browser.js";
 import { codeForStep, currentStep, totp } from "../../../openapi/test/totp.js";
@@ -57,6 +61,8 @@ before(async () => {
   server = await startServer(serverPort, {
     CORS_ALLOWED_ORIGINS: app.origin,
     APP_URL: app.origin,
+    WEBAUTHN_RP_ID: "localhost",
+    WEBAUTHN_ORIGIN: app.origin,
     JWT_TTL_SECONDS: String(JWT_TTL_SECONDS),
   });
   browser = await launchChromium(chromium);
@@ -588,20 +594,6 @@ step("two-step verification: turn on an authenticator app (password, the key rea
   assert.equal((await tabSession()).aal, 2, "this session now counts as two-step");
 });
 
-step("passkeys, while the server has no passkey routes: 'Add a passkey' shows the server's problem", async () => {
-  const document = (await call("GET", "/openapi.json")).body as { paths: Record<string, unknown> };
-  if ("/auth/passkeys/registration/options" in document.paths) {
-    throw new Error(
-      "the server now serves the passkey routes: replace this step with the passkey flow (a virtual authenticator " +
-        "over the DevTools protocol, the app and APP_URL on http://localhost, WEBAUTHN_RP_ID=localhost)",
-    );
-  }
-  watch.expectApiError("POST", "/auth/passkeys/registration/options", 404, "no passkey routes on this server yet");
-  await page.getByRole("button", { name: "Add a passkey" }).click();
-  await showsText(page.getByRole("alert"), "Adding a passkey did not work: no resource at /auth/passkeys/registration/options");
-  await shot("security passkey not available");
-});
-
 step("second step: log in with the password, then a fresh code from the app (a wrong one first)", async () => {
   await logOut();
   watch.expectApiError("POST", "/auth/login", 403, "the password is right; the account asks for its second step");
@@ -630,12 +622,80 @@ step("second step: log in with the password, then a fresh code from the app (a w
   assert.deepEqual(await tabSession(), { aal: 2, amr: ["otp", "pwd"] });
 });
 
-step("sign-in link with two-step verification: the link leads to the second step, a recovery code finishes it", async () => {
-  await logOut();
-  watch.expectApiError("POST", "/auth/passkeys/login/options", 404, "no passkey routes on this server yet");
-  await page.getByRole("button", { name: "Sign in with a passkey" }).click();
-  await showsText(page.getByRole("alert"), "Could not sign in with a passkey: no resource at /auth/passkeys/login/options");
+/** The tab's virtual authenticator (the user's device with its passkeys), over the DevTools protocol. */
+const device = { cdp: undefined as CDPSession | undefined, authenticatorId: "" };
 
+/** The passkeys the virtual authenticator holds. */
+async function devicePasskeys(): Promise<{ credentialId: string; isResidentCredential: boolean; rpId?: string }[]> {
+  const { credentials } = (await device.cdp!.send("WebAuthn.getCredentials", { authenticatorId: device.authenticatorId })) as {
+    credentials: { credentialId: string; isResidentCredential: boolean; rpId?: string }[];
+  };
+  return credentials;
+}
+
+step("passkeys: 'Add a passkey' on the Security page, with a virtual authenticator (CTAP2, resident keys, user verification)", async () => {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("WebAuthn.enable", { enableUI: false });
+  const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+    options: {
+      protocol: "ctap2",
+      transport: "internal",
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  Object.assign(device, { cdp, authenticatorId });
+
+  await page.getByRole("link", { name: "Security", exact: true }).click();
+  await page.waitForURL(`${app!.origin}/account`);
+  await page.getByTestId("two-step-status").waitFor();
+  await page.getByRole("button", { name: "Add a passkey" }).click();
+  await showsText(page.getByRole("status"), "Passkey “Passkey” added.");
+  assert.equal(await page.getByTestId("recovery-codes").count(), 0, "not the first factor: no new recovery codes");
+  const names = page.getByTestId("factor").locator(".factor__name");
+  await eventually(async () => (await names.count()) === 2, "two factors listed");
+  assert.deepEqual((await names.allTextContents()).map((name) => name.trim()).sort(), ["Authenticator app", "Passkey"]);
+  const held = await devicePasskeys();
+  assert.equal(held.length, 1, "the device holds the new passkey");
+  assert.ok(held[0]!.isResidentCredential, "a discoverable credential: it signs in without an email");
+  assert.equal(held[0]!.rpId, "localhost", "bound to the relying party localhost");
+  await shot("security passkey added");
+});
+
+step("passkeys: log out; 'Sign in with a passkey' on the login page lands on the tasks page", async () => {
+  await logOut();
+  await shot("login passkey button");
+  await page.getByRole("button", { name: "Sign in with a passkey" }).click();
+  await page.waitForURL(`${app!.origin}/tasks`);
+  assert.equal(await text(page.getByRole("heading", { level: 1 })), "Tasks");
+  // The passkey named its account: the same tasks (once the list has loaded).
+  await eventually(async () => (await shownTitles())[0] === "Task 12", "the account's tasks, Task 12 on top");
+  await shot("tasks after passkey sign-in");
+  assert.deepEqual(await tabSession(), { aal: 2, amr: ["hwk", "user"] });
+});
+
+step("passkeys: log in with the password, then 'Use a passkey' for the second step", async () => {
+  await logOut();
+  watch.expectApiError("POST", "/auth/login", 403, "the password is right; the account asks for its second step");
+  await page.getByLabel("Email").fill(EMAIL);
+  await page.getByLabel("Password").fill(NEW_PASSWORD);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.waitForURL(`${app!.origin}/second-step`);
+  const usePasskey = page.getByRole("button", { name: "Use a passkey" });
+  await usePasskey.waitFor();
+  await shot("second step with passkey");
+  await usePasskey.click();
+  await page.waitForURL(`${app!.origin}/tasks`);
+  assert.equal(await text(page.locator(".alert--success")), "You are logged in.");
+  await eventually(async () => (await shownTitles())[0] === "Task 12", "the account's tasks, Task 12 on top");
+  await shot("tasks after second step passkey");
+  assert.deepEqual(await tabSession(), { aal: 2, amr: ["hwk", "pwd"] });
+});
+
+step("sign-in link with two-step verification: the link leads to the second step; a passkey refused by the device, then by the server (a cloned passkey whose counter went back); a recovery code finishes it", async () => {
+  await logOut();
   const since = server!.output().length;
   await page.getByLabel("Email").fill(EMAIL);
   await page.getByRole("button", { name: "Email me a sign-in link" }).click();
@@ -645,6 +705,29 @@ step("sign-in link with two-step verification: the link leads to the second step
   await page.goto(link);
   await page.waitForURL(`${app!.origin}/second-step`);
   assert.match(await text(page.getByRole("status")), /Your sign-in link worked\. One more step/);
+  const usePasskey = page.getByRole("button", { name: "Use a passkey" });
+  assert.equal(await usePasskey.count(), 1, "the passkey is offered too");
+
+  // The device refuses: the user does not pass its user verification (or closes the prompt).
+  await device.cdp!.send("WebAuthn.setUserVerified", { authenticatorId: device.authenticatorId, isUserVerified: false });
+  await usePasskey.click();
+  await showsText(page.getByRole("alert"), "The passkey prompt was closed or timed out. Try again when you are ready.");
+  await device.cdp!.send("WebAuthn.setUserVerified", { authenticatorId: device.authenticatorId, isUserVerified: true });
+  await shot("second step passkey prompt closed");
+
+  // The server refuses: the same passkey put back with its signature counter at 0, as a clone of the key would
+  // be; the server has seen a higher counter (it stores the counter of every sign-in) and takes it for a copy.
+  const {
+    credentials: [held],
+  } = await device.cdp!.send("WebAuthn.getCredentials", { authenticatorId: device.authenticatorId });
+  assert.ok(held && held.signCount > 0, `the device counts its signatures: ${held?.signCount}`);
+  await device.cdp!.send("WebAuthn.removeCredential", { authenticatorId: device.authenticatorId, credentialId: held.credentialId });
+  await device.cdp!.send("WebAuthn.addCredential", { authenticatorId: device.authenticatorId, credential: { ...held, signCount: 0 } });
+  watch.expectApiError("POST", "/auth/mfa/verify", 401, "a passkey whose signature counter went back");
+  await usePasskey.click();
+  await showsText(page.getByRole("alert"), "This passkey was not accepted. Try again, or use a code instead.");
+  assert.equal(new URL(page.url()).pathname, "/second-step");
+  await shot("second step passkey refused");
 
   await page.getByRole("button", { name: "Use a recovery code instead" }).click();
   await page.getByLabel("Recovery code").fill(recoveryCodes[0]!);
@@ -654,7 +737,7 @@ step("sign-in link with two-step verification: the link leads to the second step
   assert.deepEqual(await tabSession(), { aal: 2, amr: ["email", "recovery"] });
 });
 
-step("security: new recovery codes replace the old; removing the authenticator turns two-step verification off", async () => {
+step("security: new recovery codes replace the old; removing the authenticator, then the passkey, turns two-step verification off", async () => {
   await page.getByRole("link", { name: "Security", exact: true }).click();
   await page.waitForURL(`${app!.origin}/account`);
   await page.getByRole("button", { name: "Get new recovery codes" }).click();
@@ -665,13 +748,21 @@ step("security: new recovery codes replace the old; removing the authenticator t
   await page.getByLabel("I have saved these codes somewhere safe").check();
   await page.getByRole("button", { name: "Done" }).click();
 
-  const factor = page.getByTestId("factor");
-  await factor.getByRole("button", { name: "Remove" }).click();
-  await factor.getByRole("button", { name: "Yes, remove it" }).click();
-  await showsText(page.getByRole("status"), "“Authenticator app” removed. Two-step verification is off.");
+  const authenticatorApp = page.getByTestId("factor").filter({ hasText: "Authenticator app" });
+  await authenticatorApp.getByRole("button", { name: "Remove" }).click();
+  await authenticatorApp.getByRole("button", { name: "Yes, remove it" }).click();
+  await showsText(page.getByRole("status"), "“Authenticator app” removed.");
+  assert.match(await text(page.getByTestId("two-step-status")), /^On: /, "the passkey keeps it on");
+  await eventually(async () => (await page.getByTestId("factor").count()) === 1, "one factor left");
+  await shot("security authenticator removed");
+
+  const passkey = page.getByTestId("factor").filter({ hasText: "Passkey" });
+  await passkey.getByRole("button", { name: "Remove" }).click();
+  await passkey.getByRole("button", { name: "Yes, remove it" }).click();
+  await showsText(page.getByRole("status"), "“Passkey” removed. Two-step verification is off.");
   assert.match(await text(page.getByTestId("two-step-status")), /^Off: /);
   assert.equal(await page.getByTestId("factor").count(), 0);
-  await shot("security authenticator removed");
+  await shot("security passkey removed");
   const login = await call("POST", "/auth/login", { body: { email: EMAIL, password: NEW_PASSWORD } });
   assert.equal(login.status, 200, "the password alone logs in again");
 });
@@ -681,6 +772,16 @@ step("log out at the end", async () => {
   await page.waitForURL(`${app!.origin}/login`);
   assert.equal(await text(page.getByRole("status")), "You are logged out.");
   await shot("logged out");
+});
+
+step("passkeys: the removed passkey, still on the device, no longer signs in (the server's refusal is shown)", async () => {
+  assert.equal((await devicePasskeys()).length, 1, "the device still holds it");
+  watch.expectApiError("POST", "/auth/passkeys/login", 401, "a passkey the account no longer has");
+  await page.getByRole("button", { name: "Sign in with a passkey" }).click();
+  await showsText(page.getByRole("alert"), "This passkey was not accepted. It may have been removed from your account: log in another way, or try again.");
+  assert.equal(new URL(page.url()).pathname, "/login");
+  assert.equal(await appTokens(), null, "not signed in");
+  await shot("login removed passkey refused");
 });
 
 step("no console errors and no page errors (other than the API errors provoked above)", async () => {

@@ -14,6 +14,13 @@ import { goToSecondStep } from "../secondStep";
 
 const FIELDS = ["email", "password"] as const;
 
+/**
+ * The server refused the passkey's answer (401): a passkey the account no longer has, one of another site, a
+ * prompt left open longer than the challenge lives (5 minutes), or a signature that did not check out.
+ */
+const PASSKEY_REFUSED =
+  "This passkey was not accepted. It may have been removed from your account: log in another way, or try again.";
+
 export function LoginPage() {
   const { signIn } = useAuth();
   const { state: arrived } = useLocation();
@@ -53,6 +60,7 @@ export function LoginPage() {
       } catch (error) {
         return { message: passkeyProblem(error), fields: {} };
       }
+      if (answer.response.status === 401) return { message: PASSKEY_REFUSED, fields: {} };
       if (answer.error) {
         const { message } = toFormProblem(answer.error, answer.response, []);
         return { message: `Could not sign in with a passkey: ${message}`, fields: {} };

@@ -79,8 +79,16 @@ function SecondStepForm({ step, notice }: { step: PendingSecondStep; notice: str
       } catch (error) {
         return { message: passkeyProblem(error), fields: {} };
       }
+      if (answer.response.status === 401) {
+        // At the options, the mfa_token itself was refused. At /auth/mfa/verify, the passkey's answer was: that
+        // takes one of the token's attempts, as a wrong code does.
+        const atVerify = new URL(answer.response.url).pathname.endsWith("/auth/mfa/verify");
+        if (!atVerify) return EXPIRED;
+        wrongCodes.current += 1;
+        if (expired()) return EXPIRED;
+        return { message: "This passkey was not accepted. Try again, or use a code instead.", fields: {} };
+      }
       if (answer.error) {
-        if (answer.response.status === 401 && expired()) return EXPIRED;
         const { message } = toFormProblem(answer.error, answer.response, []);
         return { message: `Could not use a passkey: ${message}`, fields: {} };
       }
