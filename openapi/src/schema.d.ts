@@ -752,7 +752,7 @@ export interface components {
             /** @description Always `accepted`. */
             status: string;
         };
-        /** @description A body that may be empty JSON (`{}`): the options routes take nothing. */
+        /** @description The body of the options routes: a JSON object (`{}`), whose members are ignored. */
         NoOptions: Record<string, unknown>;
         /**
          * @description Body of `POST /auth/passkeys/login`.
@@ -1422,7 +1422,7 @@ export interface components {
             };
         };
         /**
-         * @description The code is wrong, or the `mfa_token` is unknown, used, expired, or voided by five wrong codes (then sign in
+         * @description The code is wrong (or the passkey's answer did not check out), or the `mfa_token` is unknown, used, expired, or voided by five wrong codes (then sign in
          *     again).
          */
         SecondStepRefused: {
@@ -1434,7 +1434,7 @@ export interface components {
             content: {
                 /**
                  * @example {
-                 *       "detail": "the code is wrong",
+                 *       "detail": "the code is wrong, or the passkey was not accepted",
                  *       "status": 401,
                  *       "title": "Unauthorized",
                  *       "type": "about:blank"
@@ -2182,6 +2182,7 @@ export interface operations {
             };
             400: components["responses"]["MalformedBody"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["TwoFactorSessionRequired"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];

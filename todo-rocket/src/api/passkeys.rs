@@ -121,6 +121,7 @@ async fn registration_options(
             headers(("Cache-Control" = String, description = "`no-store`: the answer may carry recovery codes"))),
         JsonBodyErrors,
         BearerErrors,
+        (status = 403, response = responses::TwoFactorSessionRequired),
         (status = 501, response = responses::PasskeysUnavailable),
     )
 )]

@@ -209,13 +209,13 @@ pub struct PasskeyRefused(Problem);
 )]
 pub struct PasskeysUnavailable(Problem);
 
-/// The code is wrong, or the `mfa_token` is unknown, used, expired, or voided by five wrong codes (then sign in
+/// The code is wrong (or the passkey's answer did not check out), or the `mfa_token` is unknown, used, expired, or voided by five wrong codes (then sign in
 /// again).
 #[derive(ToResponse)]
 #[response(
     content_type = "application/problem+json",
     headers(("WWW-Authenticate" = String, description = "`Bearer`")),
-    example = json!({"type": "about:blank", "title": "Unauthorized", "status": 401, "detail": "the code is wrong"})
+    example = json!({"type": "about:blank", "title": "Unauthorized", "status": 401, "detail": "the code is wrong, or the passkey was not accepted"})
 )]
 pub struct SecondStepRefused(Problem);
 

@@ -107,7 +107,7 @@ impl ApiError {
                  must be a domain name",
             ),
             ApiError::Core(CoreError::WrongCode) => {
-                problem.detail("the code is wrong").header("WWW-Authenticate", BEARER_CHALLENGE)
+                problem.detail("the code is wrong, or the passkey was not accepted").header("WWW-Authenticate", BEARER_CHALLENGE)
             }
             ApiError::Core(CoreError::EmailAlreadyVerified) => problem.detail("the email address is already verified"),
             ApiError::Core(CoreError::MailTooSoon { retry_after }) => {
