@@ -23,6 +23,9 @@ backend_tests!(
     enrolling_needs_the_password_and_a_code_from_the_app,
     sign_in_then_needs_the_second_step_and_a_code_works_once,
     one_code_sent_twice_at_once_signs_in_once,
+    one_recovery_code_in_a_burst_works_once,
+    one_mfa_token_in_a_burst_of_right_codes_signs_in_once,
+    one_sign_in_link_in_a_burst_signs_in_once,
     a_recovery_code_works_once,
     five_wrong_codes_void_the_mfa_token,
     a_burst_of_wrong_codes_gets_five_checks,
@@ -152,6 +155,42 @@ async fn one_code_sent_twice_at_once_signs_in_once(db: &TestDb) {
         join_all(steps.iter().map(|step| accounts.verify_second_step(step.mfa_token(), &code, &client))).await;
     let passed = outcomes.iter().filter(|outcome| outcome.is_ok()).count();
     assert_eq!(passed, 1, "{outcomes:?}");
+}
+
+async fn one_recovery_code_in_a_burst_works_once(db: &TestDb) {
+    let (_, _, codes) = enrolled(&db.todo, "ann@example.com").await;
+    let mut steps = Vec::new();
+    for _ in 0..10 {
+        steps.push(second_step(&db.todo, "ann@example.com").await);
+    }
+    // From ten networks, so that the password budget of one is not what stops them.
+    let clients: Vec<Client> = (1..=10)
+        .map(|n| Client::default().with_address(Some(format!("203.0.113.{n}").parse().expect("an address"))))
+        .collect();
+    let accounts = db.todo.accounts();
+    let outcomes = join_all(
+        steps
+            .iter()
+            .zip(&clients)
+            .map(|(step, client)| accounts.verify_second_step(step.mfa_token(), &codes[0], client)),
+    )
+    .await;
+    let passed = outcomes.iter().filter(|outcome| outcome.is_ok()).count();
+    let refused = outcomes.iter().filter(|outcome| matches!(outcome, Err(Error::WrongCode))).count();
+    assert_eq!((passed, refused), (1, 9), "{outcomes:?}");
+}
+
+async fn one_mfa_token_in_a_burst_of_right_codes_signs_in_once(db: &TestDb) {
+    let (_, _, codes) = enrolled(&db.todo, "ann@example.com").await;
+    let step = second_step(&db.todo, "ann@example.com").await;
+    let client = client();
+    let accounts = db.todo.accounts();
+    // Five different right codes with one token: the token decides, one session starts.
+    let outcomes =
+        join_all(codes[..5].iter().map(|code| accounts.verify_second_step(step.mfa_token(), code, &client))).await;
+    let passed = outcomes.iter().filter(|outcome| outcome.is_ok()).count();
+    assert_eq!(passed, 1, "{outcomes:?}");
+    assert!(outcomes.iter().all(|outcome| outcome.is_ok() || matches!(outcome, Err(Error::InvalidMfaToken))));
 }
 
 async fn a_recovery_code_works_once(db: &TestDb) {
@@ -378,6 +417,17 @@ async fn a_sign_in_link_works_once_and_expires(db: &TestDb) {
     let token = sign_in_link(&expiring, &outbox, "ann@example.com").await;
     let expired = expiring.accounts().sign_in_with_link(&token, &client()).await.unwrap_err();
     assert_eq!(expired.field_errors()[0].field, "token", "{expired:?}");
+}
+
+async fn one_sign_in_link_in_a_burst_signs_in_once(db: &TestDb) {
+    let (todo, outbox) = mailing(db, config());
+    todo.accounts().signup("ann@example.com", PASSWORD).await.expect("signs up");
+    let token = sign_in_link(&todo, &outbox, "ann@example.com").await;
+    let client = client();
+    let outcomes = join_all((0..10).map(|_| todo.accounts().sign_in_with_link(&token, &client))).await;
+    let passed = outcomes.iter().filter(|outcome| outcome.is_ok()).count();
+    let refused = outcomes.iter().filter(|outcome| matches!(outcome, Err(Error::Validation(_)))).count();
+    assert_eq!((passed, refused), (1, 9), "{outcomes:?}");
 }
 
 async fn sign_in_links_share_the_budgets_of_reset_mails(db: &TestDb) {
