@@ -12,7 +12,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::recovery;
-use super::totp::{matching_step, totp, TotpRow};
+use super::totp::{matching_step, TotpRow};
 use crate::abuse::Client;
 use crate::auth::accounts::{Accounts, Login};
 use crate::auth::assurance::{Assurance, Method};
@@ -105,7 +105,7 @@ impl Accounts {
         let user = UserId::from_uuid(attempt.user_id);
         let stored = self.find_stored(user).await?.ok_or(Error::InvalidMfaToken)?;
         let admission = self.limiter.admit_password_check(stored.user.email.as_str(), client).await?;
-        let Some(method) = self.check_code(&stored.user.email, user, code).await? else {
+        let Some(method) = self.check_code(user, code).await? else {
             return Err(self.wrong_attempt(&hash, &attempt).await);
         };
         admission.succeeded().await;
@@ -189,10 +189,10 @@ impl Accounts {
 
     /// Which method `code` proves for `user`, spending it (a TOTP step, a recovery code); `None` when it proves
     /// nothing.
-    async fn check_code(&self, email: &crate::email::Email, user: UserId, code: &str) -> Result<Option<Method>> {
+    async fn check_code(&self, user: UserId, code: &str) -> Result<Option<Method>> {
         let digits: String = code.chars().filter(|c| !c.is_whitespace()).collect();
         if digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Ok(self.spend_totp_code(email, user, &digits).await?.then_some(Method::Totp));
+            return Ok(self.spend_totp_code(user, &digits).await?.then_some(Method::Totp));
         }
         let Some(normalized) = recovery::normalize(code) else { return Ok(None) };
         let used = on_connection!(self.store, |conn| {
@@ -208,7 +208,7 @@ impl Accounts {
 
     /// Whether `code` is a current code of one of `user`'s TOTP factors for a step later than that factor's last
     /// accepted one; if so, that step is now the last accepted.
-    async fn spend_totp_code(&self, email: &crate::email::Email, user: UserId, code: &str) -> Result<bool> {
+    async fn spend_totp_code(&self, user: UserId, code: &str) -> Result<bool> {
         let factors = on_connection!(reading self.store, |conn| {
             sqlx::query_as::<_, TotpRow>(
                 "SELECT id, totp_secret FROM mfa_factors \
@@ -223,7 +223,7 @@ impl Accounts {
                 tracing::warn!(factor = %factor.id, "a TOTP secret does not open with any accepted signing secret");
                 continue;
             };
-            let Some(step) = matching_step(&totp(secret, &self.mfa.issuer, email)?, code) else { continue };
+            let Some(step) = matching_step(secret, code)? else { continue };
             let now = now();
             let spent = on_connection!(self.store, |conn| {
                 sqlx::query(

@@ -78,25 +78,34 @@ impl fmt::Debug for Confirmed {
     }
 }
 
-/// The RFC 6238 parameters over `secret`, labelled for `account` at `issuer`.
-pub(crate) fn totp(secret: Vec<u8>, issuer: &str, account: &Email) -> Result<Totp> {
+/// The RFC 6238 parameters over `secret`.
+fn rfc6238(secret: Vec<u8>) -> Builder {
     Builder::new()
         .with_algorithm(Algorithm::SHA1)
         .with_digits(6)
         .with_skew(1)
         .with_step_duration(30)
         .with_secret(secret)
-        .with_issuer(Some(issuer.replace(':', "")))
-        .with_account_name(account.as_str().replace(':', ""))
-        .build()
-        .map_err(|error| Error::internal(std::io::Error::other(error.to_string())))
 }
 
-/// The step `code` is valid for at the current time (one step either side), if it is one; spaces are ignored.
-pub(crate) fn matching_step(totp: &Totp, code: &str) -> Option<i64> {
+fn build(builder: Builder) -> Result<Totp> {
+    builder.build().map_err(|error| Error::internal(std::io::Error::other(error.to_string())))
+}
+
+/// The RFC 6238 parameters over `secret`, labelled for `account` at `issuer` (for the `otpauth://` URI).
+fn labelled(secret: Vec<u8>, issuer: &str, account: &Email) -> Result<Totp> {
+    build(
+        rfc6238(secret).with_issuer(Some(issuer.replace(':', ""))).with_account_name(account.as_str().replace(':', "")),
+    )
+}
+
+/// The step `code` is valid for under `secret` at the current time (one step either side), if it is one; spaces
+/// are ignored.
+pub(crate) fn matching_step(secret: Vec<u8>, code: &str) -> Result<Option<i64>> {
+    let totp = build(rfc6238(secret))?;
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-    let now = u64::try_from(OffsetDateTime::now_utc().unix_timestamp()).ok()?;
-    totp.check(&code, now).and_then(|step| i64::try_from(step).ok())
+    let Ok(now) = u64::try_from(OffsetDateTime::now_utc().unix_timestamp()) else { return Ok(None) };
+    Ok(totp.check(&code, now).and_then(|step| i64::try_from(step).ok()))
 }
 
 /// A pending or confirmed TOTP factor's secret, as stored.
@@ -191,7 +200,7 @@ impl Accounts {
         let mut secret = vec![0u8; SECRET_BYTES];
         SystemRandom::new().fill(&mut secret).map_err(Error::internal)?;
         let factor = Uuid::now_v7();
-        let totp = totp(secret.clone(), &self.mfa.issuer, &stored.user.email)?;
+        let totp = labelled(secret.clone(), &self.mfa.issuer, &stored.user.email)?;
         let otpauth_uri = totp.to_url().map_err(|error| Error::internal(std::io::Error::other(error.to_string())))?;
         let sealed = self.mfa.sealer.seal(&secret, factor.as_bytes())?;
         let now = now();
@@ -260,9 +269,7 @@ impl Accounts {
         })?;
         let Some(pending) = pending else { return Err(not_found_or_refusal(&self.store, owner).await) };
         let secret = self.mfa.sealer.open(&pending.totp_secret, pending.id.as_bytes()).ok_or(Error::NotFound)?;
-        let user = self.find_stored(owner.user_id()).await?.ok_or(crate::error::TokenError::UnknownUser)?;
-        let totp = totp(secret, &self.mfa.issuer, &user.user.email)?;
-        let step = matching_step(&totp, code).ok_or_else(|| {
+        let step = matching_step(secret, code)?.ok_or_else(|| {
             Error::invalid("code", "does not match: enter the code the app shows now (check the device's clock)")
         })?;
         let codes = recovery::generate()?;
