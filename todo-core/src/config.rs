@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::abuse::AbuseLimits;
 use crate::error::{Error, Result};
+use crate::identity_providers::{providers_from_lookup, ProviderSettings};
 use crate::mail::{LogMailer, Mailer, SmtpMailer};
 
 /// The shortest accepted `JWT_SECRET`, in bytes (RFC 7518 §3.2: an HS256 key at least as long as the hash output).
@@ -81,6 +82,8 @@ pub struct Config {
     cleanup_interval: Duration,
     webauthn_rp_id: Option<String>,
     webauthn_origin: Option<String>,
+    api_url: Option<String>,
+    identity_providers: Vec<ProviderSettings>,
 }
 
 impl Config {
@@ -105,6 +108,8 @@ impl Config {
             cleanup_interval: DEFAULT_CLEANUP_INTERVAL,
             webauthn_rp_id: None,
             webauthn_origin: None,
+            api_url: None,
+            identity_providers: Vec::new(),
         })
     }
 
@@ -113,7 +118,8 @@ impl Config {
     /// and for mail `SMTP_URL` with `MAIL_FROM` (an [`SmtpMailer`]; unset, the [`LogMailer`]), `APP_URL`,
     /// `REQUIRE_VERIFIED_EMAIL`, the passkeys' relying party `WEBAUTHN_RP_ID` and `WEBAUTHN_ORIGIN` (see
     /// [`Config::with_webauthn`]; one of them alone takes the other from `APP_URL`),
-    /// `CLEANUP_INTERVAL_SECONDS` and the abuse limits' `RATE_LIMIT_*` (see [`AbuseLimits`]) from the environment.
+    /// `CLEANUP_INTERVAL_SECONDS`, `API_URL` and the identity providers of `OIDC_PROVIDERS` (see [`ProviderSettings`]),
+    /// and the abuse limits' `RATE_LIMIT_*` (see [`AbuseLimits`]) from the environment.
     pub fn from_env() -> Result<Self> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -194,6 +200,12 @@ impl Config {
                 }
             }
         }
+        if let Some(url) = lookup("API_URL").filter(|url| !url.trim().is_empty()) {
+            config = config.with_api_url(&url)?;
+        }
+        for provider in providers_from_lookup(&lookup)? {
+            config = config.with_identity_provider(provider);
+        }
         config.abuse_limits = AbuseLimits::from_lookup(&lookup)?;
         Ok(config)
     }
@@ -268,6 +280,44 @@ impl Config {
         }
         self.app_url = Some(parsed.as_str().trim_end_matches('/').to_owned());
         Ok(self)
+    }
+
+    /// Sets this server's own public base URL (`API_URL`): the redirect URI to register with each identity provider
+    /// is `{api_url}/auth/oidc/{name}/callback`. An `http` or `https` URL with the mount path, if any, and no query
+    /// or fragment. Unset, an embedder's adapter supplies its own address (the Rocket server does); the library alone
+    /// falls back to [`DEFAULT_APP_URL`].
+    pub fn with_api_url(mut self, url: &str) -> Result<Self> {
+        let invalid = || Error::config("API_URL", "must be an http:// or https:// URL without a query or fragment");
+        let parsed = url::Url::parse(url.trim()).map_err(|_| invalid())?;
+        let usable = matches!(parsed.scheme(), "http" | "https")
+            && parsed.host_str().is_some_and(|host| !host.is_empty())
+            && parsed.query().is_none()
+            && parsed.fragment().is_none()
+            && parsed.username().is_empty()
+            && parsed.password().is_none();
+        if !usable {
+            return Err(invalid());
+        }
+        self.api_url = Some(parsed.as_str().trim_end_matches('/').to_owned());
+        Ok(self)
+    }
+
+    /// This server's public base URL, if set (see [`Config::with_api_url`]).
+    pub fn api_url(&self) -> Option<&str> {
+        self.api_url.as_deref()
+    }
+
+    /// Adds an identity provider users may sign in with (OpenID Connect; see [`ProviderSettings`]). From the
+    /// environment: `OIDC_PROVIDERS` and `OIDC_<NAME>_*`. A provider of the same name replaces the earlier one.
+    pub fn with_identity_provider(mut self, provider: ProviderSettings) -> Self {
+        self.identity_providers.retain(|known| known.name() != provider.name());
+        self.identity_providers.push(provider);
+        self
+    }
+
+    /// The identity providers, in the order they were added.
+    pub fn identity_providers(&self) -> &[ProviderSettings] {
+        &self.identity_providers
     }
 
     /// Sets the WebAuthn relying party of passkeys: `rp_id`, the domain passkeys are bound to (the origin's host or
@@ -471,6 +521,8 @@ impl fmt::Debug for Config {
             .field("cleanup_interval", &self.cleanup_interval)
             .field("webauthn_rp_id", &self.webauthn_rp_id)
             .field("webauthn_origin", &self.webauthn_origin)
+            .field("api_url", &self.api_url)
+            .field("identity_providers", &self.identity_providers)
             .finish()
     }
 }

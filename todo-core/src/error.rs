@@ -79,6 +79,22 @@ pub enum Error {
     /// The task does not exist, or belongs to another user (the two are indistinguishable on purpose).
     #[error("not found")]
     NotFound,
+    /// No identity provider of this name is configured.
+    #[error("no identity provider of this name")]
+    UnknownProvider,
+    /// An identity provider cannot be used right now: its discovery document or keys could not be fetched, or its
+    /// answer was not OpenID Connect. At start, this names the provider whose issuer is bad or unreachable.
+    #[error("identity provider `{provider}` is unavailable: {reason}")]
+    IdentityProviderUnavailable {
+        /// The provider's configured name.
+        provider: String,
+        /// What went wrong, never a secret or a code.
+        reason: String,
+    },
+    /// The identity is the account's last way to sign in (it has no password, no other identity and no passkey):
+    /// unlinking it would lock the account out.
+    #[error("this is the account's last way to sign in")]
+    LastSignInMethod,
     /// A configuration value is missing or wrong; names the environment variable it comes from.
     #[error("configuration error: {variable}: {reason}")]
     Config {
@@ -139,7 +155,9 @@ impl Error {
             Error::SecondStepRequired(_) => ErrorKind::SecondStepRequired,
             Error::InvalidMfaToken | Error::WrongCode | Error::PasskeyRefused => ErrorKind::Unauthorized,
             Error::PasskeysUnavailable => ErrorKind::Unsupported,
-            Error::NotFound => ErrorKind::NotFound,
+            Error::NotFound | Error::UnknownProvider => ErrorKind::NotFound,
+            Error::IdentityProviderUnavailable { .. } => ErrorKind::Unavailable,
+            Error::LastSignInMethod => ErrorKind::Conflict,
             Error::Unavailable(_) => ErrorKind::Unavailable,
             Error::Config { .. } => ErrorKind::Config,
             Error::Internal(_) => ErrorKind::Internal,

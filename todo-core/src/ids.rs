@@ -67,6 +67,11 @@ uuid_id! {
     ChallengeId
 }
 
+uuid_id! {
+    /// A linked identity's id (a UUIDv7): an account's link to an identity at a provider.
+    IdentityId
+}
+
 /// A session id from its UUID (public, as before: adapters and tests build one to name a session).
 impl From<Uuid> for SessionId {
     fn from(id: Uuid) -> Self {

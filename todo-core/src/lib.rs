@@ -44,7 +44,7 @@
 compile_error!("todo-core needs a database engine: enable the `sqlite` or the `postgres` cargo feature (or both)");
 
 // The layers; a module uses only the layers above its own, and `module-cycles` (in CI) keeps it so:
-//   leaves   error, clock, ids, email, secret, abuse; config (which also names the configured `mail::Mailer`)
+//   leaves   error, clock, ids, email, secret, abuse, identity_providers; config (which also names the configured `mail::Mailer`)
 //   mail/    the Mailer seam and the mailers (uses `email` and `error` only)
 //   store/   Store, the pool, and Owner with the condition its statements carry
 //   auth/    accounts, sessions, tokens, passwords, mail links  } siblings: neither uses the other; what they
@@ -62,6 +62,8 @@ mod config;
 mod email;
 /// Leaf: the one error type, its kinds, and the refusals of tokens.
 mod error;
+/// Leaf: the identity providers' settings (OpenID Connect), from code or the environment.
+mod identity_providers;
 /// Leaf: the ids of users, sessions, tasks, factors and WebAuthn ceremonies, from one definition.
 mod ids;
 // The mail seam and its mailers: a room of its own, using only `email` and `error`. (Public, so a `///` here
@@ -76,11 +78,11 @@ mod tasks;
 
 pub use abuse::{AbuseLimits, Client};
 pub use auth::{
-    AccessToken, Accounts, Assurance, Authenticated, Claims, Confirmed, Factor, FactorKind, Login, LogoutScope, Method,
-    OutgoingMail, PasskeyOptions, Password, PasswordHash, PasswordHasher, RefreshToken, Session, Swept, TokenKeys,
-    TotpEnrolment, User, MAX_FACTORS, MAX_FACTOR_NAME_CHARS, MAX_PASSWORD_BYTES, MAX_USER_AGENT_CHARS, MFA_TOKEN_TTL,
-    MIN_PASSWORD_CHARS, PASSKEY_CHALLENGE_TTL, PENDING_TOTP_TTL, RECOVERY_CODE_COUNT, REFRESH_TOKEN_BYTES,
-    RESEND_INTERVAL,
+    AccessToken, Accounts, Assurance, Authenticated, Claims, Confirmed, Factor, FactorKind, Identity, IdentityProvider,
+    Login, LogoutScope, Method, OutgoingMail, PasskeyOptions, Password, PasswordHash, PasswordHasher, ProviderCallback,
+    RefreshToken, Session, Swept, TokenKeys, TotpEnrolment, User, EXCHANGE_CODE_TTL, MAX_FACTORS,
+    MAX_FACTOR_NAME_CHARS, MAX_PASSWORD_BYTES, MAX_USER_AGENT_CHARS, MFA_TOKEN_TTL, MIN_PASSWORD_CHARS, OIDC_FLOW_TTL,
+    PASSKEY_CHALLENGE_TTL, PENDING_TOTP_TTL, RECOVERY_CODE_COUNT, REFRESH_TOKEN_BYTES, RESEND_INTERVAL,
 };
 pub use config::{
     Config, DEFAULT_APP_URL, DEFAULT_BCRYPT_COST, DEFAULT_CLEANUP_INTERVAL, DEFAULT_DATABASE_URL,
@@ -89,7 +91,8 @@ pub use config::{
 };
 pub use email::{Email, MAX_EMAIL_CHARS};
 pub use error::{Error, ErrorKind, FieldError, RefreshTokenError, Result, SecondStep, SecondStepMethod, TokenError};
-pub use ids::{ChallengeId, FactorId, SessionId, TaskId, UserId};
+pub use identity_providers::{ProviderSettings, DEFAULT_OIDC_SCOPES, MAX_PROVIDER_NAME_CHARS};
+pub use ids::{ChallengeId, FactorId, IdentityId, SessionId, TaskId, UserId};
 pub use store::{Owner, Store, StoreOptions};
 pub use tasks::{
     ListQuery, Page, Task, TaskInput, TaskPatch, Tasks, DEFAULT_PAGE_SIZE, MAX_DESCRIPTION_CHARS, MAX_PAGE_SIZE,

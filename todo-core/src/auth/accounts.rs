@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::assurance::{Assurance, Method};
 use super::limits::Limiter;
+use super::oidc_clients::Providers;
 use super::password::{Password, PasswordHasher};
 use super::relying_party::PasskeySettings;
 use super::sealed::Sealer;
@@ -62,6 +63,7 @@ pub struct Accounts {
     pub(crate) mail: MailSettings,
     pub(crate) limiter: Limiter,
     pub(crate) mfa: MfaSettings,
+    pub(crate) oidc: OidcSettings,
 }
 
 /// What the mail flows need: where links point, how long they work, who sends, and whether logins wait for a
@@ -97,6 +99,24 @@ impl MfaSettings {
     }
 }
 
+/// What sign-in with an identity provider needs: the providers, and the front end the callback sends browsers to.
+#[derive(Clone, Debug)]
+pub(crate) struct OidcSettings {
+    pub(crate) providers: Providers,
+    /// `APP_URL` without a trailing slash.
+    pub(crate) app_url: String,
+}
+
+impl OidcSettings {
+    /// The settings of `config`: redirect URIs under `API_URL` (or, unset, [`DEFAULT_APP_URL`]: a server that knows
+    /// its own address sets `API_URL` itself).
+    pub(crate) fn new(config: &Config) -> Self {
+        let app_url = config.app_url().unwrap_or(DEFAULT_APP_URL).trim_end_matches('/').to_owned();
+        let api_url = config.api_url().unwrap_or(DEFAULT_APP_URL);
+        Self { providers: Providers::new(config.identity_providers(), api_url), app_url }
+    }
+}
+
 /// The two ways a user is looked up.
 #[derive(Clone, Copy)]
 enum UserKey<'a> {
@@ -111,6 +131,7 @@ impl Accounts {
             sessions: SessionStore::new(store.clone(), SessionPolicy::new(config)),
             limiter: Limiter::new(&store, config.abuse_limits().clone()),
             mfa: MfaSettings::new(config),
+            oidc: OidcSettings::new(config),
             store,
             keys: Arc::new(TokenKeys::new(config)),
             hasher: PasswordHasher::new(config.bcrypt_cost()),
@@ -150,7 +171,13 @@ impl Accounts {
             }
         };
         let hash = self.hasher.hash(&password).await?;
-        let user = User { id: UserId::from_uuid(Uuid::now_v7()), email, created_at: now(), email_verified_at: None };
+        let user = User {
+            id: UserId::from_uuid(Uuid::now_v7()),
+            email,
+            created_at: now(),
+            email_verified_at: None,
+            has_password: true,
+        };
         let inserted = on_connection!(self.store, |conn| {
             sqlx::query("INSERT INTO users (id, email, password_hash, created_at) VALUES ($1, $2, $3, $4)")
                 .bind(user.id.as_uuid())
@@ -222,11 +249,12 @@ impl Accounts {
             Ok(email) => self.find_by_email(&email).await?,
             Err(_) => None,
         };
-        let Some(stored) = found else {
+        // An unknown email, or an account without a password: the same answer after the same bcrypt work.
+        let Some((stored, hash)) = found.and_then(|stored| stored.hash.clone().map(|hash| (stored, hash))) else {
             self.hasher.verify_dummy(password).await?;
             return Err(Error::InvalidCredentials);
         };
-        if !self.hasher.verify(password, &stored.hash).await? {
+        if !self.hasher.verify(password, &hash).await? {
             return Err(Error::InvalidCredentials);
         }
         admission.succeeded().await;
@@ -466,7 +494,15 @@ impl Accounts {
         }
         let stored = self.find_stored(owner.user_id()).await?.ok_or(TokenError::UnknownUser)?;
         let admission = self.limiter.admit_password_check(stored.user.email.as_str(), client).await?;
-        if !self.hasher.verify(password, &stored.hash).await? {
+        // An account without a password has nothing to confirm with (its owner sets one through "forgot password").
+        let right = match &stored.hash {
+            Some(hash) => self.hasher.verify(password, hash).await?,
+            None => {
+                self.hasher.verify_dummy(password).await?;
+                false
+            }
+        };
+        if !right {
             return Err(Error::WrongPassword);
         }
         admission.succeeded().await;

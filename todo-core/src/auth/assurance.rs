@@ -17,6 +17,9 @@ pub enum Method {
     RecoveryCode,
     /// A passkey (`hwk`: proof of possession of a key; the authenticator also verified the user, `user`).
     Passkey,
+    /// A sign-in at an identity provider, through OpenID Connect (`oidc`; RFC 8176 has no name for it, and what
+    /// the provider itself checked is its own business: the provider's `amr` is not carried over).
+    IdentityProvider,
 }
 
 impl Method {
@@ -28,6 +31,7 @@ impl Method {
             Method::Totp => "otp",
             Method::RecoveryCode => "recovery",
             Method::Passkey => "hwk",
+            Method::IdentityProvider => "oidc",
         }
     }
 }

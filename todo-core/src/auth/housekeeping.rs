@@ -4,7 +4,8 @@
 //! [`Accounts::sweep_expired`] deletes sessions past their expiry (their refresh tokens go with them), refresh
 //! tokens past theirs (a spent token is kept until then, for reuse detection), mail-link tokens past theirs (a used
 //! one is deleted when it is used), second steps of sign-ins, TOTP enrolments never confirmed and WebAuthn ceremonies
-//! past theirs, and the abuse limits' counters whose window has ended. A server runs it every
+//! past theirs, sign-ins at identity providers that never came back and their one-time codes never exchanged, and the
+//! abuse limits' counters whose window has ended. A server runs it every
 //! `CLEANUP_INTERVAL_SECONDS`.
 //!
 //! Each table is swept in batches of [`BATCH`] rows, one short statement each, so that no sweep holds locks that
@@ -40,12 +41,16 @@ pub struct Swept {
     pub pending_factors: u64,
     /// WebAuthn ceremonies past their expiry.
     pub ceremonies: u64,
+    /// Sign-ins started at an identity provider that never came back, past their expiry.
+    pub provider_flows: u64,
+    /// One-time codes of provider sign-ins never exchanged, past their expiry.
+    pub exchange_codes: u64,
     /// Whether another instance was sweeping (PostgreSQL), so this one deleted nothing.
     pub skipped: bool,
 }
 
 /// One batch of each table's sweep: `DELETE` the rows whose `expires_at_ms` is past `$1`, at most `$2` of them.
-const STATEMENTS: [&str; 6] = [
+const STATEMENTS: [&str; 8] = [
     "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at_ms <= $1 LIMIT $2)",
     "DELETE FROM refresh_tokens WHERE token_hash IN \
      (SELECT token_hash FROM refresh_tokens WHERE expires_at_ms <= $1 LIMIT $2)",
@@ -56,6 +61,9 @@ const STATEMENTS: [&str; 6] = [
     "DELETE FROM mfa_factors WHERE id IN (SELECT id FROM mfa_factors \
      WHERE pending_expires_at_ms <= $1 AND confirmed_at IS NULL LIMIT $2)",
     "DELETE FROM webauthn_challenges WHERE id IN (SELECT id FROM webauthn_challenges WHERE expires_at_ms <= $1 LIMIT $2)",
+    "DELETE FROM oidc_flows WHERE state_hash IN (SELECT state_hash FROM oidc_flows WHERE expires_at_ms <= $1 LIMIT $2)",
+    "DELETE FROM oidc_exchange_codes WHERE code_hash IN \
+     (SELECT code_hash FROM oidc_exchange_codes WHERE expires_at_ms <= $1 LIMIT $2)",
 ];
 
 impl Accounts {
@@ -108,7 +116,10 @@ impl Accounts {
             Ok::<_, sqlx::Error>(Some(deleted))
         }
         .await)?;
-        let Some([sessions, refresh_tokens, mail_tokens, second_steps, pending_factors, ceremonies]) = deleted else {
+        let Some(
+            [sessions, refresh_tokens, mail_tokens, second_steps, pending_factors, ceremonies, provider_flows, exchange_codes],
+        ) = deleted
+        else {
             return Ok(Swept { skipped: true, ..Swept::default() });
         };
         let limit_counters = self.limiter.sweep().await?;
@@ -120,6 +131,8 @@ impl Accounts {
             second_steps,
             pending_factors,
             ceremonies,
+            provider_flows,
+            exchange_codes,
             skipped: false,
         };
         tracing::debug!(?swept, "expired rows swept");

@@ -1,9 +1,9 @@
 //! Who is asking: accounts (signup, login, password changes, account deletion), sessions and their rotating
 //! refresh tokens, the access tokens (HS256 JWTs), passwords and where bcrypt runs, and the mail links that verify
-//! an email or reset a password. Second factors and passkeys live in `mfa/`; sign-in through identity providers
-//! (`oidc/`) will go here. What [`Accounts`] holds for `mfa/` (the TOTP secrets' `sealed` keys, the passkeys'
-//! `relying_party`) lives in leaves of its own that use nothing of `auth`, so that `accounts` does not use `mfa`,
-//! which extends it.
+//! an email or reset a password. Second factors and passkeys live in `mfa/`; sign-in through identity providers in
+//! `oidc/`. What [`Accounts`] holds for `mfa/` and `oidc/` (the TOTP secrets' `sealed` keys, the passkeys'
+//! `relying_party`, the providers as OpenID Connect clients in `oidc_clients`) lives in leaves of its own that use
+//! nothing of `auth`, so that `accounts` does not use `mfa` or `oidc`, which extend it.
 //!
 //! May use `store` (the [`Store`](crate::Store), and [`Owner`](crate::Owner) with the session condition its
 //! statements carry, and the abuse limits' counters), `mail`, and the leaf modules (`error`, `config`, `ids`, `clock`,
@@ -24,6 +24,10 @@ mod housekeeping;
 mod limits;
 /// Second factors (TOTP, recovery codes, passkeys) and the second step of a sign-in.
 mod mfa;
+/// Sign-in with an identity provider (OpenID Connect): flows, linking, the one-time code, linked identities.
+mod oidc;
+/// The configured identity providers as OpenID Connect clients: discovery, keys, code exchange, ID-token checks.
+mod oidc_clients;
 /// [`Password`] rules, [`PasswordHash`], and the [`PasswordHasher`].
 mod password;
 /// The relying party of passkeys: webauthn-rs built once from the configuration.
@@ -47,6 +51,7 @@ pub use self::mfa::{
     Confirmed, Factor, FactorKind, PasskeyOptions, TotpEnrolment, MAX_FACTORS, MAX_FACTOR_NAME_CHARS, MFA_TOKEN_TTL,
     PENDING_TOTP_TTL, RECOVERY_CODE_COUNT,
 };
+pub use self::oidc::{Identity, IdentityProvider, ProviderCallback, EXCHANGE_CODE_TTL, OIDC_FLOW_TTL};
 pub use self::password::{Password, PasswordHash, PasswordHasher, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS};
 pub use self::relying_party::PASSKEY_CHALLENGE_TTL;
 pub use self::sessions::{LogoutScope, RefreshToken, Session, MAX_USER_AGENT_CHARS, REFRESH_TOKEN_BYTES};

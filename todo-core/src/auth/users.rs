@@ -19,6 +19,9 @@ pub struct User {
     pub created_at: OffsetDateTime,
     /// When the user proved they receive mail at this address (a verification or password-reset link), if ever.
     pub email_verified_at: Option<OffsetDateTime>,
+    /// Whether the account has a password. One made by an identity provider's sign-in has none until its owner sets
+    /// one through "forgot password"; it signs in through its provider, a sign-in link or a passkey.
+    pub has_password: bool,
 }
 
 /// The start of every statement that reads a [`UserRow`] (a string literal, for `concat!`).
@@ -39,20 +42,23 @@ pub(crate) struct UserRow {
     email_verified_at: Option<OffsetDateTime>,
 }
 
-/// A user and their password hash, as read for a password check.
+/// A user and their password hash (none for an account without a password), as read for a password check.
 pub(crate) struct StoredUser {
     pub(crate) user: User,
-    pub(crate) hash: PasswordHash,
+    pub(crate) hash: Option<PasswordHash>,
 }
 
 impl From<UserRow> for StoredUser {
     fn from(row: UserRow) -> Self {
+        // An account without a password keeps an empty hash (migration 0009): no bcrypt hash is empty.
+        let hash = (!row.password_hash.is_empty()).then(|| PasswordHash::from_stored(row.password_hash));
         let user = User {
             id: UserId::from_uuid(row.id),
             email: Email::from_trusted(row.email),
             created_at: row.created_at,
             email_verified_at: row.email_verified_at,
+            has_password: hash.is_some(),
         };
-        StoredUser { user, hash: PasswordHash::from_stored(row.password_hash) }
+        StoredUser { user, hash }
     }
 }

@@ -1,0 +1,317 @@
+//! A sign-in at a provider, from start to callback.
+//!
+//! The start stores the flow (the `state` as its SHA-256 hash, the PKCE verifier, the nonce, where the front end
+//! goes after) for [`OIDC_FLOW_TTL`], and sends the browser to the provider. The callback spends the flow in the
+//! statement that finds it (`DELETE … RETURNING`: single use, on any instance), exchanges the code, validates the
+//! ID token, links or makes the account, and sends the browser to `{APP_URL}/auth/callback` with a one-time code,
+//! or with `error` and `error_description` when anything failed: the callback always answers with a redirect, so
+//! the front end always learns what happened.
+
+use std::time::Duration;
+
+use super::linking::Linked;
+use crate::abuse::Client;
+use crate::auth::accounts::Accounts;
+use crate::auth::oidc_clients::Refusal;
+use crate::clock::{millis, now, unix_ms};
+use crate::error::{Error, Result};
+use crate::secret::token_hash;
+use crate::store::on_connection;
+
+/// How long a sign-in started at a provider may take to come back.
+pub const OIDC_FLOW_TTL: Duration = Duration::from_secs(10 * 60);
+/// The longest `redirect_to` accepted.
+const MAX_REDIRECT_CHARS: usize = 1024;
+
+/// The query of a provider's redirect back to this server (`/auth/oidc/{name}/callback?…`): a `code` and the
+/// `state`, or an `error` (the user cancelled, the provider refused).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProviderCallback {
+    /// The authorization code.
+    pub code: Option<String>,
+    /// The `state` this server sent.
+    pub state: Option<String>,
+    /// The provider's error code (RFC 6749 §4.1.2.1), when it did not authorize.
+    pub error: Option<String>,
+}
+
+/// Why a callback did not sign anyone in, as the front end hears it: `error` and `error_description`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Failure {
+    /// No `state` or no `code`.
+    InvalidRequest,
+    /// The `state` is unknown, used, expired, or of another provider.
+    InvalidState,
+    /// The provider answered with an error (the user cancelled or was refused).
+    Denied,
+    /// The code exchange was refused, or the ID token failed validation.
+    ProviderError,
+    /// The provider did not assert a verified email for a new identity.
+    EmailNotVerified,
+    /// An account has the email, and linking needs the address verified on both sides.
+    AccountNotLinked,
+    /// Too many new accounts from this network.
+    RateLimited,
+    /// The provider or the database cannot be reached right now.
+    Unavailable,
+    /// Anything else (logged).
+    ServerError,
+}
+
+impl Failure {
+    /// The `error` parameter.
+    pub(super) fn code(self) -> &'static str {
+        match self {
+            Failure::InvalidRequest => "invalid_request",
+            Failure::InvalidState => "invalid_state",
+            Failure::Denied => "access_denied",
+            Failure::ProviderError => "provider_error",
+            Failure::EmailNotVerified => "email_not_verified",
+            Failure::AccountNotLinked => "account_not_linked",
+            Failure::RateLimited => "rate_limited",
+            Failure::Unavailable => "temporarily_unavailable",
+            Failure::ServerError => "server_error",
+        }
+    }
+
+    /// The `error_description` parameter: for people, and never about the user's data.
+    fn description(self) -> &'static str {
+        match self {
+            Failure::InvalidRequest => "The provider's answer had no code or no state.",
+            Failure::InvalidState => "This sign-in expired or was already finished. Please start again.",
+            Failure::Denied => "The sign-in was cancelled or refused at the provider.",
+            Failure::ProviderError => "The provider's answer could not be verified. Please start again.",
+            Failure::EmailNotVerified => "The provider did not confirm an email address for this account.",
+            Failure::AccountNotLinked => {
+                "An account with this email already exists. It is linked to a provider only when both have \
+                 verified the address: sign in to it another way and verify its email, then try again."
+            }
+            Failure::RateLimited => "Too many new accounts from this network. Please try again later.",
+            Failure::Unavailable => "The sign-in cannot be finished right now. Please try again.",
+            Failure::ServerError => "The sign-in failed on the server. Please try again.",
+        }
+    }
+
+    /// The failure an error of this crate amounts to (rate limits, an unreachable database, the rest).
+    pub(super) fn from_error(error: &Error) -> Self {
+        match error {
+            Error::RateLimited { .. } => Failure::RateLimited,
+            Error::Unavailable(_) | Error::IdentityProviderUnavailable { .. } => Failure::Unavailable,
+            _ => Failure::ServerError,
+        }
+    }
+}
+
+/// A flow read back (and spent) by its callback.
+#[derive(sqlx::FromRow)]
+struct Flow {
+    provider: String,
+    pkce_verifier: String,
+    nonce: String,
+    redirect_to: String,
+}
+
+impl Accounts {
+    /// Starts a sign-in at the provider `provider`: stores the flow and returns the URL to send the browser to
+    /// (authorization code flow with PKCE S256, `state` and `nonce`). After the sign-in the front end is sent to
+    /// `redirect_to`, a path of the front end (`/tasks`; `APP_URL` followed by that path, or `/` when `None`).
+    ///
+    /// An unknown provider is [`Error::UnknownProvider`]; a `redirect_to` that is not a path under `APP_URL` is a
+    /// validation error on `redirect_to`; a provider whose discovery fails is [`Error::IdentityProviderUnavailable`].
+    pub async fn start_provider_sign_in(&self, provider: &str, redirect_to: Option<&str>) -> Result<String> {
+        if self.oidc.providers.redirect_uri(provider).is_none() {
+            return Err(Error::UnknownProvider);
+        }
+        let redirect_to = self.front_end_path(redirect_to)?;
+        let authorization = self.oidc.providers.authorize(provider).await?;
+        let expires_at_ms = unix_ms(now()) + millis(OIDC_FLOW_TTL);
+        on_connection!(self.store, |conn| {
+            sqlx::query(
+                "INSERT INTO oidc_flows (state_hash, provider, pkce_verifier, nonce, redirect_to, expires_at_ms) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(token_hash(&authorization.state))
+            .bind(provider)
+            .bind(&authorization.pkce_verifier)
+            .bind(&authorization.nonce)
+            .bind(&redirect_to)
+            .bind(expires_at_ms)
+            .execute(conn)
+            .await
+            .map(|_| ())
+        })?;
+        Ok(authorization.url)
+    }
+
+    /// Finishes a sign-in at `provider` from its redirect back (`callback`), coming from `client` (counted against
+    /// its network's signup budget when the sign-in makes an account), and returns where to send the browser:
+    /// `{APP_URL}/auth/callback?code=…&redirect_to=…` with a one-time code for
+    /// [`Accounts::exchange_provider_code`], or `{APP_URL}/auth/callback?error=…&error_description=…`.
+    ///
+    /// The `error` values: `invalid_request` (no code or state), `invalid_state` (unknown, used, expired, or of
+    /// another provider), `access_denied` (the provider did not authorize), `provider_error` (the code exchange was
+    /// refused or the ID token failed validation), `email_not_verified` (a new identity without a verified email),
+    /// `account_not_linked` (an account has the email, and one side has not verified it), `rate_limited`,
+    /// `temporarily_unavailable`, `server_error`. Why is logged; neither the code nor the state ever is.
+    pub async fn finish_provider_sign_in(
+        &self,
+        provider: &str,
+        callback: &ProviderCallback,
+        client: &Client,
+    ) -> String {
+        match self.finish(provider, callback, client).await {
+            Ok((code, redirect_to)) => {
+                let query = url::form_urlencoded::Serializer::new(String::new())
+                    .append_pair("code", &code)
+                    .append_pair("redirect_to", &redirect_to)
+                    .finish();
+                format!("{}/auth/callback?{query}", self.oidc.app_url)
+            }
+            Err(failure) => {
+                let query = url::form_urlencoded::Serializer::new(String::new())
+                    .append_pair("error", failure.code())
+                    .append_pair("error_description", failure.description())
+                    .finish();
+                format!("{}/auth/callback?{query}", self.oidc.app_url)
+            }
+        }
+    }
+
+    async fn finish(
+        &self,
+        provider: &str,
+        callback: &ProviderCallback,
+        client: &Client,
+    ) -> std::result::Result<(String, String), Failure> {
+        let refuse = |failure: Failure, reason: &dyn std::fmt::Display| {
+            tracing::warn!(provider, error = failure.code(), %reason, "sign-in at an identity provider refused");
+            failure
+        };
+        let Some(state) = callback.state.as_deref() else {
+            return Err(refuse(Failure::InvalidRequest, &"the callback has no state"));
+        };
+        let flow = self.spend_flow(state).await.map_err(|error| refuse(Failure::from_error(&error), &error))?;
+        let Some(flow) = flow.filter(|flow| flow.provider == provider) else {
+            return Err(refuse(Failure::InvalidState, &"the state is unknown, used, expired or of another provider"));
+        };
+        if let Some(error) = callback.error.as_deref() {
+            // The provider's own code is logged, cut short: it is the provider's text, not ours.
+            let error: String = error.chars().take(64).collect();
+            return Err(refuse(Failure::Denied, &format_args!("the provider answered `{}`", error.escape_debug())));
+        }
+        let Some(code) = callback.code.as_deref() else {
+            return Err(refuse(Failure::InvalidRequest, &"the callback has neither a code nor an error"));
+        };
+        let asserted = match self.oidc.providers.exchange(provider, code, &flow.pkce_verifier, &flow.nonce).await {
+            Ok(asserted) => asserted,
+            Err(Refusal::Unavailable(reason)) => return Err(refuse(Failure::Unavailable, &reason)),
+            Err(Refusal::Unverified(reason)) => return Err(refuse(Failure::ProviderError, &reason)),
+        };
+        let user = match self.account_for(provider, &asserted, client).await {
+            Ok(Linked::Account(user)) => user,
+            Ok(Linked::Refused(failure)) => return Err(refuse(failure, &"the identity cannot be linked")),
+            Err(error) => return Err(refuse(Failure::from_error(&error), &error)),
+        };
+        let code = self
+            .issue_exchange_code(user, provider)
+            .await
+            .map_err(|error| refuse(Failure::from_error(&error), &error))?;
+        tracing::info!(provider, user = %user, "signed in at an identity provider");
+        Ok((code, flow.redirect_to))
+    }
+
+    /// Deletes the flow of `state` and returns it, if it was there and had not expired: the delete decides the
+    /// single use, so two callbacks with one state cannot both go on.
+    async fn spend_flow(&self, state: &str) -> Result<Option<Flow>> {
+        let flow = on_connection!(self.store, |conn| {
+            sqlx::query_as::<_, Flow>(
+                "DELETE FROM oidc_flows WHERE state_hash = $1 AND expires_at_ms > $2 \
+                 RETURNING provider, pkce_verifier, nonce, redirect_to",
+            )
+            .bind(token_hash(state))
+            .bind(unix_ms(now()))
+            .fetch_optional(conn)
+            .await
+        })?;
+        Ok(flow)
+    }
+
+    /// `redirect_to` as a path of the front end: `None` or empty is `/`; a path (`/tasks?view=all`) or a URL under
+    /// `APP_URL` is kept as the path after `APP_URL`; anything else is a validation error.
+    fn front_end_path(&self, redirect_to: Option<&str>) -> Result<String> {
+        let invalid =
+            || Error::invalid("redirect_to", "must be a path of the front end (under APP_URL), such as /tasks");
+        let redirect_to = redirect_to.map(str::trim).unwrap_or_default();
+        if redirect_to.is_empty() {
+            return Ok("/".to_owned());
+        }
+        if redirect_to.chars().count() > MAX_REDIRECT_CHARS || redirect_to.chars().any(char::is_control) {
+            return Err(invalid());
+        }
+        let app = url::Url::parse(&format!("{}/", self.oidc.app_url)).map_err(|_| invalid())?;
+        let path = match redirect_to.strip_prefix(self.oidc.app_url.as_str()) {
+            Some(rest) if rest.starts_with('/') => rest,
+            _ => redirect_to,
+        };
+        // Only a path: not `//host` (another site, relative to the scheme), not `/\host` (the same, to browsers).
+        if !path.starts_with('/') || path.starts_with("//") || path.starts_with("/\\") {
+            return Err(invalid());
+        }
+        // The path resolved under APP_URL must stay there (no `/../` out of it).
+        let resolved = app.join(&path[1..]).map_err(|_| invalid())?;
+        if resolved.origin() != app.origin() || !resolved.path().starts_with(app.path()) {
+            return Err(invalid());
+        }
+        Ok(path.to_owned())
+    }
+}
+
+#[cfg(all(test, feature = "sqlite"))]
+mod tests {
+    use crate::{Config, Error, Todo};
+
+    async fn todo(app_url: &str) -> Todo {
+        let config = Config::new("unit test secret of at least 32 bytes")
+            .expect("valid")
+            .with_app_url(app_url)
+            .expect("valid")
+            .with_database_url("sqlite::memory:");
+        Todo::connect(&config).await.expect("connects")
+    }
+
+    #[tokio::test]
+    async fn redirect_to_is_a_path_under_app_url() {
+        let todo = todo("https://app.example.com/web").await;
+        let accounts = todo.accounts();
+        for (given, kept) in [
+            (None, "/"),
+            (Some(""), "/"),
+            (Some("/tasks"), "/tasks"),
+            (Some("/tasks?view=all#top"), "/tasks?view=all#top"),
+            (Some("https://app.example.com/web/tasks"), "/tasks"),
+        ] {
+            assert_eq!(accounts.front_end_path(given).expect("a path"), kept, "{given:?}");
+        }
+        for refused in [
+            "https://evil.example/tasks",
+            "//evil.example/tasks",
+            "/\\evil.example",
+            "tasks",
+            "javascript:alert(1)",
+            "/../../admin",
+            "https://app.example.com.evil.example/x",
+            "https://app.example.com/webx",
+            "/ta\nsks",
+        ] {
+            let error = accounts.front_end_path(Some(refused)).expect_err(refused);
+            assert!(matches!(&error, Error::Validation(fields) if fields[0].field == "redirect_to"), "{refused}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unknown_provider_is_refused_before_anything_is_stored() {
+        let todo = todo("https://app.example.com").await;
+        let error = todo.accounts().start_provider_sign_in("nobody", None).await.expect_err("unknown");
+        assert!(matches!(error, Error::UnknownProvider));
+    }
+}
