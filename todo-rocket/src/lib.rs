@@ -94,6 +94,7 @@ fn assemble(rocket: Rocket<Build>, base: &str, config: Config, options: &ServerO
         .attach(api::sign_in_links::stage(mount_point))
         .attach(api::mfa::stage(mount_point))
         .attach(api::passkeys::stage(mount_point))
+        .attach(api::oidc::stage(mount_point))
         .attach(api::sessions::stage(mount_point))
         .attach(api::tasks::stage(mount_point))
         .attach(api::health::stage(mount_point))

@@ -12,6 +12,7 @@ pub(crate) mod grant;
 pub(crate) mod health;
 pub(crate) mod mail;
 pub(crate) mod mfa;
+pub(crate) mod oidc;
 pub mod openapi;
 pub(crate) mod passkeys;
 pub mod responses;
@@ -44,28 +45,54 @@ pub(crate) fn library(config: Config, base: &str) -> AdHoc {
             // Without the pool (its fairing failed and said why), there is nothing to add.
             let Some(db) = rocket.state::<Db>() else { return Err(rocket) };
             let config = match rocket.figment().extract::<rocket::Config>() {
-                Ok(server) => with_default_app_url(config, &server, &base),
+                Ok(server) => {
+                    let own = own_url(&server, &base);
+                    with_default_api_url(with_default_app_url(config, &own), &own)
+                }
                 Err(_) => config,
             };
             tracing::info!("mail: {}", config.mailer().describe());
             let todo = Todo::new(todo_core::Store::clone(db), &config);
+            // A bad or unreachable issuer stops the start, with one line naming the provider.
+            if let Err(error) = todo.accounts().discover_identity_providers().await {
+                tracing::error!("{error}");
+                return Err(rocket);
+            }
+            for provider in todo.accounts().identity_providers() {
+                if let Some(uri) = todo.accounts().provider_redirect_uri(&provider.name) {
+                    tracing::info!("identity provider `{}`: its redirect URI is {uri}", provider.name);
+                }
+            }
             Ok(rocket.manage(todo))
         }))
     })
 }
 
-/// `config` with `APP_URL` set to this server's own base URL (`http://address:port/base`) when it has none, as
-/// the README says: mail links then open this server, which is right when it also serves the front end.
-fn with_default_app_url(config: Config, rocket: &rocket::Config, base: &str) -> Config {
-    if config.app_url().is_some() {
-        return config;
-    }
+/// This server's own base URL: `http://address:port/base` (`localhost` for an unspecified address).
+fn own_url(rocket: &rocket::Config, base: &str) -> String {
     let scheme = if rocket.tls_enabled() { "https" } else { "http" };
     let host = match rocket.address {
         address if address.is_unspecified() => "localhost".to_owned(),
         std::net::IpAddr::V6(address) => format!("[{address}]"),
         address => address.to_string(),
     };
-    let own = format!("{scheme}://{host}:{}{base}", rocket.port);
-    config.clone().with_app_url(&own).unwrap_or(config)
+    format!("{scheme}://{host}:{}{base}", rocket.port)
+}
+
+/// `config` with `APP_URL` set to this server's own base URL when it has none, as the README says: mail links then
+/// open this server, which is right when it also serves the front end.
+fn with_default_app_url(config: Config, own: &str) -> Config {
+    if config.app_url().is_some() {
+        return config;
+    }
+    config.clone().with_app_url(own).unwrap_or(config)
+}
+
+/// `config` with `API_URL` (the base of the providers' redirect URIs) set to this server's own base URL when it
+/// has none; behind a proxy, the operator sets it.
+fn with_default_api_url(config: Config, own: &str) -> Config {
+    if config.api_url().is_some() {
+        return config;
+    }
+    config.clone().with_api_url(own).unwrap_or(config)
 }

@@ -8,7 +8,7 @@ use utoipa::openapi::{OpenApi as Document, Server};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::{auth, email, health, mfa, passkeys, sessions, sign_in_links, tasks};
+use super::{auth, email, health, mfa, oidc, passkeys, sessions, sign_in_links, tasks};
 use crate::http::problem::{FieldProblem, Problem};
 
 /// The shared responses and response sets (at their old path, `todo_rocket::openapi::responses`).
@@ -30,7 +30,10 @@ pub use super::responses;
             `POST /auth/magic-link` a sign-in link to `{APP_URL}/magic-link?token=…`. An account with a second factor \
             (`POST /auth/mfa/totp`) signs in in two steps: the first answers 403 with an `mfa_token`, which \
             `POST /auth/mfa/verify` exchanges, with a code, for the tokens. Access tokens and sessions carry `aal` \
-            (1 or 2 factors) and `amr` (the methods: `pwd`, `email`, `otp`, `recovery`, `hwk`).",
+            (1 or 2 factors) and `amr` (the methods: `pwd`, `email`, `otp`, `recovery`, `hwk`, `oidc`). Sign-in with an \
+            identity provider starts at `GET /auth/oidc/{name}/authorize` (the providers are at `GET /auth/providers`) \
+            and ends at `{APP_URL}/auth/callback?code=…`, whose one-time code `POST /auth/oidc/exchange` trades for \
+            the tokens.",
         license(name = "MIT OR Apache-2.0"),
     ),
     paths(
@@ -40,6 +43,7 @@ pub use super::responses;
         mfa::enroll_totp, mfa::confirm_totp, mfa::factors, mfa::remove_factor, mfa::recovery_codes, mfa::verify,
         mfa::passkey_options,
         passkeys::registration_options, passkeys::register, passkeys::login_options, passkeys::login,
+        oidc::providers, oidc::authorize, oidc::callback, oidc::exchange, oidc::identities, oidc::unlink,
         sessions::refresh, sessions::list, sessions::revoke,
         tasks::list, tasks::create, tasks::get_one, tasks::replace, tasks::update, tasks::toggle, tasks::delete_one,
         health::health,
@@ -53,6 +57,7 @@ pub use super::responses;
             responses::InvalidRefreshToken, responses::SignInNotFinished, responses::AlreadyVerified,
             responses::InvalidMailToken, responses::SecondStepRequired, responses::TwoFactorSessionRequired,
             responses::SecondStepRefused, responses::PasskeyRefused, responses::PasskeysUnavailable,
+            responses::LastSignInMethod,
         ),
     ),
     modifiers(&SecuritySchemes),
@@ -60,6 +65,8 @@ pub use super::responses;
         (name = "auth", description = "Signup, login, the current user, logout, email verification and password recovery"),
         (name = "mfa", description = "Second factors (TOTP authenticators, recovery codes) and the second step of a sign-in"),
         (name = "passkeys", description = "Passkeys (WebAuthn): adding one to the account, and signing in with one alone"),
+        (name = "identity providers", description = "Sign-in with an identity provider (OpenID Connect): the \
+            providers, the redirect to one and back, the one-time code's exchange, and the caller's linked identities"),
         (name = "sessions", description = "Refresh tokens, and the caller's sessions (one per login)"),
         (name = "tasks", description = "The caller's tasks; another user's task is always 404"),
         (name = "service", description = "Operations"),

@@ -105,6 +105,15 @@ pub struct NotFound(Problem);
 )]
 pub struct InvalidRefreshToken(Problem);
 
+/// The identity is the account's last way to sign in (no password, no other identity, no passkey): set a password
+/// first (`POST /auth/password/forgot`), or link another identity.
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    example = json!({"type": "about:blank", "title": "Conflict", "status": 409, "detail": "this is the account's last way to sign in: set a password (forgot password) or link another identity first"})
+)]
+pub struct LastSignInMethod(Problem);
+
 /// The email is already registered.
 #[derive(ToResponse)]
 #[response(

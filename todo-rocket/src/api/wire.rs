@@ -16,7 +16,7 @@ use crate::http::redacted::{redacted_if_sent, Redacted};
 
 /// A registered user.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[schema(example = json!({"id": "0192f4a0-7c1e-7d2a-9f1e-2b3c4d5e6f70", "email": "ann@example.com", "created_at": "2026-01-12T09:30:00Z", "email_verified_at": null}))]
+#[schema(example = json!({"id": "0192f4a0-7c1e-7d2a-9f1e-2b3c4d5e6f70", "email": "ann@example.com", "created_at": "2026-01-12T09:30:00Z", "email_verified_at": null, "has_password": true}))]
 pub struct User {
     /// The user's id (UUIDv7).
     pub id: Uuid,
@@ -28,6 +28,9 @@ pub struct User {
     /// When the email was verified (a verification or password-reset link was followed), or `null`.
     #[serde(with = "time::serde::rfc3339::option")]
     pub email_verified_at: Option<OffsetDateTime>,
+    /// Whether the account has a password. One made by a sign-in at an identity provider has none: it signs in
+    /// through its provider, a sign-in link or a passkey, and gets a password through "forgot password".
+    pub has_password: bool,
 }
 
 impl From<todo_core::User> for User {
@@ -37,6 +40,7 @@ impl From<todo_core::User> for User {
             email: user.email.to_string(),
             created_at: user.created_at,
             email_verified_at: user.email_verified_at,
+            has_password: user.has_password,
         }
     }
 }

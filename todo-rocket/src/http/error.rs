@@ -125,6 +125,17 @@ impl ApiError {
                     .header("Retry-After", seconds.to_string())
             }
             ApiError::Core(CoreError::NotFound) => problem.detail("no such resource"),
+            ApiError::Core(CoreError::UnknownProvider) => problem.detail("no identity provider of this name"),
+            ApiError::Core(CoreError::LastSignInMethod) => problem.detail(
+                "this is the account's last way to sign in: set a password (forgot password) or link another identity \
+                 first",
+            ),
+            ApiError::Core(error @ CoreError::IdentityProviderUnavailable { .. }) => {
+                tracing::warn!(error = %error_chain(error), "identity provider unavailable");
+                problem
+                    .detail("the identity provider cannot be reached right now; retry later")
+                    .header("Retry-After", RETRY_AFTER_UNAVAILABLE)
+            }
             ApiError::Core(error @ CoreError::Unavailable(_)) => {
                 metrics::database_error("unavailable");
                 tracing::warn!(error = %error_chain(error), "database unavailable");
