@@ -247,3 +247,51 @@ async fn a_request_without_pkce_is_sent_back_with_an_error() {
     let error = callback.query_pairs().find(|(name, _)| name == "error").map(|(_, value)| value.into_owned());
     assert_eq!(error.as_deref(), Some("invalid_request"), "{callback}");
 }
+
+#[tokio::test]
+async fn without_a_login_hint_the_login_page_signs_in_whoever_fills_it() {
+    let Some(provider) = start().await else { return };
+    let request = AuthRequest::new(&provider, PUBLIC_CLIENT_ID).await;
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::custom(|attempt| {
+            // Follow the provider's own redirects, as a browser would, and stop at the one back to the client.
+            if attempt.url().as_str().starts_with(REDIRECT_URI) {
+                attempt.stop()
+            } else {
+                attempt.follow()
+            }
+        }))
+        .build()
+        .unwrap();
+
+    let page = browser.get(&request.url).send().await.unwrap();
+    let page_url = page.url().clone();
+    let html = page.text().await.unwrap();
+    // What a browser test finds by label and by role.
+    for part in [
+        r#"<label for="sub">Username</label>"#,
+        r#"<input id="sub" name="sub""#,
+        r#"<label for="email">Email</label>"#,
+        r#"<input id="email" name="email""#,
+        r#"<input id="email_verified" name="email_verified" type="checkbox" checked>"#,
+        r#"<label for="email_verified">Email verified</label>"#,
+        r#"<button type="submit">Sign in</button>"#,
+    ] {
+        assert!(html.contains(part), "{part} not in:\n{html}");
+    }
+    let action = html.split(r#"action=""#).nth(1).and_then(|rest| rest.split('"').next()).unwrap();
+
+    // A checked checkbox sends "on".
+    let form = [("sub", "erin-42"), ("email", "erin@example.test"), ("email_verified", "on")];
+    let back = browser.post(page_url.join(action).unwrap()).form(&form).send().await.unwrap();
+    assert!(back.status().is_redirection(), "{}", back.status());
+    let callback = back.headers()[reqwest::header::LOCATION].to_str().unwrap().to_owned();
+    let code = request.code_from(&callback, &provider);
+    let tokens = exchange(&provider, PUBLIC_CLIENT_ID, &code, &request.verifier).await;
+    let (_, claims) = jwt_parts(tokens["id_token"].as_str().unwrap());
+    assert_eq!(claims["sub"], "erin-42");
+    assert_eq!(claims["email"], "erin@example.test");
+    assert_eq!(claims["email_verified"], true);
+    assert_eq!(claims["nonce"], request.nonce.as_str());
+}
