@@ -59,8 +59,8 @@ pub struct TestProvider {
 impl TestProvider {
     /// Starts a provider on a free port and waits until it is ready; `None` (and a "skipped" line on the test's
     /// output) when Node.js is not installed. Installs the npm packages first (`npm ci`) when
-    /// `testing/oidc-provider/node_modules` is missing or older than `package-lock.json`; several test binaries
-    /// starting at once share one install.
+    /// `testing/oidc-provider/node_modules` is missing or was installed from another `package-lock.json`; several
+    /// test binaries starting at once share one install.
     ///
     /// # Panics
     /// When Node.js is there but the install or the provider fails: the panic shows their output.
