@@ -3,7 +3,9 @@
 //! `TEST_POSTGRES_URL` ([`ScratchPostgres`], and [`BlockingScratchPostgres`] for tests without a runtime;
 //! feature `postgres`); [`ScratchDatabase`] is either, for suites that run on both. Also [`totp`]: TOTP codes
 //! computed by the tests themselves; and, with feature `authenticator`, a software WebAuthn authenticator with the
-//! browser's part of a ceremony ([`authenticator::Authenticator`]), for the tests of passkeys.
+//! browser's part of a ceremony ([`authenticator::Authenticator`]), for the tests of passkeys; and, with feature
+//! `oidc`, a real OpenID Provider run by Node.js and a harness that signs a user in through it
+//! ([`oidc::TestProvider`]), for the tests of sign-in with an identity provider.
 //!
 //! Each makes a uniquely named database and removes it again, and says where it is (a path, a URL, a name);
 //! connecting is left to the caller, through whatever engine its build has. It depends on neither todo-core nor
@@ -18,6 +20,8 @@
 pub mod authenticator;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod database;
+#[cfg(feature = "oidc")]
+pub mod oidc;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "sqlite")]
