@@ -38,6 +38,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/identities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The identities at providers linked to the caller's account, oldest first. */
+        get: operations["listIdentities"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/identities/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Unlink one of the caller's identities. Refused (409) when it is the account's last way to sign in (no password,
+         *     no other identity, no passkey): set a password first, through "forgot password".
+         */
+        delete: operations["unlinkIdentity"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/auth/login": {
         parameters: {
             query?: never;
@@ -278,6 +315,79 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/oidc/exchange": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Trade the one-time code of a provider sign-in for the tokens of a new session (`amr` `oidc`), or, for an
+         *     account with a second factor, 403 `second-step-required`. A code that is unknown, used or expired is 422 (sign in
+         *     again).
+         */
+        post: operations["exchangeProviderCode"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/oidc/{name}/authorize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Start signing in at a provider: a redirect to it (authorization code flow with PKCE S256, `state` and `nonce`,
+         *     held by the server for 10 minutes and usable once, by any instance). Open it in the browser (a link or
+         *     `window.location`), not with `fetch`. After the sign-in the browser comes back to
+         *     `{APP_URL}/auth/callback`. 404 for a provider that is not configured; 503 while the provider's discovery document
+         *     cannot be fetched.
+         */
+        get: operations["authorizeWithProvider"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/oidc/{name}/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where the provider sends the browser back (register `{API_URL}/auth/oidc/{name}/callback` with it). Always a
+         *     redirect to the front end: `{APP_URL}/auth/callback?code=…&redirect_to=…` with a one-time code for
+         *     `POST /auth/oidc/exchange` (60 seconds), or `{APP_URL}/auth/callback?error=…&error_description=…`.
+         * @description `error` is one of `invalid_request` (no code or state), `invalid_state` (unknown, used, expired, or of another
+         *     provider), `access_denied` (the provider did not authorize: the user cancelled), `provider_error` (the code
+         *     exchange was refused, or the ID token failed validation), `email_not_verified` (the provider did not confirm an
+         *     email for a new identity), `account_not_linked` (an account has this email and one side has not verified it:
+         *     accounts are linked only when both have), `rate_limited`, `temporarily_unavailable` or `server_error`.
+         *
+         *     A known identity signs its account in. A new one whose provider asserts a verified email makes an account
+         *     (email verified, no password), or is linked to the account with that email when its email is verified too.
+         */
+        get: operations["providerCallback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/auth/passkeys/login": {
         parameters: {
             query?: never;
@@ -404,6 +514,23 @@ export interface paths {
          *     ends all the same, but the answer is 403 `second-step-required` with an `mfa_token` for `POST /auth/mfa/verify`.
          */
         post: operations["resetPassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The identity providers configured on this server (`OIDC_PROVIDERS`), in order: one button each. */
+        get: operations["listProviders"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -658,6 +785,16 @@ export interface components {
             password?: string | null;
         };
         /**
+         * @description Body of `POST /auth/oidc/exchange`.
+         * @example {
+         *       "code": "q3Jd8vQ0mZt1c2VjcmV0LXJhbmRvbS1ieXRlcy0zMi1sb25n"
+         *     }
+         */
+        ExchangeRequest: {
+            /** @description The `code` parameter of `{APP_URL}/auth/callback?code=…`. */
+            code: string;
+        };
+        /**
          * @description A confirmed second factor.
          * @example {
          *       "created_at": "2026-01-12T09:30:00Z",
@@ -722,6 +859,31 @@ export interface components {
         Health: {
             /** @description `ok` when the database answers. */
             status: string;
+        };
+        /**
+         * @description An identity at a provider, linked to the caller's account.
+         * @example {
+         *       "created_at": "2026-01-12T09:30:00Z",
+         *       "email": "ann@example.com",
+         *       "id": "0192f4a0-7c1e-7d2a-9f1e-2b3c4d5e6f70",
+         *       "provider": "google"
+         *     }
+         */
+        Identity: {
+            /**
+             * Format: date-time
+             * @description When it was linked (RFC 3339, UTC).
+             */
+            created_at: string;
+            /** @description The email the provider asserted when the identity was linked. */
+            email: string;
+            /**
+             * Format: uuid
+             * @description The link's id (UUIDv7), to unlink it.
+             */
+            id: string;
+            /** @description The provider's name. */
+            provider: string;
         };
         /**
          * @description Login body (also accepted as the OAuth2 form: `grant_type=password&username=...&password=...`).
@@ -886,6 +1048,19 @@ export interface components {
              *     `second-step-required`, `email-not-verified` or `two-factor-session-required` (all 403).
              */
             type: string;
+        };
+        /**
+         * @description An identity provider users can sign in with: a button in a front end.
+         * @example {
+         *       "label": "Google",
+         *       "name": "google"
+         *     }
+         */
+        Provider: {
+            /** @description The button's text. */
+            label: string;
+            /** @description The name in the routes (`/auth/oidc/{name}/authorize`). */
+            name: string;
         };
         /**
          * @description New recovery codes (the old ones no longer work).
@@ -1188,6 +1363,7 @@ export interface components {
          *       "created_at": "2026-01-12T09:30:00Z",
          *       "email": "ann@example.com",
          *       "email_verified_at": null,
+         *       "has_password": true,
          *       "id": "0192f4a0-7c1e-7d2a-9f1e-2b3c4d5e6f70"
          *     }
          */
@@ -1204,6 +1380,11 @@ export interface components {
              * @description When the email was verified (a verification or password-reset link was followed), or `null`.
              */
             email_verified_at?: string | null;
+            /**
+             * @description Whether the account has a password. One made by a sign-in at an identity provider has none: it signs in
+             *     through its provider, a sign-in link or a passkey, and gets a password through "forgot password".
+             */
+            has_password: boolean;
             /**
              * Format: uuid
              * @description The user's id (UUIDv7).
@@ -1338,6 +1519,26 @@ export interface components {
                  *       "detail": "the refresh token is invalid, expired or revoked; log in again",
                  *       "status": 401,
                  *       "title": "Unauthorized",
+                 *       "type": "about:blank"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The identity is the account's last way to sign in (no password, no other identity, no passkey): set a password
+         *     first (`POST /auth/password/forgot`), or link another identity.
+         */
+        LastSignInMethod: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "detail": "this is the account's last way to sign in: set a password (forgot password) or link another identity first",
+                 *       "status": 409,
+                 *       "title": "Conflict",
                  *       "type": "about:blank"
                  *     }
                  */
@@ -1702,6 +1903,53 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             409: components["responses"]["AlreadyVerified"];
             429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listIdentities: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The linked identities; empty when there is none */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Identity"][];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    unlinkIdentity: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The identity's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Unlinked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["LastSignInMethod"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -2090,6 +2338,102 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    exchangeProviderCode: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExchangeRequest"];
+            };
+        };
+        responses: {
+            /** @description Signed in: the tokens of a new session */
+            200: {
+                headers: {
+                    /** @description `no-store`: tokens must not be cached */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenResponse"];
+                };
+            };
+            400: components["responses"]["MalformedBody"];
+            403: components["responses"]["SecondStepRequired"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    authorizeWithProvider: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Where the front end goes after the sign-in: a path of the front end under `APP_URL`, such as `/tasks` (default `/`); anything else is 422
+                 * @example /tasks
+                 */
+                redirect_to?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The provider's name, from `GET /auth/providers` */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To the provider's authorization endpoint */
+            302: {
+                headers: {
+                    /** @description The provider's authorization URL */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Unprocessable"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    providerCallback: {
+        parameters: {
+            query?: {
+                /** @description The provider's authorization code */
+                code?: string;
+                /** @description The `state` sent to the provider */
+                state?: string;
+                /** @description The provider's error code, when it did not authorize */
+                error?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The provider's name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To the front end's `/auth/callback`, with a one-time code or an error */
+            302: {
+                headers: {
+                    /** @description `no-store` */
+                    "Cache-Control"?: string;
+                    /** @description `{APP_URL}/auth/callback?code=…&redirect_to=…` or `{APP_URL}/auth/callback?error=…&error_description=…` */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     passkeyLogin: {
         parameters: {
             query?: never;
@@ -2317,6 +2661,26 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["InvalidMailToken"];
             503: components["responses"]["Unavailable"];
+        };
+    };
+    listProviders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The providers; empty when none is configured */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Provider"][];
+                };
+            };
         };
     };
     refresh: {
