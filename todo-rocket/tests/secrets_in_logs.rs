@@ -4,7 +4,8 @@
 //! secrets and codes, recovery codes, `mfa_token`s, access or refresh tokens appears in what it wrote. Mails go to
 //! an SMTP server that refuses connections (a closed port), so the mailer logs only that it failed, as it does in
 //! production with a mail server down; without `SMTP_URL`, the log mailer writes links to the log by design.
-//! On a SQLite file, and on PostgreSQL when `TEST_POSTGRES_URL` is set.
+//! The same for a sign-in at an identity provider (a real OpenID Provider; skipped without Node.js). On a SQLite
+//! file, and on PostgreSQL when `TEST_POSTGRES_URL` is set.
 
 mod server_process;
 
@@ -12,7 +13,8 @@ use std::fs::File;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use server_process::{free_port, ServerProcess, PASSWORD};
+use server_process::{free_port, get_redirect, ServerProcess, PASSWORD};
+use todo_testing::oidc::{ProviderAccount, TestProvider, CONFIDENTIAL_CLIENT_ID, CONFIDENTIAL_CLIENT_SECRET};
 use todo_testing::totp::{code_at, now_seconds};
 
 fn text(value: &Value) -> String {
@@ -84,6 +86,69 @@ fn no_secret_in_the_log(database_url: &str) {
     for code in &codes {
         assert!(!log.contains(&code.replace('-', "")), "a normalised recovery code is in the log");
     }
+}
+
+/// A sign-in at an identity provider, with the same logging: neither the client secret, the `state`, `nonce` and PKCE
+/// challenge of the authorization request, the provider's code, the one-time exchange code, nor the tokens appear.
+fn no_secret_of_a_provider_sign_in_in_the_log(database_url: &str) {
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let Some(provider) = runtime.block_on(TestProvider::start()) else { return };
+    let log_file = std::env::temp_dir().join(format!("todo-secrets-oidc-{}.jsonl", uuid::Uuid::now_v7().simple()));
+    let env = [
+        ("LOG_FORMAT", "json"),
+        ("ROCKET_LOG_LEVEL", "normal"),
+        ("RUST_LOG", "debug"),
+        ("OIDC_PROVIDERS", "test"),
+        ("OIDC_TEST_ISSUER", provider.issuer()),
+        ("OIDC_TEST_CLIENT_ID", CONFIDENTIAL_CLIENT_ID),
+        ("OIDC_TEST_CLIENT_SECRET", CONFIDENTIAL_CLIENT_SECRET),
+    ];
+    let mut server = ServerProcess::start_with_output(database_url, &env, File::create(&log_file).expect("a file"));
+    let mut secrets = vec![CONFIDENTIAL_CLIENT_SECRET.to_owned()];
+
+    let (status, location) = get_redirect(&format!("{}/auth/oidc/test/authorize?redirect_to=/tasks", server.base));
+    assert_eq!(status, 302);
+    let authorization = location.expect("a Location");
+    let parameter = |url: &str, name: &str| {
+        let url = url::Url::parse(url).expect("a URL");
+        url.query_pairs().find(|(key, _)| key == name).map(|(_, value)| value.into_owned()).expect(name)
+    };
+    secrets.extend(["state", "nonce", "code_challenge"].map(|name| parameter(&authorization, name)));
+    let back = runtime.block_on(provider.log_in(&authorization, &ProviderAccount::new("oidc-ann@example.test")));
+    secrets.push(parameter(&back, "code"));
+    let back = url::Url::parse(&back).expect("a URL");
+    let (status, location) =
+        get_redirect(&format!("{}{}?{}", server.base, back.path(), back.query().unwrap_or_default()));
+    assert_eq!(status, 302);
+    let code = parameter(&location.expect("a Location"), "code");
+    secrets.push(code.clone());
+    let (status, tokens) = server.post("/auth/oidc/exchange", json!({"code": code}), None);
+    assert_eq!(status, 200, "{tokens}");
+    secrets.extend([text(&tokens["access_token"]), text(&tokens["refresh_token"])]);
+
+    assert_eq!(server.signal("TERM", Duration::from_secs(10)), Some(0), "the server stops cleanly");
+    let log = std::fs::read_to_string(&log_file).expect("the log is readable");
+    let _ = std::fs::remove_file(&log_file);
+    assert!(log.contains("signed in at an identity provider"), "the sign-in is logged: {log}");
+    for secret in &secrets {
+        assert!(!log.contains(secret.as_str()), "a secret is in the log: {secret:?}\n{log}");
+    }
+}
+
+#[cfg(feature = "sqlite")]
+#[test]
+fn sqlite_no_secret_of_a_provider_sign_in_is_logged() {
+    server_process::with_sqlite_file(no_secret_of_a_provider_sign_in_in_the_log);
+}
+
+#[cfg(feature = "postgres")]
+#[test]
+#[cfg_attr(
+    not(postgres_tests),
+    ignore = "set TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1/test) to run the PostgreSQL tests"
+)]
+fn postgres_no_secret_of_a_provider_sign_in_is_logged() {
+    server_process::with_postgres_database(no_secret_of_a_provider_sign_in_in_the_log);
 }
 
 #[cfg(feature = "sqlite")]

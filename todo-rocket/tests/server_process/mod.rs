@@ -240,6 +240,24 @@ pub fn call_at(base: &str, method: &str, path: &str, body: Option<Value>, token:
     }
 }
 
+/// Sends a `GET` to `url` without following a redirect: the status and the `Location` header, if any (a connection
+/// failure is status 0).
+pub fn get_redirect(url: &str) -> (u16, Option<String>) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into();
+    match agent.get(url).call() {
+        Ok(response) => {
+            let location = response.headers().get("Location").and_then(|value| value.to_str().ok()).map(str::to_owned);
+            (response.status().as_u16(), location)
+        }
+        Err(_) => (0, None),
+    }
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|listener| listener.local_addr()).expect("a free port").port()
 }

@@ -68,7 +68,12 @@ impl<'writer> FormatFields<'writer> for JsonSpanFields {
     fn format_fields<R: RecordFields>(&self, mut writer: Writer<'writer>, fields: R) -> fmt::Result {
         let mut object = Vec::with_capacity(64);
         object.push(b'{');
-        fields.record(&mut JsonFieldsVisitor { line: &mut object, first: true, skip_log_fields: false });
+        fields.record(&mut JsonFieldsVisitor {
+            line: &mut object,
+            first: true,
+            skip_log_fields: false,
+            redact_queries: false,
+        });
         object.push(b'}');
         writer.write_str(std::str::from_utf8(&object).map_err(|_| fmt::Error)?)
     }
@@ -101,7 +106,10 @@ where
     line.extend_from_slice(b"\",\"level\":\"");
     line.extend_from_slice(metadata.level().as_str().as_bytes());
     line.extend_from_slice(b"\",\"fields\":{");
-    let mut fields = JsonFieldsVisitor { line, first: true, skip_log_fields: normalized.is_some() };
+    // Rocket's own lines name request URIs with their query, which may carry secrets (a provider's code and state).
+    let rocket_line = normalized.is_some() && metadata.target().starts_with("rocket");
+    let mut fields =
+        JsonFieldsVisitor { line, first: true, skip_log_fields: normalized.is_some(), redact_queries: rocket_line };
     event.record(&mut fields);
     line.extend_from_slice(b"},\"target\":");
     push_json(line, metadata.target());
@@ -186,6 +194,8 @@ struct JsonFieldsVisitor<'a> {
     first: bool,
     /// A `log` record's `log.target`, `log.file`, ...: already in the line's metadata, so left out.
     skip_log_fields: bool,
+    /// A line of Rocket's own: the query of every URI in its message is left out ([`without_queries`]).
+    redact_queries: bool,
 }
 
 impl JsonFieldsVisitor<'_> {
@@ -204,11 +214,20 @@ impl JsonFieldsVisitor<'_> {
 
 impl Visit for JsonFieldsVisitor<'_> {
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.field(field, &format_args!("{value:?}"));
+        if self.redact_queries && field.name() == "message" {
+            let text = format!("{value:?}");
+            self.field(field, without_queries(&text).as_str());
+        } else {
+            self.field(field, &format_args!("{value:?}"));
+        }
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.field(field, value);
+        if self.redact_queries && field.name() == "message" {
+            self.field(field, without_queries(value).as_str());
+        } else {
+            self.field(field, value);
+        }
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
@@ -227,6 +246,30 @@ impl Visit for JsonFieldsVisitor<'_> {
     fn record_bool(&mut self, field: &Field, value: bool) {
         self.field(field, &value);
     }
+}
+
+/// `text` with the query of each URI in it (a word that starts with `/` and has a `?`) replaced by `?…`, a trailing
+/// `:` or `.` kept: Rocket's `GET /auth/oidc/google/callback?code=…&state=…:` becomes `GET /auth/oidc/google/callback?…:`.
+/// The request log names routes by their template and never has a query; Rocket's own lines need this.
+fn without_queries(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (index, word) in text.split(' ').enumerate() {
+        if index > 0 {
+            out.push(' ');
+        }
+        match word.find('?').filter(|_| word.starts_with('/')) {
+            Some(query) => {
+                out.push_str(&word[..query]);
+                out.push_str("?…");
+                // Rocket's punctuation after the URI (`…:` of a request line, `….` of a sentence) is kept.
+                if let Some(last @ (':' | '.')) = word.chars().last() {
+                    out.push(last);
+                }
+            }
+            None => out.push_str(word),
+        }
+    }
+    out
 }
 
 /// `fmt::Write` into the line's bytes (for the timestamp).
@@ -266,6 +309,20 @@ mod tests {
                 .collect()
         };
         (parse(reference), parse(ours))
+    }
+
+    #[test]
+    fn queries_are_left_out_of_uris_in_rockets_lines() {
+        assert_eq!(
+            without_queries("GET /auth/oidc/test/callback?code=secret&state=other:"),
+            "GET /auth/oidc/test/callback?…:"
+        );
+        assert_eq!(without_queries("No matching routes for GET /x?token=secret."), "No matching routes for GET /x?….");
+        assert_eq!(
+            without_queries("Matched: (callback) GET /auth/oidc/<name>/callback"),
+            "Matched: (callback) GET /auth/oidc/<name>/callback"
+        );
+        assert_eq!(without_queries("what? no URI here"), "what? no URI here");
     }
 
     #[test]
