@@ -18,15 +18,28 @@ workdir="$(mktemp -d)"
 database_url="${3:-sqlite:$workdir/todo.db}"
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 base="http://127.0.0.1:$port"
+
+# The OpenID test provider (testing/oidc-provider), so that the identity-provider routes run against a configured
+# provider. It exits when its standard input, held by this script, closes.
+provider_dir="$here/../testing/oidc-provider"
+[ -d "$provider_dir/node_modules" ] || (cd "$provider_dir" && npm ci --no-audit --no-fund >/dev/null)
+coproc PROVIDER { exec node "$provider_dir/provider.mjs" --port 0 2>"$workdir/provider.log"; }
+provider_pid=$PROVIDER_PID
+trap 'kill "$provider_pid" 2>/dev/null || true; rm -rf "$workdir"' EXIT
+read -r -t 30 issuer_line <&"${PROVIDER[0]}" || { echo "error: the OpenID test provider did not start:" >&2; cat "$workdir/provider.log" >&2; exit 1; }
+issuer="$(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["issuer"])' "$issuer_line")"
+
 # APP_URL on `localhost`: passkeys need a relying party that is a domain name (on an IP address their routes are off).
 (cd "$workdir" && DATABASE_URL="$database_url" JWT_SECRET=conformance-secret-that-is-32-bytes-long BCRYPT_COST=4 ROCKET_PORT="$port" \
     APP_URL="http://localhost:$port" \
+    OIDC_PROVIDERS=test OIDC_TEST_ISSUER="$issuer" OIDC_TEST_CLIENT_ID=todo-confidential \
+    OIDC_TEST_CLIENT_SECRET=todo-confidential-secret \
     ROCKET_LOG_LEVEL=off RATE_LIMIT_SIGNUPS_PER_CLIENT=0 RATE_LIMIT_LOGIN_FAILURES_PER_EMAIL_AND_CLIENT=0 \
     RATE_LIMIT_LOGIN_FAILURES_PER_EMAIL=0 RATE_LIMIT_LOGIN_FAILURES_PER_CLIENT=0 \
     RATE_LIMIT_PASSWORD_RESETS_PER_EMAIL_AND_CLIENT=0 RATE_LIMIT_PASSWORD_RESETS_PER_EMAIL=0 \
     RATE_LIMIT_PASSWORD_RESETS_PER_CLIENT=0 exec "$server_bin" >"$workdir/server.log" 2>&1) &
 server=$!
-trap 'kill "$server" 2>/dev/null || true; rm -rf "$workdir"' EXIT
+trap 'kill "$server" "$provider_pid" 2>/dev/null || true; rm -rf "$workdir"' EXIT
 for _ in $(seq 1 60); do curl -fs "$base/health" >/dev/null && break; sleep 0.5; done
 curl -fs "$base/health" >/dev/null || { echo "error: the server did not start:" >&2; cat "$workdir/server.log" >&2; exit 1; }
 
