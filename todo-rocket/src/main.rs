@@ -1,5 +1,6 @@
 //! `todo-rocket`: run the server, or print its OpenAPI document (`todo-rocket openapi`). Reads the configuration,
-//! installs logging and launches; everything else is in the library. Exits 2 on a configuration error.
+//! installs logging, checks that the identity providers answer, and launches; everything else is in the library. Exits 2 on
+//! a configuration error (an identity provider whose issuer is bad or unreachable included).
 
 use std::fmt::Display;
 use std::process::ExitCode;
@@ -34,8 +35,15 @@ async fn main() -> ExitCode {
     if let Err(error) = todo_rocket::metrics::install_exporter_from_env() {
         return fail(2, error);
     }
-    let rocket = match todo_core::Config::from_env().map_err(|error| error.to_string()).and_then(|config| {
-        let options = ServerOptions::from_env().map_err(|error| error.to_string())?;
+    let config = match todo_core::Config::from_env() {
+        Ok(config) => config,
+        Err(error) => return fail(2, error),
+    };
+    // A bad or unreachable issuer stops the start here, with one line naming the provider.
+    if let Err(error) = todo_core::check_identity_providers(&config).await {
+        return fail(2, error);
+    }
+    let rocket = match ServerOptions::from_env().map_err(|error| error.to_string()).and_then(|options| {
         todo_rocket::mount_with(rocket::custom(figment), "/", config, &options).map_err(|error| error.to_string())
     }) {
         Ok(rocket) => rocket,

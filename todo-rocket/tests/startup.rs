@@ -53,3 +53,21 @@ fn limit_metrics_and_log_settings_that_cannot_work_stop_the_server_with_one_line
         assert!(stderr.starts_with(&format!("error: configuration error: {name}:")), "{stderr}");
     }
 }
+
+#[test]
+fn an_identity_provider_that_cannot_be_discovered_stops_the_server_with_one_line_naming_it() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("a port").local_addr().expect("an address").port();
+    let issuer = format!("http://127.0.0.1:{closed}/realms/corp");
+    let settings = [("OIDC_PROVIDERS", "corp"), ("OIDC_CORP_ISSUER", issuer.as_str()), ("OIDC_CORP_CLIENT_ID", "todo")];
+    let (code, stderr) = start_with(&settings);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(stderr.starts_with("error: identity provider `corp` is unavailable: discovery at"), "{stderr}");
+
+    let (code, stderr) = start_with(&[("OIDC_PROVIDERS", "corp"), ("OIDC_CORP_ISSUER", "https://idp.example.com")]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with("error: configuration error: OIDC_PROVIDERS: provider `corp`: OIDC_CORP_CLIENT_ID"),
+        "{stderr}"
+    );
+}

@@ -252,6 +252,14 @@ impl Providers {
     }
 }
 
+/// Fetches the discovery document and keys of every identity provider `config` names, as a server does at start:
+/// the first that fails is [`Error::IdentityProviderUnavailable`], naming the provider. For a binary that checks its
+/// settings before it starts serving; a [`crate::Todo`] discovers its providers itself (at
+/// [`crate::Accounts::discover_identity_providers`], or at each provider's first sign-in).
+pub async fn check_identity_providers(config: &crate::Config) -> Result<()> {
+    Providers::new(config.identity_providers(), config.api_url().unwrap_or(crate::DEFAULT_APP_URL)).discover_all().await
+}
+
 /// What the application needs of verified claims.
 fn claims_of(claims: &CoreIdTokenClaims) -> Asserted {
     Asserted {

@@ -217,6 +217,7 @@ mod tests {
             email: Email::parse("ann@example.com").expect("valid"),
             created_at: OffsetDateTime::now_utc(),
             email_verified_at: None,
+            has_password: true,
         }
     }
 
