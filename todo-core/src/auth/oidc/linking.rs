@@ -7,7 +7,7 @@
 
 use uuid::Uuid;
 
-use super::flows::Failure;
+use super::failure::Failure;
 use crate::abuse::Client;
 use crate::auth::accounts::Accounts;
 use crate::auth::oidc_clients::Asserted;

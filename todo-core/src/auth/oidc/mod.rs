@@ -13,6 +13,8 @@
 
 /// The one-time codes that carry a finished sign-in to the front end, and their exchange for a session.
 mod exchange;
+/// Why a callback did not sign anyone in: the `error` codes of the redirect to the front end.
+mod failure;
 /// Starting a sign-in at a provider, and its callback.
 mod flows;
 /// The linked identities of an account: listing and unlinking.
