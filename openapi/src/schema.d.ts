@@ -349,6 +349,8 @@ export interface paths {
          *     `window.location`), not with `fetch`. After the sign-in the browser comes back to
          *     `{APP_URL}/auth/callback`. 404 for a provider that is not configured; 503 while the provider's discovery document
          *     cannot be fetched.
+         * @description The answer sets the cookie `todo_oidc_binding` (`HttpOnly`, `SameSite=Lax`, 10 minutes, path `/auth/oidc`):
+         *     the callback is taken only with it, from the browser that started the sign-in (no login CSRF).
          */
         get: operations["authorizeWithProvider"];
         put?: never;
@@ -2393,6 +2395,8 @@ export interface operations {
                 headers: {
                     /** @description The provider's authorization URL */
                     Location?: string;
+                    /** @description `todo_oidc_binding`: the browser's binding to this sign-in */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2417,7 +2421,10 @@ export interface operations {
                 /** @description The provider's name */
                 name: string;
             };
-            cookie?: never;
+            cookie?: {
+                /** @description The cookie the redirect to the provider set: without it (another browser than the one that started), the answer is `error=invalid_state` */
+                todo_oidc_binding?: string | null;
+            };
         };
         requestBody?: never;
         responses: {

@@ -80,9 +80,10 @@ pub use abuse::{AbuseLimits, Client};
 pub use auth::{
     check_identity_providers, AccessToken, Accounts, Assurance, Authenticated, Claims, Confirmed, Factor, FactorKind,
     Identity, IdentityProvider, Login, LogoutScope, Method, OutgoingMail, PasskeyOptions, Password, PasswordHash,
-    PasswordHasher, ProviderCallback, RefreshToken, Session, Swept, TokenKeys, TotpEnrolment, User, EXCHANGE_CODE_TTL,
-    MAX_FACTORS, MAX_FACTOR_NAME_CHARS, MAX_PASSWORD_BYTES, MAX_USER_AGENT_CHARS, MFA_TOKEN_TTL, MIN_PASSWORD_CHARS,
-    OIDC_FLOW_TTL, PASSKEY_CHALLENGE_TTL, PENDING_TOTP_TTL, RECOVERY_CODE_COUNT, REFRESH_TOKEN_BYTES, RESEND_INTERVAL,
+    PasswordHasher, ProviderCallback, ProviderSignIn, RefreshToken, Session, Swept, TokenKeys, TotpEnrolment, User,
+    EXCHANGE_CODE_TTL, MAX_FACTORS, MAX_FACTOR_NAME_CHARS, MAX_PASSWORD_BYTES, MAX_USER_AGENT_CHARS, MFA_TOKEN_TTL,
+    MIN_PASSWORD_CHARS, OIDC_FLOW_TTL, PASSKEY_CHALLENGE_TTL, PENDING_TOTP_TTL, RECOVERY_CODE_COUNT,
+    REFRESH_TOKEN_BYTES, RESEND_INTERVAL,
 };
 pub use config::{
     Config, DEFAULT_APP_URL, DEFAULT_BCRYPT_COST, DEFAULT_CLEANUP_INTERVAL, DEFAULT_DATABASE_URL,

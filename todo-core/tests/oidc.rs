@@ -8,7 +8,7 @@
 mod support;
 
 use futures::future::join_all;
-use todo_core::{Client, Config, Error, Login, ProviderCallback, ProviderSettings, Todo};
+use todo_core::{Client, Config, Error, Login, ProviderCallback, ProviderSettings, ProviderSignIn, Todo};
 use todo_testing::oidc::PUBLIC_CLIENT_ID;
 use todo_testing::oidc::{ProviderAccount, Tamper, TestProvider, CONFIDENTIAL_CLIENT_ID, CONFIDENTIAL_CLIENT_SECRET};
 use todo_testing::totp::{code_at, now_seconds};
@@ -26,6 +26,8 @@ backend_tests!(
     a_verified_provider_email_is_not_linked_to_an_unverified_account,
     an_unknown_or_missing_state_is_refused,
     a_state_works_once_also_when_sent_twice_at_once,
+    a_callback_from_another_browser_is_refused,
+    sign_ins_started_in_two_tabs_of_one_browser_both_finish,
     an_expired_state_is_refused_and_swept,
     a_replayed_authorization_code_is_refused,
     id_tokens_with_a_broken_claim_are_refused,
@@ -70,12 +72,17 @@ fn client() -> Client {
     Client::default().with_address(Some("198.51.100.7".parse().expect("an address")))
 }
 
-/// The callback URL's query, as the provider's redirect carries it.
-fn callback_of(url: &str) -> ProviderCallback {
+/// The callback of the browser that started `started`: the query of the provider's redirect, and its binding.
+fn callback_of(url: &str, started: &ProviderSignIn) -> ProviderCallback {
     let url = Url::parse(url).expect("a URL");
     assert_eq!(url.path(), "/api/auth/oidc/test/callback", "the provider redirects to the registered URI: {url}");
     let value = |name: &str| url.query_pairs().find(|(key, _)| key == name).map(|(_, value)| value.into_owned());
-    ProviderCallback { code: value("code"), state: value("state"), error: value("error") }
+    ProviderCallback {
+        code: value("code"),
+        state: value("state"),
+        error: value("error"),
+        binding: Some(started.binding.clone()),
+    }
 }
 
 /// What the callback sent the browser to: `Ok((code, redirect_to))` or `Err(error)`.
@@ -96,9 +103,9 @@ fn outcome(front_end: &str) -> Result<(String, String), String> {
 
 /// One sign-in of `account` at the provider, up to the front end's URL.
 async fn sign_in_at_provider(todo: &Todo, provider: &TestProvider, account: &ProviderAccount) -> String {
-    let authorize = todo.accounts().start_provider_sign_in("test", Some("/tasks")).await.expect("starts");
-    let back = provider.log_in(&authorize, account).await;
-    todo.accounts().finish_provider_sign_in("test", &callback_of(&back), &client()).await
+    let started = todo.accounts().start_provider_sign_in("test", Some("/tasks"), None).await.expect("starts");
+    let back = provider.log_in(&started.authorization_url, account).await;
+    todo.accounts().finish_provider_sign_in("test", &callback_of(&back, &started), &client()).await
 }
 
 /// The whole dance, to a session.
@@ -226,8 +233,11 @@ async fn a_verified_provider_email_is_not_linked_to_an_unverified_account(db: &T
 async fn an_unknown_or_missing_state_is_refused(db: &TestDb) {
     let Some(provider) = provider().await else { return };
     let todo = db.todo_with(oidc_config(provider));
-    let authorize = todo.accounts().start_provider_sign_in("test", None).await.expect("starts");
-    let back = callback_of(&provider.log_in(&authorize, &ProviderAccount::new(unique_email("fay"))).await);
+    let started = todo.accounts().start_provider_sign_in("test", None, None).await.expect("starts");
+    let back = callback_of(
+        &provider.log_in(&started.authorization_url, &ProviderAccount::new(unique_email("fay"))).await,
+        &started,
+    );
 
     let forged = ProviderCallback { state: Some("made-up".into()), ..back.clone() };
     let front_end = todo.accounts().finish_provider_sign_in("test", &forged, &client()).await;
@@ -245,8 +255,11 @@ async fn an_unknown_or_missing_state_is_refused(db: &TestDb) {
 async fn a_state_works_once_also_when_sent_twice_at_once(db: &TestDb) {
     let Some(provider) = provider().await else { return };
     let todo = db.todo_with(oidc_config(provider));
-    let authorize = todo.accounts().start_provider_sign_in("test", None).await.expect("starts");
-    let back = callback_of(&provider.log_in(&authorize, &ProviderAccount::new(unique_email("gus"))).await);
+    let started = todo.accounts().start_provider_sign_in("test", None, None).await.expect("starts");
+    let back = callback_of(
+        &provider.log_in(&started.authorization_url, &ProviderAccount::new(unique_email("gus"))).await,
+        &started,
+    );
 
     let client = client();
     let answers = join_all((0..10).map(|_| todo.accounts().finish_provider_sign_in("test", &back, &client))).await;
@@ -257,12 +270,50 @@ async fn a_state_works_once_also_when_sent_twice_at_once(db: &TestDb) {
     assert_eq!(logins.iter().filter(|login| login.is_ok()).count(), 1, "one exchange signs in: {logins:#?}");
 }
 
+async fn a_callback_from_another_browser_is_refused(db: &TestDb) {
+    let Some(provider) = provider().await else { return };
+    let todo = db.todo_with(oidc_config(provider));
+    // The attacker's sign-in, whose callback URL the victim's browser is made to open (login CSRF).
+    let attacker = ProviderAccount::new(unique_email("mallory"));
+    for victims_binding in [None, Some("a".repeat(43))] {
+        let started = todo.accounts().start_provider_sign_in("test", None, None).await.expect("starts");
+        let back = callback_of(&provider.log_in(&started.authorization_url, &attacker).await, &started);
+        let in_the_victims_browser = ProviderCallback { binding: victims_binding, ..back.clone() };
+        let front_end = todo.accounts().finish_provider_sign_in("test", &in_the_victims_browser, &client()).await;
+        assert_eq!(outcome(&front_end), Err("invalid_state".to_owned()));
+        // And the flow is spent: not even the attacker's own browser can finish it after.
+        let front_end = todo.accounts().finish_provider_sign_in("test", &back, &client()).await;
+        assert_eq!(outcome(&front_end), Err("invalid_state".to_owned()));
+    }
+    assert_eq!(execute(db, "DELETE FROM oidc_exchange_codes").await, 0, "no code was issued");
+}
+
+async fn sign_ins_started_in_two_tabs_of_one_browser_both_finish(db: &TestDb) {
+    let Some(provider) = provider().await else { return };
+    let todo = db.todo_with(oidc_config(provider));
+    let first = todo.accounts().start_provider_sign_in("test", None, None).await.expect("starts");
+    let second =
+        todo.accounts().start_provider_sign_in("test", None, Some(&first.binding)).await.expect("starts in tab two");
+    assert_eq!(second.binding, first.binding, "the browser's binding is kept");
+    let forged = todo.accounts().start_provider_sign_in("test", None, Some("not one of ours")).await.expect("starts");
+    assert_ne!(forged.binding, "not one of ours", "a binding this server did not make is replaced");
+    for started in [&second, &first] {
+        let account = ProviderAccount::new(unique_email("tab"));
+        let back = callback_of(&provider.log_in(&started.authorization_url, &account).await, started);
+        let front_end = todo.accounts().finish_provider_sign_in("test", &back, &client()).await;
+        outcome(&front_end).expect("each tab signs in");
+    }
+}
+
 async fn an_expired_state_is_refused_and_swept(db: &TestDb) {
     let Some(provider) = provider().await else { return };
     let todo = db.todo_with(oidc_config(provider));
-    let authorize = todo.accounts().start_provider_sign_in("test", None).await.expect("starts");
-    let back = callback_of(&provider.log_in(&authorize, &ProviderAccount::new(unique_email("hal"))).await);
-    todo.accounts().start_provider_sign_in("test", None).await.expect("another, never finished");
+    let started = todo.accounts().start_provider_sign_in("test", None, None).await.expect("starts");
+    let back = callback_of(
+        &provider.log_in(&started.authorization_url, &ProviderAccount::new(unique_email("hal"))).await,
+        &started,
+    );
+    todo.accounts().start_provider_sign_in("test", None, None).await.expect("another, never finished");
     assert_eq!(execute(db, "UPDATE oidc_flows SET expires_at_ms = 0").await, 2);
 
     let front_end = todo.accounts().finish_provider_sign_in("test", &back, &client()).await;
@@ -275,14 +326,14 @@ async fn a_replayed_authorization_code_is_refused(db: &TestDb) {
     let Some(provider) = provider().await else { return };
     let todo = db.todo_with(oidc_config(provider));
     let account = ProviderAccount::new(unique_email("ida"));
-    let authorize = todo.accounts().start_provider_sign_in("test", None).await.expect("starts");
-    let first = callback_of(&provider.log_in(&authorize, &account).await);
+    let started = todo.accounts().start_provider_sign_in("test", None, None).await.expect("starts");
+    let first = callback_of(&provider.log_in(&started.authorization_url, &account).await, &started);
     let front_end = todo.accounts().finish_provider_sign_in("test", &first, &client()).await;
     outcome(&front_end).expect("the first use signs in");
 
     // The same code again, with a fresh state of this server: the provider refuses to exchange it twice.
-    let authorize = todo.accounts().start_provider_sign_in("test", None).await.expect("starts again");
-    let fresh = callback_of(&provider.log_in(&authorize, &account).await);
+    let started = todo.accounts().start_provider_sign_in("test", None, None).await.expect("starts again");
+    let fresh = callback_of(&provider.log_in(&started.authorization_url, &account).await, &started);
     let replay = ProviderCallback { code: first.code.clone(), ..fresh };
     let front_end = todo.accounts().finish_provider_sign_in("test", &replay, &client()).await;
     assert_eq!(outcome(&front_end), Err("provider_error".to_owned()));
@@ -303,13 +354,14 @@ async fn id_tokens_with_a_broken_claim_are_refused(db: &TestDb) {
 async fn a_cancelled_sign_in_comes_back_as_access_denied(db: &TestDb) {
     let Some(provider) = provider().await else { return };
     let todo = db.todo_with(oidc_config(provider));
-    let authorize = todo.accounts().start_provider_sign_in("test", None).await.expect("starts");
-    let state = Url::parse(&authorize)
+    let started = todo.accounts().start_provider_sign_in("test", None, None).await.expect("starts");
+    let state = Url::parse(&started.authorization_url)
         .expect("a URL")
         .query_pairs()
         .find(|(key, _)| key == "state")
         .map(|(_, value)| value.into_owned());
-    let cancelled = ProviderCallback { code: None, state, error: Some("access_denied".into()) };
+    let cancelled =
+        ProviderCallback { code: None, state, error: Some("access_denied".into()), binding: Some(started.binding) };
     let front_end = todo.accounts().finish_provider_sign_in("test", &cancelled, &client()).await;
     assert_eq!(outcome(&front_end), Err("access_denied".to_owned()));
 }
@@ -329,10 +381,10 @@ async fn redirect_to_must_stay_under_app_url(db: &TestDb) {
     let Some(provider) = provider().await else { return };
     let todo = db.todo_with(oidc_config(provider));
     for outside in ["https://evil.example/tasks", "//evil.example", "tasks"] {
-        let error = todo.accounts().start_provider_sign_in("test", Some(outside)).await.unwrap_err();
+        let error = todo.accounts().start_provider_sign_in("test", Some(outside), None).await.unwrap_err();
         assert!(matches!(&error, Error::Validation(fields) if fields[0].field == "redirect_to"), "{outside}");
     }
-    let unknown = todo.accounts().start_provider_sign_in("nobody", Some("/tasks")).await.unwrap_err();
+    let unknown = todo.accounts().start_provider_sign_in("nobody", Some("/tasks"), None).await.unwrap_err();
     assert!(matches!(unknown, Error::UnknownProvider));
     assert_eq!(execute(db, "DELETE FROM oidc_flows").await, 0, "no flow was stored");
 }
@@ -414,9 +466,9 @@ async fn an_account_with_a_second_factor_needs_the_second_step(db: &TestDb) {
 async fn a_flow_started_on_one_instance_finishes_on_another(db: &TestDb) {
     let Some(provider) = provider().await else { return };
     let (one, other) = (db.todo_with(oidc_config(provider)), db.todo_with(oidc_config(provider)));
-    let authorize = one.accounts().start_provider_sign_in("test", Some("/tasks")).await.expect("starts on one");
-    let back = provider.log_in(&authorize, &ProviderAccount::new(unique_email("pia"))).await;
-    let front_end = other.accounts().finish_provider_sign_in("test", &callback_of(&back), &client()).await;
+    let started = one.accounts().start_provider_sign_in("test", Some("/tasks"), None).await.expect("starts on one");
+    let back = provider.log_in(&started.authorization_url, &ProviderAccount::new(unique_email("pia"))).await;
+    let front_end = other.accounts().finish_provider_sign_in("test", &callback_of(&back, &started), &client()).await;
     let (code, _) = outcome(&front_end).expect("the other instance finishes it");
     one.accounts().exchange_provider_code(&code, &client()).await.expect("and the first exchanges the code");
 }

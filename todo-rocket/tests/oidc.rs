@@ -53,21 +53,30 @@ fn query_value(url: &str, name: &str) -> Option<String> {
     Url::parse(url).expect("a URL").query_pairs().find(|(key, _)| key == name).map(|(_, value)| value.into_owned())
 }
 
-/// `GET /auth/oidc/test/authorize` on `server`: the provider's authorization URL it redirects to.
-fn authorize(server: &ServerProcess, redirect_to: &str) -> String {
-    let (status, location) =
-        get_redirect(&format!("{}/auth/oidc/test/authorize?redirect_to={redirect_to}", server.base));
-    assert_eq!(status, 302, "authorize redirects to the provider");
-    location.expect("a Location")
+/// A browser's sign-in under way: the provider's authorization URL, and the cookie that binds it to the browser.
+struct Started {
+    authorization: String,
+    cookie: String,
 }
 
-/// The provider's login of `account`, then the callback on `server`: the front-end URL it redirects to.
-fn callback_on(server: &ServerProcess, authorization: &str, account: &ProviderAccount) -> String {
-    let back = runtime().block_on(provider().expect("started").log_in(authorization, account));
+/// `GET /auth/oidc/test/authorize` on `server`: where it redirects, and the cookie it sets.
+fn authorize(server: &ServerProcess, redirect_to: &str) -> Started {
+    let answer = get_redirect(&format!("{}/auth/oidc/test/authorize?redirect_to={redirect_to}", server.base), None);
+    assert_eq!(answer.status, 302, "authorize redirects to the provider");
+    let cookie = answer.cookie.expect("the binding cookie");
+    assert!(cookie.starts_with("todo_oidc_binding="), "{cookie}");
+    Started { authorization: answer.location.expect("a Location"), cookie }
+}
+
+/// The provider's login of `account`, then the callback on `server` with `cookie` (or none): the front-end URL it
+/// redirects to.
+fn callback_on(server: &ServerProcess, started: &Started, account: &ProviderAccount, cookie: Option<&str>) -> String {
+    let back = runtime().block_on(provider().expect("started").log_in(&started.authorization, account));
     let back = Url::parse(&back).expect("a URL");
-    let (status, location) = get_redirect(&format!("{}{}?{}", server.base, back.path(), back.query().unwrap_or("")));
-    assert_eq!(status, 302, "the callback always redirects");
-    location.expect("a Location")
+    let url = format!("{}{}?{}", server.base, back.path(), back.query().unwrap_or(""));
+    let answer = get_redirect(&url, cookie);
+    assert_eq!(answer.status, 302, "the callback always redirects");
+    answer.location.expect("a Location")
 }
 
 fn unique_email(name: &str) -> String {
@@ -80,7 +89,8 @@ fn the_redirect_dance_signs_in_over_http(database_url: &str) {
     let (status, providers) = server.get("/auth/providers", None);
     assert_eq!((status, providers), (200, json!([{"name": "test", "label": "Test provider"}])));
 
-    let authorization = authorize(&server, "/tasks");
+    let started = authorize(&server, "/tasks");
+    let authorization = started.authorization.clone();
     assert!(authorization.starts_with(provider.issuer()), "{authorization}");
     for parameter in ["state", "nonce", "code_challenge"] {
         assert!(query_value(&authorization, parameter).is_some(), "{parameter} in {authorization}");
@@ -92,8 +102,13 @@ fn the_redirect_dance_signs_in_over_http(database_url: &str) {
         "API_URL defaults to the server's own address"
     );
 
+    // Opened by another browser (without the cookie), the callback is refused, and its sign-in is over.
+    let front_end = callback_on(&server, &started, &ProviderAccount::new(unique_email("mallory")), None);
+    assert_eq!(query_value(&front_end, "error").as_deref(), Some("invalid_state"), "{front_end}");
+
+    let started = authorize(&server, "/tasks");
     let email = unique_email("ann");
-    let front_end = callback_on(&server, &authorization, &ProviderAccount::new(&email));
+    let front_end = callback_on(&server, &started, &ProviderAccount::new(&email), Some(&started.cookie));
     assert!(front_end.starts_with(&format!("{APP_URL}/auth/callback?")), "{front_end}");
     assert_eq!(query_value(&front_end, "redirect_to").as_deref(), Some("/tasks"));
     let code = query_value(&front_end, "code").expect("a one-time code");
@@ -120,8 +135,8 @@ fn the_redirect_dance_signs_in_over_http(database_url: &str) {
 fn what_is_refused_is_refused_over_http(database_url: &str) {
     let Some(provider) = provider() else { return };
     let server = start(database_url, provider, &[]);
-    let (status, _) = get_redirect(&format!("{}/auth/oidc/nobody/authorize", server.base));
-    assert_eq!(status, 404);
+    let answer = get_redirect(&format!("{}/auth/oidc/nobody/authorize", server.base), None);
+    assert_eq!((answer.status, answer.cookie), (404, None));
     let (status, problem) = server.get("/auth/oidc/test/authorize?redirect_to=https://evil.example/", None);
     assert_eq!((status, &problem["errors"][0]["field"]), (422, &json!("redirect_to")), "{problem}");
     let (status, problem) = server.get("/auth/oidc/test/authorize?redirect_to=/a&redirect_to=/b", None);
@@ -129,9 +144,9 @@ fn what_is_refused_is_refused_over_http(database_url: &str) {
 
     // A callback without state or code, or with a forged state, still lands on the front end, with the reason.
     for (query, error) in [("", "invalid_request"), ("?code=x&state=forged", "invalid_state")] {
-        let (status, location) = get_redirect(&format!("{}/auth/oidc/test/callback{query}", server.base));
-        let location = location.expect("a Location");
-        assert_eq!((status, query_value(&location, "error").as_deref()), (302, Some(error)), "{location}");
+        let answer = get_redirect(&format!("{}/auth/oidc/test/callback{query}", server.base), None);
+        let location = answer.location.expect("a Location");
+        assert_eq!((answer.status, query_value(&location, "error").as_deref()), (302, Some(error)), "{location}");
         assert!(location.starts_with(&format!("{APP_URL}/auth/callback?")), "{location}");
     }
 
@@ -166,8 +181,8 @@ fn postgres_a_sign_in_started_on_one_instance_finishes_on_the_other() {
     let one = start(&url, provider, &shared);
     let other = start(&url, provider, &shared);
 
-    let authorization = authorize(&one, "/tasks");
-    let front_end = callback_on(&other, &authorization, &ProviderAccount::new(unique_email("cy")));
+    let started = authorize(&one, "/tasks");
+    let front_end = callback_on(&other, &started, &ProviderAccount::new(unique_email("cy")), Some(&started.cookie));
     let code = query_value(&front_end, "code").unwrap_or_else(|| panic!("the other instance finishes: {front_end}"));
     let (status, tokens) = one.post("/auth/oidc/exchange", json!({"code": code}), None);
     assert_eq!(status, 200, "{tokens}");

@@ -89,7 +89,7 @@ fn no_secret_in_the_log(database_url: &str) {
 }
 
 /// A sign-in at an identity provider, with the same logging: neither the client secret, the `state`, `nonce` and PKCE
-/// challenge of the authorization request, the provider's code, the one-time exchange code, nor the tokens appear.
+/// challenge of the authorization request, the browser's binding cookie, the provider's code, the one-time exchange code, nor the tokens appear.
 fn no_secret_of_a_provider_sign_in_in_the_log(database_url: &str) {
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     let Some(provider) = runtime.block_on(TestProvider::start()) else { return };
@@ -106,9 +106,11 @@ fn no_secret_of_a_provider_sign_in_in_the_log(database_url: &str) {
     let mut server = ServerProcess::start_with_output(database_url, &env, File::create(&log_file).expect("a file"));
     let mut secrets = vec![CONFIDENTIAL_CLIENT_SECRET.to_owned()];
 
-    let (status, location) = get_redirect(&format!("{}/auth/oidc/test/authorize?redirect_to=/tasks", server.base));
-    assert_eq!(status, 302);
-    let authorization = location.expect("a Location");
+    let started = get_redirect(&format!("{}/auth/oidc/test/authorize?redirect_to=/tasks", server.base), None);
+    assert_eq!(started.status, 302);
+    let authorization = started.location.expect("a Location");
+    let cookie = started.cookie.expect("the binding cookie");
+    secrets.push(cookie.split_once('=').expect("name=value").1.to_owned());
     let parameter = |url: &str, name: &str| {
         let url = url::Url::parse(url).expect("a URL");
         url.query_pairs().find(|(key, _)| key == name).map(|(_, value)| value.into_owned()).expect(name)
@@ -117,10 +119,10 @@ fn no_secret_of_a_provider_sign_in_in_the_log(database_url: &str) {
     let back = runtime.block_on(provider.log_in(&authorization, &ProviderAccount::new("oidc-ann@example.test")));
     secrets.push(parameter(&back, "code"));
     let back = url::Url::parse(&back).expect("a URL");
-    let (status, location) =
-        get_redirect(&format!("{}{}?{}", server.base, back.path(), back.query().unwrap_or_default()));
-    assert_eq!(status, 302);
-    let code = parameter(&location.expect("a Location"), "code");
+    let answer =
+        get_redirect(&format!("{}{}?{}", server.base, back.path(), back.query().unwrap_or_default()), Some(&cookie));
+    assert_eq!(answer.status, 302);
+    let code = parameter(&answer.location.expect("a Location"), "code");
     secrets.push(code.clone());
     let (status, tokens) = server.post("/auth/oidc/exchange", json!({"code": code}), None);
     assert_eq!(status, 200, "{tokens}");

@@ -17,7 +17,8 @@ CREATE TABLE identities (
 CREATE INDEX identities_by_user ON identities (user_id);
 
 -- Sign-ins under way at a provider: the `state` (kept as its SHA-256 hash) names the row; the PKCE verifier and the
--- nonce check what comes back; `redirect_to` is where the front end goes after. Single use (deleted when the
+-- nonce check what comes back; `redirect_to` is where the front end goes after; `binding_hash` is the hash of the
+-- value the starting browser keeps (a cookie), without which the callback is refused (login CSRF). Single use (deleted when the
 -- callback reads it), ten minutes, in the database so that any instance can finish what another started.
 CREATE TABLE oidc_flows (
     state_hash    BYTEA  PRIMARY KEY,
@@ -25,6 +26,7 @@ CREATE TABLE oidc_flows (
     pkce_verifier TEXT   NOT NULL,
     nonce         TEXT   NOT NULL,
     redirect_to   TEXT   NOT NULL,
+    binding_hash  BYTEA  NOT NULL,
     expires_at_ms BIGINT NOT NULL
 );
 CREATE INDEX oidc_flows_by_expiry ON oidc_flows (expires_at_ms);

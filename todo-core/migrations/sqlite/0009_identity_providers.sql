@@ -17,6 +17,7 @@ CREATE TABLE oidc_flows (
     pkce_verifier TEXT    NOT NULL,
     nonce         TEXT    NOT NULL,
     redirect_to   TEXT    NOT NULL,
+    binding_hash  BLOB    NOT NULL,
     expires_at_ms INTEGER NOT NULL
 );
 CREATE INDEX oidc_flows_by_expiry ON oidc_flows (expires_at_ms);

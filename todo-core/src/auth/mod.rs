@@ -51,7 +51,7 @@ pub use self::mfa::{
     Confirmed, Factor, FactorKind, PasskeyOptions, TotpEnrolment, MAX_FACTORS, MAX_FACTOR_NAME_CHARS, MFA_TOKEN_TTL,
     PENDING_TOTP_TTL, RECOVERY_CODE_COUNT,
 };
-pub use self::oidc::{Identity, IdentityProvider, ProviderCallback, EXCHANGE_CODE_TTL, OIDC_FLOW_TTL};
+pub use self::oidc::{Identity, IdentityProvider, ProviderCallback, ProviderSignIn, EXCHANGE_CODE_TTL, OIDC_FLOW_TTL};
 pub use self::oidc_clients::check_identity_providers;
 pub use self::password::{Password, PasswordHash, PasswordHasher, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS};
 pub use self::relying_party::PASSKEY_CHALLENGE_TTL;

@@ -9,13 +9,13 @@ use std::fmt;
 
 use rocket::fairing::AdHoc;
 use rocket::http::uri::Origin;
-use rocket::http::Status;
+use rocket::http::{Cookie, CookieJar, SameSite, Status};
 use rocket::response::Redirect;
 use rocket::serde::json::Json;
 use rocket::{delete, get, post, routes, State};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use todo_core::{IdentityId, ProviderCallback, Todo};
+use todo_core::{IdentityId, ProviderCallback, Todo, OIDC_FLOW_TTL};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -28,6 +28,10 @@ use crate::http::guard::AuthUser;
 use crate::http::headers::NoStore;
 use crate::http::query::Query;
 use crate::http::redacted::Redacted;
+
+/// The cookie that binds a sign-in to the browser that started it: set by the redirect to the provider, sent back to
+/// the callback (`SameSite=Lax`: a top-level navigation from the provider carries it), readable by no script.
+const BINDING_COOKIE: &str = "todo_oidc_binding";
 
 /// The stage of this area: its routes under `mount_point`.
 pub(crate) fn stage(mount_point: &str) -> AdHoc {
@@ -93,6 +97,9 @@ fn providers(todo: &State<Todo>) -> Json<Vec<Provider>> {
 /// `window.location`), not with `fetch`. After the sign-in the browser comes back to
 /// `{APP_URL}/auth/callback`. 404 for a provider that is not configured; 503 while the provider's discovery document
 /// cannot be fetched.
+///
+/// The answer sets the cookie `todo_oidc_binding` (`HttpOnly`, `SameSite=Lax`, 10 minutes, path `/auth/oidc`):
+/// the callback is taken only with it, from the browser that started the sign-in (no login CSRF).
 #[utoipa::path(
     get, path = "/auth/oidc/{name}/authorize", tag = "identity providers", operation_id = "authorizeWithProvider",
     params(
@@ -103,19 +110,40 @@ fn providers(todo: &State<Todo>) -> Json<Vec<Provider>> {
     ),
     responses(
         (status = 302, description = "To the provider's authorization endpoint",
-            headers(("Location" = String, description = "The provider's authorization URL"))),
+            headers(
+                ("Location" = String, description = "The provider's authorization URL"),
+                ("Set-Cookie" = String, description = "`todo_oidc_binding`: the browser's binding to this sign-in"),
+            )),
         (status = 404, response = responses::NotFound),
         (status = 422, response = responses::Unprocessable),
         (status = 503, response = responses::Unavailable),
     )
 )]
 #[get("/auth/oidc/<name>/authorize")]
-async fn authorize(todo: &State<Todo>, name: &str, uri: &Origin<'_>) -> ApiResult<NoStore<Redirect>> {
+async fn authorize(
+    todo: &State<Todo>,
+    name: &str,
+    uri: &Origin<'_>,
+    cookies: &CookieJar<'_>,
+) -> ApiResult<NoStore<Redirect>> {
     let mut query = Query::of(uri);
     let redirect_to = query.single("redirect_to");
     query.finish()?;
-    let url = todo.accounts().start_provider_sign_in(name, redirect_to).await?;
-    Ok(NoStore(Redirect::found(url)))
+    let held = cookies.get(BINDING_COOKIE).map(|cookie| cookie.value().to_owned());
+    let started = todo.accounts().start_provider_sign_in(name, redirect_to, held.as_deref()).await?;
+    // The cookie goes to every route under `…/auth/oidc`, wherever the API is mounted.
+    let path = uri.path().as_str().strip_suffix(&format!("/{name}/authorize")).unwrap_or("/").to_owned();
+    let secure = todo.accounts().provider_redirect_uri(name).is_some_and(|uri| uri.starts_with("https://"));
+    let max_age = rocket::time::Duration::seconds(i64::try_from(OIDC_FLOW_TTL.as_secs()).unwrap_or(600));
+    cookies.add(
+        Cookie::build((BINDING_COOKIE, started.binding))
+            .path(path)
+            .http_only(true)
+            .secure(secure)
+            .same_site(SameSite::Lax)
+            .max_age(max_age),
+    );
+    Ok(NoStore(Redirect::found(started.authorization_url)))
 }
 
 /// Where the provider sends the browser back (register `{API_URL}/auth/oidc/{name}/callback` with it). Always a
@@ -137,6 +165,8 @@ async fn authorize(todo: &State<Todo>, name: &str, uri: &Origin<'_>) -> ApiResul
         ("code" = Option<String>, Query, description = "The provider's authorization code"),
         ("state" = Option<String>, Query, description = "The `state` sent to the provider"),
         ("error" = Option<String>, Query, description = "The provider's error code, when it did not authorize"),
+        ("todo_oidc_binding" = Option<String>, Cookie, description = "The cookie the redirect to the provider set: \
+            without it (another browser than the one that started), the answer is `error=invalid_state`"),
     ),
     responses(
         (status = 302, description = "To the front end's `/auth/callback`, with a one-time code or an error",
@@ -148,13 +178,20 @@ async fn authorize(todo: &State<Todo>, name: &str, uri: &Origin<'_>) -> ApiResul
     )
 )]
 #[get("/auth/oidc/<name>/callback")]
-async fn callback(todo: &State<Todo>, name: &str, uri: &Origin<'_>, client: RequestClient) -> NoStore<Redirect> {
+async fn callback(
+    todo: &State<Todo>,
+    name: &str,
+    uri: &Origin<'_>,
+    cookies: &CookieJar<'_>,
+    client: RequestClient,
+) -> NoStore<Redirect> {
     // Whatever the query holds, the answer is a redirect: a parameter given twice counts as absent.
     let mut query = Query::of(uri);
     let callback = ProviderCallback {
         code: query.single("code").map(str::to_owned),
         state: query.single("state").map(str::to_owned),
         error: query.single("error").map(str::to_owned),
+        binding: cookies.get(BINDING_COOKIE).map(|cookie| cookie.value().to_owned()),
     };
     NoStore(Redirect::found(todo.accounts().finish_provider_sign_in(name, &callback, &client.0).await))
 }

@@ -240,21 +240,37 @@ pub fn call_at(base: &str, method: &str, path: &str, body: Option<Value>, token:
     }
 }
 
-/// Sends a `GET` to `url` without following a redirect: the status and the `Location` header, if any (a connection
-/// failure is status 0).
-pub fn get_redirect(url: &str) -> (u16, Option<String>) {
+/// A response to [`get_redirect`].
+pub struct Redirected {
+    pub status: u16,
+    pub location: Option<String>,
+    /// The first cookie set, as `name=value` (what a browser sends back).
+    pub cookie: Option<String>,
+}
+
+/// Sends a `GET` to `url`, with `cookie` (`name=value`) if given, without following a redirect (a connection failure
+/// is status 0).
+pub fn get_redirect(url: &str, cookie: Option<&str>) -> Redirected {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)
         .timeout_global(Some(Duration::from_secs(30)))
         .build()
         .into();
-    match agent.get(url).call() {
+    let mut request = agent.get(url);
+    if let Some(cookie) = cookie {
+        request = request.header("Cookie", cookie);
+    }
+    match request.call() {
         Ok(response) => {
-            let location = response.headers().get("Location").and_then(|value| value.to_str().ok()).map(str::to_owned);
-            (response.status().as_u16(), location)
+            let header = |name: &str| response.headers().get(name).and_then(|value| value.to_str().ok());
+            Redirected {
+                status: response.status().as_u16(),
+                location: header("Location").map(str::to_owned),
+                cookie: header("Set-Cookie").and_then(|cookie| cookie.split(';').next()).map(str::to_owned),
+            }
         }
-        Err(_) => (0, None),
+        Err(_) => Redirected { status: 0, location: None, cookie: None },
     }
 }
 

@@ -1,12 +1,16 @@
 //! A sign-in at a provider, from start to callback.
 //!
 //! The start stores the flow (the `state` as its SHA-256 hash, the PKCE verifier, the nonce, where the front end
-//! goes after) for [`OIDC_FLOW_TTL`], and sends the browser to the provider. The callback spends the flow in the
+//! goes after, and the hash of the browser's binding) for [`OIDC_FLOW_TTL`], and sends the browser to the provider.
+//! The binding is a random value the adapter keeps in the browser (a cookie) and hands back with the callback: a
+//! callback is taken only from the browser that started its flow, so an attacker cannot sign a victim into the
+//! attacker's account by making the victim's browser open the attacker's callback URL (login CSRF; RFC 9700 §4.7). The callback spends the flow in the
 //! statement that finds it (`DELETE … RETURNING`: single use, on any instance), exchanges the code, validates the
 //! ID token, links or makes the account, and sends the browser to `{APP_URL}/auth/callback` with a one-time code,
 //! or with `error` and `error_description` when anything failed: the callback always answers with a redirect, so
 //! the front end always learns what happened.
 
+use std::fmt;
 use std::time::Duration;
 
 use super::failure::Failure;
@@ -16,7 +20,7 @@ use crate::auth::accounts::Accounts;
 use crate::auth::oidc_clients::Refusal;
 use crate::clock::{millis, now, unix_ms};
 use crate::error::{Error, Result};
-use crate::secret::token_hash;
+use crate::secret::{random_token, token_hash};
 use crate::store::on_connection;
 
 /// How long a sign-in started at a provider may take to come back.
@@ -24,9 +28,26 @@ pub const OIDC_FLOW_TTL: Duration = Duration::from_secs(10 * 60);
 /// The longest `redirect_to` accepted.
 const MAX_REDIRECT_CHARS: usize = 1024;
 
-/// The query of a provider's redirect back to this server (`/auth/oidc/{name}/callback?…`): a `code` and the
-/// `state`, or an `error` (the user cancelled, the provider refused).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The start of a sign-in at a provider: where to send the browser, and the binding to keep in it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ProviderSignIn {
+    /// The provider's authorization URL (a `302` to it).
+    pub authorization_url: String,
+    /// The browser's binding: keep it in the browser (an `HttpOnly` cookie sent to the callback) and hand it back in
+    /// [`ProviderCallback::binding`]. Reuse the one the browser already holds, if any: passed to
+    /// [`Accounts::start_provider_sign_in`], it binds this flow too, so sign-ins started in two tabs both finish.
+    pub binding: String,
+}
+
+impl fmt::Debug for ProviderSignIn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProviderSignIn").field("authorization_url", &"..").field("binding", &"..").finish()
+    }
+}
+
+/// A provider's redirect back to this server (`/auth/oidc/{name}/callback?…`): a `code` and the `state`, or an
+/// `error` (the user cancelled, the provider refused); and the binding the browser kept since the start.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct ProviderCallback {
     /// The authorization code.
     pub code: Option<String>,
@@ -34,6 +55,20 @@ pub struct ProviderCallback {
     pub state: Option<String>,
     /// The provider's error code (RFC 6749 §4.1.2.1), when it did not authorize.
     pub error: Option<String>,
+    /// The browser's binding ([`ProviderSignIn::binding`]), as the browser sent it back.
+    pub binding: Option<String>,
+}
+
+impl fmt::Debug for ProviderCallback {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let hidden = |value: &Option<String>| value.as_ref().map(|_| "..");
+        f.debug_struct("ProviderCallback")
+            .field("code", &hidden(&self.code))
+            .field("state", &hidden(&self.state))
+            .field("error", &self.error)
+            .field("binding", &hidden(&self.binding))
+            .finish()
+    }
 }
 
 /// A flow read back (and spent) by its callback.
@@ -43,38 +78,52 @@ struct Flow {
     pkce_verifier: String,
     nonce: String,
     redirect_to: String,
+    binding_hash: Vec<u8>,
 }
 
 impl Accounts {
     /// Starts a sign-in at the provider `provider`: stores the flow and returns the URL to send the browser to
-    /// (authorization code flow with PKCE S256, `state` and `nonce`). After the sign-in the front end is sent to
-    /// `redirect_to`, a path of the front end (`/tasks`; `APP_URL` followed by that path, or `/` when `None`).
+    /// (authorization code flow with PKCE S256, `state` and `nonce`) and the binding to keep in that browser: the
+    /// one it already holds (`binding`, from an earlier start), or a new one. After the sign-in the front end is sent
+    /// to `redirect_to`, a path of the front end (`/tasks`; `APP_URL` followed by that path, or `/` when `None`).
     ///
     /// An unknown provider is [`Error::UnknownProvider`]; a `redirect_to` that is not a path under `APP_URL` is a
     /// validation error on `redirect_to`; a provider whose discovery fails is [`Error::IdentityProviderUnavailable`].
-    pub async fn start_provider_sign_in(&self, provider: &str, redirect_to: Option<&str>) -> Result<String> {
+    pub async fn start_provider_sign_in(
+        &self,
+        provider: &str,
+        redirect_to: Option<&str>,
+        binding: Option<&str>,
+    ) -> Result<ProviderSignIn> {
         if self.oidc.providers.redirect_uri(provider).is_none() {
             return Err(Error::UnknownProvider);
         }
         let redirect_to = self.front_end_path(redirect_to)?;
+        // A binding this server made is 43 base64url characters; anything else is replaced.
+        let binding = match binding.filter(|binding| is_token(binding)) {
+            Some(binding) => binding.to_owned(),
+            None => random_token()?,
+        };
         let authorization = self.oidc.providers.authorize(provider).await?;
         let expires_at_ms = unix_ms(now()) + millis(OIDC_FLOW_TTL);
         on_connection!(self.store, |conn| {
             sqlx::query(
-                "INSERT INTO oidc_flows (state_hash, provider, pkce_verifier, nonce, redirect_to, expires_at_ms) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
+                "INSERT INTO oidc_flows \
+                 (state_hash, provider, pkce_verifier, nonce, redirect_to, binding_hash, expires_at_ms) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
             .bind(token_hash(&authorization.state))
             .bind(provider)
             .bind(&authorization.pkce_verifier)
             .bind(&authorization.nonce)
             .bind(&redirect_to)
+            .bind(token_hash(&binding))
             .bind(expires_at_ms)
             .execute(conn)
             .await
             .map(|_| ())
         })?;
-        Ok(authorization.url)
+        Ok(ProviderSignIn { authorization_url: authorization.url, binding })
     }
 
     /// Finishes a sign-in at `provider` from its redirect back (`callback`), coming from `client` (counted against
@@ -128,6 +177,11 @@ impl Accounts {
         let Some(flow) = flow.filter(|flow| flow.provider == provider) else {
             return Err(refuse(Failure::InvalidState, &"the state is unknown, used, expired or of another provider"));
         };
+        // Spent above either way: a callback opened in another browser also ends the flow it names.
+        let same_browser = callback.binding.as_deref().is_some_and(|binding| token_hash(binding) == flow.binding_hash);
+        if !same_browser {
+            return Err(refuse(Failure::InvalidState, &"the callback came from another browser than the start"));
+        }
         if let Some(error) = callback.error.as_deref() {
             // The provider's own code is logged, cut short: it is the provider's text, not ours.
             let error: String = error.chars().take(64).collect();
@@ -160,7 +214,7 @@ impl Accounts {
         let flow = on_connection!(self.store, |conn| {
             sqlx::query_as::<_, Flow>(
                 "DELETE FROM oidc_flows WHERE state_hash = $1 AND expires_at_ms > $2 \
-                 RETURNING provider, pkce_verifier, nonce, redirect_to",
+                 RETURNING provider, pkce_verifier, nonce, redirect_to, binding_hash",
             )
             .bind(token_hash(state))
             .bind(unix_ms(now()))
@@ -198,6 +252,11 @@ impl Accounts {
         }
         Ok(path.to_owned())
     }
+}
+
+/// Whether `text` looks like a token of [`random_token`]: 43 base64url characters.
+fn is_token(text: &str) -> bool {
+    text.len() == 43 && text.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
 }
 
 #[cfg(all(test, feature = "sqlite"))]
@@ -245,7 +304,7 @@ mod tests {
     #[tokio::test]
     async fn an_unknown_provider_is_refused_before_anything_is_stored() {
         let todo = todo("https://app.example.com").await;
-        let error = todo.accounts().start_provider_sign_in("nobody", None).await.expect_err("unknown");
+        let error = todo.accounts().start_provider_sign_in("nobody", None, None).await.expect_err("unknown");
         assert!(matches!(error, Error::UnknownProvider));
     }
 }

@@ -25,7 +25,7 @@ mod linking;
 use time::OffsetDateTime;
 
 pub use self::exchange::EXCHANGE_CODE_TTL;
-pub use self::flows::{ProviderCallback, OIDC_FLOW_TTL};
+pub use self::flows::{ProviderCallback, ProviderSignIn, OIDC_FLOW_TTL};
 use crate::ids::IdentityId;
 #[cfg(doc)]
 use crate::Accounts;
