@@ -866,6 +866,27 @@ step("provider sign-in: a signed-out visit to /account goes through the login pa
   assert.equal(await text(page.locator(".nav__user")), PROVIDER_EMAIL);
 });
 
+step("provider sign-in with two-step verification: a passkey added on the Security page; the provider's sign-in then leads to the second step, which the passkey finishes", async () => {
+  await page.getByRole("button", { name: "Add a passkey" }).click();
+  await showsText(page.getByRole("status"), "Passkey “Passkey” added. Two-step verification is on.");
+  await page.getByLabel("I have saved these codes somewhere safe").check();
+  await page.getByRole("button", { name: "Done" }).click();
+
+  await logOut();
+  watch.expectApiError("POST", "/auth/oidc/exchange", 403, "the provider's sign-in is a first factor; the account asks for its second step");
+  await page.getByRole("button", { name: "Sign in with Test provider" }).click();
+  await page.waitForURL(`${app!.origin}/second-step`);
+  assert.match(await text(page.getByRole("status")), /You signed in at the identity provider\. One more step/);
+  const usePasskey = page.getByRole("button", { name: "Use a passkey" });
+  await usePasskey.waitFor();
+  await shot("second step after provider sign-in");
+  await usePasskey.click();
+  await page.waitForURL(`${app!.origin}/tasks`);
+  assert.equal(await text(page.locator(".nav__user")), PROVIDER_EMAIL);
+  await eventually(async () => (await shownTitles())[0] === "Task from the provider sign-in", "the account's task");
+  assert.deepEqual(await tabSession(), { aal: 2, amr: ["hwk", "oidc"] });
+});
+
 step("provider sign-in: the callback page says what went wrong (an error from the server, a spent code), with a way back", async () => {
   await logOut();
   await page.goto(`${app!.origin}/auth/callback?error=access_denied&error_description=${encodeURIComponent("Call +1 555 0100 now")}`);

@@ -84,14 +84,14 @@ export function ProviderCallbackPage() {
 
   return (
     <div className="card card--narrow">
-      <PageHeading>Signing you in</PageHeading>
+      <PageHeading>{problem === null ? "Signing you in" : "Could not sign you in"}</PageHeading>
       {problem === null ? (
         <Loading>Finishing your sign-in…</Loading>
       ) : (
         <>
           <FormAlert>{problem}</FormAlert>
           {error && (
-            <p className="card__footer" data-testid="provider-error-code">
+            <p className="lead" data-testid="provider-error-code">
               Error code: <code>{error}</code>
             </p>
           )}
