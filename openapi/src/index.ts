@@ -126,6 +126,12 @@ export type PasskeyLoginRequest = components["schemas"]["PasskeyLoginRequest"];
 export type SignInLinkRequest = components["schemas"]["SignInLinkRequest"];
 /** Body of `POST /auth/magic-link/verify`: the `token` of the link in the sign-in mail. */
 export type SignInWithLinkRequest = components["schemas"]["SignInWithLinkRequest"];
+/** An identity provider of `GET /auth/providers` (`name` for the routes, `label` for the button). */
+export type Provider = components["schemas"]["Provider"];
+/** An identity at a provider linked to the account (`GET /auth/identities`). */
+export type Identity = components["schemas"]["Identity"];
+/** Body of `POST /auth/oidc/exchange`: the one-time `code` of `{APP_URL}/auth/callback?code=…`. */
+export type ExchangeRequest = components["schemas"]["ExchangeRequest"];
 
 export {
   EMAIL_NOT_VERIFIED,
@@ -152,6 +158,7 @@ export {
   type PublicKeyCredentialRequestOptionsJSON,
   type RegistrationResponseJSON,
 } from "./webauthn.js";
+export { providerSignInUrl, safeRedirectPath } from "./providers.js";
 export {
   finishSecondStepWithPasskey,
   registerPasskey,
@@ -288,6 +295,7 @@ const UNAUTHENTICATED_PATHS: ReadonlySet<string> = new Set([
   "/auth/magic-link/verify",
   "/auth/passkeys/login/options",
   "/auth/passkeys/login",
+  "/auth/oidc/exchange",
 ]);
 
 /** The refresh under way per store, shared by every request (and every client) using that store. */
@@ -298,7 +306,7 @@ const refreshes = new WeakMap<TokenStore, Promise<SessionTokens | undefined>>();
  *
  * - sends the stored access token as `Authorization: Bearer` (except to the routes of a sign-in:
  *   `/auth/login`, `/auth/refresh`, `/auth/signup`, `/auth/mfa/verify`, `/auth/magic-link*`, the
- *   passkey sign-in routes; and except when the request already has an `Authorization` header),
+ *   passkey sign-in routes, `/auth/oidc/exchange`; and except when the request already has an `Authorization` header),
  *   waiting first for a refresh that is under way;
  * - when such a request gets 401, calls `POST /auth/refresh` once with the stored refresh token,
  *   stores both new tokens and retries the request once (with its body) with the new access token;

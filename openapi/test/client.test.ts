@@ -115,7 +115,8 @@ describe("accounts", () => {
     assert.equal(data.email, address.toLowerCase(), "email is trimmed and lower-cased");
     assert.match(data.id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, "a UUIDv7");
     assert.ok(!Number.isNaN(Date.parse(data.created_at)), "created_at is a date-time");
-    assert.deepEqual(Object.keys(data).sort(), ["created_at", "email", "email_verified_at", "id"], "no hash or other field");
+    assert.deepEqual(Object.keys(data).sort(), ["created_at", "email", "email_verified_at", "has_password", "id"], "no hash or other field");
+    assert.equal(data.has_password, true, "an account made with a password has one");
     assert.equal(data.email_verified_at, null, "not verified until the mail's link is followed");
     user = data;
   });

@@ -10,8 +10,8 @@
  * - The server gets `JWT_SECRET`, `BCRYPT_COST=4`, `DATABASE_URL=sqlite:<temp dir>/todo.db`,
  *   `ROCKET_ADDRESS=127.0.0.1` and `ROCKET_PORT`; inherited variables that could point it at another
  *   database or change its behaviour (`ROCKET_*`, `JWT_*`, `BCRYPT_*`, `RATE_LIMIT_*`, `CORS_*`,
- *   `REFRESH_*`, `SMTP_*`, `MAIL_*`, `WEBAUTHN_*`, `RUST_LOG`, `LOG_FORMAT`, `METRICS_ADDRESS`,
- *   `DATABASE_URL`, `APP_URL`, `REQUIRE_VERIFIED_EMAIL`, `SESSION_MAX_AGE_SECONDS`, `CLEANUP_INTERVAL_SECONDS`)
+ *   `REFRESH_*`, `SMTP_*`, `MAIL_*`, `WEBAUTHN_*`, `OIDC_*`, `RUST_LOG`, `LOG_FORMAT`, `METRICS_ADDRESS`,
+ *   `DATABASE_URL`, `APP_URL`, `API_URL`, `REQUIRE_VERIFIED_EMAIL`, `SESSION_MAX_AGE_SECONDS`, `CLEANUP_INTERVAL_SECONDS`)
  *   are dropped (a caller passes its own settings for that).
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -65,10 +65,11 @@ export interface LaunchOptions {
 }
 
 /** The variables a test server never inherits: the settings it reads. */
-const SETTINGS = /^(ROCKET_|JWT_|BCRYPT_|RATE_LIMIT_|CORS_|REFRESH_|SMTP_|MAIL_|WEBAUTHN_|RUST_LOG)/;
+const SETTINGS = /^(ROCKET_|JWT_|BCRYPT_|RATE_LIMIT_|CORS_|REFRESH_|SMTP_|MAIL_|WEBAUTHN_|OIDC_|RUST_LOG)/;
 const SETTINGS_NAMED = [
   "DATABASE_URL",
   "APP_URL",
+  "API_URL",
   "REQUIRE_VERIFIED_EMAIL",
   "LOG_FORMAT",
   "METRICS_ADDRESS",

@@ -1,9 +1,11 @@
 import { Fragment } from "react";
 
 import { AccountPage } from "./account/AccountPage";
+import { ProviderCallbackPage } from "./pages/ProviderCallbackPage";
 import { useAuth } from "./auth";
 import { Layout } from "./components/Layout";
 import { Redirect } from "./components/Redirect";
+import { afterLogin } from "./providers";
 import { Loading } from "./components/Spinner";
 import { ForgotPasswordPage } from "./pages/ForgotPasswordPage";
 import { LoginPage } from "./pages/LoginPage";
@@ -20,7 +22,7 @@ import { TasksPage } from "./tasks/TasksPage";
 /** The routes: which page a path shows, and where it sends you when you are (not) signed in. */
 export function App() {
   const { state } = useAuth();
-  const { key, pathname } = useLocation();
+  const { key, pathname, query, state: arrived } = useLocation();
   if (state.status === "loading") {
     return (
       <Layout>
@@ -31,18 +33,23 @@ export function App() {
   // Keyed by the navigation: following a link to the page you are on shows it afresh.
   return (
     <Layout>
-      <Fragment key={key}>{page(pathname, state.status === "signed-in")}</Fragment>
+      <Fragment key={key}>{page(pathname, state.status === "signed-in", `${pathname}${query.size > 0 ? `?${query}` : ""}`, arrived.from)}</Fragment>
     </Layout>
   );
 }
 
-function page(pathname: string, signedIn: boolean) {
+/**
+ * `here`: the path and query, which the login page returns to after signing in (`from`, when it was sent to the
+ * login page from another).
+ */
+function page(pathname: string, signedIn: boolean, here: string, from: string | undefined) {
+  const toLogin = <Redirect to="/login" from={here} />;
   switch (pathname) {
     case "/":
       return <Redirect to={signedIn ? "/tasks" : "/login"} />;
     // Only when signed out:
     case "/login":
-      return signedIn ? <Redirect to="/tasks" /> : <LoginPage />;
+      return signedIn ? <Redirect to={afterLogin(from)} /> : <LoginPage />;
     case "/signup":
       return signedIn ? <Redirect to="/tasks" /> : <SignupPage />;
     case "/forgot-password":
@@ -57,13 +64,17 @@ function page(pathname: string, signedIn: boolean) {
       return <VerifyEmailPage />;
     case "/reset-password":
       return <ResetPasswordPage />;
+    // Where the server sends the browser back after a sign-in at an identity provider (its one-time code is
+    // exchanged for a new session, signed in or not before).
+    case "/auth/callback":
+      return <ProviderCallbackPage />;
     // Only when signed in:
     case "/tasks":
-      return signedIn ? <TasksPage /> : <Redirect to="/login" />;
+      return signedIn ? <TasksPage /> : toLogin;
     case "/sessions":
-      return signedIn ? <SessionsPage /> : <Redirect to="/login" />;
+      return signedIn ? <SessionsPage /> : toLogin;
     case "/account":
-      return signedIn ? <AccountPage /> : <Redirect to="/login" />;
+      return signedIn ? <AccountPage /> : toLogin;
     default:
       return <NotFoundPage />;
   }

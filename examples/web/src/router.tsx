@@ -26,6 +26,8 @@ export interface NavigationState {
    * token never lands in a bookmark, a shared link or the server's logs.
    */
   secondStep?: PendingSecondStep;
+  /** The page a signed-out visitor asked for (a path), where the login page sends them once signed in. */
+  from?: string;
 }
 
 export interface Location {

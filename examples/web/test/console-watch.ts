@@ -1,6 +1,7 @@
 /**
  * Test helper: every console error and page error of a page fails the test, with two exceptions
- * that are not errors of the app, checked one by one against the browser's network log:
+ * that are not errors of the app, checked one by one against the browser's network log (and the console errors
+ * of another site's pages that the tab visits, declared with {@link ConsoleWatch.allowOtherSite}):
  *
  * Chromium writes "Failed to load resource: the server responded with a status of 4xx" to the
  * console for every fetch that gets an error status, even when the page handles it. So:
@@ -44,6 +45,8 @@ export class ConsoleWatch {
   readonly #exchanges: Exchange[] = [];
   readonly #sentAt = new WeakMap<Request, number>();
   readonly #expectations: Expectation[] = [];
+  readonly #otherSites: { origin: string; why: string }[] = [];
+  readonly #otherSiteErrors: string[] = [];
   #clock = 0;
 
   constructor(page: Page, apiOrigin: string) {
@@ -74,7 +77,7 @@ export class ConsoleWatch {
    */
   verdict(): { problems: string[]; allowed: string[] } {
     const problems = [...this.#unexplained];
-    const allowed: string[] = [];
+    const allowed: string[] = [...this.#otherSiteErrors];
     const used = new Set<Exchange>();
     for (const load of this.#failedLoads) {
       const exchange = this.#exchanges.find((e) => !used.has(e) && e.url === load.url && e.status === load.status);
@@ -92,10 +95,23 @@ export class ConsoleWatch {
     return { problems, allowed };
   }
 
+  /**
+   * Declares `origin` another site that the tab visits (the identity provider's login page): the console errors of
+   * its pages and resources (its missing /favicon.ico) are that site's, not the app's, and are allowed.
+   */
+  allowOtherSite(origin: string, why: string): void {
+    this.#otherSites.push({ origin, why });
+  }
+
   #onConsole(message: ConsoleMessage): void {
     if (message.type() !== "error") return;
     const text = message.text();
     const url = message.location().url;
+    const site = this.#otherSites.find(({ origin }) => url.startsWith(`${origin}/`));
+    if (site) {
+      this.#otherSiteErrors.push(`${text} (${url}): another site (${site.why})`);
+      return;
+    }
     const failed = FAILED_LOAD.exec(text);
     if (failed && url.startsWith(`${this.#apiOrigin}/`)) this.#failedLoads.push({ status: Number(failed[1]), url, text });
     else this.#unexplained.push(`console error: ${text}${url ? ` (${url})` : ""}`);

@@ -23,6 +23,7 @@ import { after, before, test } from "node:test";
 import { chromium, type Browser, type BrowserContext, type CDPSession, type Locator, type Page } from "playwright-core";
 
 import { launchChromium } from "../../../openapi/test/browser.js";
+import { oidcServerSettings, startOidcProvider, type OidcProvider } from "../../../openapi/test/oidc-provider.js";
 import { codeForStep, currentStep, totp } from "../../../openapi/test/totp.js";
 import { buildAndServe, webDir, type ServedApp } from "./app.js";
 import { ConsoleWatch } from "./console-watch.js";
@@ -43,8 +44,12 @@ const EMAIL = `ann-${Date.now()}@example.com`;
 const PASSWORD = "correct horse battery";
 const NEW_PASSWORD = "a brand new passphrase";
 const OTHER_DEVICE = "todo-web-e2e/1.0 (another device)";
+/** The account made by the sign-in at the test OpenID provider (a fresh address: no account has it). */
+const PROVIDER_SUB = `olga-${Date.now()}`;
+const PROVIDER_EMAIL = `olga-${Date.now()}@example.test`;
 
 let server: RunningServer | undefined;
+let provider: OidcProvider | undefined;
 let app: ServedApp | undefined;
 let browser: Browser | undefined;
 let context: BrowserContext;
@@ -58,18 +63,22 @@ before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   const [serverPort, appPort] = [await freePort(), await freePort()];
   app = await buildAndServe(`http://127.0.0.1:${serverPort}`, PAGE_SIZE, appPort);
+  // The server discovers its providers at start: the provider first.
+  provider = await startOidcProvider();
   server = await startServer(serverPort, {
     CORS_ALLOWED_ORIGINS: app.origin,
     APP_URL: app.origin,
     WEBAUTHN_RP_ID: "localhost",
     WEBAUTHN_ORIGIN: app.origin,
     JWT_TTL_SECONDS: String(JWT_TTL_SECONDS),
+    ...oidcServerSettings(provider.issuer, `http://127.0.0.1:${serverPort}`),
   });
   browser = await launchChromium(chromium);
   context = await browser.newContext({ viewport: { width: 1100, height: 800 }, locale: "en-GB", timezoneId: "UTC" });
   context.setDefaultTimeout(15_000);
   page = await context.newPage();
   watch = new ConsoleWatch(page, server.baseUrl);
+  watch.allowOtherSite(provider.issuer, "the test OpenID provider's login page");
 });
 
 after(async () => {
@@ -77,6 +86,8 @@ after(async () => {
   await app?.close();
   if (server) writeFileSync(join(ARTIFACTS, "server.log"), server.output());
   await server?.stop();
+  if (provider) writeFileSync(join(ARTIFACTS, "oidc-provider.log"), provider.log());
+  await provider?.stop();
   const files = readdirSync(ARTIFACTS).sort();
   console.log(`\nscreenshots and the server log are in ${ARTIFACTS}:\n${files.map((file) => `  ${file}`).join("\n")}`);
 });
@@ -782,6 +793,115 @@ step("passkeys: the removed passkey, still on the device, no longer signs in (th
   assert.equal(new URL(page.url()).pathname, "/login");
   assert.equal(await appTokens(), null, "not signed in");
   await shot("login removed passkey refused");
+});
+
+/** How many times the tab has posted a one-time code to `POST /auth/oidc/exchange` so far. */
+function exchangesPosted(): number {
+  return watch.exchanges().filter((e) => e.method === "POST" && new URL(e.url).pathname === "/auth/oidc/exchange").length;
+}
+
+step("provider sign-in: the login page offers 'Sign in with Test provider', which opens the provider's login page", async () => {
+  assert.equal(new URL(page.url()).pathname, "/login");
+  const button = page.getByRole("button", { name: "Sign in with Test provider" });
+  await button.waitFor();
+  await shot("login with provider button");
+  await button.click();
+  await page.waitForURL((url) => url.origin === provider!.issuer);
+  assert.equal(await page.getByLabel("Email verified").isChecked(), true, "the provider's form as its README says");
+  await shot("provider login page");
+});
+
+step("provider sign-in: Username and a fresh Email at the provider, 'Sign in': back in the app, signed in, on the tasks page", async () => {
+  const before = exchangesPosted();
+  await page.getByLabel("Username").fill(PROVIDER_SUB);
+  await page.getByLabel("Email", { exact: true }).fill(PROVIDER_EMAIL);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(`${app!.origin}/tasks`);
+  assert.equal(await text(page.getByRole("heading", { level: 1 })), "Tasks");
+  assert.equal(await text(page.locator(".alert--success")), "You are logged in.");
+  assert.equal(await text(page.locator(".nav__user")), PROVIDER_EMAIL, "signed in as the provider's account");
+  assert.equal(await page.locator(".banner").count(), 0, "the provider confirmed the email: no banner");
+  assert.equal(await text(page.locator(".empty")), "No tasks yet. Add your first one above.", "a new account");
+  assert.equal(exchangesPosted() - before, 1, "the one-time code was posted once");
+  // The code left the address bar (and the history) at once.
+  const visited = await page.evaluate(() => window.location.href);
+  assert.equal(visited, `${app!.origin}/tasks`);
+  assert.deepEqual(await tabSession(), { aal: 1, amr: ["oidc"] });
+
+  const title = page.getByRole("textbox", { name: "New task" });
+  await title.fill("Task from the provider sign-in");
+  await title.press("Enter");
+  await page.getByText("Added “Task from the provider sign-in”.").waitFor();
+  await eventually(async () => (await shownTitles())[0] === "Task from the provider sign-in", "the new task at the top");
+  await shot("tasks after provider sign-in");
+});
+
+step("provider sign-in: the Security page lists the linked identity and says that the account has no password; Unlink is refused (409) with the server's words", async () => {
+  await page.getByRole("link", { name: "Security", exact: true }).click();
+  await page.waitForURL(`${app!.origin}/account`);
+  const identity = page.getByTestId("identity");
+  await identity.first().waitFor();
+  assert.equal(await identity.count(), 1);
+  const shown = await text(identity);
+  assert.ok(shown.includes("Test provider"), `the provider's label: ${shown}`);
+  assert.ok(shown.includes(PROVIDER_EMAIL), `the identity's email: ${shown}`);
+  assert.match(shown, /Linked \d/);
+  assert.match(await text(page.getByTestId("no-password-note")), /Your account has no password\..*Forgot your password\?/);
+  await shot("account linked identity");
+
+  watch.expectApiError("DELETE", /^\/auth\/identities\/[0-9a-f-]{36}$/, 409, "the account's last way to sign in");
+  await identity.getByRole("button", { name: "Unlink" }).click();
+  await showsText(page.getByRole("alert"), /^Could not unlink Test provider: .*last way to sign in/);
+  assert.equal(await identity.count(), 1, "still linked");
+  await shot("account unlink refused");
+});
+
+step("provider sign-in: a signed-out visit to /account goes through the login page and the provider (its session remembers the user) back to /account", async () => {
+  await logOut();
+  await page.goto(`${app!.origin}/account`);
+  await page.waitForURL(`${app!.origin}/login`);
+  await page.getByRole("button", { name: "Sign in with Test provider" }).click();
+  await page.waitForURL(`${app!.origin}/account`);
+  await page.getByTestId("identity").first().waitFor();
+  assert.equal(await text(page.locator(".nav__user")), PROVIDER_EMAIL);
+});
+
+step("provider sign-in with two-step verification: a passkey added on the Security page; the provider's sign-in then leads to the second step, which the passkey finishes", async () => {
+  await page.getByRole("button", { name: "Add a passkey" }).click();
+  await showsText(page.getByRole("status"), "Passkey “Passkey” added. Two-step verification is on.");
+  await page.getByLabel("I have saved these codes somewhere safe").check();
+  await page.getByRole("button", { name: "Done" }).click();
+
+  await logOut();
+  watch.expectApiError("POST", "/auth/oidc/exchange", 403, "the provider's sign-in is a first factor; the account asks for its second step");
+  await page.getByRole("button", { name: "Sign in with Test provider" }).click();
+  await page.waitForURL(`${app!.origin}/second-step`);
+  assert.match(await text(page.getByRole("status")), /You signed in at the identity provider\. One more step/);
+  const usePasskey = page.getByRole("button", { name: "Use a passkey" });
+  await usePasskey.waitFor();
+  await shot("second step after provider sign-in");
+  await usePasskey.click();
+  await page.waitForURL(`${app!.origin}/tasks`);
+  assert.equal(await text(page.locator(".nav__user")), PROVIDER_EMAIL);
+  await eventually(async () => (await shownTitles())[0] === "Task from the provider sign-in", "the account's task");
+  assert.deepEqual(await tabSession(), { aal: 2, amr: ["hwk", "oidc"] });
+});
+
+step("provider sign-in: the callback page says what went wrong (an error from the server, a spent code), with a way back", async () => {
+  await logOut();
+  await page.goto(`${app!.origin}/auth/callback?error=access_denied&error_description=${encodeURIComponent("Call +1 555 0100 now")}`);
+  await showsText(page.getByRole("alert"), "The sign-in was cancelled at the identity provider, or it did not allow it.");
+  assert.equal(page.url(), `${app!.origin}/auth/callback`, "the parameters left the address bar");
+  assert.equal(await page.getByText("Call +1 555 0100").count(), 0, "the description, which anyone can write, is not shown");
+  await shot("callback access denied");
+
+  watch.expectApiError("POST", "/auth/oidc/exchange", 422, "a code that is not one (unknown, used or expired)");
+  await page.goto(`${app!.origin}/auth/callback?code=not-a-real-code&redirect_to=/tasks`);
+  await showsText(page.getByRole("alert"), "This sign-in has expired or was already used. Please sign in again.");
+  assert.equal(page.url(), `${app!.origin}/auth/callback`);
+  assert.equal(await appTokens(), null, "not signed in");
+  await page.getByRole("link", { name: "Back to log in" }).click();
+  await page.waitForURL(`${app!.origin}/login`);
 });
 
 step("no console errors and no page errors (other than the API errors provoked above)", async () => {

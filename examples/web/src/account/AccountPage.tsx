@@ -2,11 +2,13 @@ import { useCallback, useEffect, useState } from "react";
 import { isTwoFactorSessionRequired, passkeysAvailable, registerPasskey, type ConfirmedFactor, type Factor, type Problem } from "todo-rocket-client";
 
 import { api } from "../api";
+import { useUser } from "../auth";
 import { FormAlert, Notice } from "../components/Alert";
 import { PageHeading } from "../components/PageHeading";
 import { Loading, Spinner } from "../components/Spinner";
 import { passkeyProblem } from "../problems";
 import { FactorList } from "./FactorList";
+import { Identities } from "./Identities";
 import { RecoveryCodes } from "./RecoveryCodes";
 import { TotpSetup } from "./TotpSetup";
 
@@ -24,10 +26,11 @@ function refusal(problem: Problem, what: string): string {
 }
 
 /**
- * Sign-in security: two-step verification (an authenticator app, passkeys), the account's factors, and new
- * recovery codes.
+ * Sign-in security: two-step verification (an authenticator app, passkeys), the account's factors, new
+ * recovery codes, and the identity providers linked to the account.
  */
 export function AccountPage() {
+  const { has_password } = useUser();
   const [factors, setFactors] = useState<Factor[] | null>(null);
   const [twoFactorSession, setTwoFactorSession] = useState(false);
   const [panel, setPanel] = useState<Panel>({ kind: "none" });
@@ -125,7 +128,9 @@ export function AccountPage() {
             <p className="lead" data-testid="two-step-status">
               {on
                 ? "On: logging in needs your password (or a sign-in link) and then one of these."
-                : "Off: your password alone logs you in. Add an authenticator app or a passkey, so that a stolen password is not enough."}
+                : has_password
+                  ? "Off: your password alone logs you in. Add an authenticator app or a passkey, so that a stolen password is not enough."
+                  : "Off: signing in at a linked provider (or a sign-in link) alone logs you in. Add an authenticator app or a passkey for a second step."}
             </p>
             {on && <FactorList factors={factors} removingId={removingId} onRemove={(factor) => void remove(factor)} />}
             {panel.kind === "none" && (
@@ -168,6 +173,7 @@ export function AccountPage() {
           )}
         </>
       )}
+      <Identities />
     </div>
   );
 }

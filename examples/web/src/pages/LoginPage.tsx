@@ -1,14 +1,22 @@
-import { useState } from "react";
-import { isEmailNotVerified, isSecondStepRequired, passkeysAvailable, signInWithPasskey } from "todo-rocket-client";
+import { useEffect, useState } from "react";
+import {
+  isEmailNotVerified,
+  isSecondStepRequired,
+  passkeysAvailable,
+  signInWithPasskey,
+  type Provider,
+} from "todo-rocket-client";
 
 import { api } from "../api";
 import { useAuth } from "../auth";
 import { FormAlert, Notice } from "../components/Alert";
 import { EmailField, PasswordField } from "../components/Field";
 import { PageHeading } from "../components/PageHeading";
+import { Spinner } from "../components/Spinner";
 import { SubmitButton } from "../components/SubmitButton";
 import { useRequestForm } from "../components/useRequestForm";
 import { passkeyProblem, toFormProblem } from "../problems";
+import { afterLogin, signInWithProvider } from "../providers";
 import { Link, navigate, useLocation } from "../router";
 import { goToSecondStep } from "../secondStep";
 
@@ -25,6 +33,30 @@ export function LoginPage() {
   const { signIn } = useAuth();
   const { state: arrived } = useLocation();
   const [linkSent, setLinkSent] = useState<string | null>(null);
+  const [providers, setProviders] = useState<Provider[]>([]);
+  const [leavingFor, setLeavingFor] = useState<string | null>(null);
+  /** Where to go once signed in: the page that sent here, else the tasks. */
+  const next = afterLogin(arrived.from);
+
+  // The identity providers configured on the server: a button each. None (or no answer): no buttons.
+  useEffect(() => {
+    let current = true;
+    api.GET("/auth/providers").then(
+      ({ data }) => current && data && setProviders(data),
+      () => undefined,
+    );
+    return () => {
+      current = false;
+    };
+  }, []);
+
+  // Back from the provider's page with the browser's Back button, this page may come from the back-forward cache
+  // as it was left: its buttons disabled.
+  useEffect(() => {
+    const shown = (event: PageTransitionEvent) => event.persisted && setLeavingFor(null);
+    window.addEventListener("pageshow", shown);
+    return () => window.removeEventListener("pageshow", shown);
+  }, []);
   const login = useRequestForm({ email: arrived.email ?? "", password: "" }, async (body) => {
     setLinkSent(null);
     const { data, error, response } = await api.POST("/auth/login", { body });
@@ -37,7 +69,7 @@ export function LoginPage() {
     }
     if (error) return toFormProblem(error, response, FIELDS, { 401: "Wrong email or password." });
     await signIn(data);
-    navigate("/tasks", { replace: true });
+    navigate(next, { replace: true });
   });
 
   /** "Email me a sign-in link": the email field alone, the password is not needed. */
@@ -66,7 +98,7 @@ export function LoginPage() {
         return { message: `Could not sign in with a passkey: ${message}`, fields: {} };
       }
       await signIn(answer.data);
-      navigate("/tasks", { replace: true });
+      navigate(next, { replace: true });
     });
 
   return (
@@ -89,6 +121,21 @@ export function LoginPage() {
             Sign in with a passkey
           </button>
         )}
+        {providers.map((provider) => (
+          <button
+            key={provider.name}
+            type="button"
+            className="button"
+            onClick={() => {
+              setLeavingFor(provider.name);
+              signInWithProvider(provider.name, next);
+            }}
+            disabled={login.busy || leavingFor !== null}
+          >
+            {leavingFor === provider.name && <Spinner />}
+            Sign in with {provider.label}
+          </button>
+        ))}
       </div>
       <p className="card__footer">
         <Link to="/forgot-password">Forgot your password?</Link>
