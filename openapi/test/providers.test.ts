@@ -110,11 +110,12 @@ describe("against the server with the test OpenID provider", () => {
 
   /**
    * Plays the browser from the server's authorize URL to the server's redirect to `{APP_URL}/auth/callback`: the
-   * provider's login is scripted by a `login_hint` added to its authorization request (see its README), and its
-   * cookies are kept between its redirects.
+   * provider's login is scripted by a `login_hint` added to its authorization request (see its README), and each
+   * origin's cookies are kept between the redirects, as a browser keeps them (the server's binds the sign-in to
+   * the browser that started it).
    */
   async function logInAtProvider(authorizeUrl: string, account: { sub: string; email: string }): Promise<URL> {
-    const cookies = new Map<string, string>();
+    const jars = new Map<string, Map<string, string>>();
     let url = new URL(authorizeUrl);
     for (let hops = 0; hops < 20; hops++) {
       if (url.href.startsWith(`${APP_URL}/`)) return url;
@@ -122,17 +123,17 @@ describe("against the server with the test OpenID provider", () => {
         const hint = new URLSearchParams({ sub: account.sub, email: account.email, email_verified: "true" });
         url.searchParams.set("login_hint", hint.toString());
       }
+      const cookies = jars.get(url.origin) ?? new Map<string, string>();
+      jars.set(url.origin, cookies);
       const headers: Record<string, string> = {};
-      if (url.origin === provider!.issuer && cookies.size > 0) {
+      if (cookies.size > 0) {
         headers["Cookie"] = [...cookies].map(([name, value]) => `${name}=${value}`).join("; ");
       }
       const response = await fetch(url, { redirect: "manual", headers });
-      if (url.origin === provider!.issuer) {
-        for (const cookie of response.headers.getSetCookie()) {
-          const [pair] = cookie.split(";");
-          const at = pair!.indexOf("=");
-          cookies.set(pair!.slice(0, at), pair!.slice(at + 1));
-        }
+      for (const cookie of response.headers.getSetCookie()) {
+        const [pair] = cookie.split(";");
+        const at = pair!.indexOf("=");
+        cookies.set(pair!.slice(0, at), pair!.slice(at + 1));
       }
       const location = response.headers.get("location");
       const body = await response.text();
