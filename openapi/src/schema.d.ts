@@ -349,7 +349,10 @@ export interface paths {
          *     `window.location`), not with `fetch`. After the sign-in the browser comes back to
          *     `{APP_URL}/auth/callback`. 404 for a provider that is not configured; 503 while the provider's discovery document
          *     cannot be fetched.
-         * @description The answer sets the cookie `todo_oidc_binding` (`HttpOnly`, `SameSite=Lax`, 10 minutes, path `/auth/oidc`):
+         * @description Each start counts against the client network's budget of provider sign-ins (`RATE_LIMIT_PROVIDER_SIGN_INS_PER_CLIENT`,
+         *     30 per window by default): 429 over it.
+         *
+         *     The answer sets the cookie `todo_oidc_binding` (`HttpOnly`, `SameSite=Lax`, 10 minutes, path `/auth/oidc`):
          *     the callback is taken only with it, from the browser that started the sign-in (no login CSRF).
          */
         get: operations["authorizeWithProvider"];
@@ -2403,6 +2406,7 @@ export interface operations {
             };
             404: components["responses"]["NotFound"];
             422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
         };
     };

@@ -52,6 +52,9 @@ pub struct AbuseLimits {
     /// Password-reset mails asked from one client network, over all emails (default 10).
     /// `RATE_LIMIT_PASSWORD_RESETS_PER_CLIENT`.
     pub password_resets_per_client: u32,
+    /// Sign-ins started at identity providers from one client network (default 30): each stores a flow for ten
+    /// minutes, whoever asks. `RATE_LIMIT_PROVIDER_SIGN_INS_PER_CLIENT`.
+    pub provider_sign_ins_per_client: u32,
     /// IPv4 clients are counted by this prefix length, 1 to 32 (default 32: each address alone).
     /// `RATE_LIMIT_IPV4_PREFIX`.
     pub ipv4_prefix: u8,
@@ -75,6 +78,7 @@ impl Default for AbuseLimits {
             password_resets_per_email_and_client: 3,
             password_resets_per_email: 10,
             password_resets_per_client: 10,
+            provider_sign_ins_per_client: 30,
             ipv4_prefix: 32,
             ipv6_prefix: 64,
             max_keys: 100_000,
@@ -94,6 +98,7 @@ impl AbuseLimits {
             password_resets_per_email_and_client: 0,
             password_resets_per_email: 0,
             password_resets_per_client: 0,
+            provider_sign_ins_per_client: 0,
             ..Self::default()
         }
     }
@@ -117,6 +122,8 @@ impl AbuseLimits {
                 .or(defaults.password_resets_per_email)?,
             password_resets_per_client: number("RATE_LIMIT_PASSWORD_RESETS_PER_CLIENT")
                 .or(defaults.password_resets_per_client)?,
+            provider_sign_ins_per_client: number("RATE_LIMIT_PROVIDER_SIGN_INS_PER_CLIENT")
+                .or(defaults.provider_sign_ins_per_client)?,
             ipv4_prefix: number("RATE_LIMIT_IPV4_PREFIX").or(defaults.ipv4_prefix)?,
             ipv6_prefix: number("RATE_LIMIT_IPV6_PREFIX").or(defaults.ipv6_prefix)?,
             max_keys: number("RATE_LIMIT_MAX_KEYS").or(defaults.max_keys)?,

@@ -267,18 +267,7 @@ impl Config {
     /// `{app_url}/reset-password?token=…`): an `http` or `https` URL, with a path if the front end has one,
     /// without a query or fragment. From the environment: `APP_URL`.
     pub fn with_app_url(mut self, url: &str) -> Result<Self> {
-        let invalid = || Error::config("APP_URL", "must be an http:// or https:// URL without a query or fragment");
-        let parsed = url::Url::parse(url.trim()).map_err(|_| invalid())?;
-        let usable = matches!(parsed.scheme(), "http" | "https")
-            && parsed.host_str().is_some_and(|host| !host.is_empty())
-            && parsed.query().is_none()
-            && parsed.fragment().is_none()
-            && parsed.username().is_empty()
-            && parsed.password().is_none();
-        if !usable {
-            return Err(invalid());
-        }
-        self.app_url = Some(parsed.as_str().trim_end_matches('/').to_owned());
+        self.app_url = Some(base_url("APP_URL", url)?);
         Ok(self)
     }
 
@@ -287,18 +276,7 @@ impl Config {
     /// or fragment. Unset, an embedder's adapter supplies its own address (the Rocket server does); the library alone
     /// falls back to [`DEFAULT_APP_URL`].
     pub fn with_api_url(mut self, url: &str) -> Result<Self> {
-        let invalid = || Error::config("API_URL", "must be an http:// or https:// URL without a query or fragment");
-        let parsed = url::Url::parse(url.trim()).map_err(|_| invalid())?;
-        let usable = matches!(parsed.scheme(), "http" | "https")
-            && parsed.host_str().is_some_and(|host| !host.is_empty())
-            && parsed.query().is_none()
-            && parsed.fragment().is_none()
-            && parsed.username().is_empty()
-            && parsed.password().is_none();
-        if !usable {
-            return Err(invalid());
-        }
-        self.api_url = Some(parsed.as_str().trim_end_matches('/').to_owned());
+        self.api_url = Some(base_url("API_URL", url)?);
         Ok(self)
     }
 
@@ -591,6 +569,23 @@ impl RelyingParty {
     pub(crate) fn origin_text(&self) -> String {
         self.origin.origin().ascii_serialization()
     }
+}
+
+/// `url` as a base URL (of the variable `name`): `http` or `https`, a host, a path if any, no credentials, query or
+/// fragment; without a trailing slash.
+fn base_url(name: &'static str, url: &str) -> Result<String> {
+    let invalid = || Error::config(name, "must be an http:// or https:// URL without a query or fragment");
+    let parsed = url::Url::parse(url.trim()).map_err(|_| invalid())?;
+    let usable = matches!(parsed.scheme(), "http" | "https")
+        && parsed.host_str().is_some_and(|host| !host.is_empty())
+        && parsed.query().is_none()
+        && parsed.fragment().is_none()
+        && parsed.username().is_empty()
+        && parsed.password().is_none();
+    if !usable {
+        return Err(invalid());
+    }
+    Ok(parsed.as_str().trim_end_matches('/').to_owned())
 }
 
 /// A whole number of seconds of at least `min` from the variable `name`.

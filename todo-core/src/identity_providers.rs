@@ -253,7 +253,12 @@ mod tests {
         for bad in ["Corp", "my-idp", "a b", ""] {
             assert!(ProviderSettings::new(bad, "https://x", "y").is_err(), "{bad:?}");
         }
-        let twice = providers_from_lookup(&env(&[("OIDC_PROVIDERS", "a,a")])).expect_err("twice");
+        let twice = providers_from_lookup(&env(&[
+            ("OIDC_PROVIDERS", "a, a"),
+            ("OIDC_A_ISSUER", "https://idp.example.com"),
+            ("OIDC_A_CLIENT_ID", "x"),
+        ]))
+        .expect_err("twice");
         assert!(twice.to_string().contains("twice"), "{twice}");
     }
 

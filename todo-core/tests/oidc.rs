@@ -39,6 +39,7 @@ backend_tests!(
     two_identities_unlinked_at_once_leave_one,
     an_account_with_a_second_factor_needs_the_second_step,
     a_flow_started_on_one_instance_finishes_on_another,
+    starting_sign_ins_is_limited_per_network_also_in_a_burst,
 );
 
 const APP_URL: &str = "https://app.example.com";
@@ -103,7 +104,8 @@ fn outcome(front_end: &str) -> Result<(String, String), String> {
 
 /// One sign-in of `account` at the provider, up to the front end's URL.
 async fn sign_in_at_provider(todo: &Todo, provider: &TestProvider, account: &ProviderAccount) -> String {
-    let started = todo.accounts().start_provider_sign_in("test", Some("/tasks"), None).await.expect("starts");
+    let started =
+        todo.accounts().start_provider_sign_in("test", Some("/tasks"), None, &client()).await.expect("starts");
     let back = provider.log_in(&started.authorization_url, account).await;
     todo.accounts().finish_provider_sign_in("test", &callback_of(&back, &started), &client()).await
 }
@@ -233,7 +235,7 @@ async fn a_verified_provider_email_is_not_linked_to_an_unverified_account(db: &T
 async fn an_unknown_or_missing_state_is_refused(db: &TestDb) {
     let Some(provider) = provider().await else { return };
     let todo = db.todo_with(oidc_config(provider));
-    let started = todo.accounts().start_provider_sign_in("test", None, None).await.expect("starts");
+    let started = todo.accounts().start_provider_sign_in("test", None, None, &client()).await.expect("starts");
     let back = callback_of(
         &provider.log_in(&started.authorization_url, &ProviderAccount::new(unique_email("fay"))).await,
         &started,
@@ -255,7 +257,7 @@ async fn an_unknown_or_missing_state_is_refused(db: &TestDb) {
 async fn a_state_works_once_also_when_sent_twice_at_once(db: &TestDb) {
     let Some(provider) = provider().await else { return };
     let todo = db.todo_with(oidc_config(provider));
-    let started = todo.accounts().start_provider_sign_in("test", None, None).await.expect("starts");
+    let started = todo.accounts().start_provider_sign_in("test", None, None, &client()).await.expect("starts");
     let back = callback_of(
         &provider.log_in(&started.authorization_url, &ProviderAccount::new(unique_email("gus"))).await,
         &started,
@@ -276,7 +278,7 @@ async fn a_callback_from_another_browser_is_refused(db: &TestDb) {
     // The attacker's sign-in, whose callback URL the victim's browser is made to open (login CSRF).
     let attacker = ProviderAccount::new(unique_email("mallory"));
     for victims_binding in [None, Some("a".repeat(43))] {
-        let started = todo.accounts().start_provider_sign_in("test", None, None).await.expect("starts");
+        let started = todo.accounts().start_provider_sign_in("test", None, None, &client()).await.expect("starts");
         let back = callback_of(&provider.log_in(&started.authorization_url, &attacker).await, &started);
         let in_the_victims_browser = ProviderCallback { binding: victims_binding, ..back.clone() };
         let front_end = todo.accounts().finish_provider_sign_in("test", &in_the_victims_browser, &client()).await;
@@ -291,11 +293,15 @@ async fn a_callback_from_another_browser_is_refused(db: &TestDb) {
 async fn sign_ins_started_in_two_tabs_of_one_browser_both_finish(db: &TestDb) {
     let Some(provider) = provider().await else { return };
     let todo = db.todo_with(oidc_config(provider));
-    let first = todo.accounts().start_provider_sign_in("test", None, None).await.expect("starts");
-    let second =
-        todo.accounts().start_provider_sign_in("test", None, Some(&first.binding)).await.expect("starts in tab two");
+    let first = todo.accounts().start_provider_sign_in("test", None, None, &client()).await.expect("starts");
+    let second = todo
+        .accounts()
+        .start_provider_sign_in("test", None, Some(&first.binding), &client())
+        .await
+        .expect("starts in tab two");
     assert_eq!(second.binding, first.binding, "the browser's binding is kept");
-    let forged = todo.accounts().start_provider_sign_in("test", None, Some("not one of ours")).await.expect("starts");
+    let forged =
+        todo.accounts().start_provider_sign_in("test", None, Some("not one of ours"), &client()).await.expect("starts");
     assert_ne!(forged.binding, "not one of ours", "a binding this server did not make is replaced");
     for started in [&second, &first] {
         let account = ProviderAccount::new(unique_email("tab"));
@@ -308,12 +314,12 @@ async fn sign_ins_started_in_two_tabs_of_one_browser_both_finish(db: &TestDb) {
 async fn an_expired_state_is_refused_and_swept(db: &TestDb) {
     let Some(provider) = provider().await else { return };
     let todo = db.todo_with(oidc_config(provider));
-    let started = todo.accounts().start_provider_sign_in("test", None, None).await.expect("starts");
+    let started = todo.accounts().start_provider_sign_in("test", None, None, &client()).await.expect("starts");
     let back = callback_of(
         &provider.log_in(&started.authorization_url, &ProviderAccount::new(unique_email("hal"))).await,
         &started,
     );
-    todo.accounts().start_provider_sign_in("test", None, None).await.expect("another, never finished");
+    todo.accounts().start_provider_sign_in("test", None, None, &client()).await.expect("another, never finished");
     assert_eq!(execute(db, "UPDATE oidc_flows SET expires_at_ms = 0").await, 2);
 
     let front_end = todo.accounts().finish_provider_sign_in("test", &back, &client()).await;
@@ -326,13 +332,13 @@ async fn a_replayed_authorization_code_is_refused(db: &TestDb) {
     let Some(provider) = provider().await else { return };
     let todo = db.todo_with(oidc_config(provider));
     let account = ProviderAccount::new(unique_email("ida"));
-    let started = todo.accounts().start_provider_sign_in("test", None, None).await.expect("starts");
+    let started = todo.accounts().start_provider_sign_in("test", None, None, &client()).await.expect("starts");
     let first = callback_of(&provider.log_in(&started.authorization_url, &account).await, &started);
     let front_end = todo.accounts().finish_provider_sign_in("test", &first, &client()).await;
     outcome(&front_end).expect("the first use signs in");
 
     // The same code again, with a fresh state of this server: the provider refuses to exchange it twice.
-    let started = todo.accounts().start_provider_sign_in("test", None, None).await.expect("starts again");
+    let started = todo.accounts().start_provider_sign_in("test", None, None, &client()).await.expect("starts again");
     let fresh = callback_of(&provider.log_in(&started.authorization_url, &account).await, &started);
     let replay = ProviderCallback { code: first.code.clone(), ..fresh };
     let front_end = todo.accounts().finish_provider_sign_in("test", &replay, &client()).await;
@@ -354,7 +360,7 @@ async fn id_tokens_with_a_broken_claim_are_refused(db: &TestDb) {
 async fn a_cancelled_sign_in_comes_back_as_access_denied(db: &TestDb) {
     let Some(provider) = provider().await else { return };
     let todo = db.todo_with(oidc_config(provider));
-    let started = todo.accounts().start_provider_sign_in("test", None, None).await.expect("starts");
+    let started = todo.accounts().start_provider_sign_in("test", None, None, &client()).await.expect("starts");
     let state = Url::parse(&started.authorization_url)
         .expect("a URL")
         .query_pairs()
@@ -381,10 +387,10 @@ async fn redirect_to_must_stay_under_app_url(db: &TestDb) {
     let Some(provider) = provider().await else { return };
     let todo = db.todo_with(oidc_config(provider));
     for outside in ["https://evil.example/tasks", "//evil.example", "tasks"] {
-        let error = todo.accounts().start_provider_sign_in("test", Some(outside), None).await.unwrap_err();
+        let error = todo.accounts().start_provider_sign_in("test", Some(outside), None, &client()).await.unwrap_err();
         assert!(matches!(&error, Error::Validation(fields) if fields[0].field == "redirect_to"), "{outside}");
     }
-    let unknown = todo.accounts().start_provider_sign_in("nobody", Some("/tasks"), None).await.unwrap_err();
+    let unknown = todo.accounts().start_provider_sign_in("nobody", Some("/tasks"), None, &client()).await.unwrap_err();
     assert!(matches!(unknown, Error::UnknownProvider));
     assert_eq!(execute(db, "DELETE FROM oidc_flows").await, 0, "no flow was stored");
 }
@@ -466,9 +472,27 @@ async fn an_account_with_a_second_factor_needs_the_second_step(db: &TestDb) {
 async fn a_flow_started_on_one_instance_finishes_on_another(db: &TestDb) {
     let Some(provider) = provider().await else { return };
     let (one, other) = (db.todo_with(oidc_config(provider)), db.todo_with(oidc_config(provider)));
-    let started = one.accounts().start_provider_sign_in("test", Some("/tasks"), None).await.expect("starts on one");
+    let started =
+        one.accounts().start_provider_sign_in("test", Some("/tasks"), None, &client()).await.expect("starts on one");
     let back = provider.log_in(&started.authorization_url, &ProviderAccount::new(unique_email("pia"))).await;
     let front_end = other.accounts().finish_provider_sign_in("test", &callback_of(&back, &started), &client()).await;
     let (code, _) = outcome(&front_end).expect("the other instance finishes it");
     one.accounts().exchange_provider_code(&code, &client()).await.expect("and the first exchanges the code");
+}
+
+async fn starting_sign_ins_is_limited_per_network_also_in_a_burst(db: &TestDb) {
+    let Some(provider) = provider().await else { return };
+    let limits = todo_core::AbuseLimits { provider_sign_ins_per_client: 5, ..todo_core::AbuseLimits::default() };
+    let todo = db.todo_with(oidc_config(provider).with_abuse_limits(limits).expect("valid limits"));
+    let client = client();
+    let starts = join_all((0..20).map(|_| todo.accounts().start_provider_sign_in("test", None, None, &client))).await;
+    assert_eq!(starts.iter().filter(|start| start.is_ok()).count(), 5, "the budget, not more: {starts:?}");
+    assert!(starts
+        .iter()
+        .filter_map(|start| start.as_ref().err())
+        .all(|error| matches!(error, Error::RateLimited { .. })));
+    assert_eq!(execute(db, "DELETE FROM oidc_flows").await, 5, "a refused start stores nothing");
+    // Another network has its own budget.
+    let elsewhere = Client::default().with_address(Some("203.0.113.9".parse().expect("an address")));
+    todo.accounts().start_provider_sign_in("test", None, None, &elsewhere).await.expect("starts");
 }

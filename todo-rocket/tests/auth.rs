@@ -39,7 +39,8 @@ async fn signup_answers_201_with_the_user_and_its_location(app: &TestApp) {
     )
     .is_ok());
     assert_eq!(user["email_verified_at"], Value::Null, "not verified yet");
-    assert_eq!(user.as_object().expect("object").len(), 4, "never the hash: {user}");
+    assert_eq!(user["has_password"], true);
+    assert_eq!(user.as_object().expect("object").len(), 5, "never the hash: {user}");
 }
 
 async fn signup_with_a_taken_email_in_another_case_is_409(app: &TestApp) {

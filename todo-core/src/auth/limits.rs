@@ -5,7 +5,8 @@
 //!   (`store/counters.rs`) *before* bcrypt runs; [`Admission::succeeded`] gives the slots back when the password
 //!   was right. So N concurrent wrong guesses get no more checks than the budget, whatever N, and a burst cannot
 //!   fill the hashing slots either: the requests over budget are refused before they hash.
-//! - **Signups and password-reset mails** take a slot of their budgets and keep it: each one counts, whether or not
+//! - **Signups, password-reset mails and sign-ins started at identity providers** take a slot of their budgets and
+//!   keep it: each one counts, whether or not
 //!   an account has the email, so the limit says nothing about who has one.
 //! - A refusal is [`Error::RateLimited`] with how long to wait.
 
@@ -93,6 +94,19 @@ impl Limiter {
             per_client: self.settings.password_resets_per_client,
         };
         let _kept = self.take(&family, Some(email), client).await?;
+        Ok(())
+    }
+
+    /// Counts a sign-in started at an identity provider from `client`; [`Error::RateLimited`] (and nothing counted)
+    /// over the budget.
+    pub(crate) async fn count_provider_sign_in(&self, client: &Client) -> Result<()> {
+        let family = Family {
+            name: "provider_sign_in",
+            per_email_and_client: 0,
+            per_email: 0,
+            per_client: self.settings.provider_sign_ins_per_client,
+        };
+        let _kept = self.take(&family, None, client).await?;
         Ok(())
     }
 

@@ -28,6 +28,7 @@ use crate::http::guard::AuthUser;
 use crate::http::headers::NoStore;
 use crate::http::query::Query;
 use crate::http::redacted::Redacted;
+use crate::ops::metrics;
 
 /// The cookie that binds a sign-in to the browser that started it: set by the redirect to the provider, sent back to
 /// the callback (`SameSite=Lax`: a top-level navigation from the provider carries it), readable by no script.
@@ -98,6 +99,9 @@ fn providers(todo: &State<Todo>) -> Json<Vec<Provider>> {
 /// `{APP_URL}/auth/callback`. 404 for a provider that is not configured; 503 while the provider's discovery document
 /// cannot be fetched.
 ///
+/// Each start counts against the client network's budget of provider sign-ins (`RATE_LIMIT_PROVIDER_SIGN_INS_PER_CLIENT`,
+/// 30 per window by default): 429 over it.
+///
 /// The answer sets the cookie `todo_oidc_binding` (`HttpOnly`, `SameSite=Lax`, 10 minutes, path `/auth/oidc`):
 /// the callback is taken only with it, from the browser that started the sign-in (no login CSRF).
 #[utoipa::path(
@@ -116,6 +120,7 @@ fn providers(todo: &State<Todo>) -> Json<Vec<Provider>> {
             )),
         (status = 404, response = responses::NotFound),
         (status = 422, response = responses::Unprocessable),
+        (status = 429, response = responses::TooManyRequests),
         (status = 503, response = responses::Unavailable),
     )
 )]
@@ -125,12 +130,14 @@ async fn authorize(
     name: &str,
     uri: &Origin<'_>,
     cookies: &CookieJar<'_>,
+    client: RequestClient,
 ) -> ApiResult<NoStore<Redirect>> {
     let mut query = Query::of(uri);
     let redirect_to = query.single("redirect_to");
     query.finish()?;
     let held = cookies.get(BINDING_COOKIE).map(|cookie| cookie.value().to_owned());
-    let started = todo.accounts().start_provider_sign_in(name, redirect_to, held.as_deref()).await?;
+    let started = todo.accounts().start_provider_sign_in(name, redirect_to, held.as_deref(), &client.0).await;
+    let started = started.inspect_err(metrics::refusal_of("provider_sign_in"))?;
     // The cookie goes to every route under `…/auth/oidc`, wherever the API is mounted.
     let path = uri.path().as_str().strip_suffix(&format!("/{name}/authorize")).unwrap_or("/").to_owned();
     let secure = todo.accounts().provider_redirect_uri(name).is_some_and(|uri| uri.starts_with("https://"));

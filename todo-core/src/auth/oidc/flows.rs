@@ -87,6 +87,9 @@ impl Accounts {
     /// one it already holds (`binding`, from an earlier start), or a new one. After the sign-in the front end is sent
     /// to `redirect_to`, a path of the front end (`/tasks`; `APP_URL` followed by that path, or `/` when `None`).
     ///
+    /// Each start counts against `client`'s network's budget of provider sign-ins (it stores a flow for ten
+    /// minutes, whoever asks): [`Error::RateLimited`] over it.
+    ///
     /// An unknown provider is [`Error::UnknownProvider`]; a `redirect_to` that is not a path under `APP_URL` is a
     /// validation error on `redirect_to`; a provider whose discovery fails is [`Error::IdentityProviderUnavailable`].
     pub async fn start_provider_sign_in(
@@ -94,11 +97,13 @@ impl Accounts {
         provider: &str,
         redirect_to: Option<&str>,
         binding: Option<&str>,
+        client: &Client,
     ) -> Result<ProviderSignIn> {
         if self.oidc.providers.redirect_uri(provider).is_none() {
             return Err(Error::UnknownProvider);
         }
         let redirect_to = self.front_end_path(redirect_to)?;
+        self.limiter.count_provider_sign_in(client).await?;
         // A binding this server made is 43 base64url characters; anything else is replaced.
         let binding = match binding.filter(|binding| is_token(binding)) {
             Some(binding) => binding.to_owned(),
@@ -261,7 +266,7 @@ fn is_token(text: &str) -> bool {
 
 #[cfg(all(test, feature = "sqlite"))]
 mod tests {
-    use crate::{Config, Error, Todo};
+    use crate::{Client, Config, Error, Todo};
 
     async fn todo(app_url: &str) -> Todo {
         let config = Config::new("unit test secret of at least 32 bytes")
@@ -304,7 +309,11 @@ mod tests {
     #[tokio::test]
     async fn an_unknown_provider_is_refused_before_anything_is_stored() {
         let todo = todo("https://app.example.com").await;
-        let error = todo.accounts().start_provider_sign_in("nobody", None, None).await.expect_err("unknown");
+        let error = todo
+            .accounts()
+            .start_provider_sign_in("nobody", None, None, &Client::default())
+            .await
+            .expect_err("unknown");
         assert!(matches!(error, Error::UnknownProvider));
     }
 }
