@@ -9,7 +9,7 @@ mod server_process;
 
 use std::sync::OnceLock;
 
-use serde_json::{json, Value};
+use serde_json::json;
 use server_process::{get_redirect, ServerProcess};
 use todo_testing::oidc::{ProviderAccount, TestProvider, CONFIDENTIAL_CLIENT_ID, CONFIDENTIAL_CLIENT_SECRET};
 use url::Url;
@@ -186,7 +186,7 @@ fn postgres_a_sign_in_started_on_one_instance_finishes_on_the_other() {
     let code = query_value(&front_end, "code").unwrap_or_else(|| panic!("the other instance finishes: {front_end}"));
     let (status, tokens) = one.post("/auth/oidc/exchange", json!({"code": code}), None);
     assert_eq!(status, 200, "{tokens}");
-    let token: &Value = &tokens["access_token"];
+    let token: &serde_json::Value = &tokens["access_token"];
     let (status, _) = other.get("/auth/me", token.as_str());
     assert_eq!(status, 200);
 }
