@@ -51,7 +51,7 @@ const currentKey = () => (rotated ? second : first);
 // Accounts, keyed by `sub`, made or replaced by each login: { sub, email, email_verified, name?, tamper? }.
 const accounts = new Map();
 
-const TAMPERS = new Set(['aud', 'expired', 'nonce', 'iss', 'unknown-key']);
+const TAMPERS = new Set(['aud', 'expired', 'nonce', 'iss', 'unknown-key', 'userinfo-email']);
 
 // Reads an account from the login_hint (a URL-encoded query string) or from the login form's fields.
 function accountFrom(params) {
@@ -291,6 +291,11 @@ provider.use(async (ctx, next) => {
       break;
     case 'unknown-key':
       key = neverPublished;
+      break;
+    case 'userinfo-email':
+      // Not a fault: a provider that asserts the email at its userinfo endpoint only (the ID token leaves it out).
+      delete claims.email;
+      delete claims.email_verified;
       break;
     default:
       break;

@@ -343,7 +343,8 @@ impl ProviderAccount {
 }
 
 /// A fault in an account's ID tokens, for the tests that a server refuses them. The token endpoint's ID token is
-/// re-signed with the provider's current key (same `kid`, a valid signature) with one thing wrong.
+/// re-signed with the provider's current key (same `kid`, a valid signature) with one thing wrong; or, with
+/// [`Tamper::EmailInUserinfoOnly`], one thing left out that a provider may leave out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Tamper {
     /// `aud` is `"someone-else"`, not the client.
@@ -356,6 +357,9 @@ pub enum Tamper {
     Issuer,
     /// Signed with a key the JWKS never publishes (`kid` `"never-published"`).
     UnknownKey,
+    /// Not a fault: `email` and `email_verified` are left out of the ID token, and only the userinfo endpoint has
+    /// them, as some providers do.
+    EmailInUserinfoOnly,
 }
 
 impl Tamper {
@@ -367,6 +371,7 @@ impl Tamper {
             Tamper::Nonce => "nonce",
             Tamper::Issuer => "iss",
             Tamper::UnknownKey => "unknown-key",
+            Tamper::EmailInUserinfoOnly => "userinfo-email",
         }
     }
 }

@@ -21,6 +21,7 @@ backend_tests!(
     a_verified_identity_makes_an_account_without_a_password,
     a_known_identity_signs_its_account_in_again,
     a_public_client_signs_in_with_pkce_alone,
+    an_email_only_at_the_userinfo_endpoint_is_read_from_there,
     a_verified_provider_email_is_linked_to_a_verified_account,
     an_unverified_provider_email_is_not_linked_and_makes_nothing,
     a_verified_provider_email_is_not_linked_to_an_unverified_account,
@@ -186,6 +187,17 @@ async fn a_public_client_signs_in_with_pkce_alone(db: &TestDb) {
     let todo = db.todo_with(config.with_identity_provider(settings));
     let login = signed_in(&todo, provider, &ProviderAccount::new(unique_email("pub"))).await;
     assert!(!login.user.has_password);
+}
+
+async fn an_email_only_at_the_userinfo_endpoint_is_read_from_there(db: &TestDb) {
+    let Some(provider) = provider().await else { return };
+    let todo = db.todo_with(oidc_config(provider));
+    let email = unique_email("uma");
+    let login = signed_in(&todo, provider, &ProviderAccount::new(&email).tamper(Tamper::EmailInUserinfoOnly)).await;
+    assert_eq!(login.user.email.as_str(), email);
+    // Unverified at the userinfo endpoint is unverified too.
+    let unverified = ProviderAccount::new(unique_email("umb")).unverified().tamper(Tamper::EmailInUserinfoOnly);
+    assert_eq!(outcome(&sign_in_at_provider(&todo, provider, &unverified).await), Err("email_not_verified".to_owned()));
 }
 
 async fn a_verified_provider_email_is_linked_to_a_verified_account(db: &TestDb) {

@@ -1,16 +1,17 @@
 //! The configured identity providers, as OpenID Connect clients (a leaf of `auth`: [`super::Accounts`] holds them,
-//! and `oidc/` uses them): discovery, the authorization request, the code exchange and
-//! the ID token's validation, all by the `openidconnect` crate; this file only keeps what it discovered, and fetches
+//! and `oidc/` uses them): discovery, the authorization request, the code exchange, the ID token's validation and,
+//! when the ID token has no email, the userinfo request, all by the `openidconnect` crate; this file only keeps what it discovered, and fetches
 //! the provider's keys again when an ID token names a key it does not know (the provider rotated its keys).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreIdTokenClaims, CoreJsonWebKeySet};
-use openidconnect::core::{CoreProviderMetadata, CoreTokenResponse};
+use openidconnect::core::{CoreProviderMetadata, CoreTokenResponse, CoreUserInfoClaims};
 use openidconnect::{
-    AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, Scope, SignatureVerificationError, TokenResponse as _,
+    AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce,
+    OAuth2TokenResponse as _, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, SignatureVerificationError,
+    SubjectIdentifier, TokenResponse as _,
 };
 use tokio::sync::{Mutex, RwLock};
 
@@ -21,6 +22,16 @@ use crate::identity_providers::ProviderSettings;
 const PROVIDER_TIMEOUT: Duration = Duration::from_secs(10);
 /// The shortest time between two fetches of a provider's keys caused by ID tokens naming unknown keys.
 const KEY_REFETCH_INTERVAL: Duration = Duration::from_secs(10);
+
+/// A client made from a discovery document: an authorization endpoint, and maybe a token and a userinfo endpoint.
+type ProviderClient = CoreClient<
+    openidconnect::EndpointSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointMaybeSet,
+    openidconnect::EndpointMaybeSet,
+>;
 
 /// The configured providers, with what discovery found; cheap to clone.
 #[derive(Clone, Debug)]
@@ -166,25 +177,41 @@ impl Providers {
             }
             verified => verified.map(claims_of),
         };
-        claims.map_err(|error| Refusal::Unverified(format!("the ID token failed validation: {error}")))
+        let mut asserted =
+            claims.map_err(|error| Refusal::Unverified(format!("the ID token failed validation: {error}")))?;
+        if asserted.email.is_none() {
+            // Some providers assert the email at their userinfo endpoint only.
+            self.email_from_userinfo(&client, &response, &mut asserted).await?;
+        }
+        Ok(asserted)
+    }
+
+    /// Reads `email` and `email_verified` from the provider's userinfo endpoint (with the access token of the code
+    /// exchange), when it has one; its `sub` must be the ID token's.
+    async fn email_from_userinfo(
+        &self,
+        client: &ProviderClient,
+        response: &CoreTokenResponse,
+        asserted: &mut Asserted,
+    ) -> std::result::Result<(), Refusal> {
+        let subject = SubjectIdentifier::new(asserted.subject.clone());
+        let Ok(request) = client.user_info(response.access_token().clone(), Some(subject)) else {
+            return Ok(()); // No userinfo endpoint: the ID token is all there is.
+        };
+        let info: CoreUserInfoClaims = request
+            .request_async(&self.http)
+            .await
+            .map_err(|error| Refusal::Unverified(format!("the userinfo request failed: {}", chain(&error))))?;
+        asserted.email = info.email().map(|email| email.as_str().to_owned());
+        asserted.email_verified = info.email_verified() == Some(true);
+        Ok(())
     }
 
     fn find(&self, name: &str) -> Result<&Provider> {
         self.providers.iter().find(|provider| provider.settings.name() == name).ok_or(Error::UnknownProvider)
     }
 
-    fn client(
-        &self,
-        provider: &Provider,
-        metadata: CoreProviderMetadata,
-    ) -> CoreClient<
-        openidconnect::EndpointSet,
-        openidconnect::EndpointNotSet,
-        openidconnect::EndpointNotSet,
-        openidconnect::EndpointNotSet,
-        openidconnect::EndpointMaybeSet,
-        openidconnect::EndpointMaybeSet,
-    > {
+    fn client(&self, provider: &Provider, metadata: CoreProviderMetadata) -> ProviderClient {
         let settings = &provider.settings;
         CoreClient::from_provider_metadata(
             metadata,
