@@ -96,8 +96,8 @@ pub use identity_providers::{ProviderSettings, DEFAULT_OIDC_SCOPES, MAX_PROVIDER
 pub use ids::{ChallengeId, FactorId, IdentityId, SessionId, TaskId, UserId};
 pub use store::{Owner, Store, StoreOptions};
 pub use tasks::{
-    ListQuery, Page, Task, TaskInput, TaskPatch, Tasks, DEFAULT_PAGE_SIZE, MAX_DESCRIPTION_CHARS, MAX_PAGE_SIZE,
-    MAX_TITLE_CHARS,
+    Created, IdempotencyKey, ListQuery, Page, Task, TaskInput, TaskPatch, Tasks, DEFAULT_PAGE_SIZE,
+    IDEMPOTENCY_KEY_TTL, MAX_DESCRIPTION_CHARS, MAX_IDEMPOTENCY_KEY_CHARS, MAX_PAGE_SIZE, MAX_TITLE_CHARS,
 };
 
 /// The library in one handle: the store, accounts and per-owner task repositories. Cheap to clone.

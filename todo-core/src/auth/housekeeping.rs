@@ -4,8 +4,8 @@
 //! [`Accounts::sweep_expired`] deletes sessions past their expiry (their refresh tokens go with them), refresh
 //! tokens past theirs (a spent token is kept until then, for reuse detection), mail-link tokens past theirs (a used
 //! one is deleted when it is used), second steps of sign-ins, TOTP enrolments never confirmed and WebAuthn ceremonies
-//! past theirs, sign-ins at identity providers that never came back and their one-time codes never exchanged, and the
-//! abuse limits' counters whose window has ended. A server runs it every
+//! past theirs, sign-ins at identity providers that never came back and their one-time codes never exchanged, the idempotency keys
+//! of creates past their 24 hours, and the abuse limits' counters whose window has ended. A server runs it every
 //! `CLEANUP_INTERVAL_SECONDS`.
 //!
 //! Each table is swept in batches of [`BATCH`] rows, one short statement each, so that no sweep holds locks that
@@ -45,12 +45,14 @@ pub struct Swept {
     pub provider_flows: u64,
     /// One-time codes of provider sign-ins never exchanged, past their expiry.
     pub exchange_codes: u64,
+    /// Idempotency keys of creates, past their 24 hours.
+    pub idempotency_keys: u64,
     /// Whether another instance was sweeping (PostgreSQL), so this one deleted nothing.
     pub skipped: bool,
 }
 
 /// One batch of each table's sweep: `DELETE` the rows whose `expires_at_ms` is past `$1`, at most `$2` of them.
-const STATEMENTS: [&str; 8] = [
+const STATEMENTS: [&str; 9] = [
     "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at_ms <= $1 LIMIT $2)",
     "DELETE FROM refresh_tokens WHERE token_hash IN \
      (SELECT token_hash FROM refresh_tokens WHERE expires_at_ms <= $1 LIMIT $2)",
@@ -64,6 +66,9 @@ const STATEMENTS: [&str; 8] = [
     "DELETE FROM oidc_flows WHERE state_hash IN (SELECT state_hash FROM oidc_flows WHERE expires_at_ms <= $1 LIMIT $2)",
     "DELETE FROM oidc_exchange_codes WHERE code_hash IN \
      (SELECT code_hash FROM oidc_exchange_codes WHERE expires_at_ms <= $1 LIMIT $2)",
+    // The tasks' table (idempotency keys of creates) is swept here too: one sweep, one lock, one interval.
+    "DELETE FROM idempotency_keys WHERE (user_id, operation, key) IN \
+     (SELECT user_id, operation, key FROM idempotency_keys WHERE expires_at_ms <= $1 LIMIT $2)",
 ];
 
 impl Accounts {
@@ -117,7 +122,7 @@ impl Accounts {
         }
         .await)?;
         let Some(
-            [sessions, refresh_tokens, mail_tokens, second_steps, pending_factors, ceremonies, provider_flows, exchange_codes],
+            [sessions, refresh_tokens, mail_tokens, second_steps, pending_factors, ceremonies, provider_flows, exchange_codes, idempotency_keys],
         ) = deleted
         else {
             return Ok(Swept { skipped: true, ..Swept::default() });
@@ -133,6 +138,7 @@ impl Accounts {
             ceremonies,
             provider_flows,
             exchange_codes,
+            idempotency_keys,
             skipped: false,
         };
         tracing::debug!(?swept, "expired rows swept");

@@ -20,13 +20,13 @@ use crate::store::{not_found_or_refusal, on_connection, owner_is_current, Backen
 /// The tasks of one owner. Get one from [`crate::Todo::tasks`].
 #[derive(Debug, Clone)]
 pub struct Tasks {
-    store: Store,
+    pub(super) store: Store,
     /// Every statement is keyed on the owner's id and requires the owner's session to be current.
-    owner: Owner,
+    pub(super) owner: Owner,
 }
 
 #[derive(sqlx::FromRow)]
-struct TaskRow {
+pub(super) struct TaskRow {
     id: Uuid,
     title: String,
     description: Option<String>,
@@ -79,6 +79,16 @@ macro_rules! columns {
         "id, title, description, completed, created_at, updated_at"
     };
 }
+
+/// The statement that creates a task on behalf of the owner (`$1` to `$3`), with id `$4`, title `$5`, description
+/// `$6`, completed `$7` and the time `$8`: no row when the owner is not current.
+pub(super) const INSERT_TASK: &str = concat!(
+    "INSERT INTO tasks (id, user_id, title, description, completed, created_at, updated_at) ",
+    "SELECT $4, $1, $5, $6, $7, $8, $8 WHERE ",
+    owner_is_current!(),
+    " RETURNING ",
+    columns!()
+);
 
 /// The statements of [`Tasks::list`], indexed by [`list_statement`]: the owner's tasks newest first, filtered by
 /// `completed` (`$4`) and below a cursor (the next parameter) when given, with the row count last. Each is a
@@ -141,21 +151,15 @@ impl Tasks {
         let description = description.flatten();
         let created_at = now();
         let row = on_connection!(self.store, |conn| {
-            sqlx::query_as::<_, TaskRow>(concat!(
-                "INSERT INTO tasks (id, user_id, title, description, completed, created_at, updated_at) ",
-                "SELECT $4, $1, $5, $6, $7, $8, $8 WHERE ",
-                owner_is_current!(),
-                " RETURNING ",
-                columns!()
-            ))
-            .bind_owner_at(&self.owner, unix_ms(created_at))
-            .bind(Uuid::now_v7())
-            .bind(&title)
-            .bind(&description)
-            .bind(input.completed)
-            .bind(created_at)
-            .fetch_optional(conn)
-            .await
+            sqlx::query_as::<_, TaskRow>(INSERT_TASK)
+                .bind_owner_at(&self.owner, unix_ms(created_at))
+                .bind(Uuid::now_v7())
+                .bind(&title)
+                .bind(&description)
+                .bind(input.completed)
+                .bind(created_at)
+                .fetch_optional(conn)
+                .await
         })?;
         // No row means the owner is not current (a task of one's own cannot otherwise be refused).
         self.found(row).await
@@ -307,7 +311,7 @@ impl Tasks {
     }
 
     /// The task a single-row statement returned, or why it returned none ([`not_found_or_refusal`]).
-    async fn found(&self, row: Option<TaskRow>) -> Result<Task> {
+    pub(super) async fn found(&self, row: Option<TaskRow>) -> Result<Task> {
         match row {
             Some(row) => Ok(row.into()),
             None => Err(not_found_or_refusal(&self.store, &self.owner).await),

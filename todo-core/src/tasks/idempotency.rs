@@ -1,0 +1,259 @@
+//! Safe retries of creates (`Idempotency-Key`): a create sent again with the same key by the same user within
+//! [`IDEMPOTENCY_KEY_TTL`] answers what the first one did and creates nothing; the same key with another body is
+//! refused.
+//!
+//! One transaction decides it. It first claims the key (an insert that does nothing when the key is taken), then
+//! creates the task and stores the answer with the claim. A concurrent retry's claim waits for the first
+//! transaction (on PostgreSQL, the unique index holds it; SQLite has one writer at a time) and then finds the key
+//! taken and the answer stored: twenty retries at once create one task. The claims are swept when they expire.
+
+use std::time::Duration;
+
+use ring::digest;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::repository::{TaskRow, Tasks, INSERT_TASK};
+use super::task::{check_fields, Task, TaskInput};
+use crate::clock::{millis, now, unix_ms};
+use crate::error::{Error, Result};
+use crate::ids::TaskId;
+use crate::store::{on_connection, owner_is_current, BindOwner as _};
+
+/// How long a key's answer is kept: a retry within this time answers again, a later one creates anew.
+pub const IDEMPOTENCY_KEY_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+/// The longest key.
+pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
+
+/// The operation a key is claimed for (a key of one operation is not a key of another).
+const CREATE_TASK: &str = "create_task";
+/// The field validation errors name.
+const FIELD: &str = "Idempotency-Key";
+
+/// A client's idempotency key: 1 to 255 printable ASCII characters (a UUID is a good one).
+///
+/// ```
+/// use todo_core::IdempotencyKey;
+///
+/// assert!(IdempotencyKey::parse("4f5b0c1e-8a7d-4e36-9d1a-2b3c4d5e6f70").is_ok());
+/// assert!(IdempotencyKey::parse("").is_err());
+/// assert!(IdempotencyKey::parse("tab\there").is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    /// `text` as a key, or a validation error on `Idempotency-Key`.
+    pub fn parse(text: &str) -> Result<Self> {
+        let printable = text.bytes().all(|byte| (0x20..=0x7e).contains(&byte));
+        if text.is_empty() || text.len() > MAX_IDEMPOTENCY_KEY_CHARS || !printable {
+            return Err(Error::invalid(FIELD, "must be 1 to 255 printable ASCII characters"));
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    /// The key as sent.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// What a create with a key answered: the task, and whether this was a retry that created nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Created {
+    /// The task, as the first create answered it.
+    pub task: Task,
+    /// `true` when the key had been used before: nothing was created now.
+    pub replayed: bool,
+}
+
+/// The first answer, as stored with the key.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Snapshot {
+    id: Uuid,
+    title: String,
+    description: Option<String>,
+    completed: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    updated_at: OffsetDateTime,
+}
+
+impl Tasks {
+    /// [`Tasks::create`], safe to retry: with a `key` this owner's user used in the last [`IDEMPOTENCY_KEY_TTL`]
+    /// for the same input, it answers the task the first create made (`replayed`) and creates nothing, also when
+    /// the retries run at once; for another input, it is a validation error on `Idempotency-Key`.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use todo_core::{Config, IdempotencyKey, TaskInput, Todo};
+    ///
+    /// let config = Config::new("use at least 32 random bytes here!!")?
+    ///     .with_bcrypt_cost(4)? // fast for the example
+    ///     .with_database_url("sqlite::memory:");
+    /// let todo = Todo::connect(&config).await?;
+    /// todo.accounts().signup("ann@example.com", "correct horse battery").await?;
+    /// let login = todo.accounts().login("ann@example.com", "correct horse battery").await?;
+    /// let tasks = todo.tasks(&login.owner);
+    ///
+    /// let key = IdempotencyKey::parse("9d2c6a1e-retry-me")?;
+    /// let first = tasks.create_once(TaskInput::new("Buy milk"), &key).await?;
+    /// let retry = tasks.create_once(TaskInput::new("Buy milk"), &key).await?; // the network failed; sent again
+    /// assert_eq!((retry.task, retry.replayed), (first.task, true));
+    /// assert!(tasks.create_once(TaskInput::new("Buy bread"), &key).await.is_err()); // another body, same key
+    /// # Ok::<(), todo_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn create_once(&self, input: TaskInput, key: &IdempotencyKey) -> Result<Created> {
+        let request_hash = request_hash(&input);
+        let (title, description) = check_fields(Some(input.title), Some(input.description))?;
+        let (title, description) = (title.unwrap_or_default(), description.flatten());
+        let created_at = now();
+        let now_ms = unix_ms(created_at);
+        let expires_at_ms = now_ms + millis(IDEMPOTENCY_KEY_TTL);
+        let user = self.owner.user_id().as_uuid();
+        let outcome = on_connection!(self.store, |conn| async {
+            let mut tx = conn.begin().await?;
+            // An expired claim is gone, then the claim: a write first, so that SQLite takes its one writer's lock
+            // here and a concurrent retry waits for this transaction.
+            sqlx::query(
+                "DELETE FROM idempotency_keys WHERE user_id = $1 AND operation = $2 AND key = $3 \
+                 AND expires_at_ms <= $4",
+            )
+            .bind(user)
+            .bind(CREATE_TASK)
+            .bind(key.as_str())
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+            let claimed = sqlx::query(
+                "INSERT INTO idempotency_keys (user_id, operation, key, request_hash, response, expires_at_ms) \
+                 VALUES ($1, $2, $3, $4, NULL, $5) ON CONFLICT DO NOTHING",
+            )
+            .bind(user)
+            .bind(CREATE_TASK)
+            .bind(key.as_str())
+            .bind(&request_hash)
+            .bind(expires_at_ms)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if claimed == 0 {
+                let stored: Option<(Vec<u8>, Option<String>)> = sqlx::query_as(concat!(
+                    "SELECT request_hash, response FROM idempotency_keys ",
+                    "WHERE user_id = $1 AND operation = $4 AND key = $5 AND ",
+                    owner_is_current!()
+                ))
+                .bind_owner_at(&self.owner, now_ms)
+                .bind(CREATE_TASK)
+                .bind(key.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+                tx.rollback().await?;
+                return Ok::<_, sqlx::Error>(Outcome::Taken(stored));
+            }
+            let row = sqlx::query_as::<_, TaskRow>(INSERT_TASK)
+                .bind_owner_at(&self.owner, now_ms)
+                .bind(Uuid::now_v7())
+                .bind(&title)
+                .bind(&description)
+                .bind(input.completed)
+                .bind(created_at)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(row) = row else {
+                tx.rollback().await?;
+                return Ok(Outcome::Created(None));
+            };
+            let task = Task::from(row);
+            sqlx::query("UPDATE idempotency_keys SET response = $4 WHERE user_id = $1 AND operation = $2 AND key = $3")
+                .bind(user)
+                .bind(CREATE_TASK)
+                .bind(key.as_str())
+                .bind(snapshot(&task))
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(Outcome::Created(Some(task)))
+        }
+        .await)?;
+        match outcome {
+            Outcome::Created(Some(task)) => Ok(Created { task, replayed: false }),
+            // The owner is not current (a create of one's own cannot otherwise be refused).
+            Outcome::Created(None) | Outcome::Taken(None) => {
+                Err(self.found(None).await.err().unwrap_or(Error::NotFound))
+            }
+            Outcome::Taken(Some((stored_hash, _))) if stored_hash != request_hash => {
+                Err(Error::invalid(FIELD, "was used with another body; use a new key for a new task"))
+            }
+            Outcome::Taken(Some((_, Some(response)))) => Ok(Created { task: replay(&response)?, replayed: true }),
+            // A claim without its answer: the transaction that made it has not finished (cannot be seen: the claim
+            // waited for it) — answered as a conflict the client may retry.
+            Outcome::Taken(Some((_, None))) => {
+                Err(Error::invalid(FIELD, "a request with this key is still running; retry in a moment"))
+            }
+        }
+    }
+}
+
+/// What the transaction came to.
+enum Outcome {
+    /// The key was claimed here; the task, or `None` when the owner is not current.
+    Created(Option<Task>),
+    /// The key was taken: its request hash and answer, or `None` when the owner is not current.
+    Taken(Option<(Vec<u8>, Option<String>)>),
+}
+
+/// The SHA-256 of the input as sent (before trimming: a retry sends the same bytes).
+fn request_hash(input: &TaskInput) -> Vec<u8> {
+    let canonical = serde_json::to_vec(&(&input.title, &input.description, input.completed)).unwrap_or_default();
+    digest::digest(&digest::SHA256, &canonical).as_ref().to_vec()
+}
+
+fn snapshot(task: &Task) -> String {
+    let snapshot = Snapshot {
+        id: task.id.as_uuid(),
+        title: task.title.clone(),
+        description: task.description.clone(),
+        completed: task.completed,
+        created_at: task.created_at,
+        updated_at: task.updated_at,
+    };
+    serde_json::to_string(&snapshot).unwrap_or_default()
+}
+
+fn replay(response: &str) -> Result<Task> {
+    let snapshot: Snapshot = serde_json::from_str(response).map_err(Error::internal)?;
+    Ok(Task {
+        id: TaskId::from_uuid(snapshot.id),
+        title: snapshot.title,
+        description: snapshot.description,
+        completed: snapshot.completed,
+        created_at: snapshot.created_at,
+        updated_at: snapshot.updated_at,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_1_to_255_printable_ascii_characters() {
+        assert!(IdempotencyKey::parse("a").is_ok());
+        assert!(IdempotencyKey::parse(&"k".repeat(255)).is_ok());
+        for bad in [String::new(), "k".repeat(256), "é".into(), "new\nline".into(), "nul\0".into()] {
+            let error = IdempotencyKey::parse(&bad).expect_err("refused");
+            assert_eq!(error.field_errors()[0].field, "Idempotency-Key", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_request_hash_tells_bodies_apart() {
+        let milk = TaskInput::new("Buy milk");
+        assert_eq!(request_hash(&milk), request_hash(&milk.clone()));
+        assert_ne!(request_hash(&milk), request_hash(&TaskInput { completed: true, ..milk.clone() }));
+        assert_ne!(request_hash(&milk), request_hash(&TaskInput::new(" Buy milk")));
+    }
+}
