@@ -641,7 +641,11 @@ export interface paths {
         /** List the caller's tasks, newest first, a page at a time. */
         get: operations["listTasks"];
         put?: never;
-        /** Create a task. */
+        /**
+         * Create a task. With an `Idempotency-Key`, a retry (the same key and body from the same user within 24 hours)
+         *     answers what the first create answered, with the same status and body, and creates nothing, also when the
+         *     retries arrive at once; the same key with another body is 422.
+         */
         post: operations["createTask"];
         delete?: never;
         options?: never;
@@ -2861,7 +2865,13 @@ export interface operations {
     createTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Makes the create safe to retry: 1 to 255 printable ASCII characters, new for each task (a UUID is a good one); spaces and tabs around it are not part of it, and an empty value is no key. Anything else is 422.
+                 * @example 6f1c2b9e-0d4a-4e5b-8c7d-1a2b3c4d5e6f
+                 */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };

@@ -30,7 +30,8 @@ const CREATE_TASK: &str = "create_task";
 /// The field validation errors name.
 const FIELD: &str = "Idempotency-Key";
 
-/// A client's idempotency key: 1 to 255 printable ASCII characters (a UUID is a good one).
+/// A client's idempotency key: 1 to 255 printable ASCII characters, not starting or ending with a space (HTTP
+/// trims those off a header's value); a UUID is a good one.
 ///
 /// ```
 /// use todo_core::IdempotencyKey;
@@ -46,8 +47,12 @@ impl IdempotencyKey {
     /// `text` as a key, or a validation error on `Idempotency-Key`.
     pub fn parse(text: &str) -> Result<Self> {
         let printable = text.bytes().all(|byte| (0x20..=0x7e).contains(&byte));
-        if text.is_empty() || text.len() > MAX_IDEMPOTENCY_KEY_CHARS || !printable {
-            return Err(Error::invalid(FIELD, "must be 1 to 255 printable ASCII characters"));
+        let trimmed = !text.starts_with(' ') && !text.ends_with(' ');
+        if text.is_empty() || text.len() > MAX_IDEMPOTENCY_KEY_CHARS || !printable || !trimmed {
+            return Err(Error::invalid(
+                FIELD,
+                "must be 1 to 255 printable ASCII characters, without a space at either end",
+            ));
         }
         Ok(Self(text.to_owned()))
     }
@@ -243,7 +248,10 @@ mod tests {
     fn keys_are_1_to_255_printable_ascii_characters() {
         assert!(IdempotencyKey::parse("a").is_ok());
         assert!(IdempotencyKey::parse(&"k".repeat(255)).is_ok());
-        for bad in [String::new(), "k".repeat(256), "é".into(), "new\nline".into(), "nul\0".into()] {
+        assert!(IdempotencyKey::parse("a key with spaces").is_ok());
+        for bad in
+            [String::new(), "k".repeat(256), "é".into(), "new\nline".into(), "nul\0".into(), " k".into(), "k ".into()]
+        {
             let error = IdempotencyKey::parse(&bad).expect_err("refused");
             assert_eq!(error.field_errors()[0].field, "Idempotency-Key", "{bad:?}");
         }

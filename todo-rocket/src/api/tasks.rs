@@ -16,6 +16,7 @@ use super::responses::{self, BearerErrors, JsonBodyErrors, OwnedResourceErrors};
 use crate::http::body::JsonBody;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::guard::TaskOwner;
+use crate::http::headers::IdempotencyKeyHeader;
 use crate::http::location::MountBase;
 use crate::http::query::Query;
 
@@ -177,10 +178,20 @@ fn list_query(mut query: Query<'_>) -> ApiResult<ListQuery> {
     Ok(ListQuery { completed, limit, cursor: cursor.map(str::to_owned) })
 }
 
-/// Create a task.
+/// Create a task. With an `Idempotency-Key`, a retry (the same key and body from the same user within 24 hours)
+/// answers what the first create answered, with the same status and body, and creates nothing, also when the
+/// retries arrive at once; the same key with another body is 422.
 #[utoipa::path(
     post, path = "/tasks", tag = "tasks", operation_id = "createTask",
     request_body = CreateTask,
+    params(
+        // No pattern or length in the schema: HTTP itself trims spaces around a header's value and drops values it
+        // cannot read (an empty one, bytes outside ASCII), so the server never sees what such a schema would refuse.
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes the create safe to retry: 1 to 255 \
+            printable ASCII characters, new for each task (a UUID is a good one); spaces and tabs around it are not \
+            part of it, and an empty value is no key. Anything else is 422.",
+            example = "6f1c2b9e-0d4a-4e5b-8c7d-1a2b3c4d5e6f"),
+    ),
     security(("bearer" = []), ("oauth2" = [])),
     responses(
         (status = 201, description = "Created", body = Task,
@@ -194,10 +205,16 @@ async fn create(
     todo: &State<Todo>,
     auth: TaskOwner,
     base: MountBase,
+    idempotency_key: IdempotencyKeyHeader,
     body: JsonBody<CreateTask>,
 ) -> ApiResult<Created<Json<Task>>> {
     let CreateTask { title, description, completed } = body.0;
-    let task = todo.tasks(&auth.owner).create(TaskInput { title, description, completed }).await?;
+    let input = TaskInput { title, description, completed };
+    let tasks = todo.tasks(&auth.owner);
+    let task = match idempotency_key.0.map_err(|error| ApiError::Core(todo_core::Error::Validation(vec![error])))? {
+        Some(key) => tasks.create_once(input, &key).await?.task,
+        None => tasks.create(input).await?,
+    };
     Ok(Created::new(base.join(&format!("/tasks/{}", task.id))).body(Json(task.into())))
 }
 

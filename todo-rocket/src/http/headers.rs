@@ -1,5 +1,5 @@
-//! Headers beyond routing: `no-store` on responses that carry tokens, `nosniff` on every response, and the
-//! `User-Agent` a login remembers for the user's list of sessions.
+//! Headers beyond routing: `no-store` on responses that carry tokens, `nosniff` on every response, the
+//! `User-Agent` a login remembers for the user's list of sessions, and a create's `Idempotency-Key`.
 
 use std::convert::Infallible;
 
@@ -48,5 +48,31 @@ impl<'r> FromRequest<'r> for UserAgent {
 
     async fn from_request(request: &'r Request<'_>) -> Outcome<Self, Infallible> {
         Outcome::Success(UserAgent(request.headers().get_one("User-Agent").map(str::to_owned)))
+    }
+}
+
+/// The request's `Idempotency-Key` header, checked: `Ok(None)` without one, a validation error on `Idempotency-Key`
+/// for a value that is not a key or for the header given more than once. Spaces and tabs around the value are not part of
+/// it (HTTP servers trim them; Rocket's local client does not, so they are trimmed here too), and an empty value is no
+/// key.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKeyHeader(pub Result<Option<todo_core::IdempotencyKey>, todo_core::FieldError>);
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for IdempotencyKeyHeader {
+    type Error = Infallible;
+
+    async fn from_request(request: &'r Request<'_>) -> Outcome<Self, Infallible> {
+        let mut values = request.headers().get("Idempotency-Key");
+        let key = match (values.next(), values.next()) {
+            (None, _) => Ok(None),
+            (Some(value), None) => match value.trim_matches([' ', '\t']) {
+                // An empty value is no key: HTTP clients and servers may drop an empty header on the way.
+                "" => Ok(None),
+                key => todo_core::IdempotencyKey::parse(key).map(Some).map_err(|error| error.field_errors()[0].clone()),
+            },
+            (Some(_), Some(_)) => Err(todo_core::FieldError::new("Idempotency-Key", "must be given once")),
+        };
+        Outcome::Success(IdempotencyKeyHeader(key))
     }
 }
