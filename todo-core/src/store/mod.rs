@@ -31,7 +31,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, Sq
 pub(crate) use self::counters::{Budget, Counters, Taken};
 pub use self::owner::Owner;
 pub(crate) use self::owner::{
-    execute_as_owner, not_found_or_refusal, owner_is_current, refusal, stale_owner, BindOwner,
+    execute_as_owner, not_found_or_refusal, owned_rows, owner_is_current, refusal, stale_owner, BindOwner,
 };
 #[cfg(feature = "postgres")]
 use self::pool::Retirement;

@@ -130,6 +130,17 @@ pub(crate) async fn stale_owner(store: &Store, owner: &Owner) -> Result<Option<T
     })
 }
 
+/// `rows`, read by a statement on behalf of `owner` that carries [`owner_is_current!`]: when there is none, either
+/// the owner has none or the owner is no longer current, and only the second is an error (asked only then).
+pub(crate) async fn owned_rows<T>(store: &Store, owner: &Owner, rows: Vec<T>) -> Result<Vec<T>> {
+    if rows.is_empty() {
+        if let Some(stale) = stale_owner(store, owner).await? {
+            return Err(stale.into());
+        }
+    }
+    Ok(rows)
+}
+
 /// Why an owner-keyed statement that cannot miss touched no row: the account is gone or the session ended (also if
 /// the owner looks current again by now, which cannot happen: a session, once gone, never comes back).
 pub(crate) async fn refusal(store: &Store, owner: &Owner) -> Error {

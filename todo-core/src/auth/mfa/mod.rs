@@ -155,11 +155,7 @@ impl Accounts {
             .fetch_all(conn)
             .await
         })?;
-        if rows.is_empty() {
-            if let Some(stale) = crate::store::stale_owner(&self.store, owner).await? {
-                return Err(stale.into());
-            }
-        }
+        let rows = crate::store::owned_rows(&self.store, owner, rows).await?;
         Ok(rows.into_iter().map(Factor::from).collect())
     }
 

@@ -147,22 +147,16 @@ impl Accounts {
         callback: &ProviderCallback,
         client: &Client,
     ) -> String {
-        match self.finish(provider, callback, client).await {
-            Ok((code, redirect_to)) => {
-                let query = url::form_urlencoded::Serializer::new(String::new())
-                    .append_pair("code", &code)
-                    .append_pair("redirect_to", &redirect_to)
-                    .finish();
-                format!("{}/auth/callback?{query}", self.oidc.app_url)
-            }
+        let finished = self.finish(provider, callback, client).await;
+        // Built after the await: the serializer is not `Send`, and a server's future must be.
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        match finished {
+            Ok((code, redirect_to)) => query.append_pair("code", &code).append_pair("redirect_to", &redirect_to),
             Err(failure) => {
-                let query = url::form_urlencoded::Serializer::new(String::new())
-                    .append_pair("error", failure.code())
-                    .append_pair("error_description", failure.description())
-                    .finish();
-                format!("{}/auth/callback?{query}", self.oidc.app_url)
+                query.append_pair("error", failure.code()).append_pair("error_description", failure.description())
             }
-        }
+        };
+        format!("{}/auth/callback?{}", self.oidc.app_url, query.finish())
     }
 
     async fn finish(

@@ -8,7 +8,7 @@ use super::{Identity, IdentityProvider};
 use crate::auth::accounts::Accounts;
 use crate::error::{Error, Result};
 use crate::ids::IdentityId;
-use crate::store::{not_found_or_refusal, on_connection, owner_is_current, BindOwner as _, Owner};
+use crate::store::{not_found_or_refusal, on_connection, owned_rows, owner_is_current, BindOwner as _, Owner};
 
 #[derive(sqlx::FromRow)]
 struct IdentityRow {
@@ -53,13 +53,8 @@ impl Accounts {
             .fetch_all(conn)
             .await
         })?;
-        if rows.is_empty() {
-            // None linked, or a session that ended: tell them apart.
-            if let Some(stale) = crate::store::stale_owner(&self.store, owner).await? {
-                return Err(stale.into());
-            }
-        }
-        Ok(rows
+        Ok(owned_rows(&self.store, owner, rows)
+            .await?
             .into_iter()
             .map(|row| Identity {
                 id: IdentityId::from_uuid(row.id),
