@@ -27,6 +27,7 @@ backend_tests!(
     a_verified_provider_email_is_not_linked_to_an_unverified_account,
     an_unknown_or_missing_state_is_refused,
     a_state_works_once_also_when_sent_twice_at_once,
+    first_sign_ins_of_one_identity_at_once_make_one_account,
     a_callback_from_another_browser_is_refused,
     sign_ins_started_in_two_tabs_of_one_browser_both_finish,
     an_expired_state_is_refused_and_swept,
@@ -282,6 +283,32 @@ async fn a_state_works_once_also_when_sent_twice_at_once(db: &TestDb) {
     assert!(answers.iter().filter_map(|answer| outcome(answer).err()).all(|error| error == "invalid_state"));
     let logins = join_all((0..10).map(|_| todo.accounts().exchange_provider_code(&codes[0].0, &client))).await;
     assert_eq!(logins.iter().filter(|login| login.is_ok()).count(), 1, "one exchange signs in: {logins:#?}");
+}
+
+async fn first_sign_ins_of_one_identity_at_once_make_one_account(db: &TestDb) {
+    let Some(provider) = provider().await else { return };
+    let todo = db.todo_with(oidc_config(provider));
+    // One new user, five tabs: five flows, whose callbacks all arrive at once.
+    let account = ProviderAccount::new(unique_email("quinn"));
+    let mut callbacks = Vec::new();
+    let mut binding = None;
+    for _ in 0..5 {
+        let started =
+            todo.accounts().start_provider_sign_in("test", None, binding.as_deref(), &client()).await.expect("starts");
+        binding = Some(started.binding.clone());
+        callbacks.push(callback_of(&provider.log_in(&started.authorization_url, &account).await, &started));
+    }
+    let client = client();
+    let answers =
+        join_all(callbacks.iter().map(|back| todo.accounts().finish_provider_sign_in("test", back, &client))).await;
+    let mut users = Vec::new();
+    for answer in &answers {
+        let (code, _) = outcome(answer).expect("every tab signs in");
+        users.push(todo.accounts().exchange_provider_code(&code, &client).await.expect("exchanges").user.id);
+    }
+    assert!(users.iter().all(|user| *user == users[0]), "one account: {users:?}");
+    assert_eq!(execute(db, "UPDATE identities SET email = email").await, 1, "one identity");
+    assert_eq!(execute(db, "UPDATE users SET email = email").await, 1, "one user");
 }
 
 async fn a_callback_from_another_browser_is_refused(db: &TestDb) {
