@@ -37,23 +37,31 @@ pub async fn owner(todo: &Todo, email: &str) -> Result<Owner, BoxError> {
     Ok(todo.accounts().login(email, PASSWORD).await?.owner)
 }
 
-/// Inserts `count` tasks for `owner` into the database at `url` (SQLite or PostgreSQL), ids UUIDv7 in creation
-/// order like `Tasks::create` makes them, in one transaction.
+/// Inserts `count` tasks by `owner` into their inbox in the database at `url` (SQLite or PostgreSQL), ids UUIDv7 in
+/// creation order like `Tasks::create` makes them, in one transaction.
 pub async fn seed_tasks(url: &str, owner: &Owner, count: usize) -> Result<(), BoxError> {
     let user_id = owner.user_id().as_uuid();
     if url.starts_with("sqlite:") {
         let mut connection = SqliteConnectOptions::from_str(url)?.connect().await?;
         let mut transaction = connection.begin().await?;
+        let inbox: Uuid = sqlx::query_scalar(INBOX).bind(user_id).fetch_one(&mut *transaction).await?;
         for start in (0..count).step_by(ROWS_PER_INSERT) {
-            insert_batch(user_id, start, count.min(start + ROWS_PER_INSERT)).build().execute(&mut *transaction).await?;
+            insert_batch(user_id, inbox, start, count.min(start + ROWS_PER_INSERT))
+                .build()
+                .execute(&mut *transaction)
+                .await?;
         }
         transaction.commit().await?;
         connection.close().await?;
     } else {
         let mut connection = PgConnectOptions::from_str(url)?.connect().await?;
         let mut transaction = connection.begin().await?;
+        let inbox: Uuid = sqlx::query_scalar(INBOX).bind(user_id).fetch_one(&mut *transaction).await?;
         for start in (0..count).step_by(ROWS_PER_INSERT) {
-            insert_batch(user_id, start, count.min(start + ROWS_PER_INSERT)).build().execute(&mut *transaction).await?;
+            insert_batch(user_id, inbox, start, count.min(start + ROWS_PER_INSERT))
+                .build()
+                .execute(&mut *transaction)
+                .await?;
         }
         transaction.commit().await?;
         // Fresh statistics, as autovacuum would soon gather, so the planner sees the real table.
@@ -63,8 +71,12 @@ pub async fn seed_tasks(url: &str, owner: &Owner, count: usize) -> Result<(), Bo
     Ok(())
 }
 
-/// One multi-row `INSERT` of tasks `start..end` (titles "Task <n>", every third one completed).
-fn insert_batch<'a, DB>(user_id: Uuid, start: usize, end: usize) -> QueryBuilder<'a, DB>
+/// The id of a user's inbox (`$1`).
+const INBOX: &str = "SELECT id FROM lists WHERE owner_id = $1 AND inbox";
+
+/// One multi-row `INSERT` of tasks `start..end` by `user_id` into `list_id` (titles "Task <n>", every third one
+/// completed).
+fn insert_batch<'a, DB>(user_id: Uuid, list_id: Uuid, start: usize, end: usize) -> QueryBuilder<'a, DB>
 where
     DB: sqlx::Database,
     Uuid: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
@@ -73,13 +85,17 @@ where
     Option<String>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
     OffsetDateTime: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
 {
-    let mut insert =
-        QueryBuilder::new("INSERT INTO tasks (id, user_id, title, description, completed, created_at, updated_at) ");
+    let mut insert = QueryBuilder::new(
+        "INSERT INTO tasks (id, list_id, created_by, title, title_folded, description, completed, \
+                           created_at, updated_at) ",
+    );
     insert.push_values(start..end, |mut row, n| {
         let now = OffsetDateTime::now_utc();
         row.push_bind(Uuid::now_v7())
+            .push_bind(list_id)
             .push_bind(user_id)
             .push_bind(format!("Task {n}"))
+            .push_bind(format!("task {n}"))
             .push_bind(None::<String>)
             .push_bind(n % 3 == 0)
             .push_bind(now)

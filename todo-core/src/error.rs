@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use crate::roles::Role;
+
 /// A result whose error is this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -95,6 +97,28 @@ pub enum Error {
     /// unlinking it would lock the account out.
     #[error("this is the account's last way to sign in")]
     LastSignInMethod,
+    /// The caller is a member of the list, but their role does not allow this action (viewers read; editors also
+    /// write tasks; owners also manage the list). Someone who is not a member gets [`Error::NotFound`] instead.
+    #[error("this needs the {needed} role in the list")]
+    RoleRequired {
+        /// The weakest role that may do it.
+        needed: Role,
+    },
+    /// An inbox is its account's own: it cannot be shared, deleted or handed over.
+    #[error("an inbox cannot be shared, handed over or deleted")]
+    InboxIsPersonal,
+    /// The owner cannot leave a list, nor be removed or demoted, without handing it over to another member first.
+    #[error("the owner must hand the list over before leaving it")]
+    OwnerMustHandOver,
+    /// The task changed since the version the caller named (`If-Match`): nothing was written.
+    #[error("the task changed since that version")]
+    VersionMismatch,
+    /// The invitation does not exist, was used or withdrawn, or has expired.
+    #[error("this invitation is not valid (used, withdrawn or expired)")]
+    InvalidInvitation,
+    /// The invitation was sent to another address than the signed-in account's verified email.
+    #[error("this invitation was sent to another email address")]
+    InvitationForSomeoneElse,
     /// A configuration value is missing or wrong; names the environment variable it comes from.
     #[error("configuration error: {variable}: {reason}")]
     Config {
@@ -134,6 +158,8 @@ pub enum ErrorKind {
     /// A feature this server does not offer as configured, such as passkeys without a usable relying party
     /// (HTTP 501).
     Unsupported,
+    /// A precondition of the request (`If-Match`) does not hold (HTTP 412).
+    PreconditionFailed,
     /// Misconfiguration (a start-up failure, not a request failure).
     Config,
     /// Anything else (HTTP 500).
@@ -157,7 +183,10 @@ impl Error {
             Error::PasskeysUnavailable => ErrorKind::Unsupported,
             Error::NotFound | Error::UnknownProvider => ErrorKind::NotFound,
             Error::IdentityProviderUnavailable { .. } => ErrorKind::Unavailable,
-            Error::LastSignInMethod => ErrorKind::Conflict,
+            Error::LastSignInMethod | Error::InboxIsPersonal | Error::OwnerMustHandOver => ErrorKind::Conflict,
+            Error::RoleRequired { .. } | Error::InvitationForSomeoneElse => ErrorKind::Forbidden,
+            Error::VersionMismatch => ErrorKind::PreconditionFailed,
+            Error::InvalidInvitation => ErrorKind::NotFound,
             Error::Unavailable(_) => ErrorKind::Unavailable,
             Error::Config { .. } => ErrorKind::Config,
             Error::Internal(_) => ErrorKind::Internal,

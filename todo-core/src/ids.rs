@@ -1,4 +1,4 @@
-//! The ids of users, sessions, tasks, factors and WebAuthn ceremonies: UUIDv7 newtypes from one definition, so
+//! The ids of users, sessions, tasks, lists, invitations, factors and WebAuthn ceremonies: UUIDv7 newtypes from one definition, so
 //! that one kind of id cannot be passed where another is meant, and all print, parse and compare alike.
 
 use std::fmt;
@@ -65,6 +65,11 @@ uuid_id! {
     /// A WebAuthn ceremony's id (a UUIDv7): what the options of a passkey registration or sign-in hand out, and what
     /// finishing it names.
     ChallengeId
+}
+
+uuid_id! {
+    /// A list's id (a UUIDv7; inboxes made by migration 0011 have random ones).
+    ListId
 }
 
 uuid_id! {

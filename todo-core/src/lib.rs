@@ -44,11 +44,12 @@
 compile_error!("todo-core needs a database engine: enable the `sqlite` or the `postgres` cargo feature (or both)");
 
 // The layers; a module uses only the layers above its own, and `module-cycles` (in CI) keeps it so:
-//   leaves   error, clock, ids, email, secret, abuse, identity_providers; config (which also names the configured `mail::Mailer`)
+//   leaves   error, clock, ids, email, secret, abuse, identity_providers, roles; config (which also names the configured `mail::Mailer`)
 //   mail/    the Mailer seam and the mailers (uses `email` and `error` only)
 //   store/   Store, the pool, and Owner with the condition its statements carry
 //   auth/    accounts, sessions, tokens, passwords, mail links  } siblings: neither uses the other; what they
 //   tasks/   task types and rules, paging, the repository       } share of an owner lives in `store`
+//   lists/   lists, members, invitations                         } (and of a membership: its SQL condition)
 
 /// Leaf: the abuse limits' settings, and the client they count.
 mod abuse;
@@ -68,7 +69,11 @@ mod identity_providers;
 mod ids;
 // The mail seam and its mailers: a room of its own, using only `email` and `error`. (Public, so a `///` here
 // would be merged into the module's own `//!`, which says the same.)
+/// Lists and sharing: lists, members and their roles, invitations.
+mod lists;
 pub mod mail;
+/// Leaf: a member's [`Role`] in a list.
+mod roles;
 /// Leaf: random secret tokens, and the hashes the database keeps of them.
 mod secret;
 /// The database: [`Store`], the pool, and [`Owner`] with the condition every statement on its behalf carries.
@@ -93,11 +98,14 @@ pub use config::{
 pub use email::{Email, MAX_EMAIL_CHARS};
 pub use error::{Error, ErrorKind, FieldError, RefreshTokenError, Result, SecondStep, SecondStepMethod, TokenError};
 pub use identity_providers::{ProviderSettings, DEFAULT_OIDC_SCOPES, MAX_PROVIDER_NAME_CHARS};
-pub use ids::{ChallengeId, FactorId, IdentityId, SessionId, TaskId, UserId};
+pub use ids::{ChallengeId, FactorId, IdentityId, ListId, SessionId, TaskId, UserId};
+pub use lists::{List, Lists, Member, MAX_LIST_NAME_CHARS};
+pub use roles::{Role, UnknownRole};
 pub use store::{Owner, Store, StoreOptions};
 pub use tasks::{
-    Created, IdempotencyKey, ListQuery, Page, Task, TaskInput, TaskPatch, Tasks, DEFAULT_PAGE_SIZE,
-    IDEMPOTENCY_KEY_TTL, MAX_DESCRIPTION_CHARS, MAX_IDEMPOTENCY_KEY_CHARS, MAX_PAGE_SIZE, MAX_TITLE_CHARS,
+    Assignee, Created, IdempotencyKey, ListQuery, Page, Sort, Task, TaskInput, TaskPatch, Tasks, DEFAULT_PAGE_SIZE,
+    IDEMPOTENCY_KEY_TTL, MAX_DESCRIPTION_CHARS, MAX_IDEMPOTENCY_KEY_CHARS, MAX_PAGE_SIZE, MAX_PRIORITY,
+    MAX_QUERY_CHARS, MAX_TITLE_CHARS,
 };
 
 /// The library in one handle: the store, accounts and per-owner task repositories. Cheap to clone.
@@ -126,9 +134,14 @@ impl Todo {
         &self.accounts
     }
 
-    /// The tasks of `owner`, and only theirs.
+    /// The tasks `owner` may reach: those of the lists they are a member of, as their role there allows.
     pub fn tasks(&self, owner: &Owner) -> Tasks {
         Tasks::new(self.store.clone(), owner)
+    }
+
+    /// The lists `owner` is a member of, their members and invitations.
+    pub fn lists(&self, owner: &Owner) -> Lists {
+        Lists::new(self.store.clone(), owner)
     }
 
     /// The underlying store (health checks, closing).

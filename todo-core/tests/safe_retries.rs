@@ -43,7 +43,7 @@ async fn expire_every_key(db: &TestDb) {
 
 async fn a_retry_answers_the_first_create_and_creates_nothing(db: &TestDb) {
     let tasks = tasks_of(db, "ann@example.com").await;
-    let body = TaskInput { title: " Buy milk ".into(), description: Some("2 litres".into()), completed: false };
+    let body = TaskInput { title: " Buy milk ".into(), description: Some("2 litres".into()), ..TaskInput::default() };
     let first = tasks.create_once(body.clone(), &key("k-1")).await.expect("creates");
     assert!(!first.replayed);
     assert_eq!(first.task.title, "Buy milk");

@@ -37,7 +37,7 @@ async fn tasks_of(db: &TestDb, email: &str) -> Tasks {
 }
 
 fn input(title: &str, description: Option<&str>, completed: bool) -> TaskInput {
-    TaskInput { title: title.into(), description: description.map(Into::into), completed }
+    TaskInput { title: title.into(), description: description.map(Into::into), completed, ..TaskInput::default() }
 }
 
 async fn create_trims_the_title_and_stores_every_field(db: &TestDb) {
@@ -169,7 +169,12 @@ async fn another_users_task_is_not_found_for_every_operation_and_stays_unchanged
 
     assert!(matches!(eve.get(task.id).await, Err(Error::NotFound)));
     assert!(matches!(eve.replace(task.id, input("pwned", None, true)).await, Err(Error::NotFound)));
-    let patch = TaskPatch { title: Some("pwned".into()), description: Some(None), completed: Some(true) };
+    let patch = TaskPatch {
+        title: Some("pwned".into()),
+        description: Some(None),
+        completed: Some(true),
+        ..TaskPatch::default()
+    };
     assert!(matches!(eve.update(task.id, patch).await, Err(Error::NotFound)));
     assert!(matches!(eve.toggle(task.id).await, Err(Error::NotFound)));
     assert!(matches!(eve.delete(task.id).await, Err(Error::NotFound)));
@@ -246,7 +251,7 @@ async fn listing_filters_by_completion(db: &TestDb) {
     let ids = |completed, limit| {
         let tasks = tasks.clone();
         async move {
-            let mut query = ListQuery { completed: Some(completed), limit, cursor: None };
+            let mut query = ListQuery { completed: Some(completed), limit, ..ListQuery::default() };
             let mut ids = Vec::new();
             loop {
                 let page = tasks.list(&query).await.expect("lists");

@@ -24,7 +24,7 @@ use crate::error::{Error, Result, TokenError};
 use crate::ids::{SessionId, UserId};
 use crate::mail::{Links, Mailer};
 use crate::store::{execute_as_owner, is_unique_violation, on_connection, owner_is_current, refusal, stale_owner};
-use crate::store::{BindOwner as _, Owner, Store};
+use crate::store::{BindOwner as _, Owner, Store, INSERT_INBOX, INSERT_INBOX_OWNER};
 
 /// A new session: the user, the [`Owner`] for task operations, and the tokens to hand to the client. What a
 /// login, a refresh and a password change return.
@@ -178,16 +178,28 @@ impl Accounts {
             email_verified_at: None,
             has_password: true,
         };
-        let inserted = on_connection!(self.store, |conn| {
+        // The account and its inbox, together.
+        let inserted = on_connection!(self.store, |conn| async {
+            let mut tx = conn.begin().await?;
             sqlx::query("INSERT INTO users (id, email, password_hash, created_at) VALUES ($1, $2, $3, $4)")
                 .bind(user.id.as_uuid())
                 .bind(user.email.as_str())
                 .bind(hash.as_str())
                 .bind(user.created_at)
-                .execute(conn)
-                .await
-                .map(|_| ())
-        });
+                .execute(&mut *tx)
+                .await?;
+            let inbox = Uuid::now_v7();
+            for statement in [INSERT_INBOX, INSERT_INBOX_OWNER] {
+                sqlx::query(statement)
+                    .bind(inbox)
+                    .bind(user.id.as_uuid())
+                    .bind(user.created_at)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await
+        }
+        .await);
         match inserted {
             Ok(_) => Ok(user),
             Err(error) if is_unique_violation(&error) => Err(Error::EmailTaken),

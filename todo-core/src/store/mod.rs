@@ -11,12 +11,15 @@
 //! a URL of the other engine with [`Error::Config`] naming the missing feature.
 //!
 //! Holds `pool` (the connection pool), `owner` ([`Owner`] and its session condition), `counters` (the abuse
-//! limits' budgets) and `canonical_emails` (the rewrite of stored emails that migration 0006 asks for). May use the
+//! limits' budgets), `access` (the membership condition of lists and tasks), and the rewrites that migrations ask
+//! for: `canonical_emails` (0006) and `folded_tasks` (0011). May use the
 //! leaf modules (`error`, `config`, `ids`, `clock`, `email`); `auth` and `tasks` build on it, never the other way
 //! round.
 
+mod access;
 mod canonical_emails;
 mod counters;
+mod folded_tasks;
 mod owner;
 mod pool;
 
@@ -28,7 +31,11 @@ use sqlx::postgres::{PgConnectOptions, PgConnection};
 #[cfg(feature = "sqlite")]
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous};
 
+pub(crate) use self::access::{
+    member_may, refusal as access_refusal, BadRank, Target, INSERT_INBOX, INSERT_INBOX_OWNER,
+};
 pub(crate) use self::counters::{Budget, Counters, Taken};
+pub(crate) use self::folded_tasks::fold;
 pub use self::owner::Owner;
 pub(crate) use self::owner::{
     execute_as_owner, not_found_or_refusal, owned_rows, owner_is_current, refusal, stale_owner, BindOwner,
@@ -322,7 +329,8 @@ impl Store {
     }
 
     /// Applies the embedded migrations of this store's engine that have not run yet, then the rewrites they ask for
-    /// that SQL cannot do (once each): today the stored emails' canonical form (`store/canonical_emails.rs`).
+    /// that SQL cannot do (once each): the stored emails' canonical form (`store/canonical_emails.rs`) and, on
+    /// SQLite, the case folding of tasks' text (`store/folded_tasks.rs`).
     pub async fn migrate(&self) -> Result<()> {
         // sqlx's migration lock is PostgreSQL's advisory lock; on SQLite it does nothing, so two stores of this
         // process migrating one file at once would both apply a migration. They take turns.
@@ -346,7 +354,8 @@ impl Store {
             sqlx::migrate::MigrateError::Execute(error) => Error::from(error),
             other => Error::internal(other),
         })?;
-        canonical_emails::rewrite_if_pending(self).await
+        canonical_emails::rewrite_if_pending(self).await?;
+        folded_tasks::fold_if_pending(self).await
     }
 
     /// Runs a trivial query: `Ok` when the database answers.

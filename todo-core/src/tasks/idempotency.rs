@@ -13,11 +13,12 @@ use ring::digest;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::repository::{TaskRow, Tasks, INSERT_TASK};
-use super::task::{check_fields, Task, TaskInput};
+use super::repository::{bind_new_task, NewTask, TaskRow, Tasks, INSERT_TASK};
+use super::task::{Task, TaskInput};
 use crate::clock::{millis, now, unix_ms};
 use crate::error::{Error, Result};
-use crate::ids::TaskId;
+use crate::ids::{ListId, TaskId, UserId};
+use crate::store::fold;
 use crate::store::{on_connection, owner_is_current, BindOwner as _};
 
 /// How long a key's answer is kept: a retry within this time answers again, a later one creates anew.
@@ -76,13 +77,29 @@ pub struct Created {
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Snapshot {
     id: Uuid,
+    list_id: Uuid,
     title: String,
     description: Option<String>,
     completed: bool,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    due_at: Option<OffsetDateTime>,
+    #[serde(default)]
+    priority: u8,
+    #[serde(default)]
+    assignee_id: Option<Uuid>,
+    #[serde(default)]
+    created_by: Option<Uuid>,
+    #[serde(default = "first_version")]
+    version: i64,
     #[serde(with = "time::serde::rfc3339")]
     created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     updated_at: OffsetDateTime,
+}
+
+/// A task's first version.
+fn first_version() -> i64 {
+    1
 }
 
 impl Tasks {
@@ -112,8 +129,7 @@ impl Tasks {
     /// ```
     pub async fn create_once(&self, input: TaskInput, key: &IdempotencyKey) -> Result<Created> {
         let request_hash = request_hash(&input);
-        let (title, description) = check_fields(Some(input.title), Some(input.description))?;
-        let (title, description) = (title.unwrap_or_default(), description.flatten());
+        let new = NewTask::checked(input)?;
         let created_at = now();
         let now_ms = unix_ms(created_at);
         let expires_at_ms = now_ms + millis(IDEMPOTENCY_KEY_TTL);
@@ -158,20 +174,21 @@ impl Tasks {
                 tx.rollback().await?;
                 return Ok::<_, sqlx::Error>(Outcome::Taken(stored));
             }
-            let row = sqlx::query_as::<_, TaskRow>(INSERT_TASK)
-                .bind_owner_at(&self.owner, now_ms)
-                .bind(Uuid::now_v7())
-                .bind(&title)
-                .bind(&description)
-                .bind(input.completed)
-                .bind(created_at)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let row = bind_new_task!(
+                sqlx::query_as::<_, TaskRow>(INSERT_TASK).bind_owner_at(&self.owner, now_ms).bind(Uuid::now_v7()),
+                new,
+                created_at
+            )
+            .fetch_optional(&mut *tx)
+            .await?;
             let Some(row) = row else {
                 tx.rollback().await?;
                 return Ok(Outcome::Created(None));
             };
-            let task = Task::from(row);
+            let task = match Task::try_from(row) {
+                Ok(task) => task,
+                Err(error) => return Ok(Outcome::Broken(error)),
+            };
             sqlx::query("UPDATE idempotency_keys SET response = $4 WHERE user_id = $1 AND operation = $2 AND key = $3")
                 .bind(user)
                 .bind(CREATE_TASK)
@@ -185,9 +202,11 @@ impl Tasks {
         .await)?;
         match outcome {
             Outcome::Created(Some(task)) => Ok(Created { task, replayed: false }),
-            // The owner is not current (a create of one's own cannot otherwise be refused).
-            Outcome::Created(None) | Outcome::Taken(None) => {
-                Err(self.found(None).await.err().unwrap_or(Error::NotFound))
+            Outcome::Broken(error) => Err(error),
+            // Refused: the owner is not current, or not an editor of the list, or the assignee not a member.
+            Outcome::Created(None) => Err(self.create_refused(&new).await),
+            Outcome::Taken(None) => {
+                Err(self.create_refused(&NewTask { list_id: None, assignee_id: None, ..new }).await)
             }
             Outcome::Taken(Some((stored_hash, _))) if stored_hash != request_hash => {
                 Err(Error::invalid(FIELD, "was used with another body; use a new key for a new task"))
@@ -208,20 +227,37 @@ enum Outcome {
     Created(Option<Task>),
     /// The key was taken: its request hash and answer, or `None` when the owner is not current.
     Taken(Option<(Vec<u8>, Option<String>)>),
+    /// The created row could not be read (a bug); nothing was committed.
+    Broken(Error),
 }
 
 /// The SHA-256 of the input as sent (before trimming: a retry sends the same bytes).
 fn request_hash(input: &TaskInput) -> Vec<u8> {
-    let canonical = serde_json::to_vec(&(&input.title, &input.description, input.completed)).unwrap_or_default();
+    let fields = (
+        &input.title,
+        &input.description,
+        input.completed,
+        input.list_id.map(|list| list.as_uuid()),
+        input.due_at.map(unix_ms),
+        input.priority,
+        input.assignee_id.map(|user| user.as_uuid()),
+    );
+    let canonical = serde_json::to_vec(&fields).unwrap_or_default();
     digest::digest(&digest::SHA256, &canonical).as_ref().to_vec()
 }
 
 fn snapshot(task: &Task) -> String {
     let snapshot = Snapshot {
         id: task.id.as_uuid(),
+        list_id: task.list_id.as_uuid(),
         title: task.title.clone(),
         description: task.description.clone(),
         completed: task.completed,
+        due_at: task.due_at,
+        priority: task.priority,
+        assignee_id: task.assignee_id.map(|user| user.as_uuid()),
+        created_by: task.created_by.map(|user| user.as_uuid()),
+        version: task.version,
         created_at: task.created_at,
         updated_at: task.updated_at,
     };
@@ -232,9 +268,15 @@ fn replay(response: &str) -> Result<Task> {
     let snapshot: Snapshot = serde_json::from_str(response).map_err(Error::internal)?;
     Ok(Task {
         id: TaskId::from_uuid(snapshot.id),
+        list_id: ListId::from_uuid(snapshot.list_id),
         title: snapshot.title,
         description: snapshot.description,
         completed: snapshot.completed,
+        due_at: snapshot.due_at,
+        priority: snapshot.priority,
+        assignee_id: snapshot.assignee_id.map(UserId::from_uuid),
+        created_by: snapshot.created_by.map(UserId::from_uuid),
+        version: snapshot.version,
         created_at: snapshot.created_at,
         updated_at: snapshot.updated_at,
     })

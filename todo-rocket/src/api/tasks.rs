@@ -175,7 +175,7 @@ fn list_query(mut query: Query<'_>) -> ApiResult<ListQuery> {
     let limit = query.parse("limit", limit, "must be a whole number from 1 to 100");
     query.finish()?;
     let limit = limit.unwrap_or(todo_core::DEFAULT_PAGE_SIZE);
-    Ok(ListQuery { completed, limit, cursor: cursor.map(str::to_owned) })
+    Ok(ListQuery { completed, limit, cursor: cursor.map(str::to_owned), ..ListQuery::default() })
 }
 
 /// Create a task. With an `Idempotency-Key`, a retry (the same key and body from the same user within 24 hours)
@@ -209,7 +209,7 @@ async fn create(
     body: JsonBody<CreateTask>,
 ) -> ApiResult<Created<Json<Task>>> {
     let CreateTask { title, description, completed } = body.0;
-    let input = TaskInput { title, description, completed };
+    let input = TaskInput { title, description, completed, ..TaskInput::default() };
     let tasks = todo.tasks(&auth.owner);
     let task = match idempotency_key.0.map_err(|error| ApiError::Core(todo_core::Error::Validation(vec![error])))? {
         Some(key) => tasks.create_once(input, &key).await?.task,
@@ -248,7 +248,10 @@ async fn get_one(todo: &State<Todo>, auth: TaskOwner, id: &str) -> ApiResult<Jso
 #[put("/tasks/<id>", data = "<body>")]
 async fn replace(todo: &State<Todo>, auth: TaskOwner, id: &str, body: JsonBody<ReplaceTask>) -> ApiResult<Json<Task>> {
     let ReplaceTask { title, description, completed } = body.0;
-    let task = todo.tasks(&auth.owner).replace(task_id(id)?, TaskInput { title, description, completed }).await?;
+    let task = todo
+        .tasks(&auth.owner)
+        .replace(task_id(id)?, TaskInput { title, description, completed, ..TaskInput::default() })
+        .await?;
     Ok(Json(task.into()))
 }
 
@@ -267,7 +270,10 @@ async fn replace(todo: &State<Todo>, auth: TaskOwner, id: &str, body: JsonBody<R
 #[patch("/tasks/<id>", data = "<body>")]
 async fn update(todo: &State<Todo>, auth: TaskOwner, id: &str, body: JsonBody<PatchTask>) -> ApiResult<Json<Task>> {
     let PatchTask { title, description, completed } = body.0;
-    let task = todo.tasks(&auth.owner).update(task_id(id)?, TaskPatch { title, description, completed }).await?;
+    let task = todo
+        .tasks(&auth.owner)
+        .update(task_id(id)?, TaskPatch { title, description, completed, ..TaskPatch::default() })
+        .await?;
     Ok(Json(task.into()))
 }
 

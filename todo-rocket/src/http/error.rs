@@ -57,6 +57,7 @@ impl ApiError {
                 ErrorKind::Unavailable => Status::ServiceUnavailable,
                 ErrorKind::RateLimited => Status::TooManyRequests,
                 ErrorKind::Unsupported => Status::NotImplemented,
+                ErrorKind::PreconditionFailed => Status::PreconditionFailed,
                 _ => Status::InternalServerError,
             },
             ApiError::MissingToken => Status::Unauthorized,
@@ -129,6 +130,17 @@ impl ApiError {
             ApiError::Core(CoreError::LastSignInMethod) => problem.detail(
                 "this is the account's last way to sign in: set a password (forgot password) or link another identity \
                  first",
+            ),
+            // The core's texts of these say what to do, and hold nothing a client may not see.
+            ApiError::Core(
+                error @ (CoreError::RoleRequired { .. }
+                | CoreError::InboxIsPersonal
+                | CoreError::OwnerMustHandOver
+                | CoreError::InvalidInvitation
+                | CoreError::InvitationForSomeoneElse),
+            ) => problem.detail(error.to_string()),
+            ApiError::Core(CoreError::VersionMismatch) => problem.detail(
+                "the task changed since the version in If-Match (someone else changed it); read it again, then retry",
             ),
             ApiError::Core(error @ CoreError::IdentityProviderUnavailable { .. }) => {
                 tracing::warn!(error = %error_chain(error), "identity provider unavailable");

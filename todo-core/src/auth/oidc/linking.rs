@@ -15,7 +15,7 @@ use crate::clock::now;
 use crate::email::Email;
 use crate::error::Result;
 use crate::ids::UserId;
-use crate::store::{is_unique_violation, on_connection};
+use crate::store::{is_unique_violation, on_connection, INSERT_INBOX, INSERT_INBOX_OWNER};
 
 /// How often the decision is made again after a concurrent sign-in won a race.
 const ATTEMPTS: usize = 3;
@@ -123,6 +123,10 @@ impl Accounts {
             .bind(created_at)
             .execute(&mut *tx)
             .await?;
+            let inbox = Uuid::now_v7();
+            for statement in [INSERT_INBOX, INSERT_INBOX_OWNER] {
+                sqlx::query(statement).bind(inbox).bind(user).bind(created_at).execute(&mut *tx).await?;
+            }
             sqlx::query(
                 "INSERT INTO identities (id, user_id, provider, subject, email, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6)",

@@ -1,0 +1,119 @@
+//! Access to lists and their tasks: the SQL condition "the owner is a member of this list with at least this role",
+//! which every statement on a list or a task carries next to [`owner_is_current!`](super::owner_is_current), the
+//! inbox every account gets, and the one lookup that explains a statement that touched no row.
+//!
+//! Checking the membership inside the statement that acts is what makes a removed member's very next request fail,
+//! on every instance, with no cache to go stale: there is no moment between "may they?" and "do it".
+
+use uuid::Uuid;
+
+use super::owner::stale_owner;
+use super::{on_connection, Owner, Store};
+use crate::error::{Error, Result};
+use crate::roles::Role;
+
+/// The SQL condition "the owner (`$1`) is a member of the list `$list` with a role of rank `$rank` or more"
+/// ([`Role`]: 1 viewer, 2 editor, 3 owner). Both arguments are SQL text: a column (`tasks.list_id`) or a parameter,
+/// and a rank literal. A string literal, for `concat!`.
+macro_rules! member_may {
+    ($list:literal, $rank:literal) => {
+        concat!(
+            "EXISTS (SELECT 1 FROM memberships AS caller_membership WHERE caller_membership.user_id = $1 ",
+            "AND caller_membership.list_id = ",
+            $list,
+            " AND caller_membership.role >= ",
+            $rank,
+            ")"
+        )
+    };
+}
+pub(crate) use member_may;
+
+/// Makes an account's inbox: `$1` the list's id, `$2` the account's id, `$3` the time (run with
+/// [`INSERT_INBOX_OWNER`], in the transaction that makes the account).
+pub(crate) const INSERT_INBOX: &str = "INSERT INTO lists (id, owner_id, name, inbox, created_at, updated_at) \
+                                       VALUES ($1, $2, 'Inbox', TRUE, $3, $3)";
+/// Makes the account the owner of its inbox, with the values of [`INSERT_INBOX`].
+pub(crate) const INSERT_INBOX_OWNER: &str =
+    "INSERT INTO memberships (user_id, list_id, role, joined_at) VALUES ($2, $1, 3, $3)";
+
+/// What a statement on a list or task that touched no row was refused for, asked only then: the owner is not
+/// current (a token error), the target does not exist or the owner is not a member of its list
+/// ([`Error::NotFound`]: a list one cannot see looks exactly like a missing one), the owner's role is below
+/// `needed` ([`Error::RoleRequired`]), or the task's version is no longer `version` ([`Error::VersionMismatch`]).
+/// `None` when all of that holds: the statement failed on a condition of its own (the caller knows which), or the
+/// row changed between the statement and this lookup.
+pub(crate) async fn refusal(
+    store: &Store,
+    owner: &Owner,
+    target: Target,
+    needed: Role,
+    version: Option<i64>,
+) -> Option<Error> {
+    match explain(store, owner, target).await {
+        Ok(Explained::Stale(error)) => Some(error),
+        Ok(Explained::Member { role, version: current }) => {
+            if !role.allows(needed) {
+                Some(Error::RoleRequired { needed })
+            } else if version.is_some_and(|expected| current != Some(expected)) {
+                Some(Error::VersionMismatch)
+            } else {
+                None
+            }
+        }
+        Ok(Explained::NotFound) => Some(Error::NotFound),
+        Err(error) => Some(error),
+    }
+}
+
+/// What a statement acted on.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Target {
+    /// A list, by id.
+    List(Uuid),
+    /// A task, by id.
+    Task(Uuid),
+}
+
+enum Explained {
+    Stale(Error),
+    NotFound,
+    Member { role: Role, version: Option<i64> },
+}
+
+async fn explain(store: &Store, owner: &Owner, target: Target) -> Result<Explained> {
+    if let Some(stale) = stale_owner(store, owner).await? {
+        return Ok(Explained::Stale(stale.into()));
+    }
+    let row: Option<(i16, Option<i64>)> = match target {
+        Target::List(list) => on_connection!(reading store, |conn| {
+            sqlx::query_as("SELECT role, CAST(NULL AS BIGINT) FROM memberships WHERE user_id = $1 AND list_id = $2")
+                .bind(owner.user_id().as_uuid())
+                .bind(list)
+                .fetch_optional(conn)
+                .await
+        })?,
+        Target::Task(task) => on_connection!(reading store, |conn| {
+            sqlx::query_as(
+                "SELECT memberships.role, tasks.version FROM tasks \
+                 JOIN memberships ON memberships.list_id = tasks.list_id AND memberships.user_id = $1 \
+                 WHERE tasks.id = $2",
+            )
+            .bind(owner.user_id().as_uuid())
+            .bind(task)
+            .fetch_optional(conn)
+            .await
+        })?,
+    };
+    Ok(match row {
+        None => Explained::NotFound,
+        Some((rank, version)) => {
+            Explained::Member { role: Role::from_rank(rank).ok_or_else(|| Error::internal(BadRank(rank)))?, version }
+        }
+    })
+}
+
+/// A stored role rank the schema should not have let in.
+#[derive(Debug, thiserror::Error)]
+#[error("memberships.role holds {0}, which is no role")]
+pub(crate) struct BadRank(pub(crate) i16);
