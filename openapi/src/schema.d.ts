@@ -631,6 +631,88 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/lists": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's lists: the inbox first, then by name (case-insensitively). */
+        get: operations["listLists"];
+        put?: never;
+        /**
+         * Make a list; the caller owns it. With an `Idempotency-Key`, a retry (the same key and name from the same user
+         *     within 24 hours) answers what the first create answered and makes nothing; the same key with another name is 422.
+         */
+        post: operations["createList"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/lists/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get one list. */
+        get: operations["getList"];
+        put?: never;
+        post?: never;
+        /** Delete a list and every task in it (the owner). An inbox cannot be deleted: 409. */
+        delete: operations["deleteList"];
+        options?: never;
+        head?: never;
+        /** Rename a list (the owner). */
+        patch: operations["renameList"];
+        trace?: never;
+    };
+    "/lists/{id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The list's members: the owner first, then by when they joined (any member). */
+        get: operations["listMembers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/lists/{id}/members/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a member (the owner), or leave (any member, with their own user id). The owner cannot leave without
+         *     handing the list over first: 409. The removed member's next request no longer sees the list or its tasks, and
+         *     tasks assigned to them in it are unassigned.
+         */
+        delete: operations["removeMember"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a member's role (the owner). Making another member the owner hands the list over: the caller becomes an
+         *     editor. The owner cannot demote themselves without handing over, nor hand over an inbox: 409.
+         */
+        patch: operations["setMemberRole"];
+        trace?: never;
+    };
     "/tasks": {
         parameters: {
             query?: never;
@@ -638,13 +720,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the caller's tasks, newest first, a page at a time. */
+        /**
+         * List the tasks the caller can see (of one list, or of every list they are a member of), filtered and sorted, a
+         *     page at a time.
+         */
         get: operations["listTasks"];
         put?: never;
         /**
-         * Create a task. With an `Idempotency-Key`, a retry (the same key and body from the same user within 24 hours)
-         *     answers what the first create answered, with the same status and body, and creates nothing, also when the
-         *     retries arrive at once; the same key with another body is 422.
+         * Create a task, in the caller's inbox or in a list where they are an editor. With an `Idempotency-Key`, a retry
+         *     (the same key and body from the same user within 24 hours) answers what the first create answered, with the
+         *     same status and body, and creates nothing, also when the retries arrive at once; the same key with another body
+         *     is 422.
          */
         post: operations["createTask"];
         delete?: never;
@@ -662,14 +748,14 @@ export interface paths {
         };
         /** Get one task. */
         get: operations["getTask"];
-        /** Replace every field of a task. */
+        /** Replace every field of a task (the editor role in its list, and in the list it moves to). */
         put: operations["replaceTask"];
         post?: never;
-        /** Delete a task. */
+        /** Delete a task (the editor role in its list). */
         delete: operations["deleteTask"];
         options?: never;
         head?: never;
-        /** Change some fields of a task. */
+        /** Change some fields of a task (the editor role in its list, and in the list it moves to). */
         patch: operations["updateTask"];
         trace?: never;
     };
@@ -686,7 +772,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Toggle a task's completion. */
+        /** Toggle a task's completion (the editor role in its list). */
         patch: operations["toggleTask"];
         trace?: never;
     };
@@ -753,14 +839,36 @@ export interface components {
          * @example {
          *       "completed": false,
          *       "description": "Two litres",
+         *       "priority": 1,
          *       "title": "Buy milk"
          *     }
          */
         CreateTask: {
+            /**
+             * Format: uuid
+             * @description A member of the list to assign the task to (else 422).
+             */
+            assignee_id?: string | null;
             /** @description Defaults to false. */
             completed?: boolean;
             /** @description At most 1000 characters; no U+0000. */
             description?: string | null;
+            /**
+             * Format: date-time
+             * @description When it is due (RFC 3339; kept to the millisecond, answered in UTC).
+             */
+            due_at?: string | null;
+            /**
+             * Format: uuid
+             * @description The list (the editor role there is needed); absent or null: the caller's inbox. A list the caller is not
+             *     a member of is 404.
+             */
+            list_id?: string | null;
+            /**
+             * Format: int32
+             * @description 0 (none, the default) to 3 (high).
+             */
+            priority?: number | null;
             /** @description At most 200 characters as sent, not only whitespace (Unicode White_Space), no U+0000; stored trimmed. */
             title: string;
         };
@@ -895,6 +1003,56 @@ export interface components {
             provider: string;
         };
         /**
+         * @description A list, as the caller sees it.
+         * @example {
+         *       "created_at": "2026-01-12T09:30:00Z",
+         *       "id": "0192f4a0-1a2b-7c3d-8e4f-a0b1c2d3e4f5",
+         *       "inbox": false,
+         *       "member_count": 2,
+         *       "name": "Groceries",
+         *       "role": "owner",
+         *       "updated_at": "2026-01-12T09:30:00Z"
+         *     }
+         */
+        List: {
+            /**
+             * Format: date-time
+             * @description When it was made (RFC 3339, UTC).
+             */
+            created_at: string;
+            /**
+             * Format: uuid
+             * @description The list's id.
+             */
+            id: string;
+            /** @description Whether this is the caller's inbox (made at signup; it cannot be shared or deleted). */
+            inbox: boolean;
+            /**
+             * Format: int64
+             * @description How many members it has, the owner included.
+             */
+            member_count: number;
+            /** @description 1 to 100 characters, trimmed. */
+            name: string;
+            /** @description The caller's role in it. */
+            role: components["schemas"]["Role"];
+            /**
+             * Format: date-time
+             * @description When it was last renamed (RFC 3339, UTC).
+             */
+            updated_at: string;
+        };
+        /**
+         * @description Body of `POST /lists` and `PATCH /lists/{id}`.
+         * @example {
+         *       "name": "Groceries"
+         *     }
+         */
+        ListName: {
+            /** @description At most 100 characters as sent, not only whitespace (Unicode White_Space), no U+0000; stored trimmed. */
+            name: string;
+        };
+        /**
          * @description Login body (also accepted as the OAuth2 form: `grant_type=password&username=...&password=...`).
          * @example {
          *       "email": "ann@example.com",
@@ -922,6 +1080,41 @@ export interface components {
             detail: string;
             /** @description Always `accepted`. */
             status: string;
+        };
+        /**
+         * @description A member of a list.
+         * @example {
+         *       "email": "ann@example.com",
+         *       "joined_at": "2026-01-12T09:30:00Z",
+         *       "role": "editor",
+         *       "user_id": "0192f49f-0a1b-7c2d-8e3f-9a0b1c2d3e4f"
+         *     }
+         */
+        Member: {
+            /** @description Their email address. */
+            email: string;
+            /**
+             * Format: date-time
+             * @description When they joined (for the owner, when the list was made).
+             */
+            joined_at: string;
+            /** @description Their role. */
+            role: components["schemas"]["Role"];
+            /**
+             * Format: uuid
+             * @description The member's user id.
+             */
+            user_id: string;
+        };
+        /**
+         * @description Body of `PATCH /lists/{id}/members/{user_id}`.
+         * @example {
+         *       "role": "viewer"
+         *     }
+         */
+        MemberRole: {
+            /** @description The new role. `owner` hands the list over: the caller becomes an editor. */
+            role: components["schemas"]["Role"];
         };
         /** @description The body of the options routes: a JSON object (`{}`), whose members are ignored. */
         NoOptions: Record<string, unknown>;
@@ -1004,10 +1197,31 @@ export interface components {
          *     }
          */
         PatchTask: {
+            /**
+             * Format: uuid
+             * @description A member of the task's list; null unassigns.
+             */
+            assignee_id?: string | null;
             /** @description Whether the task is done; absent or null leaves it unchanged. */
             completed?: boolean | null;
             /** @description At most 1000 characters, no U+0000; null clears it. */
             description?: string | null;
+            /**
+             * Format: date-time
+             * @description When it is due (RFC 3339); null clears it.
+             */
+            due_at?: string | null;
+            /**
+             * Format: uuid
+             * @description Another list to move the task to (the editor role is needed in both; an assignee who is not a member
+             *     there is cleared); absent or null leaves it where it is.
+             */
+            list_id?: string | null;
+            /**
+             * Format: int32
+             * @description 0 to 3; absent or null leaves it unchanged.
+             */
+            priority?: number | null;
             /**
              * @description At most 200 characters as sent, not only whitespace, no U+0000, stored trimmed; absent or null leaves it
              *     unchanged.
@@ -1138,18 +1352,41 @@ export interface components {
             name?: string | null;
         };
         /**
-         * @description Body of `PUT /tasks/{id}`: every field (a missing description clears it).
+         * @description Body of `PUT /tasks/{id}`: every field. A missing description, due date or assignee clears it, a missing
+         *     priority is 0; a missing `list_id` keeps the task in its list, another one moves it there.
          * @example {
          *       "completed": true,
          *       "description": null,
+         *       "priority": 0,
          *       "title": "Buy milk"
          *     }
          */
         ReplaceTask: {
+            /**
+             * Format: uuid
+             * @description A member of the task's list; missing or null unassigns.
+             */
+            assignee_id?: string | null;
             /** @description Whether the task is done. */
             completed: boolean;
             /** @description At most 1000 characters, no U+0000; missing or null clears it. */
             description?: string | null;
+            /**
+             * Format: date-time
+             * @description When it is due (RFC 3339); missing or null clears it.
+             */
+            due_at?: string | null;
+            /**
+             * Format: uuid
+             * @description Another list to move the task to (the editor role is needed in both; an assignee who is not a member
+             *     there is cleared); absent or null keeps it where it is.
+             */
+            list_id?: string | null;
+            /**
+             * Format: int32
+             * @description 0 to 3; missing is 0.
+             */
+            priority?: number | null;
             /** @description At most 200 characters as sent, not only whitespace (Unicode White_Space), no U+0000; stored trimmed. */
             title: string;
         };
@@ -1169,6 +1406,12 @@ export interface components {
             /** @description The `token` parameter of the link in the password-reset mail. */
             token: string;
         };
+        /**
+         * @description A member's role in a list. A viewer reads; an editor also creates, changes, completes and deletes tasks; the
+         *     owner also renames, deletes and shares the list, changes roles and removes members.
+         * @enum {string}
+         */
+        Role: "viewer" | "editor" | "owner";
         /**
          * @description Body of `POST /auth/mfa/passkey/options`.
          * @example {
@@ -1277,15 +1520,26 @@ export interface components {
         /**
          * @description A task.
          * @example {
+         *       "assignee_id": null,
          *       "completed": false,
          *       "created_at": "2026-01-12T09:30:00Z",
+         *       "created_by": "0192f49f-0a1b-7c2d-8e3f-9a0b1c2d3e4f",
          *       "description": null,
+         *       "due_at": "2026-01-14T17:00:00Z",
          *       "id": "0192f4a1-2b3c-7d4e-8f90-a1b2c3d4e5f6",
+         *       "list_id": "0192f4a0-1a2b-7c3d-8e4f-a0b1c2d3e4f5",
+         *       "priority": 2,
          *       "title": "Buy milk",
-         *       "updated_at": "2026-01-12T09:30:00Z"
+         *       "updated_at": "2026-01-12T09:30:00Z",
+         *       "version": 1
          *     }
          */
         Task: {
+            /**
+             * Format: uuid
+             * @description The member of its list it is assigned to, or null.
+             */
+            assignee_id: string | null;
             /** @description Whether the task is done. */
             completed: boolean;
             /**
@@ -1293,13 +1547,33 @@ export interface components {
              * @description When it was created (RFC 3339, UTC).
              */
             created_at: string;
+            /**
+             * Format: uuid
+             * @description Who created it; null once that account is deleted (the task stays in its list).
+             */
+            created_by: string | null;
             /** @description At most 1000 characters, or null. */
             description: string | null;
+            /**
+             * Format: date-time
+             * @description When it is due (RFC 3339, UTC, to the millisecond), or null.
+             */
+            due_at: string | null;
             /**
              * Format: uuid
              * @description The task's id (UUIDv7).
              */
             id: string;
+            /**
+             * Format: uuid
+             * @description The list it belongs to (its author's inbox unless it was put elsewhere).
+             */
+            list_id: string;
+            /**
+             * Format: int32
+             * @description 0 (none), 1 (low), 2 (medium) or 3 (high).
+             */
+            priority: number;
             /** @description 1 to 200 characters, trimmed. */
             title: string;
             /**
@@ -1307,12 +1581,17 @@ export interface components {
              * @description When it last changed (RFC 3339, UTC).
              */
             updated_at: string;
+            /**
+             * Format: int64
+             * @description Counts the task's changes, from 1: the task's `ETag` is this number in quotes, for `If-Match`.
+             */
+            version: number;
         };
-        /** @description A page of tasks, newest first. */
+        /** @description A page of tasks, in the order asked for. */
         TaskPage: {
             /** @description The tasks on this page. */
             items: components["schemas"]["Task"][];
-            /** @description Pass as `cursor` to get the next page; null on the last page. */
+            /** @description Pass as `cursor` (with the same `sort`) to get the next page; null on the last page. */
             next_cursor: string | null;
         };
         /** @description The OAuth2 form of `POST /auth/login`: the password grant or the refresh-token grant. */
@@ -1554,6 +1833,26 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /**
+         * @description An inbox is its account's own (it cannot be shared, handed over or deleted), or the owner tried to leave or
+         *     demote themselves without handing the list over first.
+         */
+        ListConflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "detail": "an inbox cannot be shared, handed over or deleted",
+                 *       "status": 409,
+                 *       "title": "Conflict",
+                 *       "type": "about:blank"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description The body is not JSON at all (syntax error, empty body). */
         MalformedBody: {
             headers: {
@@ -1571,7 +1870,10 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description No such task or session for this user (also when it belongs to someone else), or an id that is not a UUID. */
+        /**
+         * @description No such task, list or session for this user (also when it belongs to someone else, or is in a list they are
+         *     not a member of), or an id that is not a UUID.
+         */
         NotFound: {
             headers: {
                 [name: string]: unknown;
@@ -1625,6 +1927,46 @@ export interface components {
                  *       "detail": "passkeys are not available on this server: its relying party (WEBAUTHN_RP_ID, or the host of APP_URL) must be a domain name",
                  *       "status": 501,
                  *       "title": "Not Implemented",
+                 *       "type": "about:blank"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description `If-Match` named a version the task no longer has: someone else changed it since it was read. Nothing was
+         *     written; read the task again (its `ETag`), then retry.
+         */
+        PreconditionFailed: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "detail": "the task changed since the version in If-Match (someone else changed it); read it again, then retry",
+                 *       "status": 412,
+                 *       "title": "Precondition Failed",
+                 *       "type": "about:blank"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The caller is a member of the list, but their role does not allow this: viewers read; editors also create,
+         *     change, complete and delete tasks; the owner also renames, deletes and shares the list.
+         */
+        RoleRequired: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "detail": "this needs the editor role in the list",
+                 *       "status": 403,
+                 *       "title": "Forbidden",
                  *       "type": "about:blank"
                  *     }
                  */
@@ -2832,14 +3174,270 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    listLists: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's lists */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"][];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createList: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes the create safe to retry: 1 to 255 printable ASCII characters, new for each list (a UUID is a good one); spaces and tabs around it are not part of it, and an empty value is no key. Anything else is 422.
+                 * @example 0b7e5c2a-91d4-4f3e-a2b1-c3d4e5f60718
+                 */
+                "Idempotency-Key"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ListName"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description The new list: `/lists/{id}` */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"];
+                };
+            };
+            400: components["responses"]["MalformedBody"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getList: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The list's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The list */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["RoleRequired"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteList: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The list's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted, with its tasks */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["RoleRequired"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["ListConflict"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    renameList: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The list's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ListName"];
+            };
+        };
+        responses: {
+            /** @description The renamed list */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"];
+                };
+            };
+            400: components["responses"]["MalformedBody"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["RoleRequired"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listMembers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The list's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The members */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Member"][];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["RoleRequired"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    removeMember: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The list's id */
+                id: string;
+                /** @description The member's user id (the caller's own to leave) */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["RoleRequired"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["ListConflict"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    setMemberRole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The list's id */
+                id: string;
+                /** @description The member's user id */
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MemberRole"];
+            };
+        };
+        responses: {
+            /** @description The member with the new role */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Member"];
+                };
+            };
+            400: components["responses"]["MalformedBody"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["RoleRequired"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["ListConflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     listTasks: {
         parameters: {
             query?: {
+                /** @description Only this list's tasks (404 if the caller is not a member); every list the caller can see when absent. */
+                list_id?: string;
                 /** @description Only completed (`true`) or open (`false`) tasks; all when absent. */
                 completed?: boolean;
+                /** @description Only tasks due before this instant (RFC 3339); undated tasks never match. */
+                due_before?: string;
+                /** @description Only tasks due at or after this instant (RFC 3339); undated tasks never match. */
+                due_after?: string;
+                /** @description Only tasks assigned to `me` or to this user id. */
+                assignee?: string;
+                /** @description Only tasks whose title or description contains this text, in any case (1 to 200 characters, no U+0000). */
+                q?: string;
+                /**
+                 * @description `created` (the default): newest first. `due`: soonest due first, tasks without a due date last (tasks due at
+                 *     the same instant, and undated ones, oldest first).
+                 */
+                sort?: "created" | "due";
                 /** @description Page size, 1 to 100. */
                 limit?: number;
-                /** @description The `next_cursor` of the previous page (opaque; 22 base64url characters). */
+                /** @description The `next_cursor` of the previous page, with the same `sort` (opaque). */
                 cursor?: string;
             };
             header?: never;
@@ -2858,6 +3456,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             422: components["responses"]["Unprocessable"];
             503: components["responses"]["Unavailable"];
         };
@@ -2884,6 +3483,8 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    /** @description The task's version, for `If-Match` */
+                    ETag?: string;
                     /** @description The new task: `/tasks/{id}` */
                     Location?: string;
                     [name: string]: unknown;
@@ -2894,6 +3495,8 @@ export interface operations {
             };
             400: components["responses"]["MalformedBody"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["RoleRequired"];
+            404: components["responses"]["NotFound"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
@@ -2915,6 +3518,8 @@ export interface operations {
             /** @description The task */
             200: {
                 headers: {
+                    /** @description The task's version, for `If-Match` */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2929,7 +3534,15 @@ export interface operations {
     replaceTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Write only if the task is still this version: the `ETag` of the task as last read (such as `"3"`), else 412
+                 *     and nothing changes. `*`, or no header, writes whatever the version. A weak tag never matches (412); a
+                 *     value that is not one entity tag is 422.
+                 * @example "3"
+                 */
+                "If-Match"?: string | null;
+            };
             path: {
                 /** @description The task's id */
                 id: string;
@@ -2945,6 +3558,8 @@ export interface operations {
             /** @description The replaced task */
             200: {
                 headers: {
+                    /** @description The task's new version */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2953,7 +3568,9 @@ export interface operations {
             };
             400: components["responses"]["MalformedBody"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["RoleRequired"];
             404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
@@ -2963,7 +3580,15 @@ export interface operations {
     deleteTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Write only if the task is still this version: the `ETag` of the task as last read (such as `"3"`), else 412
+                 *     and nothing changes. `*`, or no header, writes whatever the version. A weak tag never matches (412); a
+                 *     value that is not one entity tag is 422.
+                 * @example "3"
+                 */
+                "If-Match"?: string | null;
+            };
             path: {
                 /** @description The task's id */
                 id: string;
@@ -2980,14 +3605,25 @@ export interface operations {
                 content?: never;
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["RoleRequired"];
             404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
+            422: components["responses"]["Unprocessable"];
             503: components["responses"]["Unavailable"];
         };
     };
     updateTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Write only if the task is still this version: the `ETag` of the task as last read (such as `"3"`), else 412
+                 *     and nothing changes. `*`, or no header, writes whatever the version. A weak tag never matches (412); a
+                 *     value that is not one entity tag is 422.
+                 * @example "3"
+                 */
+                "If-Match"?: string | null;
+            };
             path: {
                 /** @description The task's id */
                 id: string;
@@ -3003,6 +3639,8 @@ export interface operations {
             /** @description The updated task */
             200: {
                 headers: {
+                    /** @description The task's new version */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3011,7 +3649,9 @@ export interface operations {
             };
             400: components["responses"]["MalformedBody"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["RoleRequired"];
             404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
@@ -3021,7 +3661,15 @@ export interface operations {
     toggleTask: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description Write only if the task is still this version: the `ETag` of the task as last read (such as `"3"`), else 412
+                 *     and nothing changes. `*`, or no header, writes whatever the version. A weak tag never matches (412); a
+                 *     value that is not one entity tag is 422.
+                 * @example "3"
+                 */
+                "If-Match"?: string | null;
+            };
             path: {
                 /** @description The task's id */
                 id: string;
@@ -3033,6 +3681,8 @@ export interface operations {
             /** @description The task with `completed` flipped */
             200: {
                 headers: {
+                    /** @description The task's new version */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3040,7 +3690,10 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["RoleRequired"];
             404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
+            422: components["responses"]["Unprocessable"];
             503: components["responses"]["Unavailable"];
         };
     };

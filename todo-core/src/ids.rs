@@ -91,6 +91,21 @@ impl From<Uuid> for ChallengeId {
     }
 }
 
+/// A list id from its UUID (public: a server reads the `list_id` a client sends; naming a list proves nothing, every
+/// statement checks membership).
+impl From<Uuid> for ListId {
+    fn from(id: Uuid) -> Self {
+        Self(id)
+    }
+}
+
+/// A user id from its UUID (public: a server reads the member or assignee a client names; an id proves nothing).
+impl From<Uuid> for UserId {
+    fn from(id: Uuid) -> Self {
+        Self(id)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -99,13 +99,12 @@ pub use email::{Email, MAX_EMAIL_CHARS};
 pub use error::{Error, ErrorKind, FieldError, RefreshTokenError, Result, SecondStep, SecondStepMethod, TokenError};
 pub use identity_providers::{ProviderSettings, DEFAULT_OIDC_SCOPES, MAX_PROVIDER_NAME_CHARS};
 pub use ids::{ChallengeId, FactorId, IdentityId, ListId, SessionId, TaskId, UserId};
-pub use lists::{List, Lists, Member, MAX_LIST_NAME_CHARS};
+pub use lists::{CreatedList, List, Lists, Member, MAX_LIST_NAME_CHARS};
 pub use roles::{Role, UnknownRole};
-pub use store::{Owner, Store, StoreOptions};
+pub use store::{IdempotencyKey, Owner, Store, StoreOptions, IDEMPOTENCY_KEY_TTL, MAX_IDEMPOTENCY_KEY_CHARS};
 pub use tasks::{
-    Assignee, Created, IdempotencyKey, ListQuery, Page, Sort, Task, TaskInput, TaskPatch, Tasks, DEFAULT_PAGE_SIZE,
-    IDEMPOTENCY_KEY_TTL, MAX_DESCRIPTION_CHARS, MAX_IDEMPOTENCY_KEY_CHARS, MAX_PAGE_SIZE, MAX_PRIORITY,
-    MAX_QUERY_CHARS, MAX_TITLE_CHARS,
+    Assignee, Created, ListQuery, Page, Sort, Task, TaskInput, TaskPatch, Tasks, DEFAULT_PAGE_SIZE,
+    MAX_DESCRIPTION_CHARS, MAX_PAGE_SIZE, MAX_PRIORITY, MAX_QUERY_CHARS, MAX_TITLE_CHARS,
 };
 
 /// The library in one handle: the store, accounts and per-owner task repositories. Cheap to clone.

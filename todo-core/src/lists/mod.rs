@@ -11,4 +11,4 @@ mod list;
 mod repository;
 
 pub use self::list::{List, Member, MAX_LIST_NAME_CHARS};
-pub use self::repository::Lists;
+pub use self::repository::{CreatedList, Lists};

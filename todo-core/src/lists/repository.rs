@@ -8,13 +8,13 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::list::{check_name, List, Member};
-use crate::clock::now;
+use crate::clock::{now, unix_ms};
 use crate::email::Email;
 use crate::error::{Error, Result};
 use crate::ids::{ListId, UserId};
 use crate::roles::Role;
 use crate::store::{access_refusal, member_may, on_connection, owner_is_current, stale_owner, BindOwner as _};
-use crate::store::{Owner, Store, Target};
+use crate::store::{claim_key, store_answer, Claim, IdempotencyKey, Owner, Store, Target};
 
 /// The lists of one owner (the account behind a verified token), and their members. Get one from
 /// [`crate::Todo::lists`].
@@ -115,6 +115,92 @@ macro_rules! select_lists {
     };
 }
 
+/// The operation a list create claims its key for.
+const CREATE_LIST: &str = "create_list";
+
+/// A new list named `name` (checked), owned by the caller, made now.
+fn new_list(name: String) -> List {
+    let created_at = now();
+    List {
+        id: ListId::from_uuid(Uuid::now_v7()),
+        name,
+        inbox: false,
+        role: Role::Owner,
+        member_count: 1,
+        created_at,
+        updated_at: created_at,
+    }
+}
+
+/// In the transaction `$tx`, makes `$list` with `$owner` as its owner and only member, if the owner is current:
+/// evaluates to whether it did.
+macro_rules! insert_list {
+    ($tx:expr, $owner:expr, $list:expr) => {{
+        let list: &List = $list;
+        async {
+            let made = sqlx::query(concat!(
+                "INSERT INTO lists (id, owner_id, name, inbox, created_at, updated_at) ",
+                "SELECT $4, $1, $5, FALSE, $6, $6 WHERE ",
+                owner_is_current!()
+            ))
+            .bind_owner($owner)
+            .bind(list.id.as_uuid())
+            .bind(&list.name)
+            .bind(list.created_at)
+            .execute(&mut *$tx)
+            .await?
+            .rows_affected();
+            if made > 0 {
+                sqlx::query("INSERT INTO memberships (user_id, list_id, role, joined_at) VALUES ($1, $2, 3, $3)")
+                    .bind($owner.user_id().as_uuid())
+                    .bind(list.id.as_uuid())
+                    .bind(list.created_at)
+                    .execute(&mut *$tx)
+                    .await?;
+            }
+            Ok::<_, sqlx::Error>(made > 0)
+        }
+        .await
+    }};
+}
+
+/// The first answer of a list create, as stored with its key.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Snapshot {
+    id: Uuid,
+    name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+}
+
+fn snapshot(list: &List) -> String {
+    let snapshot = Snapshot { id: list.id.as_uuid(), name: list.name.clone(), created_at: list.created_at };
+    serde_json::to_string(&snapshot).unwrap_or_default()
+}
+
+/// The list as the first create answered it: new, owned by the caller, its only member.
+fn replay(answer: &str) -> Result<List> {
+    let Snapshot { id, name, created_at } = serde_json::from_str(answer).map_err(Error::internal)?;
+    Ok(List {
+        id: ListId::from_uuid(id),
+        name,
+        inbox: false,
+        role: Role::Owner,
+        member_count: 1,
+        created_at,
+        updated_at: created_at,
+    })
+}
+
+/// What a list create with a key answered: the list, and whether this was a retry that made nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatedList {
+    /// The list, as the first create answered it.
+    pub list: List,
+    /// `true` when the key had been used before: nothing was made now.
+    pub replayed: bool,
+}
+
 impl Lists {
     pub(crate) fn new(store: Store, owner: &Owner) -> Self {
         Self { store, owner: *owner }
@@ -152,48 +238,51 @@ impl Lists {
 
     /// Makes a list named `name` (trimmed; 1 to 100 characters), owned by the owner.
     pub async fn create(&self, name: &str) -> Result<List> {
-        let name = check_name(name)?;
-        let id = Uuid::now_v7();
-        let created_at = now();
+        let list = new_list(check_name(name)?);
         let made = on_connection!(self.store, |conn| async {
             let mut tx = conn.begin().await?;
-            let made = sqlx::query(concat!(
-                "INSERT INTO lists (id, owner_id, name, inbox, created_at, updated_at) ",
-                "SELECT $4, $1, $5, FALSE, $6, $6 WHERE ",
-                owner_is_current!()
-            ))
-            .bind_owner(&self.owner)
-            .bind(id)
-            .bind(&name)
-            .bind(created_at)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if made == 0 {
+            let made = insert_list!(tx, &self.owner, &list)?;
+            if made {
+                tx.commit().await?;
+            } else {
                 tx.rollback().await?;
-                return Ok(false);
             }
-            sqlx::query("INSERT INTO memberships (user_id, list_id, role, joined_at) VALUES ($1, $2, 3, $3)")
-                .bind(self.owner.user_id().as_uuid())
-                .bind(id)
-                .bind(created_at)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await.map(|()| true)
+            Ok::<_, sqlx::Error>(made)
         }
         .await)?;
         if !made {
             return Err(stale_owner(&self.store, &self.owner).await?.map_or(Error::NotFound, Error::from));
         }
-        Ok(List {
-            id: ListId::from_uuid(id),
-            name,
-            inbox: false,
-            role: Role::Owner,
-            member_count: 1,
-            created_at,
-            updated_at: created_at,
-        })
+        Ok(list)
+    }
+
+    /// [`Lists::create`], safe to retry: with a `key` this owner's user used in the last
+    /// [`IDEMPOTENCY_KEY_TTL`](crate::IDEMPOTENCY_KEY_TTL) for the same name, it answers the list the first create
+    /// made (`replayed`, as it was then) and makes nothing, also when the retries run at once; for another name, it
+    /// is a validation error on `Idempotency-Key`. Keys of task creates are not keys of list creates.
+    pub async fn create_once(&self, name: &str, key: &IdempotencyKey) -> Result<CreatedList> {
+        let claim = Claim::new(CREATE_LIST, key, name.as_bytes(), unix_ms(now()));
+        let list = new_list(check_name(name)?);
+        let outcome = on_connection!(self.store, |conn| async {
+            let mut tx = conn.begin().await?;
+            if let Some(stored) = claim_key!(tx, &self.owner, &claim)? {
+                tx.rollback().await?;
+                return Ok::<_, sqlx::Error>(Some(stored));
+            }
+            if !insert_list!(tx, &self.owner, &list)? {
+                tx.rollback().await?;
+                return Ok(Some(None));
+            }
+            store_answer!(tx, &self.owner, &claim, snapshot(&list))?;
+            tx.commit().await?;
+            Ok(None)
+        }
+        .await)?;
+        let Some(stored) = outcome else { return Ok(CreatedList { list, replayed: false }) };
+        match claim.replay(stored, "list")? {
+            Some(answer) => Ok(CreatedList { list: replay(&answer)?, replayed: true }),
+            None => Err(stale_owner(&self.store, &self.owner).await?.map_or(Error::NotFound, Error::from)),
+        }
     }
 
     /// Renames the list (the owner's role); an inbox may be renamed too. `updated_at` moves only if the name changes.

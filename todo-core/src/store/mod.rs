@@ -20,6 +20,7 @@ mod access;
 mod canonical_emails;
 mod counters;
 mod folded_tasks;
+mod idempotency;
 mod owner;
 mod pool;
 
@@ -36,6 +37,8 @@ pub(crate) use self::access::{
 };
 pub(crate) use self::counters::{Budget, Counters, Taken};
 pub(crate) use self::folded_tasks::fold;
+pub(crate) use self::idempotency::{claim_key, store_answer, Claim};
+pub use self::idempotency::{IdempotencyKey, IDEMPOTENCY_KEY_TTL, MAX_IDEMPOTENCY_KEY_CHARS};
 pub use self::owner::Owner;
 pub(crate) use self::owner::{
     execute_as_owner, not_found_or_refusal, owned_rows, owner_is_current, refusal, stale_owner, BindOwner,

@@ -1,68 +1,15 @@
-//! Safe retries of creates (`Idempotency-Key`): a create sent again with the same key by the same user within
-//! [`IDEMPOTENCY_KEY_TTL`] answers what the first one did and creates nothing; the same key with another body is
-//! refused.
-//!
-//! One transaction decides it. It first claims the key (an insert that does nothing when the key is taken), then
-//! creates the task and stores the answer with the claim. A concurrent retry's claim waits for the first
-//! transaction (on PostgreSQL, the unique index holds it; SQLite has one writer at a time) and then finds the key
-//! taken and the answer stored: twenty retries at once create one task. The claims are swept when they expire.
+//! Safe retries of task creates: [`Tasks::create_once`], the claim of its key (`store/idempotency.rs`) and the task
+//! it creates in one transaction, and the first answer kept with the key.
 
-use std::time::Duration;
-
-use ring::digest;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::repository::{bind_new_task, NewTask, TaskRow, Tasks, INSERT_TASK};
 use super::task::{Task, TaskInput};
-use crate::clock::{millis, now, unix_ms};
+use crate::clock::{now, unix_ms};
 use crate::error::{Error, Result};
 use crate::ids::{ListId, TaskId, UserId};
-use crate::store::fold;
-use crate::store::{on_connection, owner_is_current, BindOwner as _};
-
-/// How long a key's answer is kept: a retry within this time answers again, a later one creates anew.
-pub const IDEMPOTENCY_KEY_TTL: Duration = Duration::from_secs(24 * 60 * 60);
-/// The longest key.
-pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
-
-/// The operation a key is claimed for (a key of one operation is not a key of another).
-const CREATE_TASK: &str = "create_task";
-/// The field validation errors name.
-const FIELD: &str = "Idempotency-Key";
-
-/// A client's idempotency key: 1 to 255 printable ASCII characters, not starting or ending with a space (HTTP
-/// trims those off a header's value); a UUID is a good one.
-///
-/// ```
-/// use todo_core::IdempotencyKey;
-///
-/// assert!(IdempotencyKey::parse("4f5b0c1e-8a7d-4e36-9d1a-2b3c4d5e6f70").is_ok());
-/// assert!(IdempotencyKey::parse("").is_err());
-/// assert!(IdempotencyKey::parse("tab\there").is_err());
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IdempotencyKey(String);
-
-impl IdempotencyKey {
-    /// `text` as a key, or a validation error on `Idempotency-Key`.
-    pub fn parse(text: &str) -> Result<Self> {
-        let printable = text.bytes().all(|byte| (0x20..=0x7e).contains(&byte));
-        let trimmed = !text.starts_with(' ') && !text.ends_with(' ');
-        if text.is_empty() || text.len() > MAX_IDEMPOTENCY_KEY_CHARS || !printable || !trimmed {
-            return Err(Error::invalid(
-                FIELD,
-                "must be 1 to 255 printable ASCII characters, without a space at either end",
-            ));
-        }
-        Ok(Self(text.to_owned()))
-    }
-
-    /// The key as sent.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
+use crate::store::{claim_key, fold, on_connection, store_answer, BindOwner as _, Claim, IdempotencyKey};
 
 /// What a create with a key answered: the task, and whether this was a retry that created nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,54 +75,18 @@ impl Tasks {
     /// # }).unwrap();
     /// ```
     pub async fn create_once(&self, input: TaskInput, key: &IdempotencyKey) -> Result<Created> {
-        let request_hash = request_hash(&input);
+        let request = request_bytes(&input);
         let new = NewTask::checked(input)?;
         let created_at = now();
-        let now_ms = unix_ms(created_at);
-        let expires_at_ms = now_ms + millis(IDEMPOTENCY_KEY_TTL);
-        let user = self.owner.user_id().as_uuid();
+        let claim = Claim::new(CREATE_TASK, key, &request, unix_ms(created_at));
         let outcome = on_connection!(self.store, |conn| async {
             let mut tx = conn.begin().await?;
-            // An expired claim is gone, then the claim: a write first, so that SQLite takes its one writer's lock
-            // here and a concurrent retry waits for this transaction.
-            sqlx::query(
-                "DELETE FROM idempotency_keys WHERE user_id = $1 AND operation = $2 AND key = $3 \
-                 AND expires_at_ms <= $4",
-            )
-            .bind(user)
-            .bind(CREATE_TASK)
-            .bind(key.as_str())
-            .bind(now_ms)
-            .execute(&mut *tx)
-            .await?;
-            let claimed = sqlx::query(
-                "INSERT INTO idempotency_keys (user_id, operation, key, request_hash, response, expires_at_ms) \
-                 VALUES ($1, $2, $3, $4, NULL, $5) ON CONFLICT DO NOTHING",
-            )
-            .bind(user)
-            .bind(CREATE_TASK)
-            .bind(key.as_str())
-            .bind(&request_hash)
-            .bind(expires_at_ms)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if claimed == 0 {
-                let stored: Option<(Vec<u8>, Option<String>)> = sqlx::query_as(concat!(
-                    "SELECT request_hash, response FROM idempotency_keys ",
-                    "WHERE user_id = $1 AND operation = $4 AND key = $5 AND ",
-                    owner_is_current!()
-                ))
-                .bind_owner_at(&self.owner, now_ms)
-                .bind(CREATE_TASK)
-                .bind(key.as_str())
-                .fetch_optional(&mut *tx)
-                .await?;
+            if let Some(stored) = claim_key!(tx, &self.owner, &claim)? {
                 tx.rollback().await?;
                 return Ok::<_, sqlx::Error>(Outcome::Taken(stored));
             }
             let row = bind_new_task!(
-                sqlx::query_as::<_, TaskRow>(INSERT_TASK).bind_owner_at(&self.owner, now_ms).bind(Uuid::now_v7()),
+                sqlx::query_as::<_, TaskRow>(INSERT_TASK).bind_owner_at(&self.owner, claim.now_ms).bind(Uuid::now_v7()),
                 new,
                 created_at
             )
@@ -189,13 +100,7 @@ impl Tasks {
                 Ok(task) => task,
                 Err(error) => return Ok(Outcome::Broken(error)),
             };
-            sqlx::query("UPDATE idempotency_keys SET response = $4 WHERE user_id = $1 AND operation = $2 AND key = $3")
-                .bind(user)
-                .bind(CREATE_TASK)
-                .bind(key.as_str())
-                .bind(snapshot(&task))
-                .execute(&mut *tx)
-                .await?;
+            store_answer!(tx, &self.owner, &claim, snapshot(&task))?;
             tx.commit().await?;
             Ok(Outcome::Created(Some(task)))
         }
@@ -205,25 +110,21 @@ impl Tasks {
             Outcome::Broken(error) => Err(error),
             // Refused: the owner is not current, or not an editor of the list, or the assignee not a member.
             Outcome::Created(None) => Err(self.create_refused(&new).await),
-            Outcome::Taken(None) => {
-                Err(self.create_refused(&NewTask { list_id: None, assignee_id: None, ..new }).await)
-            }
-            Outcome::Taken(Some((stored_hash, _))) if stored_hash != request_hash => {
-                Err(Error::invalid(FIELD, "was used with another body; use a new key for a new task"))
-            }
-            Outcome::Taken(Some((_, Some(response)))) => Ok(Created { task: replay(&response)?, replayed: true }),
-            // A claim without its answer: the transaction that made it has not finished (cannot be seen: the claim
-            // waited for it) — answered as a conflict the client may retry.
-            Outcome::Taken(Some((_, None))) => {
-                Err(Error::invalid(FIELD, "a request with this key is still running; retry in a moment"))
-            }
+            Outcome::Taken(stored) => match claim.replay(stored, "task")? {
+                Some(answer) => Ok(Created { task: replay(&answer)?, replayed: true }),
+                // The owner is not current.
+                None => Err(self.create_refused(&NewTask { list_id: None, assignee_id: None, ..new }).await),
+            },
         }
     }
 }
 
+/// The operation a task create claims its key for.
+const CREATE_TASK: &str = "create_task";
+
 /// What the transaction came to.
 enum Outcome {
-    /// The key was claimed here; the task, or `None` when the owner is not current.
+    /// The key was claimed here; the task, or `None` when the create was refused.
     Created(Option<Task>),
     /// The key was taken: its request hash and answer, or `None` when the owner is not current.
     Taken(Option<(Vec<u8>, Option<String>)>),
@@ -231,8 +132,8 @@ enum Outcome {
     Broken(Error),
 }
 
-/// The SHA-256 of the input as sent (before trimming: a retry sends the same bytes).
-fn request_hash(input: &TaskInput) -> Vec<u8> {
+/// The input as sent, in canonical bytes (before trimming: a retry sends the same bytes).
+fn request_bytes(input: &TaskInput) -> Vec<u8> {
     let fields = (
         &input.title,
         &input.description,
@@ -242,8 +143,7 @@ fn request_hash(input: &TaskInput) -> Vec<u8> {
         input.priority,
         input.assignee_id.map(|user| user.as_uuid()),
     );
-    let canonical = serde_json::to_vec(&fields).unwrap_or_default();
-    digest::digest(&digest::SHA256, &canonical).as_ref().to_vec()
+    serde_json::to_vec(&fields).unwrap_or_default()
 }
 
 fn snapshot(task: &Task) -> String {
@@ -287,23 +187,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keys_are_1_to_255_printable_ascii_characters() {
-        assert!(IdempotencyKey::parse("a").is_ok());
-        assert!(IdempotencyKey::parse(&"k".repeat(255)).is_ok());
-        assert!(IdempotencyKey::parse("a key with spaces").is_ok());
-        for bad in
-            [String::new(), "k".repeat(256), "é".into(), "new\nline".into(), "nul\0".into(), " k".into(), "k ".into()]
-        {
-            let error = IdempotencyKey::parse(&bad).expect_err("refused");
-            assert_eq!(error.field_errors()[0].field, "Idempotency-Key", "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn the_request_hash_tells_bodies_apart() {
+    fn the_request_bytes_tell_bodies_apart() {
         let milk = TaskInput::new("Buy milk");
-        assert_eq!(request_hash(&milk), request_hash(&milk.clone()));
-        assert_ne!(request_hash(&milk), request_hash(&TaskInput { completed: true, ..milk.clone() }));
-        assert_ne!(request_hash(&milk), request_hash(&TaskInput::new(" Buy milk")));
+        assert_eq!(request_bytes(&milk), request_bytes(&milk.clone()));
+        assert_ne!(request_bytes(&milk), request_bytes(&TaskInput { completed: true, ..milk.clone() }));
+        assert_ne!(request_bytes(&milk), request_bytes(&TaskInput::new(" Buy milk")));
+        assert_ne!(request_bytes(&milk), request_bytes(&TaskInput { priority: 1, ..milk.clone() }));
     }
 }

@@ -6,7 +6,7 @@
 //! `auth` or `lists`: an [`Owner`](crate::Owner) is all it needs to know of who is asking, and what it needs of a
 //! membership is SQL that lives in `store`.
 
-/// Safe retries of creates: [`IdempotencyKey`], and a create that a retry with the same key answers again.
+/// Safe retries of task creates: a create that a retry with the same key answers again.
 mod idempotency;
 /// Reading a page of tasks: the statement of each page, across one list or all of them.
 mod listing;
@@ -17,7 +17,7 @@ mod repository;
 /// [`Task`], the bodies that create or change one, and the rules of their fields.
 mod task;
 
-pub use self::idempotency::{Created, IdempotencyKey, IDEMPOTENCY_KEY_TTL, MAX_IDEMPOTENCY_KEY_CHARS};
+pub use self::idempotency::Created;
 pub use self::paging::{Assignee, ListQuery, Page, Sort, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_QUERY_CHARS};
 pub use self::repository::Tasks;
 pub use self::task::{Task, TaskInput, TaskPatch, MAX_DESCRIPTION_CHARS, MAX_PRIORITY, MAX_TITLE_CHARS};

@@ -1,4 +1,4 @@
-//! The HTTP API: one module per area of routes (accounts, email, sessions, tasks, health), each with its request
+//! The HTTP API: one module per area of routes (accounts, email, sessions, lists, tasks, health), each with its request
 //! types beside its handlers; the response types several areas send ([`wire`]); the token endpoint's requests
 //! ([`grant`]); mails sent after the answer ([`mail`]); the shared OpenAPI responses ([`responses`]); and the
 //! document that merges them ([`openapi`]).
@@ -10,6 +10,7 @@ pub(crate) mod auth;
 pub(crate) mod email;
 pub(crate) mod grant;
 pub(crate) mod health;
+pub(crate) mod lists;
 pub(crate) mod mail;
 pub(crate) mod mfa;
 pub(crate) mod oidc;

@@ -8,7 +8,7 @@ use utoipa::openapi::{OpenApi as Document, Server};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::{auth, email, health, mfa, oidc, passkeys, sessions, sign_in_links, tasks};
+use super::{auth, email, health, lists, mfa, oidc, passkeys, sessions, sign_in_links, tasks};
 use crate::http::problem::{FieldProblem, Problem};
 
 /// The shared responses and response sets (at their old path, `todo_rocket::openapi::responses`).
@@ -45,6 +45,8 @@ pub use super::responses;
         passkeys::registration_options, passkeys::register, passkeys::login_options, passkeys::login,
         oidc::providers, oidc::authorize, oidc::callback, oidc::exchange, oidc::identities, oidc::unlink,
         sessions::refresh, sessions::list, sessions::revoke,
+        lists::all, lists::create, lists::get_one, lists::rename, lists::delete_one, lists::members, lists::set_role,
+        lists::remove_member,
         tasks::list, tasks::create, tasks::get_one, tasks::replace, tasks::update, tasks::toggle, tasks::delete_one,
         health::health,
     ),
@@ -57,7 +59,8 @@ pub use super::responses;
             responses::InvalidRefreshToken, responses::SignInNotFinished, responses::AlreadyVerified,
             responses::InvalidMailToken, responses::SecondStepRequired, responses::TwoFactorSessionRequired,
             responses::SecondStepRefused, responses::PasskeyRefused, responses::PasskeysUnavailable,
-            responses::LastSignInMethod,
+            responses::LastSignInMethod, responses::RoleRequired, responses::PreconditionFailed,
+            responses::ListConflict,
         ),
     ),
     modifiers(&SecuritySchemes),
@@ -68,7 +71,10 @@ pub use super::responses;
         (name = "identity providers", description = "Sign-in with an identity provider (OpenID Connect): the \
             providers, the redirect to one and back, the one-time code's exchange, and the caller's linked identities"),
         (name = "sessions", description = "Refresh tokens, and the caller's sessions (one per login)"),
-        (name = "tasks", description = "The caller's tasks; another user's task is always 404"),
+        (name = "lists", description = "Lists and sharing: the caller's lists, their members and roles. A list the \
+            caller is not a member of is always 404; a role that does not allow the action is 403"),
+        (name = "tasks", description = "The tasks of the caller's lists (every task is in one list; `POST /tasks` \
+            without `list_id` writes to the inbox). A task in a list the caller is not a member of is always 404"),
         (name = "service", description = "Operations"),
     )
 )]

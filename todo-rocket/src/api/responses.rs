@@ -57,6 +57,49 @@ response_set! {
     OwnedResourceErrors { "401" => Unauthorized, "404" => NotFound, "503" => Unavailable }
 }
 
+response_set! {
+    /// A write to a task: 401 and 503 as [`BearerErrors`], 403 for a member whose role does not allow it, 404 for a
+    /// task (or a destination list) the caller cannot see, 412 when `If-Match` names an older version.
+    TaskWriteErrors {
+        "401" => Unauthorized, "403" => RoleRequired, "404" => NotFound, "412" => PreconditionFailed,
+        "503" => Unavailable,
+    }
+}
+
+response_set! {
+    /// A route about one list: 401 and 503 as [`BearerErrors`], 403 for a member whose role does not allow it, 404
+    /// for a list the caller is not a member of (or an id that is not a UUID).
+    ListErrors { "401" => Unauthorized, "403" => RoleRequired, "404" => NotFound, "503" => Unavailable }
+}
+
+/// The caller is a member of the list, but their role does not allow this: viewers read; editors also create,
+/// change, complete and delete tasks; the owner also renames, deletes and shares the list.
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    example = json!({"type": "about:blank", "title": "Forbidden", "status": 403, "detail": "this needs the editor role in the list"})
+)]
+pub struct RoleRequired(Problem);
+
+/// `If-Match` named a version the task no longer has: someone else changed it since it was read. Nothing was
+/// written; read the task again (its `ETag`), then retry.
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    example = json!({"type": "about:blank", "title": "Precondition Failed", "status": 412,
+        "detail": "the task changed since the version in If-Match (someone else changed it); read it again, then retry"})
+)]
+pub struct PreconditionFailed(Problem);
+
+/// An inbox is its account's own (it cannot be shared, handed over or deleted), or the owner tried to leave or
+/// demote themselves without handing the list over first.
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    example = json!({"type": "about:blank", "title": "Conflict", "status": 409, "detail": "an inbox cannot be shared, handed over or deleted"})
+)]
+pub struct ListConflict(Problem);
+
 /// The body is not JSON at all (syntax error, empty body).
 #[derive(ToResponse)]
 #[response(
@@ -87,7 +130,8 @@ pub struct Unauthorized(Problem);
 )]
 pub struct InvalidCredentials(Problem);
 
-/// No such task or session for this user (also when it belongs to someone else), or an id that is not a UUID.
+/// No such task, list or session for this user (also when it belongs to someone else, or is in a list they are
+/// not a member of), or an id that is not a UUID.
 #[derive(ToResponse)]
 #[response(
     content_type = "application/problem+json",

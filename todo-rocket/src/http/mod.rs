@@ -9,6 +9,7 @@ pub(crate) mod body;
 mod catchers;
 pub(crate) mod client;
 pub(crate) mod error;
+pub(crate) mod etag;
 pub(crate) mod failure;
 pub(crate) mod guard;
 pub(crate) mod headers;
