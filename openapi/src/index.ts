@@ -32,6 +32,11 @@
  * passkey ceremony; {@link registerPasskey}, {@link signInWithPasskey} and
  * {@link finishSecondStepWithPasskey} run the whole ceremony with the server.
  *
+ * Lists and tasks: {@link taskQuery} builds the query of `GET /tasks` from filters; {@link ifMatch} makes the
+ * `If-Match` header of a task's write from the task as last read, and {@link isPreconditionFailed} recognises the
+ * 412 answered when someone else changed it meanwhile; {@link canEditTasks}, {@link isOwner} and {@link canShare}
+ * say what a list's role allows.
+ *
  * @packageDocumentation
  */
 import createClient, { type Client, type ClientOptions, type MergedOptions, type Middleware } from "openapi-fetch";
@@ -132,15 +137,27 @@ export type Provider = components["schemas"]["Provider"];
 export type Identity = components["schemas"]["Identity"];
 /** Body of `POST /auth/oidc/exchange`: the one-time `code` of `{APP_URL}/auth/callback?code=…`. */
 export type ExchangeRequest = components["schemas"]["ExchangeRequest"];
+/** A list as the caller sees it (`GET /lists`: inbox first, then by name), with the caller's `role`. */
+export type List = components["schemas"]["List"];
+/** A member's role in a list: `viewer`, `editor` or `owner`. */
+export type Role = components["schemas"]["Role"];
+/** A member of a list (`GET /lists/{id}/members`). */
+export type Member = components["schemas"]["Member"];
+/** Body of `POST /lists` and `PATCH /lists/{id}`: the list's `name`. */
+export type ListName = components["schemas"]["ListName"];
+/** Body of `PATCH /lists/{id}/members/{user_id}`: the member's new `role`. */
+export type MemberRole = components["schemas"]["MemberRole"];
 
 export {
   EMAIL_NOT_VERIFIED,
   isEmailNotVerified,
+  isPreconditionFailed,
   isSecondStepRequired,
   isTwoFactorSessionRequired,
   SECOND_STEP_REQUIRED,
   TWO_FACTOR_SESSION_REQUIRED,
   type EmailNotVerified,
+  type PreconditionFailed,
   type SecondStepMethod,
   type SecondStepRequired,
   type TwoFactorSessionRequired,
@@ -159,6 +176,19 @@ export {
   type RegistrationResponseJSON,
 } from "./webauthn.js";
 export { providerSignInUrl, safeRedirectPath } from "./providers.js";
+export {
+  etag,
+  ifMatch,
+  PRIORITIES,
+  rfc3339,
+  taskQuery,
+  versionOf,
+  type Priority,
+  type TaskFilters,
+  type TaskQuery,
+  type TaskSort,
+} from "./tasks.js";
+export { canEditTasks, canShare, isOwner, roleAtLeast, ROLES } from "./lists.js";
 export {
   finishSecondStepWithPasskey,
   registerPasskey,

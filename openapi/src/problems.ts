@@ -78,3 +78,28 @@ export function isEmailNotVerified(error: unknown): error is EmailNotVerified {
 export function isTwoFactorSessionRequired(error: unknown): error is TwoFactorSessionRequired {
   return is403(error, TWO_FACTOR_SESSION_REQUIRED);
 }
+
+/**
+ * The 412 problem of a write sent with `If-Match` (see `ifMatch`) after someone else changed the task: nothing
+ * was written. Read the task again (`GET /tasks/{id}`: its new `version`), show it, and let the user decide.
+ * Its `type` is `about:blank`: the status alone tells it apart, since only a conditional write answers 412.
+ */
+export type PreconditionFailed = Problem & { status: 412 };
+
+/**
+ * Whether `error` (the `error` of a `PUT`, `PATCH` or `DELETE` of a task, or of `PATCH /tasks/{id}/complete`,
+ * sent with `If-Match`) says that the task changed since the version sent; narrows it to {@link PreconditionFailed}.
+ *
+ * @example
+ * ```ts
+ * const { data, error } = await api.PATCH("/tasks/{id}", { params: { path: { id }, header: ifMatch(task) }, body });
+ * if (isPreconditionFailed(error)) {
+ *   const { data: latest } = await api.GET("/tasks/{id}", { params: { path: { id } } });
+ *   // show `latest`: "Someone else changed this task"
+ * }
+ * ```
+ */
+export function isPreconditionFailed(error: unknown): error is PreconditionFailed {
+  if (typeof error !== "object" || error === null) return false;
+  return (error as { status?: unknown }).status === 412;
+}
