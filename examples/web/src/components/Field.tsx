@@ -85,3 +85,48 @@ export function PasswordField({ fresh, ...props }: Omit<InputProps, "type" | "au
     />
   );
 }
+
+/** A labelled drop-down of `options` (value and words), with its error message. */
+export function SelectField({
+  id,
+  label,
+  value,
+  onChange,
+  options,
+  error,
+  disabled,
+}: {
+  id: string;
+  label: string;
+  value: string;
+  onChange(value: string): void;
+  options: readonly { value: string; label: string }[];
+  error?: string | undefined;
+  disabled?: boolean;
+}) {
+  const errorId = error ? `${id}-error` : undefined;
+  return (
+    <div className={error ? "field field--invalid" : "field"}>
+      <label htmlFor={id}>{label}</label>
+      <select
+        id={id}
+        value={value}
+        onChange={(event) => onChange(event.target.value)}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={errorId}
+        disabled={disabled}
+      >
+        {options.map((option) => (
+          <option key={option.value} value={option.value}>
+            {option.label}
+          </option>
+        ))}
+      </select>
+      {error && (
+        <p id={errorId} className="field__error">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}

@@ -1,5 +1,5 @@
 import { useEffect, useRef, type KeyboardEvent } from "react";
-import type { Task } from "todo-rocket-client";
+import { ifMatch, isPreconditionFailed, type Task } from "todo-rocket-client";
 
 import { api } from "../api";
 import { FormAlert } from "../components/Alert";
@@ -7,25 +7,38 @@ import { Field } from "../components/Field";
 import { SubmitButton } from "../components/SubmitButton";
 import { useRequestForm } from "../components/useRequestForm";
 import { toFormProblem } from "../problems";
-import { taskBody } from "./taskBody";
-
-const FIELDS = ["title", "description"] as const;
+import { instantToDay } from "./dates";
+import { TaskDetailsFields } from "./TaskDetailsFields";
+import { TASK_FIELDS, taskBody } from "./taskBody";
 
 interface TaskEditFormProps {
   task: Task;
   onSaved(task: Task): void;
+  /** Someone else changed the task since it was read (412): nothing was saved. */
+  onStale(): void;
   onCancel(): void;
 }
 
-/** A task's title and notes in place of the task, while it is being edited (Escape cancels). */
-export function TaskEditForm({ task, onSaved, onCancel }: TaskEditFormProps) {
+/**
+ * A task's fields in place of the task, while it is being edited (Escape cancels). The change is sent with
+ * `If-Match` (the version shown), so that it never overwrites someone else's.
+ */
+export function TaskEditForm({ task, onSaved, onStale, onCancel }: TaskEditFormProps) {
   const titleInput = useRef<HTMLInputElement>(null);
-  const edit = useRequestForm({ title: task.title, description: task.description ?? "" }, async (values) => {
+  const initial = {
+    title: task.title,
+    description: task.description ?? "",
+    due_at: instantToDay(task.due_at),
+    priority: String(task.priority),
+    assignee_id: task.assignee_id ?? "",
+  };
+  const edit = useRequestForm(initial, async (values) => {
     const { data, error, response } = await api.PATCH("/tasks/{id}", {
-      params: { path: { id: task.id } },
+      params: { path: { id: task.id }, header: ifMatch(task) },
       body: taskBody(values),
     });
-    if (error) return toFormProblem(error, response, FIELDS, { 404: "This task no longer exists." });
+    if (isPreconditionFailed(error)) return onStale();
+    if (error) return toFormProblem(error, response, TASK_FIELDS, { 404: "This task no longer exists." });
     onSaved(data);
   });
 
@@ -50,6 +63,7 @@ export function TaskEditForm({ task, onSaved, onCancel }: TaskEditFormProps) {
         {...edit.field("title")}
       />
       <Field id={`edit-${task.id}-description`} label="Notes" rows={3} {...edit.field("description")} />
+      <TaskDetailsFields idPrefix={`edit-${task.id}`} form={edit} listId={task.list_id} />
       <div className="task-edit__actions">
         <SubmitButton busy={edit.busy} label="Save" busyLabel="Saving…" />
         <button type="button" className="button" onClick={onCancel} disabled={edit.busy}>
