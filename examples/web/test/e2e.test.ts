@@ -106,15 +106,18 @@ function step(name: string, body: () => Promise<void>): void {
     } catch (error) {
       failedStep = name;
       await shot(`FAILED ${name}`).catch(() => undefined);
+      for (const [who, other] of [["A", ann2], ["B", ben]] as const) {
+        if (other) await shot(`FAILED ${name} (${who})`, other.page).catch(() => undefined);
+      }
       throw error;
     }
   });
 }
 
 /** Saves a full-page screenshot as NN-name.png. */
-async function shot(name: string): Promise<void> {
+async function shot(name: string, of: Page = page): Promise<void> {
   const file = `${String(screenshots.length + 1).padStart(2, "0")}-${name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "")}.png`;
-  await page.screenshot({ path: join(ARTIFACTS, file), fullPage: true });
+  await of.screenshot({ path: join(ARTIFACTS, file), fullPage: true });
   screenshots.push(file);
 }
 
@@ -250,7 +253,7 @@ step("tasks: a blank title gets the API's message next to the title field", asyn
   await shot("new task blank title");
 });
 
-step(`tasks: 12 tasks added with the form, newest first, ${PAGE_SIZE} a page; "Older" shows the rest`, async () => {
+step(`tasks: 12 tasks added with the form, newest first, ${PAGE_SIZE} at first; "Load more" adds the rest`, async () => {
   const title = page.getByRole("textbox", { name: "New task" });
   for (let n = 1; n <= 12; n++) {
     await title.fill(`Task ${n}`);
@@ -261,18 +264,13 @@ step(`tasks: 12 tasks added with the form, newest first, ${PAGE_SIZE} a page; "O
   assert.equal(await page.locator("#new-task-title-error").count(), 0, "the earlier error went away");
   const firstPage = Array.from({ length: PAGE_SIZE }, (_, i) => `Task ${12 - i}`);
   assert.deepEqual(await shownTitles(), firstPage);
-  assert.equal(await text(page.locator(".pager__page")), "Page 1");
-  await shot("tasks page 1");
+  await shot("tasks first page");
 
-  await page.getByRole("button", { name: "Older →" }).click();
-  await eventually(async () => (await text(page.locator(".pager__page"))) === "Page 2", "page 2");
-  assert.deepEqual(await shownTitles(), ["Task 2", "Task 1"]);
-  assert.ok(await page.getByRole("button", { name: "Older →" }).isDisabled(), "no page after the last");
-  await shot("tasks page 2");
-
-  await page.getByRole("button", { name: "← Newer" }).click();
-  await eventually(async () => (await text(page.locator(".pager__page"))) === "Page 1", "page 1 again");
-  assert.deepEqual(await shownTitles(), firstPage);
+  await page.getByRole("button", { name: "Load more" }).click();
+  await eventually(async () => (await shownTitles()).length === 12, "the next page added below");
+  assert.deepEqual(await shownTitles(), [...firstPage, "Task 2", "Task 1"]);
+  assert.equal(await page.getByRole("button", { name: "Load more" }).count(), 0, "no page after the last");
+  await shot("tasks load more");
 });
 
 /** Clicks a task's checkbox and waits until the API's answer shows. */
@@ -289,7 +287,7 @@ step("tasks: toggling marks tasks done; the Done and Open filters show them apar
 
   await page.getByRole("radio", { name: "Done" }).check();
   await eventually(async () => JSON.stringify(await shownTitles()) === JSON.stringify(["Task 12", "Task 7"]), "the done tasks");
-  assert.equal(await page.locator(".pager").count(), 0, "one page only");
+  assert.equal(await page.locator(".load-more").count(), 0, "one page only");
   await shot("tasks filter done");
 
   await page.getByRole("radio", { name: "Open" }).check();
@@ -904,9 +902,239 @@ step("provider sign-in: the callback page says what went wrong (an error from th
   await page.waitForURL(`${app!.origin}/login`);
 });
 
+// ---------------------------------------------------------------------------------------------------
+// Sharing: two accounts, each in a browser context of its own (no shared storage), working on one list.
+
+/** One person of the sharing steps: their browser context, tab and console watch. */
+interface Person {
+  email: string;
+  context: BrowserContext;
+  page: Page;
+  watch: ConsoleWatch;
+}
+
+let ann2: Person | undefined;
+let ben: Person | undefined;
+/** The shared list's id, once made. */
+let sharedListId = "";
+const SHARED_LIST = "Holiday";
+const SHARED_TASK = "Book the ferry";
+
+/** A new account, made and verified from Node (the verification link from the server's log), and a tab for it. */
+async function newPerson(label: string): Promise<Person> {
+  const email = `${label}-${Date.now()}@example.com`;
+  const since = server!.output().length;
+  assert.equal((await call("POST", "/auth/signup", { body: { email, password: PASSWORD } })).status, 201);
+  const link = await server!.waitForLink("verify-email", since);
+  const token = new URL(link).searchParams.get("token");
+  assert.equal((await call("POST", "/auth/email/verify", { body: { token } })).status, 200, "email verified");
+  const personContext = await browser!.newContext({ viewport: { width: 1100, height: 800 }, locale: "en-GB", timezoneId: "UTC" });
+  personContext.setDefaultTimeout(15_000);
+  const personPage = await personContext.newPage();
+  return { email, context: personContext, page: personPage, watch: new ConsoleWatch(personPage, server!.baseUrl) };
+}
+
+/** Signs `person` in on the login page their tab shows. */
+async function logIn(person: Person): Promise<void> {
+  await person.page.getByLabel("Email").fill(person.email);
+  await person.page.getByLabel("Password").fill(PASSWORD);
+  await person.page.getByRole("button", { name: "Log in" }).click();
+}
+
+/** The titles of the tasks a tab shows. */
+async function titlesOn(of: Page): Promise<string[]> {
+  await of.waitForFunction(() => document.querySelector('[aria-busy="true"]') === null);
+  return (await of.locator(".task-list .task__title").allTextContents()).map((title) => title.trim());
+}
+
+step("sharing: two accounts with verified emails, each signed in in a browser context of its own", async () => {
+  ann2 = await newPerson("ann2");
+  ben = await newPerson("ben");
+  await ann2.page.goto(`${app!.origin}/login`);
+  await logIn(ann2);
+  await ann2.page.waitForURL(`${app!.origin}/tasks`);
+  assert.equal(await text(ann2.page.getByRole("navigation", { name: "Lists" }).getByRole("link").first()), "Inbox");
+  assert.equal(await ann2.page.getByRole("link", { name: "Inbox" }).getAttribute("aria-current"), "page", "the inbox is shown first");
+});
+
+step("lists: A makes a list in the sidebar, renames it, and adds a task with a due date and a priority", async () => {
+  const a = ann2!.page;
+  await a.getByRole("textbox", { name: "New list" }).fill("Holidya");
+  await a.getByRole("button", { name: "Add list" }).click();
+  await a.getByText("Made the list “Holidya”.").waitFor();
+  sharedListId = new URL(a.url()).searchParams.get("list") ?? "";
+  assert.match(sharedListId, /^[0-9a-f-]{36}$/);
+  assert.equal(await a.getByRole("link", { name: "Holidya" }).getAttribute("aria-current"), "page");
+
+  await a.getByRole("button", { name: "Rename" }).click();
+  await a.getByLabel("List name").fill(SHARED_LIST);
+  await a.getByRole("button", { name: "Save name" }).click();
+  await a.getByRole("heading", { level: 2, name: SHARED_LIST }).waitFor();
+  await a.getByRole("navigation", { name: "Lists" }).getByRole("link", { name: SHARED_LIST }).waitFor();
+
+  await a.getByRole("textbox", { name: "New task" }).fill(SHARED_TASK);
+  await a.getByText("Due date, priority, assignee").click();
+  await a.locator("#new-task-due").fill("2030-06-01");
+  await a.getByLabel("Priority").selectOption({ label: "High" });
+  await a.getByRole("button", { name: "Add task" }).click();
+  await a.getByText(`Added “${SHARED_TASK}”.`).waitFor();
+  await eventually(async () => (await titlesOn(a))[0] === SHARED_TASK, "the task in the list");
+  const meta = await text(a.locator(".task", { hasText: SHARED_TASK }).locator(".task__meta"));
+  assert.match(meta, /Due 1 Jun 2030/);
+  assert.match(meta, /High priority/);
+  await shot("lists new list with a task", a);
+
+  // Delete needs a confirmation; Cancel keeps the list.
+  await a.getByRole("button", { name: "Delete list" }).click();
+  await a.getByText(`Delete “${SHARED_LIST}” and all its tasks?`).waitFor();
+  await shot("lists delete confirmation", a);
+  await a.getByRole("button", { name: "Cancel" }).click();
+  assert.deepEqual(await titlesOn(a), [SHARED_TASK]);
+});
+
+step("sharing: A invites B's email as editor in the Share dialog; the invitation is pending", async () => {
+  const a = ann2!.page;
+  await a.getByRole("button", { name: "Share" }).click();
+  const dialog = a.getByRole("dialog", { name: `Share “${SHARED_LIST}”` });
+  await dialog.waitFor();
+  await dialog.getByText(`${ann2!.email} (you)`).waitFor();
+  invitationSince = server!.output().length;
+  await dialog.getByLabel("Email").fill(ben!.email);
+  await dialog.getByLabel("Role", { exact: true }).selectOption("editor");
+  await dialog.getByRole("button", { name: "Send invitation" }).click();
+  await dialog.getByText(`Invited ${ben!.email}`).waitFor();
+  await dialog.locator(".invitation", { hasText: ben!.email }).waitFor();
+  await shot("share dialog invitation pending", a);
+  await dialog.getByRole("button", { name: "Close" }).click();
+  assert.equal(await dialog.count(), 0, "the dialog closed");
+});
+
+let invitationSince = 0;
+
+step("sharing: B opens the mail's link signed out, signs in, comes back, accepts, and sees the list and the task", async () => {
+  const link = await server!.waitForLink("invitations", invitationSince);
+  assert.ok(link.startsWith(`${app!.origin}/invitations?token=`), `the link opens the app: ${link}`);
+  const b = ben!.page;
+  await b.goto(link);
+  await b.waitForURL(`${app!.origin}/login`);
+  await b.getByText("Sign in to accept the invitation").waitFor();
+  await shot("invitation sign in first", b);
+  await logIn(ben!);
+  await b.waitForURL(`${app!.origin}/tasks?list=${sharedListId}`);
+  await b.getByText(`You joined “${SHARED_LIST}”.`).waitFor();
+  await b.getByRole("heading", { level: 2, name: SHARED_LIST }).waitFor();
+  await eventually(async () => (await titlesOn(b))[0] === SHARED_TASK, "the shared task");
+  assert.match(await text(b.locator(".list-header__about")), /Shared with 1 other · you are an editor/);
+  await shot("invitation accepted list shown", b);
+});
+
+step("sharing: B completes the task; A reloads and sees it completed", async () => {
+  const b = ben!.page;
+  const checkbox = b.getByRole("checkbox", { name: SHARED_TASK, exact: true });
+  await checkbox.click();
+  await eventually(async () => (await checkbox.isChecked()) && (await checkbox.isEnabled()), "done on B's screen");
+  await shot("shared task completed by B", b);
+
+  const a = ann2!.page;
+  await a.reload();
+  const seen = a.getByRole("checkbox", { name: SHARED_TASK, exact: true });
+  await eventually(async () => (await titlesOn(a)).includes(SHARED_TASK) && (await seen.isChecked()), "done on A's screen");
+  await shot("shared task completed seen by A", a);
+});
+
+step("assignee: A assigns the task to B (a member of its list); B's 'Assigned to me' filter shows it", async () => {
+  const a = ann2!.page;
+  await a.getByRole("button", { name: `Edit “${SHARED_TASK}”` }).click();
+  const editor = a.getByRole("form", { name: `Edit “${SHARED_TASK}”` });
+  const assignee = editor.getByLabel("Assigned to");
+  await eventually(async () => (await assignee.locator("option").allTextContents()).includes(ben!.email), "B among the assignees");
+  await assignee.selectOption({ label: ben!.email });
+  await editor.getByRole("button", { name: "Save" }).click();
+  await eventually(async () => (await a.locator(".task", { hasText: SHARED_TASK }).locator(".task__assignee").count()) === 1, "assigned");
+  assert.equal(await text(a.locator(".task__assignee")), `Assigned to ${ben!.email}`);
+
+  const b = ben!.page;
+  await b.getByRole("link", { name: "All lists" }).click();
+  await b.getByRole("heading", { level: 2, name: "All lists" }).waitFor();
+  await b.getByLabel("Assigned to me").check();
+  await eventually(async () => JSON.stringify(await titlesOn(b)) === JSON.stringify([SHARED_TASK]), "only B's task");
+  assert.equal(await text(b.locator(".task__list")), SHARED_LIST, "the All lists view names each task's list");
+  await shot("assigned to me filter", b);
+  await b.getByLabel("Search").fill("ferry");
+  await b.getByLabel("Sort by").selectOption("due");
+  await eventually(async () => JSON.stringify(await titlesOn(b)) === JSON.stringify([SHARED_TASK]), "still found");
+  await b.getByLabel("Search").fill("no such words");
+  await b.getByText("No tasks match these filters.").waitFor();
+});
+
+step("stale write: A changes the task while B has it on screen; B's toggle is refused (412) and B sees the latest version", async () => {
+  const b = ben!.page;
+  await b.getByLabel("Search").fill("");
+  await b.getByLabel("Assigned to me").uncheck();
+  await eventually(async () => (await titlesOn(b)).includes(SHARED_TASK), "B shows the task");
+
+  const a = ann2!.page;
+  await a.getByRole("button", { name: `Edit “${SHARED_TASK}”` }).click();
+  const editor = a.getByRole("form", { name: `Edit “${SHARED_TASK}”` });
+  await editor.getByLabel("Title").fill(`${SHARED_TASK} (paid)`);
+  await editor.getByRole("button", { name: "Save" }).click();
+  await eventually(async () => (await titlesOn(a)).includes(`${SHARED_TASK} (paid)`), "A's change saved");
+
+  ben!.watch.expectApiError("PATCH", /^\/tasks\/[0-9a-f-]{36}\/complete$/, 412, "a toggle of a version someone else changed");
+  await b.getByRole("checkbox", { name: SHARED_TASK, exact: true }).click();
+  const stale = b.locator(".task__error", { hasText: "Someone else changed this task — reloaded the latest version" });
+  await stale.waitFor();
+  assert.equal(await stale.getAttribute("role"), "alert");
+  await eventually(async () => (await titlesOn(b)).includes(`${SHARED_TASK} (paid)`), "the latest version on B's screen");
+  assert.ok(await b.getByRole("checkbox", { name: `${SHARED_TASK} (paid)`, exact: true }).isChecked(), "still done: B's toggle was not applied");
+  await shot("stale write 412 message", b);
+
+  // Now B has the latest version: the same toggle goes through.
+  await b.getByRole("checkbox", { name: `${SHARED_TASK} (paid)`, exact: true }).click();
+  await eventually(async () => !(await b.getByRole("checkbox", { name: `${SHARED_TASK} (paid)`, exact: true }).isChecked()), "open again");
+});
+
+step("sharing: A sees B as an editor in the Share dialog, makes B a viewer, then removes B; B no longer sees the list", async () => {
+  const a = ann2!.page;
+  await a.getByRole("button", { name: "Share" }).click();
+  const dialog = a.getByRole("dialog", { name: `Share “${SHARED_LIST}”` });
+  const role = dialog.getByLabel(`Role of ${ben!.email}`);
+  await eventually(async () => (await role.count()) === 1 && (await role.inputValue()) === "editor", "B listed as an editor");
+  assert.equal(await dialog.locator(".invitation").count(), 0, "no pending invitation once accepted");
+  await role.selectOption("viewer");
+  await dialog.getByText(`${ben!.email} is now a viewer.`).waitFor();
+  await shot("share dialog members", a);
+
+  const b = ben!.page;
+  await b.goto(`${app!.origin}/tasks?list=${sharedListId}`);
+  await b.getByText("You can see this list's tasks").waitFor();
+  assert.equal(await b.getByRole("textbox", { name: "New task" }).count(), 0, "a viewer gets no new-task form");
+  assert.ok(await b.getByRole("checkbox", { name: `${SHARED_TASK} (paid)`, exact: true }).isDisabled(), "nor a checkbox to tick");
+
+  await dialog.getByRole("button", { name: `Remove ${ben!.email}` }).click();
+  await dialog.getByText(`Removed ${ben!.email} from “${SHARED_LIST}”.`).waitFor();
+  await dialog.getByRole("button", { name: "Close" }).click();
+  await b.reload();
+  await b.getByText("This list does not exist, or it is no longer shared with you.").waitFor();
+  assert.equal(await b.getByRole("navigation", { name: "Lists" }).getByRole("link", { name: SHARED_LIST }).count(), 0);
+  await shot("removed member no longer sees the list", b);
+});
+
+step("lists: A deletes the list after the confirmation and is back in the inbox", async () => {
+  const a = ann2!.page;
+  await a.getByRole("button", { name: "Delete list" }).click();
+  await a.getByRole("button", { name: `Yes, delete “${SHARED_LIST}”` }).click();
+  await a.getByText(`Deleted the list “${SHARED_LIST}”.`).waitFor();
+  assert.equal(await a.getByRole("link", { name: "Inbox" }).getAttribute("aria-current"), "page");
+  assert.equal(await a.getByRole("navigation", { name: "Lists" }).getByRole("link", { name: SHARED_LIST }).count(), 0);
+});
+
 step("no console errors and no page errors (other than the API errors provoked above)", async () => {
   await sleep(300); // let the last console messages arrive
-  const { problems, allowed } = watch.verdict();
-  console.log(`console errors allowed, each matched with the network log:\n${allowed.map((line) => `  ${line}`).join("\n")}`);
-  assert.deepEqual(problems, []);
+  for (const [who, watched] of [["the first tab", watch], ["A", ann2?.watch], ["B", ben?.watch]] as const) {
+    if (!watched) continue;
+    const { problems, allowed } = watched.verdict();
+    console.log(`${who}: console errors allowed, each matched with the network log:\n${allowed.map((line) => `  ${line}`).join("\n")}`);
+    assert.deepEqual(problems, [], who);
+  }
 });

@@ -18,7 +18,7 @@ export interface RunningServer extends LaunchedServer {
    * Waits for a link of a mail written to the log after `since` characters of output
    * (`output().length` before the action that sends the mail) and returns the last one.
    */
-  waitForLink(kind: "verify-email" | "reset-password" | "magic-link", since: number, timeoutMs?: number): Promise<string>;
+  waitForLink(kind: "verify-email" | "reset-password" | "magic-link" | "invitations", since: number, timeoutMs?: number): Promise<string>;
 }
 
 /** The server binary: `$TODO_ROCKET_BIN`, or a clear error. */
