@@ -1,5 +1,5 @@
-//! Property tests over everything a client controls: any bearer token, any bytes as a JSON body, any query
-//! string for the list. Never a panic, never a 5xx: always the documented 4xx, as a problem document. On SQLite,
+//! Property tests over everything a client controls: any bearer token, any bytes as a JSON body (of a task create,
+//! a task patch with any `If-Match`, a list create), any query string for the list of tasks. Never a panic, never a 5xx: always the documented 4xx, as a problem document. On SQLite,
 //! and on PostgreSQL when `TEST_POSTGRES_URL` is set (a fresh database per property).
 
 use proptest::prelude::*;
@@ -53,6 +53,10 @@ fn json_value() -> impl Strategy<Value = Value> {
         any::<i64>().prop_map(Value::from),
         any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
         ".{0,300}".prop_map(Value::from),
+        // The shapes of the new fields, so that they reach the library's rules: an id, an instant, a priority.
+        Just(Value::from("0192f4a0-1a2b-7c3d-8e4f-a0b1c2d3e4f5")),
+        Just(Value::from("2026-03-01T10:00:00.5+02:00")),
+        (0u8..6).prop_map(Value::from),
     ];
     leaf.prop_recursive(3, 24, 6, |inner| {
         prop_oneof![
@@ -62,6 +66,11 @@ fn json_value() -> impl Strategy<Value = Value> {
                     Just("title".to_owned()),
                     Just("description".to_owned()),
                     Just("completed".to_owned()),
+                    Just("name".to_owned()),
+                    Just("list_id".to_owned()),
+                    Just("due_at".to_owned()),
+                    Just("priority".to_owned()),
+                    Just("assignee_id".to_owned()),
                     "[a-z_]{1,10}"
                 ],
                 inner,
@@ -107,6 +116,55 @@ macro_rules! properties {
                     .header(Header::new("Authorization", format!("Bearer {token}")))
                     .body(body)
                     .dispatch();
+                // 404: a `list_id` that names no list of the caller's.
+                assert_problem(response, &[
+                    Status::Created, Status::BadRequest, Status::NotFound, Status::UnprocessableEntity,
+                    Status::PayloadTooLarge,
+                ])?;
+            }
+
+            #[test]
+            $(#[$attr])*
+            fn any_body_and_if_match_to_patch_a_task_is_200_or_a_documented_4xx(
+                body in body_bytes(),
+                if_match in prop_oneof![Just(None), Just(Some("\"1\"".to_owned())), Just(Some("*".to_owned())), "[\\x20-\\x7e]{0,20}".prop_map(Some)],
+            ) {
+                let Some((client, token)) = $server.with(|s| s.clone()) else { return Ok(()) };
+                let client = client.lock().expect("client");
+                let task: Value = client
+                    .post("/tasks")
+                    .header(ContentType::JSON)
+                    .header(Header::new("Authorization", format!("Bearer {token}")))
+                    .body(json!({"title": "patched"}).to_string())
+                    .dispatch()
+                    .into_json()
+                    .expect("a task");
+                let mut request = client
+                    .patch(format!("/tasks/{}", task["id"].as_str().expect("id")))
+                    .header(ContentType::JSON)
+                    .header(Header::new("Authorization", format!("Bearer {token}")))
+                    .body(body);
+                if let Some(if_match) = if_match {
+                    request = request.header(Header::new("If-Match", if_match));
+                }
+                // 404: a `list_id` that names no list of the caller's; 412: a version the task does not have.
+                assert_problem(request.dispatch(), &[
+                    Status::Ok, Status::BadRequest, Status::NotFound, Status::PreconditionFailed,
+                    Status::PayloadTooLarge, Status::UnprocessableEntity,
+                ])?;
+            }
+
+            #[test]
+            $(#[$attr])*
+            fn any_body_to_create_a_list_is_201_or_a_documented_4xx(body in body_bytes()) {
+                let Some((client, token)) = $server.with(|s| s.clone()) else { return Ok(()) };
+                let client = client.lock().expect("client");
+                let response = client
+                    .post("/lists")
+                    .header(ContentType::JSON)
+                    .header(Header::new("Authorization", format!("Bearer {token}")))
+                    .body(body)
+                    .dispatch();
                 assert_problem(response, &[Status::Created, Status::BadRequest, Status::UnprocessableEntity, Status::PayloadTooLarge])?;
             }
 
@@ -126,7 +184,7 @@ macro_rules! properties {
 
             #[test]
             $(#[$attr])*
-            fn any_query_parameters_for_the_list_are_200_or_422(params in query_params()) {
+            fn any_query_parameters_for_the_list_are_200_404_or_422(params in query_params()) {
                 let Some((client, token)) = $server.with(|s| s.clone()) else { return Ok(()) };
                 let client = client.lock().expect("client");
                 let query: Vec<String> = params.iter().map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v))).collect();
@@ -134,7 +192,8 @@ macro_rules! properties {
                     .get(format!("/tasks?{}", query.join("&")))
                     .header(Header::new("Authorization", format!("Bearer {token}")))
                     .dispatch();
-                assert_problem(response, &[Status::Ok, Status::UnprocessableEntity])?;
+                // 404: a `list_id` that names no list of the caller's.
+                assert_problem(response, &[Status::Ok, Status::NotFound, Status::UnprocessableEntity])?;
             }
 
             #[test]
@@ -146,7 +205,7 @@ macro_rules! properties {
                     .get(format!("/tasks?{}", query.replace('#', "")))
                     .header(Header::new("Authorization", format!("Bearer {token}")))
                     .dispatch();
-                assert_problem(response, &[Status::Ok, Status::BadRequest, Status::UnprocessableEntity])?;
+                assert_problem(response, &[Status::Ok, Status::BadRequest, Status::NotFound, Status::UnprocessableEntity])?;
             }
         }
         }
@@ -162,12 +221,41 @@ properties!(
     #[cfg_attr(not(postgres_tests), ignore = "set TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1/test) to run the PostgreSQL tests")]
 );
 
-/// Up to four parameters, mostly the real ones, with any text as values.
+/// Up to five parameters, mostly the real ones, with any text as values and often the shapes they take.
 fn query_params() -> impl Strategy<Value = Vec<(String, String)>> {
-    let key =
-        prop_oneof![Just("limit".to_owned()), Just("cursor".to_owned()), Just("completed".to_owned()), "\\PC{0,12}"];
-    let value = prop_oneof!["-?[0-9]{1,25}", Just("true".to_owned()), Just("false".to_owned()), "\\PC{0,60}"];
-    prop::collection::vec((key, value), 0..4)
+    let key = prop_oneof![
+        prop::sample::select(vec![
+            "limit",
+            "cursor",
+            "completed",
+            "list_id",
+            "due_before",
+            "due_after",
+            "assignee",
+            "q",
+            "sort",
+        ])
+        .prop_map(str::to_owned),
+        "\\PC{0,12}"
+    ];
+    let value = prop_oneof![
+        "-?[0-9]{1,25}",
+        prop::sample::select(vec![
+            "true",
+            "false",
+            "me",
+            "due",
+            "created",
+            "2026-03-01T10:00:00Z",
+            "2026-03-01T10:00:00.123+02:00",
+            "0192f4a0-1a2b-7c3d-8e4f-a0b1c2d3e4f5",
+            "AAAAAAAAAAAAAAAAAAAAAA",
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        ])
+        .prop_map(str::to_owned),
+        "\\PC{0,60}"
+    ];
+    prop::collection::vec((key, value), 0..5)
 }
 
 /// Percent-encodes every byte that is not unreserved (RFC 3986 §2.3), as a browser's URLSearchParams would.
