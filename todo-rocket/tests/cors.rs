@@ -46,6 +46,36 @@ async fn a_preflight_from_an_allowed_origin_allows_the_authorization_header() {
 }
 
 #[rocket::async_test]
+async fn a_preflight_allows_if_match_and_idempotency_key_and_a_response_exposes_the_etag() {
+    let app = app_allowing(&[ALLOWED]).await;
+    let response =
+        preflight(&app, ALLOWED, "PATCH", Some("authorization, content-type, if-match, idempotency-key")).await;
+    assert!(response.status().class().is_success(), "{}", response.status());
+    let allowed_headers =
+        response.headers().get_one("Access-Control-Allow-Headers").expect("allowed headers").to_lowercase();
+    for header in ["if-match", "idempotency-key"] {
+        assert!(allowed_headers.contains(header), "{header} in {allowed_headers}");
+    }
+    drop(response);
+
+    let token = app.token("ann@example.com").await;
+    let created = app
+        .client
+        .post("/tasks")
+        .header(Header::new("Origin", ALLOWED))
+        .header(Header::new("Authorization", format!("Bearer {token}")))
+        .header(rocket::http::ContentType::JSON)
+        .body(r#"{"title":"Read the ETag"}"#)
+        .dispatch()
+        .await;
+    assert_eq!(created.status(), Status::Created);
+    let exposed = created.headers().get_one("Access-Control-Expose-Headers").expect("exposed headers").to_lowercase();
+    assert!(exposed.contains("etag"), "{exposed}");
+    drop(created);
+    app.remove().await;
+}
+
+#[rocket::async_test]
 async fn a_request_from_an_allowed_origin_gets_the_cors_headers() {
     let app = app_allowing(&[ALLOWED]).await;
     let token = app.token("ann@example.com").await;

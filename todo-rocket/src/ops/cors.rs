@@ -2,7 +2,8 @@
 //!
 //! Off unless origins are configured: with none, browsers keep their same-origin policy. Allowed origins may
 //! call every route with `Authorization` and `Content-Type` headers (bearer tokens, not cookies, so no
-//! credentials mode). Preflights are answered, and a request from any other origin is refused with 403.
+//! credentials mode), `If-Match` (a task's safe write) and `Idempotency-Key` (a safe retry of a create), and read a
+//! task's `ETag`. Preflights are answered, and a request from any other origin is refused with 403.
 
 use rocket::http::Method;
 use rocket_cors::{AllowedHeaders, AllowedOrigins, CorsOptions};
@@ -20,8 +21,14 @@ pub(crate) fn fairing(origins: &[String], error_base: &str) -> Result<Option<roc
     CorsOptions {
         allowed_origins: AllowedOrigins::some_exact(origins),
         allowed_methods: methods.into_iter().map(From::from).collect(),
-        allowed_headers: AllowedHeaders::some(&["Authorization", "Content-Type", "Accept"]),
-        expose_headers: ["Location", "WWW-Authenticate", "Retry-After"].into_iter().map(String::from).collect(),
+        allowed_headers: AllowedHeaders::some(&[
+            "Authorization",
+            "Content-Type",
+            "Accept",
+            "If-Match",
+            "Idempotency-Key",
+        ]),
+        expose_headers: ["Location", "WWW-Authenticate", "Retry-After", "ETag"].into_iter().map(String::from).collect(),
         allow_credentials: false,
         max_age: Some(600),
         fairing_route_base: error_base.to_owned(),
