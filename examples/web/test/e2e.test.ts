@@ -999,7 +999,7 @@ step("sharing: A invites B's email as editor in the Share dialog; the invitation
   await dialog.waitFor();
   await dialog.getByText(`${ann2!.email} (you)`).waitFor();
   invitationSince = server!.output().length;
-  await dialog.getByLabel("Email").fill(ben!.email);
+  await dialog.getByRole("textbox", { name: "Email" }).fill(ben!.email);
   await dialog.getByLabel("Role", { exact: true }).selectOption("editor");
   await dialog.getByRole("button", { name: "Send invitation" }).click();
   await dialog.getByText(`Invited ${ben!.email}`).waitFor();

@@ -194,7 +194,7 @@ export function TasksPage() {
   return (
     <div className="page">
       <PageHeading>Tasks</PageHeading>
-      <div className="tasks-layout">
+      <div className="tasks-layout" aria-busy={lists === null || (shown === null && !unknownList) || undefined}>
         {lists === null ? <Loading>Loading your lists…</Loading> : <ListSidebar lists={lists} selected={selected ?? ""} onCreated={listCreated} />}
         <div className="tasks-layout__main">
           <Notice>{notice}</Notice>
