@@ -232,18 +232,29 @@ enum Outcome {
 }
 
 /// The SHA-256 of the input as sent (before trimming: a retry sends the same bytes).
+///
+/// An input that sets none of the fields lists brought (list, due date, priority, assignee) is hashed as the
+/// release before them hashed every input, `[title, description, completed]`: a key stored before migration 0011
+/// then still matches its retry. Any other input is hashed with all seven fields, a longer JSON array, so the two
+/// forms never meet.
 fn request_hash(input: &TaskInput) -> Vec<u8> {
-    let fields = (
-        &input.title,
-        &input.description,
-        input.completed,
-        input.list_id.map(|list| list.as_uuid()),
-        input.due_at.map(unix_ms),
-        input.priority,
-        input.assignee_id.map(|user| user.as_uuid()),
-    );
-    let canonical = serde_json::to_vec(&fields).unwrap_or_default();
-    digest::digest(&digest::SHA256, &canonical).as_ref().to_vec()
+    let (title, description, completed) = (&input.title, &input.description, input.completed);
+    let legacy =
+        input.list_id.is_none() && input.due_at.is_none() && input.priority == 0 && input.assignee_id.is_none();
+    let canonical = if legacy {
+        serde_json::to_vec(&(title, description, completed))
+    } else {
+        serde_json::to_vec(&(
+            title,
+            description,
+            completed,
+            input.list_id.map(|list| list.as_uuid()),
+            input.due_at.map(unix_ms),
+            input.priority,
+            input.assignee_id.map(|user| user.as_uuid()),
+        ))
+    };
+    digest::digest(&digest::SHA256, &canonical.unwrap_or_default()).as_ref().to_vec()
 }
 
 fn snapshot(task: &Task) -> String {
@@ -305,5 +316,15 @@ mod tests {
         assert_eq!(request_hash(&milk), request_hash(&milk.clone()));
         assert_ne!(request_hash(&milk), request_hash(&TaskInput { completed: true, ..milk.clone() }));
         assert_ne!(request_hash(&milk), request_hash(&TaskInput::new(" Buy milk")));
+        assert_ne!(request_hash(&milk), request_hash(&TaskInput { priority: 1, ..milk.clone() }));
+        assert_ne!(request_hash(&milk), request_hash(&TaskInput { due_at: Some(now()), ..milk.clone() }));
+    }
+
+    #[test]
+    fn an_input_without_the_fields_of_lists_hashes_as_before_them() {
+        // What the release before migration 0011 stored with a key: a retry after the upgrade must match it.
+        let milk = TaskInput { description: Some("two litres".into()), ..TaskInput::new("Buy milk") };
+        let before = serde_json::to_vec(&("Buy milk", Some("two litres"), false)).expect("serialises");
+        assert_eq!(request_hash(&milk), digest::digest(&digest::SHA256, &before).as_ref());
     }
 }
