@@ -55,6 +55,9 @@ pub struct AbuseLimits {
     /// Sign-ins started at identity providers from one client network (default 30): each stores a flow for ten
     /// minutes, whoever asks. `RATE_LIMIT_PROVIDER_SIGN_INS_PER_CLIENT`.
     pub provider_sign_ins_per_client: u32,
+    /// Invitation mails sent on behalf of one account, to any addresses (default 20): whoever sends them spends their
+    /// own budget, so an account cannot be made a mail cannon. `RATE_LIMIT_INVITATIONS_PER_INVITER`.
+    pub invitations_per_inviter: u32,
     /// IPv4 clients are counted by this prefix length, 1 to 32 (default 32: each address alone).
     /// `RATE_LIMIT_IPV4_PREFIX`.
     pub ipv4_prefix: u8,
@@ -79,6 +82,7 @@ impl Default for AbuseLimits {
             password_resets_per_email: 10,
             password_resets_per_client: 10,
             provider_sign_ins_per_client: 30,
+            invitations_per_inviter: 20,
             ipv4_prefix: 32,
             ipv6_prefix: 64,
             max_keys: 100_000,
@@ -99,6 +103,7 @@ impl AbuseLimits {
             password_resets_per_email: 0,
             password_resets_per_client: 0,
             provider_sign_ins_per_client: 0,
+            invitations_per_inviter: 0,
             ..Self::default()
         }
     }
@@ -124,6 +129,8 @@ impl AbuseLimits {
                 .or(defaults.password_resets_per_client)?,
             provider_sign_ins_per_client: number("RATE_LIMIT_PROVIDER_SIGN_INS_PER_CLIENT")
                 .or(defaults.provider_sign_ins_per_client)?,
+            invitations_per_inviter: number("RATE_LIMIT_INVITATIONS_PER_INVITER")
+                .or(defaults.invitations_per_inviter)?,
             ipv4_prefix: number("RATE_LIMIT_IPV4_PREFIX").or(defaults.ipv4_prefix)?,
             ipv6_prefix: number("RATE_LIMIT_IPV6_PREFIX").or(defaults.ipv6_prefix)?,
             max_keys: number("RATE_LIMIT_MAX_KEYS").or(defaults.max_keys)?,

@@ -113,9 +113,6 @@ pub enum Error {
     /// The task changed since the version the caller named (`If-Match`): nothing was written.
     #[error("the task changed since that version")]
     VersionMismatch,
-    /// The invitation does not exist, was used or withdrawn, or has expired.
-    #[error("this invitation is not valid (used, withdrawn or expired)")]
-    InvalidInvitation,
     /// The invitation was sent to another address than the signed-in account's verified email.
     #[error("this invitation was sent to another email address")]
     InvitationForSomeoneElse,
@@ -186,7 +183,6 @@ impl Error {
             Error::LastSignInMethod | Error::InboxIsPersonal | Error::OwnerMustHandOver => ErrorKind::Conflict,
             Error::RoleRequired { .. } | Error::InvitationForSomeoneElse => ErrorKind::Forbidden,
             Error::VersionMismatch => ErrorKind::PreconditionFailed,
-            Error::InvalidInvitation => ErrorKind::NotFound,
             Error::Unavailable(_) => ErrorKind::Unavailable,
             Error::Config { .. } => ErrorKind::Config,
             Error::Internal(_) => ErrorKind::Internal,
@@ -204,6 +200,12 @@ impl Error {
     /// A validation error about one field.
     pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
         Error::Validation(vec![FieldError::new(field, message)])
+    }
+
+    /// The validation error (on `token`) of a mail link's token that is unknown, used, voided, withdrawn or expired:
+    /// all alike, on purpose, for every kind of link (verification, reset, sign-in, invitation).
+    pub(crate) fn invalid_link_token() -> Self {
+        Error::invalid("token", "is invalid or has expired; ask for a new link")
     }
 
     pub(crate) fn config(variable: &'static str, reason: impl Into<String>) -> Self {

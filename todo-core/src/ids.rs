@@ -73,6 +73,11 @@ uuid_id! {
 }
 
 uuid_id! {
+    /// An invitation's id (a UUIDv7): a pending invitation to a list, as its owner lists and withdraws it.
+    InvitationId
+}
+
+uuid_id! {
     /// A linked identity's id (a UUIDv7): an account's link to an identity at a provider.
     IdentityId
 }

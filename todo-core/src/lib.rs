@@ -45,7 +45,7 @@ compile_error!("todo-core needs a database engine: enable the `sqlite` or the `p
 
 // The layers; a module uses only the layers above its own, and `module-cycles` (in CI) keeps it so:
 //   leaves   error, clock, ids, email, secret, abuse, identity_providers, roles; config (which also names the configured `mail::Mailer`)
-//   mail/    the Mailer seam and the mailers (uses `email` and `error` only)
+//   mail/    the Mailer seam, the mailers, the mails composed and on their way out (uses `email`, `error`, `ids`)
 //   store/   Store, the pool, and Owner with the condition its statements carry
 //   auth/    accounts, sessions, tokens, passwords, mail links  } siblings: neither uses the other; what they
 //   tasks/   task types and rules, paging, the repository       } share of an owner lives in `store`
@@ -67,7 +67,7 @@ mod error;
 mod identity_providers;
 /// Leaf: the ids of users, sessions, tasks, factors and WebAuthn ceremonies, from one definition.
 mod ids;
-// The mail seam and its mailers: a room of its own, using only `email` and `error`. (Public, so a `///` here
+// The mail seam and its mailers: a room of its own, using only `email`, `error` and `ids`. (Public, so a `///` here
 // would be merged into the module's own `//!`, which says the same.)
 /// Lists and sharing: lists, members and their roles, invitations.
 mod lists;
@@ -84,11 +84,10 @@ mod tasks;
 pub use abuse::{AbuseLimits, Client};
 pub use auth::{
     check_identity_providers, AccessToken, Accounts, Assurance, Authenticated, Claims, Confirmed, Factor, FactorKind,
-    Identity, IdentityProvider, Login, LogoutScope, Method, OutgoingMail, PasskeyOptions, Password, PasswordHash,
-    PasswordHasher, ProviderCallback, ProviderSignIn, RefreshToken, Session, Swept, TokenKeys, TotpEnrolment, User,
-    EXCHANGE_CODE_TTL, MAX_FACTORS, MAX_FACTOR_NAME_CHARS, MAX_PASSWORD_BYTES, MAX_USER_AGENT_CHARS, MFA_TOKEN_TTL,
-    MIN_PASSWORD_CHARS, OIDC_FLOW_TTL, PASSKEY_CHALLENGE_TTL, PENDING_TOTP_TTL, RECOVERY_CODE_COUNT,
-    REFRESH_TOKEN_BYTES, RESEND_INTERVAL,
+    Identity, IdentityProvider, Login, LogoutScope, Method, PasskeyOptions, Password, PasswordHash, PasswordHasher,
+    ProviderCallback, ProviderSignIn, RefreshToken, Session, Swept, TokenKeys, TotpEnrolment, User, EXCHANGE_CODE_TTL,
+    MAX_FACTORS, MAX_FACTOR_NAME_CHARS, MAX_PASSWORD_BYTES, MAX_USER_AGENT_CHARS, MFA_TOKEN_TTL, MIN_PASSWORD_CHARS,
+    OIDC_FLOW_TTL, PASSKEY_CHALLENGE_TTL, PENDING_TOTP_TTL, RECOVERY_CODE_COUNT, REFRESH_TOKEN_BYTES, RESEND_INTERVAL,
 };
 pub use config::{
     Config, DEFAULT_APP_URL, DEFAULT_BCRYPT_COST, DEFAULT_CLEANUP_INTERVAL, DEFAULT_DATABASE_URL,
@@ -98,8 +97,9 @@ pub use config::{
 pub use email::{Email, MAX_EMAIL_CHARS};
 pub use error::{Error, ErrorKind, FieldError, RefreshTokenError, Result, SecondStep, SecondStepMethod, TokenError};
 pub use identity_providers::{ProviderSettings, DEFAULT_OIDC_SCOPES, MAX_PROVIDER_NAME_CHARS};
-pub use ids::{ChallengeId, FactorId, IdentityId, ListId, SessionId, TaskId, UserId};
-pub use lists::{CreatedList, List, Lists, Member, MAX_LIST_NAME_CHARS};
+pub use ids::{ChallengeId, FactorId, IdentityId, InvitationId, ListId, SessionId, TaskId, UserId};
+pub use lists::{CreatedList, Invitation, List, Lists, Member, INVITATION_TTL, MAX_LIST_NAME_CHARS};
+pub use mail::OutgoingMail;
 pub use roles::{Role, UnknownRole};
 pub use store::{IdempotencyKey, Owner, Store, StoreOptions, IDEMPOTENCY_KEY_TTL, MAX_IDEMPOTENCY_KEY_CHARS};
 pub use tasks::{
@@ -112,6 +112,8 @@ pub use tasks::{
 pub struct Todo {
     store: Store,
     accounts: Accounts,
+    /// What [`Lists`] needs to mail invitations: links, the mailer, the inviters' budget.
+    sharing: lists::Sharing,
 }
 
 impl Todo {
@@ -125,7 +127,8 @@ impl Todo {
     /// Builds the library over a store you opened (and migrated) yourself.
     pub fn new(store: Store, config: &Config) -> Self {
         let accounts = Accounts::new(store.clone(), config);
-        Self { store, accounts }
+        let sharing = lists::Sharing::new(&store, config);
+        Self { store, accounts, sharing }
     }
 
     /// Signup, login, sessions and token checks.
@@ -140,7 +143,7 @@ impl Todo {
 
     /// The lists `owner` is a member of, their members and invitations.
     pub fn lists(&self, owner: &Owner) -> Lists {
-        Lists::new(self.store.clone(), owner)
+        Lists::new(self.store.clone(), self.sharing.clone(), owner)
     }
 
     /// The underlying store (health checks, closing).

@@ -6,7 +6,7 @@
 //! other tokens of that purpose, in one transaction that first takes the user's row lock, so that two requests
 //! at once cannot both pass the resend interval, and at most one link of each kind works at a time.
 //!
-//! Mails are composed here and returned as an [`OutgoingMail`]: the caller sends it after answering its
+//! Mails are composed here and returned as an [`OutgoingMail`](crate::OutgoingMail): the caller sends it after answering its
 //! request, so that answering costs the same whether or not a mail goes out.
 
 use std::sync::Arc;
@@ -24,7 +24,7 @@ use crate::clock::{millis, now, unix_ms};
 use crate::email::Email;
 use crate::error::{Error, Result, TokenError};
 use crate::ids::UserId;
-use crate::mail::{Mail, MailError, MailKind, Mailer};
+use crate::mail::{MailKind, OutgoingMail};
 use crate::secret::{random_token, token_hash};
 use crate::store::{on_connection, Owner};
 
@@ -57,47 +57,10 @@ macro_rules! spend_token {
     };
 }
 
-/// A composed mail and the mailer that will send it. Send it after answering the request that caused it.
-#[must_use = "a mail does nothing until it is sent"]
-#[derive(Debug)]
-pub struct OutgoingMail {
-    mail: Mail,
-    mailer: Arc<dyn Mailer>,
-    user: UserId,
-    kind: MailKind,
-}
-
-impl OutgoingMail {
-    /// The mail, as it will be sent.
-    pub fn mail(&self) -> &Mail {
-        &self.mail
-    }
-
-    /// Sends the mail and logs the outcome with the user's id, never the address or the link.
-    pub async fn send(self) -> std::result::Result<(), MailError> {
-        let kind = self.kind.purpose();
-        match self.mailer.send(&self.mail).await {
-            Ok(()) => {
-                tracing::info!(user = %self.user, kind, "mail sent");
-                Ok(())
-            }
-            Err(error) => {
-                tracing::warn!(user = %self.user, kind, %error, "mail not sent");
-                Err(error)
-            }
-        }
-    }
-}
-
 /// Why a token could not be issued.
 pub(crate) enum Refused {
     NoSuchUser,
     TooSoon(Duration),
-}
-
-/// The validation error of a token that is unknown, used, voided or expired (all alike, on purpose).
-pub(crate) fn invalid_token() -> Error {
-    Error::invalid("token", "is invalid or has expired; ask for a new link")
 }
 
 impl Accounts {
@@ -153,7 +116,7 @@ impl Accounts {
     /// ```
     pub async fn verify_email(&self, token: &str) -> Result<User> {
         let user = self.spend_proving_the_address(token, MailKind::VerifyEmail).await?;
-        self.find(user).await?.ok_or_else(invalid_token)
+        self.find(user).await?.ok_or_else(Error::invalid_link_token)
     }
 
     /// Spends an unexpired token of `kind` (a link that proves its reader holds the mailbox) and marks its user's
@@ -176,7 +139,7 @@ impl Accounts {
             Ok::<_, sqlx::Error>(user)
         }
         .await)?;
-        user.map(UserId::from_uuid).ok_or_else(invalid_token)
+        user.map(UserId::from_uuid).ok_or_else(Error::invalid_link_token)
     }
 
     /// Counts a request for a password-reset mail for `email` from `client` against the reset budgets of
@@ -217,7 +180,7 @@ impl Accounts {
         let password = Password::for_field("new_password", new_password.to_owned())?;
         let hash = token_hash(token);
         // Check the token before paying for bcrypt, so that guessing tokens costs the server nothing.
-        let holder = self.token_holder(&hash, MailKind::ResetPassword).await?.ok_or_else(invalid_token)?;
+        let holder = self.token_holder(&hash, MailKind::ResetPassword).await?.ok_or_else(Error::invalid_link_token)?;
         let password_hash = self.hasher.hash(&password).await?;
         let second_step = self.has_factors(holder).await?;
         let session = NewSession::new(self.sessions.policy(), holder, user_agent, Assurance::first(Method::EmailLink))?;
@@ -246,7 +209,7 @@ impl Accounts {
         }
         .await)?;
         if !reset {
-            return Err(invalid_token());
+            return Err(Error::invalid_link_token());
         }
         let issued = if second_step {
             match self.second_step_for(holder, Method::EmailLink, user_agent).await? {
@@ -257,7 +220,7 @@ impl Accounts {
         } else {
             session.issued()
         };
-        let stored = self.find_stored(holder).await?.ok_or_else(invalid_token)?;
+        let stored = self.find_stored(holder).await?.ok_or_else(Error::invalid_link_token)?;
         self.signed_in(stored.user, issued)
     }
 
@@ -341,11 +304,11 @@ impl Accounts {
     }
 
     pub(crate) fn outgoing(&self, user: &User, kind: MailKind, token: &str) -> OutgoingMail {
-        OutgoingMail {
-            mail: self.mail.links.mail(kind, &user.email, token),
-            mailer: Arc::clone(&self.mail.mailer),
-            user: user.id,
-            kind,
-        }
+        OutgoingMail::new(
+            self.mail.links.mail(kind, &user.email, token),
+            Arc::clone(&self.mail.mailer),
+            Some(user.id),
+            kind.purpose(),
+        )
     }
 }

@@ -5,7 +5,7 @@
 //! tokens past theirs (a spent token is kept until then, for reuse detection), mail-link tokens past theirs (a used
 //! one is deleted when it is used), second steps of sign-ins, TOTP enrolments never confirmed and WebAuthn ceremonies
 //! past theirs, sign-ins at identity providers that never came back and their one-time codes never exchanged, the idempotency keys
-//! of creates past their 24 hours, and the abuse limits' counters whose window has ended. A server runs it every
+//! of creates past their 24 hours, invitations to lists past their 7 days, and the abuse limits' counters whose window has ended. A server runs it every
 //! `CLEANUP_INTERVAL_SECONDS`.
 //!
 //! Each table is swept in batches of [`BATCH`] rows, one short statement each, so that no sweep holds locks that
@@ -47,12 +47,14 @@ pub struct Swept {
     pub exchange_codes: u64,
     /// Idempotency keys of creates, past their 24 hours.
     pub idempotency_keys: u64,
+    /// Invitations to lists never accepted nor withdrawn, past their 7 days.
+    pub invitations: u64,
     /// Whether another instance was sweeping (PostgreSQL), so this one deleted nothing.
     pub skipped: bool,
 }
 
 /// One batch of each table's sweep: `DELETE` the rows whose `expires_at_ms` is past `$1`, at most `$2` of them.
-const STATEMENTS: [&str; 9] = [
+const STATEMENTS: [&str; 10] = [
     "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at_ms <= $1 LIMIT $2)",
     "DELETE FROM refresh_tokens WHERE token_hash IN \
      (SELECT token_hash FROM refresh_tokens WHERE expires_at_ms <= $1 LIMIT $2)",
@@ -69,6 +71,8 @@ const STATEMENTS: [&str; 9] = [
     // The tasks' table (idempotency keys of creates) is swept here too: one sweep, one lock, one interval.
     "DELETE FROM idempotency_keys WHERE (user_id, operation, key) IN \
      (SELECT user_id, operation, key FROM idempotency_keys WHERE expires_at_ms <= $1 LIMIT $2)",
+    // And the lists' invitations (a table, not a use of `lists`).
+    "DELETE FROM invitations WHERE id IN (SELECT id FROM invitations WHERE expires_at_ms <= $1 LIMIT $2)",
 ];
 
 impl Accounts {
@@ -122,7 +126,7 @@ impl Accounts {
         }
         .await)?;
         let Some(
-            [sessions, refresh_tokens, mail_tokens, second_steps, pending_factors, ceremonies, provider_flows, exchange_codes, idempotency_keys],
+            [sessions, refresh_tokens, mail_tokens, second_steps, pending_factors, ceremonies, provider_flows, exchange_codes, idempotency_keys, invitations],
         ) = deleted
         else {
             return Ok(Swept { skipped: true, ..Swept::default() });
@@ -139,6 +143,7 @@ impl Accounts {
             provider_flows,
             exchange_codes,
             idempotency_keys,
+            invitations,
             skipped: false,
         };
         tracing::debug!(?swept, "expired rows swept");

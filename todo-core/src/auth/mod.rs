@@ -45,7 +45,7 @@ mod users;
 
 pub use self::accounts::{Accounts, Authenticated, Login};
 pub use self::assurance::{Assurance, Method};
-pub use self::email_links::{OutgoingMail, RESEND_INTERVAL};
+pub use self::email_links::RESEND_INTERVAL;
 pub use self::housekeeping::Swept;
 pub use self::mfa::{
     Confirmed, Factor, FactorKind, PasskeyOptions, TotpEnrolment, MAX_FACTORS, MAX_FACTOR_NAME_CHARS, MFA_TOKEN_TTL,

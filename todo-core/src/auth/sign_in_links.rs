@@ -8,11 +8,11 @@
 
 use super::accounts::{Accounts, Login};
 use super::assurance::{Assurance, Method};
-use super::email_links::{invalid_token, OutgoingMail};
 use crate::abuse::Client;
 use crate::email::Email;
 use crate::error::{Error, Result};
 use crate::mail::MailKind;
+use crate::mail::OutgoingMail;
 
 impl Accounts {
     /// Counts a request for a sign-in link for `email` from `client` against the budgets of password-reset
@@ -63,7 +63,7 @@ impl Accounts {
     /// `token`.
     pub async fn sign_in_with_link(&self, token: &str, client: &Client) -> Result<Login> {
         let user = self.spend_proving_the_address(token, MailKind::SignIn).await?;
-        let stored = self.find_stored(user).await?.ok_or_else(invalid_token)?;
+        let stored = self.find_stored(user).await?.ok_or_else(Error::invalid_link_token)?;
         if let Some(step) = self.second_step_for(user, Method::EmailLink, client.user_agent()).await? {
             return Err(Error::SecondStepRequired(step));
         }

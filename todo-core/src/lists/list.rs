@@ -42,6 +42,11 @@ pub struct Member {
     pub joined_at: OffsetDateTime,
 }
 
+/// The role of a stored rank (`memberships.role`, `invitations.role`).
+pub(crate) fn stored_role(rank: i16) -> Result<Role> {
+    Role::from_rank(rank).ok_or_else(|| Error::internal(crate::store::BadRank(rank)))
+}
+
 /// Trims a list's name and checks it: 1 to 100 characters as sent, not only whitespace, no U+0000.
 pub(crate) fn check_name(name: &str) -> Result<String> {
     let problem = if name.chars().count() > MAX_LIST_NAME_CHARS {

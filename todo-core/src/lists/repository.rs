@@ -7,7 +7,8 @@
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::list::{check_name, List, Member};
+use super::list::{check_name, stored_role as role, List, Member};
+use super::sharing::Sharing;
 use crate::clock::{now, unix_ms};
 use crate::email::Email;
 use crate::error::{Error, Result};
@@ -44,8 +45,10 @@ use crate::store::{claim_key, store_answer, Claim, IdempotencyKey, Owner, Store,
 /// ```
 #[derive(Debug, Clone)]
 pub struct Lists {
-    store: Store,
-    owner: Owner,
+    pub(super) store: Store,
+    pub(super) owner: Owner,
+    /// Links, mailer and the inviters' budget (`invitations`).
+    pub(super) sharing: Sharing,
 }
 
 #[derive(sqlx::FromRow)]
@@ -94,11 +97,6 @@ impl TryFrom<MemberRow> for Member {
             joined_at: row.joined_at,
         })
     }
-}
-
-/// The role of a stored rank.
-fn role(rank: i16) -> Result<Role> {
-    Role::from_rank(rank).ok_or_else(|| Error::internal(crate::store::BadRank(rank)))
 }
 
 /// The lists the owner (`$1`) is a member of, with their role and member count; a statement appends its own
@@ -202,8 +200,8 @@ pub struct CreatedList {
 }
 
 impl Lists {
-    pub(crate) fn new(store: Store, owner: &Owner) -> Self {
-        Self { store, owner: *owner }
+    pub(crate) fn new(store: Store, sharing: Sharing, owner: &Owner) -> Self {
+        Self { store, owner: *owner, sharing }
     }
 
     /// Every list the owner is a member of: the inbox first, then by name (case-insensitively, then as written).
@@ -505,7 +503,7 @@ impl Lists {
 
     /// Why a statement on list `id` that needed `needed` touched no row, if the list, the membership or the role
     /// explains it.
-    async fn refused(&self, id: ListId, needed: Role) -> Option<Error> {
+    pub(super) async fn refused(&self, id: ListId, needed: Role) -> Option<Error> {
         access_refusal(&self.store, &self.owner, Target::List(id.as_uuid()), needed, None).await
     }
 }

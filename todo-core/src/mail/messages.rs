@@ -65,25 +65,74 @@ impl Links {
                 "If you did not ask for this, ignore this mail: nobody signs in without the link.".to_owned(),
             ),
         };
-        let text = format!("Hello,\n\n{intro}\n\n{link}\n\n{expiry}\n\n{outro}\n\n— The {PRODUCT} team\n");
-        let html = format!(
-            concat!(
-                "<!doctype html>\n<html><body style=\"font-family: sans-serif; line-height: 1.5; color: #222\">\n",
-                "<p>Hello,</p>\n<p>{intro}</p>\n",
-                "<p><a href=\"{href}\" style=\"display: inline-block; padding: 10px 16px; background: #2563eb; ",
-                "color: #fff; text-decoration: none; border-radius: 6px\">{action}</a></p>\n",
-                "<p style=\"font-size: 13px; color: #555\">Or paste this link into your browser:<br>{href}</p>\n",
-                "<p>{expiry}</p>\n<p>{outro}</p>\n<p>— The {product} team</p>\n</body></html>\n"
-            ),
-            intro = escape(&intro),
-            href = escape(&link),
-            action = action,
-            expiry = escape(expiry),
-            outro = escape(&outro),
-            product = PRODUCT,
-        );
-        Mail { to: to.clone(), subject, text, html }
+        compose(to, subject, &Body { intro: &intro, action, link: &link, expiry, outro: &outro })
     }
+
+    /// The link of an invitation's `token`: `{APP_URL}/invitations?token=…`.
+    pub(crate) fn invitation_link(&self, token: &str) -> String {
+        format!("{}/invitations?token={token}", self.app_url)
+    }
+
+    /// The mail inviting `to` into the list named `list_name` as `role` (its name in the API: `editor` or `viewer`),
+    /// sent on behalf of `inviter`, carrying `token`'s link. The list's name is the inviter's text, as is (in part) their
+    /// address: both are escaped in the HTML, and kept on one line (control characters, CR and LF among them, become
+    /// spaces) so that they cannot add header lines to the subject or lines of their own to the text.
+    pub(crate) fn invitation(&self, to: &Email, inviter: &Email, list_name: &str, role: &str, token: &str) -> Mail {
+        let (inviter, list_name) = (one_line(inviter.as_str()), one_line(list_name));
+        let link = self.invitation_link(token);
+        let subject = format!("{inviter} invited you to the list \u{201c}{list_name}\u{201d} on {PRODUCT}");
+        let intro = format!(
+            "{inviter} invited you to the list \u{201c}{list_name}\u{201d} on {PRODUCT}, as {article} {role}. To join it, \
+             open this link and sign in with this email address (verified):",
+            article = if role.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" },
+        );
+        let body = Body {
+            intro: &intro,
+            action: "Join the list",
+            link: &link,
+            // `lists::INVITATION_TTL`.
+            expiry: "The link works once and expires in 7 days.",
+            outro: "If you did not expect this invitation, ignore this mail: nobody joins without the link.",
+        };
+        compose(to, subject, &body)
+    }
+}
+
+/// What a mail says, in the order it says it.
+struct Body<'a> {
+    intro: &'a str,
+    action: &'a str,
+    link: &'a str,
+    expiry: &'a str,
+    outro: &'a str,
+}
+
+/// The mail to `to` with `subject` and `body`, as plain text and as HTML (every value escaped there).
+fn compose(to: &Email, subject: String, body: &Body<'_>) -> Mail {
+    let Body { intro, action, link, expiry, outro } = body;
+    let text = format!("Hello,\n\n{intro}\n\n{link}\n\n{expiry}\n\n{outro}\n\n— The {PRODUCT} team\n");
+    let html = format!(
+        concat!(
+            "<!doctype html>\n<html><body style=\"font-family: sans-serif; line-height: 1.5; color: #222\">\n",
+            "<p>Hello,</p>\n<p>{intro}</p>\n",
+            "<p><a href=\"{href}\" style=\"display: inline-block; padding: 10px 16px; background: #2563eb; ",
+            "color: #fff; text-decoration: none; border-radius: 6px\">{action}</a></p>\n",
+            "<p style=\"font-size: 13px; color: #555\">Or paste this link into your browser:<br>{href}</p>\n",
+            "<p>{expiry}</p>\n<p>{outro}</p>\n<p>— The {product} team</p>\n</body></html>\n"
+        ),
+        intro = escape(intro),
+        href = escape(link),
+        action = escape(action),
+        expiry = escape(expiry),
+        outro = escape(outro),
+        product = PRODUCT,
+    );
+    Mail { to: to.clone(), subject, text, html }
+}
+
+/// `text` on one line: each control character (CR, LF, tab, …) becomes a space.
+fn one_line(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
 }
 
 /// Escapes text for HTML content and double-quoted attributes.
@@ -125,5 +174,20 @@ mod tests {
             assert!(mail.html.contains("TOKEN"));
             assert!(!mail.subject.is_empty());
         }
+    }
+
+    #[test]
+    fn an_invitation_escapes_the_inviters_text_and_keeps_it_out_of_the_headers() {
+        let links = Links::new("https://app.example.com/");
+        let (to, inviter) =
+            (Email::parse("bob@example.com").expect("valid"), Email::parse("ann@example.com").expect("valid"));
+        let mail = links.invitation(&to, &inviter, "<b>Groceries</b>\r\nBcc: eve@example.com", "editor", "TOKEN");
+        assert_eq!(links.invitation_link("TOKEN"), "https://app.example.com/invitations?token=TOKEN");
+        assert!(mail.text.contains("https://app.example.com/invitations?token=TOKEN"));
+        assert!(!mail.subject.contains(['\r', '\n']), "{:?}", mail.subject);
+        assert!(mail.subject.contains("ann@example.com") && mail.subject.contains("<b>Groceries</b>  Bcc:"));
+        assert!(mail.html.contains("&lt;b&gt;Groceries&lt;/b&gt;") && !mail.html.contains("<b>Groceries"));
+        assert!(mail.text.contains("as an editor") && mail.text.contains("7 days"));
+        assert_eq!(mail.to, to);
     }
 }

@@ -1,7 +1,8 @@
 //! Mail: the [`Mailer`] seam, and the built-in mailers.
 //!
-//! The library composes the mails it needs (email verification, password reset) as a [`Mail`] and hands them
-//! to the configured [`Mailer`]. Three come with it:
+//! The library composes the mails it needs (email verification, password reset, sign-in links, invitations to a
+//! list) as a [`Mail`], returns each as an [`OutgoingMail`] for the caller to send after answering, and that hands
+//! it to the configured [`Mailer`]. Three come with it:
 //!
 //! - [`LogMailer`], the default when `SMTP_URL` is unset: writes each mail, link included, to the log
 //!   (`tracing`, target `todo_core::mail`), so a developer can click the link without a mail server.
@@ -10,11 +11,13 @@
 //!
 //! Any other provider (an HTTP mail API, a queue) is one `impl Mailer`.
 //!
-//! A room of its own: may use only the leaf modules `email` and `error`; `config` and `auth` use it.
+//! A room of its own: may use only the leaf modules `email`, `error` and `ids`; `config`, `auth` and `lists` use
+//! it.
 
 mod log;
 mod messages;
 mod outbox;
+mod outgoing;
 mod smtp;
 
 use std::fmt;
@@ -22,6 +25,7 @@ use std::fmt;
 pub use self::log::LogMailer;
 pub(crate) use self::messages::{Links, MailKind};
 pub use self::outbox::Outbox;
+pub use self::outgoing::OutgoingMail;
 pub use self::smtp::SmtpMailer;
 use crate::email::Email;
 

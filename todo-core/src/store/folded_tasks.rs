@@ -1,7 +1,9 @@
 //! The case-folded copies of task titles and descriptions that the `q` filter matches, and the rewrite that
-//! migration 0011 asks for on SQLite: SQLite's `lower()` folds ASCII letters only, so [`Store::migrate`] folds the
-//! tasks that existed before the migration again, here, once (the claim is the row of `pending_rewrites`, as for
-//! `canonical_emails.rs`). Only rows whose text is not ASCII can change, and only those are written.
+//! migration 0011 asks for on both engines: SQLite's `lower()` folds ASCII letters only, and PostgreSQL's depends on
+//! the database's locale and is not Rust's `to_lowercase` even under UTF-8 (a final sigma), so [`Store::migrate`]
+//! folds the tasks that existed before the migration again, here, once (the claim is the row of
+//! `pending_rewrites`, as for `canonical_emails.rs`). Only rows whose text is not ASCII can change, and only those
+//! are written.
 
 use uuid::Uuid;
 

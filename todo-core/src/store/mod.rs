@@ -332,8 +332,8 @@ impl Store {
     }
 
     /// Applies the embedded migrations of this store's engine that have not run yet, then the rewrites they ask for
-    /// that SQL cannot do (once each): the stored emails' canonical form (`store/canonical_emails.rs`) and, on
-    /// SQLite, the case folding of tasks' text (`store/folded_tasks.rs`).
+    /// that SQL cannot do (once each): the stored emails' canonical form (`store/canonical_emails.rs`) and the
+    /// case folding of tasks' text (`store/folded_tasks.rs`).
     pub async fn migrate(&self) -> Result<()> {
         // sqlx's migration lock is PostgreSQL's advisory lock; on SQLite it does nothing, so two stores of this
         // process migrating one file at once would both apply a migration. They take turns.

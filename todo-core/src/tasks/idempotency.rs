@@ -133,17 +133,29 @@ enum Outcome {
 }
 
 /// The input as sent, in canonical bytes (before trimming: a retry sends the same bytes).
+///
+/// An input that sets none of the fields lists brought (list, due date, priority, assignee) is written as the
+/// release before them wrote every input, `[title, description, completed]`: a key stored before migration 0011
+/// then still matches its retry. Any other input is written with all seven fields, a longer JSON array, so the two
+/// forms never meet.
 fn request_bytes(input: &TaskInput) -> Vec<u8> {
-    let fields = (
-        &input.title,
-        &input.description,
-        input.completed,
-        input.list_id.map(|list| list.as_uuid()),
-        input.due_at.map(unix_ms),
-        input.priority,
-        input.assignee_id.map(|user| user.as_uuid()),
-    );
-    serde_json::to_vec(&fields).unwrap_or_default()
+    let (title, description, completed) = (&input.title, &input.description, input.completed);
+    let legacy =
+        input.list_id.is_none() && input.due_at.is_none() && input.priority == 0 && input.assignee_id.is_none();
+    let canonical = if legacy {
+        serde_json::to_vec(&(title, description, completed))
+    } else {
+        serde_json::to_vec(&(
+            title,
+            description,
+            completed,
+            input.list_id.map(|list| list.as_uuid()),
+            input.due_at.map(unix_ms),
+            input.priority,
+            input.assignee_id.map(|user| user.as_uuid()),
+        ))
+    };
+    canonical.unwrap_or_default()
 }
 
 fn snapshot(task: &Task) -> String {
@@ -193,5 +205,14 @@ mod tests {
         assert_ne!(request_bytes(&milk), request_bytes(&TaskInput { completed: true, ..milk.clone() }));
         assert_ne!(request_bytes(&milk), request_bytes(&TaskInput::new(" Buy milk")));
         assert_ne!(request_bytes(&milk), request_bytes(&TaskInput { priority: 1, ..milk.clone() }));
+        assert_ne!(request_bytes(&milk), request_bytes(&TaskInput { due_at: Some(now()), ..milk.clone() }));
+    }
+
+    #[test]
+    fn an_input_without_the_fields_of_lists_is_written_as_before_them() {
+        // What the release before migration 0011 hashed with a key: a retry after the upgrade must match it.
+        let milk = TaskInput { description: Some("two litres".into()), ..TaskInput::new("Buy milk") };
+        let before = serde_json::to_vec(&("Buy milk", Some("two litres"), false)).expect("serialises");
+        assert_eq!(request_bytes(&milk), before);
     }
 }

@@ -136,7 +136,6 @@ impl ApiError {
                 error @ (CoreError::RoleRequired { .. }
                 | CoreError::InboxIsPersonal
                 | CoreError::OwnerMustHandOver
-                | CoreError::InvalidInvitation
                 | CoreError::InvitationForSomeoneElse),
             ) => problem.detail(error.to_string()),
             ApiError::Core(CoreError::VersionMismatch) => problem.detail(
