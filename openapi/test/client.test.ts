@@ -326,7 +326,7 @@ describe("tasks", () => {
       body: { title: "Buy soy milk" },
     });
     assert.equal(titled.response.status, 200);
-    assert.deepEqual({ ...titled.data, updated_at: first.updated_at }, { ...first, title: "Buy soy milk" });
+    assert.deepEqual({ ...titled.data, updated_at: first.updated_at }, { ...first, title: "Buy soy milk", version: first.version + 1 });
 
     const cleared = await api.PATCH("/tasks/{id}", {
       params: { path: { id: first.id } },
