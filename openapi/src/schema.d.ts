@@ -722,7 +722,8 @@ export interface paths {
         /**
          * Invite someone to a list by email, as an editor or a viewer (the owner). A mail with a link
          *     (`{APP_URL}/invitations?token=…`, 7 days, single use) goes to the address; the answer is the same whether or not
-         *     the address has an account. An inbox cannot be shared: 409. Each account sends a limited number of invitations
+         *     the address has an account. Inviting an address again replaces its pending invitation (the older link stops
+         *     working; the latest role is offered). An inbox cannot be shared: 409. Each account sends a limited number of invitations
          *     per window (`RATE_LIMIT_INVITATIONS_PER_INVITER`): 429 beyond.
          */
         post: operations["inviteToList"];

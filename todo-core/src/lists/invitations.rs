@@ -174,6 +174,14 @@ impl Lists {
                 tx.rollback().await?;
                 return Ok(None);
             }
+            // A new invitation of the same address to the same list replaces the pending one (its link stops
+            // working), as a new mail link voids the older one of its kind: the latest role is the one offered.
+            sqlx::query("DELETE FROM invitations WHERE list_id = $1 AND email = $2 AND id <> $3")
+                .bind(list_id.as_uuid())
+                .bind(email.as_str())
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
             // What the mail says: the list's name and who invites, as they are in this transaction.
             let said: (String, String) = sqlx::query_as(
                 "SELECT lists.name, users.email FROM lists JOIN users ON users.id = $2 WHERE lists.id = $1",
