@@ -95,7 +95,8 @@ impl Lists {
     /// Refused: `email` that is no address (a validation error on `email`), [`Role::Owner`] (a validation error on
     /// `role`: a list is handed over to a member with [`Lists::set_role`]), an inbox ([`Error::InboxIsPersonal`]),
     /// a member below the owner ([`Error::RoleRequired`]), someone who is not a member ([`Error::NotFound`]), and an
-    /// inviter over their budget of invitation mails ([`Error::RateLimited`]).
+    /// inviter over their budget of invitation mails ([`Error::RateLimited`]). Inviting an address again replaces
+    /// its pending invitation to the list: the older link stops working, and the latest role is the one offered.
     ///
     /// ```
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
