@@ -37,7 +37,8 @@ issuer="$(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["issuer"])
     ROCKET_LOG_LEVEL=off RATE_LIMIT_SIGNUPS_PER_CLIENT=0 RATE_LIMIT_LOGIN_FAILURES_PER_EMAIL_AND_CLIENT=0 \
     RATE_LIMIT_LOGIN_FAILURES_PER_EMAIL=0 RATE_LIMIT_LOGIN_FAILURES_PER_CLIENT=0 \
     RATE_LIMIT_PASSWORD_RESETS_PER_EMAIL_AND_CLIENT=0 RATE_LIMIT_PASSWORD_RESETS_PER_EMAIL=0 \
-    RATE_LIMIT_PASSWORD_RESETS_PER_CLIENT=0 RATE_LIMIT_PROVIDER_SIGN_INS_PER_CLIENT=0 exec "$server_bin" >"$workdir/server.log" 2>&1) &
+    RATE_LIMIT_PASSWORD_RESETS_PER_CLIENT=0 RATE_LIMIT_PROVIDER_SIGN_INS_PER_CLIENT=0 \
+    RATE_LIMIT_INVITATIONS_PER_INVITER=0 exec "$server_bin" >"$workdir/server.log" 2>&1) &
 server=$!
 trap 'kill "$server" "$provider_pid" 2>/dev/null || true; rm -rf "$workdir"' EXIT
 for _ in $(seq 1 60); do curl -fs "$base/health" >/dev/null && break; sleep 0.5; done

@@ -631,6 +631,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/invitations/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept an invitation with its link's token: the caller joins the list with the invitation's role. The caller's
+         *     verified email must be the invited address (403 otherwise, and the link stays usable by the invited account); a
+         *     token that is unknown, used, withdrawn or expired is 422. A member already keeps their role.
+         */
+        post: operations["acceptInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/invitations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Withdraw an invitation (the owner of its list): its link stops working. */
+        delete: operations["withdrawInvitation"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/lists": {
         parameters: {
             query?: never;
@@ -669,6 +707,30 @@ export interface paths {
         head?: never;
         /** Rename a list (the owner). */
         patch: operations["renameList"];
+        trace?: never;
+    };
+    "/lists/{id}/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The list's pending invitations (the owner), oldest first. */
+        get: operations["listInvitations"];
+        put?: never;
+        /**
+         * Invite someone to a list by email, as an editor or a viewer (the owner). A mail with a link
+         *     (`{APP_URL}/invitations?token=…`, 7 days, single use) goes to the address; the answer is the same whether or not
+         *     the address has an account. Inviting an address again replaces its pending invitation (the older link stops
+         *     working; the latest role is offered). An inbox cannot be shared: 409. Each account sends a limited number of invitations
+         *     per window (`RATE_LIMIT_INVITATIONS_PER_INVITER`): 429 beyond.
+         */
+        post: operations["inviteToList"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/lists/{id}/members": {
@@ -780,6 +842,16 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description Body of `POST /invitations/accept`.
+         * @example {
+         *       "token": "pV3p2Yq0y8lQm6WcE1oQ9w3cC9pY1hX0bq4yZrJ8kC4"
+         *     }
+         */
+        AcceptInvitation: {
+            /** @description The `token` of the invitation's link (`{APP_URL}/invitations?token=…`). */
+            token: string;
+        };
         /**
          * @description Body of `PUT /auth/password`.
          * @example {
@@ -1001,6 +1073,47 @@ export interface components {
             id: string;
             /** @description The provider's name. */
             provider: string;
+        };
+        /**
+         * @description A pending invitation, as the list's owner sees it (its link is only in the mail).
+         * @example {
+         *       "email": "bob@example.com",
+         *       "expires_at": "2026-01-19T09:30:00Z",
+         *       "id": "0192f4a2-3c4d-7e5f-8a9b-c0d1e2f3a4b5",
+         *       "role": "editor"
+         *     }
+         */
+        Invitation: {
+            /** @description The invited address: the accepting account's verified email must be this one. */
+            email: string;
+            /**
+             * Format: date-time
+             * @description When its link stops working (7 days after it was sent).
+             */
+            expires_at: string;
+            /**
+             * Format: uuid
+             * @description The invitation's id (to withdraw it).
+             */
+            id: string;
+            /** @description The role the invitee gets: `editor` or `viewer`. */
+            role: components["schemas"]["Role"];
+        };
+        /**
+         * @description Body of `POST /lists/{id}/invitations`.
+         * @example {
+         *       "email": "bob@example.com",
+         *       "role": "editor"
+         *     }
+         */
+        InvitationRequest: {
+            /**
+             * Format: email
+             * @description The address to invite (it need not have an account yet).
+             */
+            email: string;
+            /** @description `editor` or `viewer` (ownership is handed over with `PATCH /lists/{id}/members/{user_id}`; `owner` is 422). */
+            role: components["schemas"]["Role"];
         };
         /**
          * @description A list, as the caller sees it.
@@ -1807,6 +1920,26 @@ export interface components {
                  *       "detail": "the refresh token is invalid, expired or revoked; log in again",
                  *       "status": 401,
                  *       "title": "Unauthorized",
+                 *       "type": "about:blank"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The invitation was sent to another address than the signed-in account's verified email (or the account's
+         *     email is not verified yet). The link stays usable by the invited account.
+         */
+        InvitationForSomeoneElse: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "detail": "this invitation was sent to another email address",
+                 *       "status": 403,
+                 *       "title": "Forbidden",
                  *       "type": "about:blank"
                  *     }
                  */
@@ -3174,6 +3307,62 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    acceptInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AcceptInvitation"];
+            };
+        };
+        responses: {
+            /** @description Joined: the list, as the caller now sees it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["List"];
+                };
+            };
+            400: components["responses"]["MalformedBody"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["InvitationForSomeoneElse"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["InvalidMailToken"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    withdrawInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The invitation's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Withdrawn */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["RoleRequired"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     listLists: {
         parameters: {
             query?: never;
@@ -3319,6 +3508,72 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["Unprocessable"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listInvitations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The list's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The pending invitations */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invitation"][];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["RoleRequired"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    inviteToList: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The list's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InvitationRequest"];
+            };
+        };
+        responses: {
+            /** @description Invited: the mail is on its way */
+            201: {
+                headers: {
+                    /** @description The list's pending invitations: `/lists/{id}/invitations` */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invitation"];
+                };
+            };
+            400: components["responses"]["MalformedBody"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["RoleRequired"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["ListConflict"];
+            413: components["responses"]["TooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
         };
     };

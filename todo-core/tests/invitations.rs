@@ -18,6 +18,7 @@ backend_tests!(
     a_link_works_once,
     an_expired_invitation_is_refused,
     a_withdrawn_invitation_is_refused_and_no_longer_listed,
+    inviting_an_address_again_replaces_its_pending_invitation,
     an_inbox_cannot_be_shared,
     only_the_owner_invites_lists_and_withdraws,
     the_owner_role_cannot_be_invited_and_bad_input_is_refused,
@@ -209,6 +210,18 @@ async fn a_withdrawn_invitation_is_refused_and_no_longer_listed(db: &TestDb) {
     assert!(matches!(todo.lists(&ann).withdraw(invitation.id).await, Err(Error::NotFound)), "gone");
 }
 
+async fn inviting_an_address_again_replaces_its_pending_invitation(db: &TestDb) {
+    let (todo, outbox) = mailing(db);
+    let (ann, list) = ann_with_a_list(&todo, &outbox).await;
+    let (_, first) = invite(&todo, &outbox, &ann, list, "bob@example.com", Role::Viewer).await;
+    let (kept, _) = invite(&todo, &outbox, &ann, list, "cid@example.com", Role::Viewer).await;
+    let (again, second) = invite(&todo, &outbox, &ann, list, "bob@example.com", Role::Editor).await;
+    assert_eq!(todo.lists(&ann).invitations(list).await.expect("lists"), [kept, again]);
+    let bob = verified(&todo, &outbox, "bob@example.com").await;
+    assert_invalid_token(todo.lists(&bob).accept(&first).await);
+    assert_eq!(todo.lists(&bob).accept(&second).await.expect("accepts").role, Role::Editor, "the latest role");
+}
+
 async fn an_inbox_cannot_be_shared(db: &TestDb) {
     let (todo, outbox) = mailing(db);
     let ann = verified(&todo, &outbox, "ann@example.com").await;
@@ -268,9 +281,9 @@ async fn a_member_already_keeps_their_role(db: &TestDb) {
     let (todo, outbox) = mailing(db);
     let (ann, list) = ann_with_a_list(&todo, &outbox).await;
     let (_, first) = invite(&todo, &outbox, &ann, list, "bob@example.com", Role::Editor).await;
-    let (_, second) = invite(&todo, &outbox, &ann, list, "bob@example.com", Role::Viewer).await;
     let bob = verified(&todo, &outbox, "bob@example.com").await;
     todo.lists(&bob).accept(&first).await.expect("accepts");
+    let (_, second) = invite(&todo, &outbox, &ann, list, "bob@example.com", Role::Viewer).await;
     assert_eq!(todo.lists(&bob).accept(&second).await.expect("accepts").role, Role::Editor);
     assert_eq!(todo.lists(&ann).members(list).await.expect("lists").len(), 2);
 }

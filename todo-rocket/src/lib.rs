@@ -97,6 +97,7 @@ fn assemble(rocket: Rocket<Build>, base: &str, config: Config, options: &ServerO
         .attach(api::oidc::stage(mount_point))
         .attach(api::sessions::stage(mount_point))
         .attach(api::lists::stage(mount_point))
+        .attach(api::invitations::stage(mount_point))
         .attach(api::tasks::stage(mount_point))
         .attach(api::health::stage(mount_point))
         .attach(api::openapi::stage(base))

@@ -95,7 +95,8 @@ impl Lists {
     /// Refused: `email` that is no address (a validation error on `email`), [`Role::Owner`] (a validation error on
     /// `role`: a list is handed over to a member with [`Lists::set_role`]), an inbox ([`Error::InboxIsPersonal`]),
     /// a member below the owner ([`Error::RoleRequired`]), someone who is not a member ([`Error::NotFound`]), and an
-    /// inviter over their budget of invitation mails ([`Error::RateLimited`]).
+    /// inviter over their budget of invitation mails ([`Error::RateLimited`]). Inviting an address again replaces
+    /// its pending invitation to the list: the older link stops working, and the latest role is the one offered.
     ///
     /// ```
     /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -174,6 +175,14 @@ impl Lists {
                 tx.rollback().await?;
                 return Ok(None);
             }
+            // A new invitation of the same address to the same list replaces the pending one (its link stops
+            // working), as a new mail link voids the older one of its kind: the latest role is the one offered.
+            sqlx::query("DELETE FROM invitations WHERE list_id = $1 AND email = $2 AND id <> $3")
+                .bind(list_id.as_uuid())
+                .bind(email.as_str())
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
             // What the mail says: the list's name and who invites, as they are in this transaction.
             let said: (String, String) = sqlx::query_as(
                 "SELECT lists.name, users.email FROM lists JOIN users ON users.id = $2 WHERE lists.id = $1",

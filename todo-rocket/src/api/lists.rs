@@ -317,7 +317,7 @@ async fn remove_member(todo: &State<Todo>, auth: TaskOwner, id: &str, user_id: &
 }
 
 /// A path id that is not a UUID names no list: 404, like a list the caller cannot see.
-fn list_id(id: &str) -> ApiResult<ListId> {
+pub(crate) fn list_id(id: &str) -> ApiResult<ListId> {
     id.parse().map_err(|_| ApiError::Core(todo_core::Error::NotFound))
 }
 

@@ -10,6 +10,7 @@ pub(crate) mod auth;
 pub(crate) mod email;
 pub(crate) mod grant;
 pub(crate) mod health;
+pub(crate) mod invitations;
 pub(crate) mod lists;
 pub(crate) mod mail;
 pub(crate) mod mfa;

@@ -8,7 +8,7 @@ use utoipa::openapi::{OpenApi as Document, Server};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::{auth, email, health, lists, mfa, oidc, passkeys, sessions, sign_in_links, tasks};
+use super::{auth, email, health, invitations, lists, mfa, oidc, passkeys, sessions, sign_in_links, tasks};
 use crate::http::problem::{FieldProblem, Problem};
 
 /// The shared responses and response sets (at their old path, `todo_rocket::openapi::responses`).
@@ -46,7 +46,7 @@ pub use super::responses;
         oidc::providers, oidc::authorize, oidc::callback, oidc::exchange, oidc::identities, oidc::unlink,
         sessions::refresh, sessions::list, sessions::revoke,
         lists::all, lists::create, lists::get_one, lists::rename, lists::delete_one, lists::members, lists::set_role,
-        lists::remove_member,
+        lists::remove_member, invitations::invite, invitations::pending, invitations::withdraw, invitations::accept,
         tasks::list, tasks::create, tasks::get_one, tasks::replace, tasks::update, tasks::toggle, tasks::delete_one,
         health::health,
     ),
@@ -60,7 +60,7 @@ pub use super::responses;
             responses::InvalidMailToken, responses::SecondStepRequired, responses::TwoFactorSessionRequired,
             responses::SecondStepRefused, responses::PasskeyRefused, responses::PasskeysUnavailable,
             responses::LastSignInMethod, responses::RoleRequired, responses::PreconditionFailed,
-            responses::ListConflict,
+            responses::ListConflict, responses::InvitationForSomeoneElse,
         ),
     ),
     modifiers(&SecuritySchemes),
@@ -71,8 +71,9 @@ pub use super::responses;
         (name = "identity providers", description = "Sign-in with an identity provider (OpenID Connect): the \
             providers, the redirect to one and back, the one-time code's exchange, and the caller's linked identities"),
         (name = "sessions", description = "Refresh tokens, and the caller's sessions (one per login)"),
-        (name = "lists", description = "Lists and sharing: the caller's lists, their members and roles. A list the \
-            caller is not a member of is always 404; a role that does not allow the action is 403"),
+        (name = "lists", description = "Lists and sharing: the caller's lists, their members and roles, and \
+            invitations by email. A list the caller is not a member of is always 404; a role that does not allow the \
+            action is 403"),
         (name = "tasks", description = "The tasks of the caller's lists (every task is in one list; `POST /tasks` \
             without `list_id` writes to the inbox). A task in a list the caller is not a member of is always 404"),
         (name = "service", description = "Operations"),

@@ -100,6 +100,15 @@ pub struct PreconditionFailed(Problem);
 )]
 pub struct ListConflict(Problem);
 
+/// The invitation was sent to another address than the signed-in account's verified email (or the account's
+/// email is not verified yet). The link stays usable by the invited account.
+#[derive(ToResponse)]
+#[response(
+    content_type = "application/problem+json",
+    example = json!({"type": "about:blank", "title": "Forbidden", "status": 403, "detail": "this invitation was sent to another email address"})
+)]
+pub struct InvitationForSomeoneElse(Problem);
+
 /// The body is not JSON at all (syntax error, empty body).
 #[derive(ToResponse)]
 #[response(
