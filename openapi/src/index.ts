@@ -147,6 +147,12 @@ export type Member = components["schemas"]["Member"];
 export type ListName = components["schemas"]["ListName"];
 /** Body of `PATCH /lists/{id}/members/{user_id}`: the member's new `role`. */
 export type MemberRole = components["schemas"]["MemberRole"];
+/** A pending invitation to a list (`POST` and `GET /lists/{id}/invitations`): the address, the role, when it expires. */
+export type Invitation = components["schemas"]["Invitation"];
+/** Body of `POST /lists/{id}/invitations`: the `email` to invite and the `role` (`editor` or `viewer`). */
+export type InvitationRequest = components["schemas"]["InvitationRequest"];
+/** Body of `POST /invitations/accept`: the `token` of the link in the invitation mail. */
+export type AcceptInvitation = components["schemas"]["AcceptInvitation"];
 
 export {
   EMAIL_NOT_VERIFIED,
@@ -188,7 +194,7 @@ export {
   type TaskQuery,
   type TaskSort,
 } from "./tasks.js";
-export { canEditTasks, canShare, isOwner, roleAtLeast, ROLES } from "./lists.js";
+export { canEditTasks, canShare, invitationToken, INVITABLE_ROLES, isOwner, roleAtLeast, ROLES } from "./lists.js";
 export {
   finishSecondStepWithPasskey,
   registerPasskey,

@@ -13,6 +13,11 @@
  * const { data: lists } = await api.GET("/lists"); // inbox first, then by name
  * const shared = lists!.filter((list) => !list.inbox && isOwner(list));
  * const { data: members } = await api.GET("/lists/{id}/members", { params: { path: { id: shared[0]!.id } } });
+ *
+ * // Invite by email (the server mails `{APP_URL}/invitations?token=…`); the invitee, signed in with that address
+ * // verified, accepts with the link's token and gets the list.
+ * await api.POST("/lists/{id}/invitations", { params: { path: { id } }, body: { email: "bob@example.com", role: "editor" } });
+ * const { data: joined } = await bob.POST("/invitations/accept", { body: { token: invitationToken(location.href)! } });
  * ```
  */
 import type { components } from "./schema.js";
@@ -47,4 +52,22 @@ export function isOwner(list: Pick<List, "role">): boolean {
 /** Whether `list` can be shared (and deleted) by the caller: a list they own that is not their inbox. */
 export function canShare(list: Pick<List, "role" | "inbox">): boolean {
   return isOwner(list) && !list.inbox;
+}
+
+/** The roles an invitation can give (ownership is handed over to a member, not invited). */
+export const INVITABLE_ROLES: readonly Role[] = ["editor", "viewer"];
+
+/**
+ * The `token` of an invitation link (`{APP_URL}/invitations?token=…`, a full URL or a path with its query), for
+ * `POST /invitations/accept`; null when it has none.
+ */
+export function invitationToken(link: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(link, "http://invitation.invalid");
+  } catch {
+    return null;
+  }
+  const token = url.searchParams.get("token");
+  return token && token.trim() !== "" ? token : null;
 }

@@ -11,6 +11,7 @@ import {
   canShare,
   createTodoClient,
   ifMatch,
+  invitationToken,
   isOwner,
   isPreconditionFailed,
   roleAtLeast,
@@ -28,7 +29,7 @@ let server: RunningServer;
 let anonymous: TodoClient;
 
 before(async () => {
-  server = await startServer();
+  server = await startServer({ env: { RUST_LOG: "info" } }); // the mails, with their links, in its output
   anonymous = createTodoClient({ baseUrl: server.baseUrl });
 });
 
@@ -40,12 +41,29 @@ function email(label: string): string {
   return `${label}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
 }
 
-async function newUser(label: string): Promise<{ user: User; api: TodoClient }> {
+/** The last link to `/<kind>?token=` that the server printed after `since` characters of its output. */
+async function linkAfter(kind: string, since: number): Promise<string> {
+  const pattern = new RegExp(`https?://\\S+/${kind}\\?token=[A-Za-z0-9_-]+`, "g");
+  for (let tries = 0; tries < 100; tries++) {
+    const links = server.output().slice(since).match(pattern);
+    if (links) return links[links.length - 1]!;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`no /${kind}?token= link in the server's output:\n${server.output().slice(since)}`);
+}
+
+async function newUser(label: string, verified = false): Promise<{ user: User; api: TodoClient }> {
   const address = email(label);
+  const since = server.output().length;
   const signup = await anonymous.POST("/auth/signup", { body: { email: address, password: PASSWORD } });
   assert.equal(signup.response.status, 201, JSON.stringify(signup.error));
   const login = await anonymous.POST("/auth/login", { body: { email: address, password: PASSWORD } });
   assert.ok(login.data, JSON.stringify(login.error));
+  if (verified) {
+    const token = invitationToken(await linkAfter("verify-email", since)); // any link's token reads the same way
+    const verify = await anonymous.POST("/auth/email/verify", { body: { token: token! } });
+    assert.equal(verify.response.status, 200, JSON.stringify(verify.error));
+  }
   return { user: signup.data!, api: createTodoClient({ baseUrl: server.baseUrl, token: login.data.access_token }) };
 }
 
@@ -96,6 +114,13 @@ describe("taskQuery, ifMatch and versionOf (no server)", () => {
     assert.ok(canEditTasks({ role: "editor" }) && !canEditTasks({ role: "viewer" }));
     assert.ok(isOwner({ role: "owner" }) && !isOwner({ role: "editor" }));
     assert.ok(canShare({ role: "owner", inbox: false }) && !canShare({ role: "owner", inbox: true }));
+  });
+
+  test("invitationToken reads the token of a link, a full URL or a path", () => {
+    assert.equal(invitationToken("http://localhost:5173/invitations?token=abc_DEF-1"), "abc_DEF-1");
+    assert.equal(invitationToken("/invitations?token=xyz"), "xyz");
+    assert.equal(invitationToken("/invitations"), null);
+    assert.equal(invitationToken("/invitations?token="), null);
   });
 });
 
@@ -219,5 +244,52 @@ describe("task fields, filters and If-Match", () => {
     const toggled = await api.PATCH("/tasks/{id}/complete", { params: { path: { id: task.id }, header: ifMatch(latest!) } });
     assert.equal(toggled.data?.completed, true);
     assert.deepEqual(await titles({ listId, completed: true }), ["Book flights"]);
+  });
+});
+
+describe("invitations", () => {
+  test("invite, list, withdraw; the mail's token joins the invited (verified) account as its role; a used token is 422; another account is 403", async () => {
+    const { api: owner } = await newUser("owner");
+    const bob = await newUser("bob", true);
+    const eve = await newUser("eve", true);
+    const list = (await owner.POST("/lists", { body: { name: "Trip" } })).data!;
+
+    // Invite, see it pending, withdraw it: the list has none pending.
+    const first = await owner.POST("/lists/{id}/invitations", {
+      params: { path: { id: list.id } },
+      body: { email: bob.user.email, role: "viewer" },
+    });
+    assert.equal(first.response.status, 201, JSON.stringify(first.error));
+    assert.deepEqual([first.data?.email, first.data?.role], [bob.user.email, "viewer"]);
+    const pending = await owner.GET("/lists/{id}/invitations", { params: { path: { id: list.id } } });
+    assert.deepEqual(pending.data?.map((i) => i.id), [first.data!.id]);
+    const withdrawn = await owner.DELETE("/invitations/{id}", { params: { path: { id: first.data!.id } } });
+    assert.equal(withdrawn.response.status, 204);
+    assert.deepEqual((await owner.GET("/lists/{id}/invitations", { params: { path: { id: list.id } } })).data, []);
+
+    // Invite again, as an editor: the mail's link carries the token.
+    const since = server.output().length;
+    const second = await owner.POST("/lists/{id}/invitations", {
+      params: { path: { id: list.id } },
+      body: { email: bob.user.email, role: "editor" },
+    });
+    assert.equal(second.response.status, 201);
+    const token = invitationToken(await linkAfter("invitations", since));
+    assert.ok(token);
+
+    // Someone else signed in with the link: 403, and the invitation still works for Bob.
+    const wrong = await eve.api.POST("/invitations/accept", { body: { token } });
+    assert.equal(wrong.response.status, 403);
+
+    const accepted = await bob.api.POST("/invitations/accept", { body: { token } });
+    assert.equal(accepted.response.status, 200, JSON.stringify(accepted.error));
+    assert.deepEqual([accepted.data?.id, accepted.data?.role, accepted.data?.member_count], [list.id, "editor", 2]);
+    assert.ok(canEditTasks(accepted.data!) && !canShare(accepted.data!));
+    const { data: members } = await owner.GET("/lists/{id}/members", { params: { path: { id: list.id } } });
+    assert.deepEqual(members?.map((m) => [m.email, m.role]).sort(), [[bob.user.email, "editor"], [(await owner.GET("/auth/me")).data!.email, "owner"]].sort());
+
+    const again = await bob.api.POST("/invitations/accept", { body: { token } });
+    assert.equal(again.response.status, 422);
+    assert.deepEqual(again.error?.errors?.map((e) => e.field), ["token"]);
   });
 });
