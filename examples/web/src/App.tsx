@@ -8,6 +8,7 @@ import { Redirect } from "./components/Redirect";
 import { afterLogin } from "./providers";
 import { Loading } from "./components/Spinner";
 import { ForgotPasswordPage } from "./pages/ForgotPasswordPage";
+import { InvitationPage } from "./pages/InvitationPage";
 import { LoginPage } from "./pages/LoginPage";
 import { MagicLinkPage } from "./pages/MagicLinkPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
@@ -68,6 +69,9 @@ function page(pathname: string, signedIn: boolean, here: string, from: string | 
     // exchanged for a new session, signed in or not before).
     case "/auth/callback":
       return <ProviderCallbackPage />;
+    // Opened from an invitation mail: signed out, the login page comes first and returns here.
+    case "/invitations":
+      return signedIn ? <InvitationPage /> : <Redirect to="/login" from={here} notice="Sign in to accept the invitation." />;
     // Only when signed in:
     case "/tasks":
       return signedIn ? <TasksPage /> : toLogin;

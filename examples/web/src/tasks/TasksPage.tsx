@@ -55,7 +55,8 @@ export function TasksPage() {
   const selected = asked ?? inbox?.id ?? null; // null until the lists are read
   const list = selected && selected !== "all" ? (lists?.find((l) => l.id === selected) ?? null) : null;
   const listId = selected === "all" ? undefined : (selected ?? undefined);
-  const unknownList = lists !== null && selected !== null && selected !== "all" && list === null;
+  const listsRead = lists !== null;
+  const unknownList = listsRead && selected !== null && selected !== "all" && list === null;
   const editableLists = useMemo(() => (lists ?? []).filter(canEditTasks), [lists]);
   const listNames = useMemo(() => new Map((lists ?? []).map((l) => [l.id, l])), [lists]);
 
@@ -99,8 +100,10 @@ export function TasksPage() {
   );
   const filtered = filter !== "all" || JSON.stringify({ ...more, sort: "created" }) !== JSON.stringify(NO_MORE_FILTERS);
 
+  // Once the lists are read (the ones last read, when the page opens again): a list that is not among them is not
+  // asked for (it is gone, or no longer shared: the page says so instead of the API's 404).
   useEffect(() => {
-    if (selected === null || unknownList) return;
+    if (!listsRead || selected === null || unknownList) return;
     let outdated = false;
     setLoading(true);
     void (async () => {
@@ -122,7 +125,7 @@ export function TasksPage() {
     return () => {
       outdated = true;
     };
-  }, [filters, selected, unknownList, reloads]);
+  }, [filters, selected, unknownList, reloads, listsRead]);
 
   const reload = (): void => setReloads((count) => count + 1);
   const reloadLists = (): void => setListsReloads((count) => count + 1);
