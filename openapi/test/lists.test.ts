@@ -41,15 +41,20 @@ function email(label: string): string {
   return `${label}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
 }
 
-/** The last link to `/<kind>?token=` that the server printed after `since` characters of its output. */
-async function linkAfter(kind: string, since: number): Promise<string> {
-  const pattern = new RegExp(`https?://\\S+/${kind}\\?token=[A-Za-z0-9_-]+`, "g");
+/**
+ * The link to `/<kind>?token=` of the mail to `to` that the server printed after `since` characters of its output
+ * (mails go out after the answer, so another account's mail may come in between).
+ */
+async function linkAfter(kind: string, since: number, to: string): Promise<string> {
+  const pattern = new RegExp(`https?://\\S+/${kind}\\?token=[A-Za-z0-9_-]+`);
   for (let tries = 0; tries < 100; tries++) {
-    const links = server.output().slice(since).match(pattern);
-    if (links) return links[links.length - 1]!;
+    const output = server.output().slice(since);
+    const mail = output.indexOf(`To: ${to}\n`);
+    const link = mail >= 0 ? output.slice(mail).match(pattern) : null;
+    if (link) return link[0];
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error(`no /${kind}?token= link in the server's output:\n${server.output().slice(since)}`);
+  throw new Error(`no /${kind}?token= link in a mail to ${to} in the server's output:\n${server.output().slice(since)}`);
 }
 
 async function newUser(label: string, verified = false): Promise<{ user: User; api: TodoClient }> {
@@ -60,7 +65,7 @@ async function newUser(label: string, verified = false): Promise<{ user: User; a
   const login = await anonymous.POST("/auth/login", { body: { email: address, password: PASSWORD } });
   assert.ok(login.data, JSON.stringify(login.error));
   if (verified) {
-    const token = invitationToken(await linkAfter("verify-email", since)); // any link's token reads the same way
+    const token = invitationToken(await linkAfter("verify-email", since, address)); // any link's token reads the same way
     const verify = await anonymous.POST("/auth/email/verify", { body: { token: token! } });
     assert.equal(verify.response.status, 200, JSON.stringify(verify.error));
   }
@@ -248,19 +253,22 @@ describe("task fields, filters and If-Match", () => {
 });
 
 describe("invitations", () => {
-  test("invite, list, withdraw; the mail's token joins the invited (verified) account as its role; a used token is 422; another account is 403", async () => {
+  test("invite, list, withdraw (its link then 422); the mail's token joins the invited (verified) account as its role; a used token is 422; another account is 403", async () => {
     const { api: owner } = await newUser("owner");
     const bob = await newUser("bob", true);
     const eve = await newUser("eve", true);
     const list = (await owner.POST("/lists", { body: { name: "Trip" } })).data!;
 
-    // Invite, see it pending, withdraw it: the list has none pending.
+    // Invite, see it pending, withdraw it: the list has none pending (its mail printed first, so that the next
+    // mail to Bob is the second invitation's).
+    const sinceFirst = server.output().length;
     const first = await owner.POST("/lists/{id}/invitations", {
       params: { path: { id: list.id } },
       body: { email: bob.user.email, role: "viewer" },
     });
     assert.equal(first.response.status, 201, JSON.stringify(first.error));
     assert.deepEqual([first.data?.email, first.data?.role], [bob.user.email, "viewer"]);
+    const firstToken = invitationToken(await linkAfter("invitations", sinceFirst, bob.user.email));
     const pending = await owner.GET("/lists/{id}/invitations", { params: { path: { id: list.id } } });
     assert.deepEqual(pending.data?.map((i) => i.id), [first.data!.id]);
     const withdrawn = await owner.DELETE("/invitations/{id}", { params: { path: { id: first.data!.id } } });
@@ -274,7 +282,7 @@ describe("invitations", () => {
       body: { email: bob.user.email, role: "editor" },
     });
     assert.equal(second.response.status, 201);
-    const token = invitationToken(await linkAfter("invitations", since));
+    const token = invitationToken(await linkAfter("invitations", since, bob.user.email));
     assert.ok(token);
 
     // Someone else signed in with the link: 403, and the invitation still works for Bob.
@@ -287,6 +295,9 @@ describe("invitations", () => {
     assert.ok(canEditTasks(accepted.data!) && !canShare(accepted.data!));
     const { data: members } = await owner.GET("/lists/{id}/members", { params: { path: { id: list.id } } });
     assert.deepEqual(members?.map((m) => [m.email, m.role]).sort(), [[bob.user.email, "editor"], [(await owner.GET("/auth/me")).data!.email, "owner"]].sort());
+
+    const withdrawnToken = await bob.api.POST("/invitations/accept", { body: { token: firstToken! } });
+    assert.equal(withdrawnToken.response.status, 422, "the withdrawn invitation's link no longer works");
 
     const again = await bob.api.POST("/invitations/accept", { body: { token } });
     assert.equal(again.response.status, 422);
