@@ -169,7 +169,11 @@ export interface paths {
         get: operations["me"];
         put?: never;
         post?: never;
-        /** Delete the account and all its tasks (the password is required as proof). */
+        /**
+         * Delete the account (the password is required as proof): its inbox and every list no one else is a member of go
+         *     with it, with their tasks. A shared list it owns is handed to another member (the highest role, then the
+         *     longest-standing), and tasks it created in other people's lists stay (their `created_by` becomes null).
+         */
         delete: operations["deleteAccount"];
         options?: never;
         head?: never;

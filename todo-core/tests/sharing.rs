@@ -19,6 +19,7 @@ backend_tests!(
     handing_over_leaves_exactly_one_owner,
     removing_a_member_clears_their_assignments_there,
     moving_a_task_needs_editor_on_both_lists_and_clears_a_foreign_assignee,
+    deleting_the_owners_account_hands_shared_lists_to_a_member,
 );
 
 const APP_URL: &str = "https://app.example.com";
@@ -223,4 +224,32 @@ async fn moving_a_task_needs_editor_on_both_lists_and_clears_a_foreign_assignee(
     assert_eq!(answer(team.todo.tasks(&team.viewer).update(task, to(cid_inbox)).await), Answer::Needs(Role::Editor));
     assert_eq!(answer(team.todo.tasks(&team.editor).update(task, to(ann_inbox)).await), Answer::NotFound);
     assert_eq!(tasks.get(task).await.expect("gets").list_id, team.list, "not moved");
+}
+
+async fn deleting_the_owners_account_hands_shared_lists_to_a_member(db: &TestDb) {
+    let team = team(db).await;
+    let todo = &team.todo;
+    let ann_id = team.owner.user_id();
+    // Ann's task in the shared list, Bob's task in it, and a list of Ann's alone.
+    let in_shared = |title: &str| TaskInput { list_id: Some(team.list), ..TaskInput::new(title) };
+    let anns = todo.tasks(&team.owner).create(in_shared("Ann's")).await.expect("creates");
+    let bobs = todo.tasks(&team.editor).create(in_shared("Bob's")).await.expect("creates");
+    let alone = todo.lists(&team.owner).create("Alone").await.expect("creates").id;
+    todo.tasks(&team.owner).create(TaskInput { list_id: Some(alone), ..TaskInput::new("Mine") }).await.expect("creates");
+
+    todo.accounts().delete_account(&team.owner, PASSWORD).await.expect("deletes");
+
+    // The editor (the highest role left) owns the list now, with every task in it; the viewer stays a viewer.
+    let shared = todo.lists(&team.editor).get(team.list).await.expect("still there");
+    assert_eq!((shared.role, shared.member_count), (Role::Owner, 2));
+    let members = todo.lists(&team.editor).members(team.list).await.expect("members");
+    let roles: Vec<Role> = members.iter().map(|member| member.role).collect();
+    assert_eq!(roles, [Role::Owner, Role::Viewer]);
+    assert!(members.iter().all(|member| member.user_id != ann_id));
+    let kept = todo.tasks(&team.editor).get(anns.id).await.expect("Ann's task stays");
+    assert_eq!(kept.created_by, None, "its author is gone");
+    assert_eq!(todo.tasks(&team.viewer).get(bobs.id).await.expect("stays").created_by, Some(team.editor.user_id()));
+    // The new owner may do what owners do; the list Ann had alone went with her account.
+    todo.lists(&team.editor).rename(team.list, "Ours").await.expect("renames");
+    assert!(matches!(todo.lists(&team.editor).get(alone).await, Err(Error::NotFound)));
 }

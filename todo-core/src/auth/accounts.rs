@@ -23,7 +23,7 @@ use crate::email::Email;
 use crate::error::{Error, Result, TokenError};
 use crate::ids::{SessionId, UserId};
 use crate::mail::{Links, Mailer};
-use crate::store::{execute_as_owner, is_unique_violation, on_connection, owner_is_current, refusal, stale_owner};
+use crate::store::{hand_over_owned_lists, is_unique_violation, on_connection, owner_is_current, refusal, stale_owner};
 use crate::store::{BindOwner as _, Owner, Store, INSERT_INBOX, INSERT_INBOX_OWNER};
 
 /// A new session: the user, the [`Owner`] for task operations, and the tokens to hand to the client. What a
@@ -475,8 +475,10 @@ impl Accounts {
         self.signed_in(stored.user, session.issued())
     }
 
-    /// Deletes the account, its sessions and all its tasks after checking the password; its tokens stop working
-    /// at once. For a client the caller knows nothing of; servers call [`Accounts::delete_account_from`].
+    /// Deletes the account after checking the password: its sessions, its inbox and every list no one else is a
+    /// member of, with their tasks; its tokens stop working at once. A shared list it owns is not deleted but handed
+    /// to another member (the highest role, then the longest-standing), and tasks it created in other people's
+    /// lists stay there (their `created_by` reads as none). For a client the caller knows nothing of; servers call [`Accounts::delete_account_from`].
     pub async fn delete_account(&self, owner: &Owner, password: &str) -> Result<()> {
         self.delete_account_from(owner, password, &Client::default()).await
     }
@@ -485,12 +487,32 @@ impl Accounts {
     /// login's (see [`Accounts::login_from`]).
     pub async fn delete_account_from(&self, owner: &Owner, password: &str, client: &Client) -> Result<()> {
         self.confirm_password(owner, password, client).await?;
-        let sql = concat!("DELETE FROM users WHERE id = $1 AND ", owner_is_current!());
-        let deleted = execute_as_owner(&self.store, sql, owner, None).await?;
-        if deleted == 0 {
-            return Err(refusal(&self.store, owner).await);
+        // Shared lists the account owns go to a member first (one transaction with the deletion); a member who
+        // leaves at that very moment makes it try again.
+        for _ in 0..3 {
+            let deleted = on_connection!(self.store, |conn| async {
+                let mut tx = conn.begin().await?;
+                if !hand_over_owned_lists!(tx, owner.user_id().as_uuid())? {
+                    tx.rollback().await?;
+                    return Ok::<_, sqlx::Error>(None);
+                }
+                let deleted = sqlx::query(concat!("DELETE FROM users WHERE id = $1 AND ", owner_is_current!()))
+                    .bind_owner(owner)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                tx.commit().await?;
+                Ok(Some(deleted))
+            }
+            .await)?;
+            match deleted {
+                Some(0) => return Err(refusal(&self.store, owner).await),
+                Some(_) => return Ok(()),
+                None => continue,
+            }
         }
-        Ok(())
+        // Three successors in a row left at the very moment of the hand-over: a retry later will do.
+        Err(Error::Unavailable(sqlx::Error::PoolTimedOut))
     }
 
     /// The user with this id, if there is one.

@@ -117,3 +117,51 @@ async fn explain(store: &Store, owner: &Owner, target: Target) -> Result<Explain
 #[derive(Debug, thiserror::Error)]
 #[error("memberships.role holds {0}, which is no role")]
 pub(crate) struct BadRank(pub(crate) i16);
+
+/// In the transaction `$tx` that deletes the account `$user` (a `Uuid`), hands every shared list it owns to the
+/// member who is to keep it, so that deleting an account does not delete other people's work: the member with the
+/// highest role, then the longest-standing one (then the lowest id, so that the choice is one). The account's lists
+/// without another member (its inbox among them) go with the account. Evaluates to `Ok(true)` when every list was
+/// handed over, `Ok(false)` when a successor left meanwhile (the caller rolls back and tries again).
+macro_rules! hand_over_owned_lists {
+    ($tx:expr, $user:expr) => {{
+        let user: uuid::Uuid = $user;
+        async {
+            let successions: Vec<(uuid::Uuid, Option<uuid::Uuid>)> = sqlx::query_as(
+                "SELECT lists.id, (SELECT heir.user_id FROM memberships AS heir \
+                 WHERE heir.list_id = lists.id AND heir.user_id <> $1 \
+                 ORDER BY heir.role DESC, heir.joined_at, heir.user_id LIMIT 1) \
+                 FROM lists WHERE lists.owner_id = $1 AND NOT lists.inbox",
+            )
+            .bind(user)
+            .fetch_all(&mut *$tx)
+            .await?;
+            for (list, heir) in successions {
+                let Some(heir) = heir else { continue };
+                // The owner's row goes first: a list has one owner row at a time (memberships_one_owner).
+                sqlx::query("DELETE FROM memberships WHERE list_id = $1 AND user_id = $2")
+                    .bind(list)
+                    .bind(user)
+                    .execute(&mut *$tx)
+                    .await?;
+                let promoted = sqlx::query("UPDATE memberships SET role = 3 WHERE list_id = $1 AND user_id = $2")
+                    .bind(list)
+                    .bind(heir)
+                    .execute(&mut *$tx)
+                    .await?
+                    .rows_affected();
+                if promoted == 0 {
+                    return Ok::<bool, sqlx::Error>(false);
+                }
+                sqlx::query("UPDATE lists SET owner_id = $2 WHERE id = $1")
+                    .bind(list)
+                    .bind(heir)
+                    .execute(&mut *$tx)
+                    .await?;
+            }
+            Ok(true)
+        }
+        .await
+    }};
+}
+pub(crate) use hand_over_owned_lists;

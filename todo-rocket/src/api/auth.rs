@@ -264,7 +264,9 @@ async fn logout(todo: &State<Todo>, auth: AuthUser, uri: &Origin<'_>) -> ApiResu
     Ok(Status::NoContent)
 }
 
-/// Delete the account and all its tasks (the password is required as proof).
+/// Delete the account (the password is required as proof): its inbox and every list no one else is a member of go
+/// with it, with their tasks. A shared list it owns is handed to another member (the highest role, then the
+/// longest-standing), and tasks it created in other people's lists stay (their `created_by` becomes null).
 #[utoipa::path(
     delete, path = "/auth/me", tag = "auth", operation_id = "deleteAccount",
     request_body = DeleteAccountRequest,
