@@ -2,9 +2,9 @@
  * The app end to end, as a person uses it: the production build (`vite build`) served by
  * `vite preview` on its own origin, `http://localhost:<port>`, the real todo-rocket server
  * (`$TODO_ROCKET_BIN`, required) on another, with CORS_ALLOWED_ORIGINS, APP_URL and WEBAUTHN_ORIGIN set to
- * the app's origin and WEBAUTHN_RP_ID=localhost (passkeys need a relying party that is a domain), no
- * SMTP_URL (so each mail, with its link, is written to the server's log, where this test reads the links)
- * and a short access-token lifetime (JWT_TTL_SECONDS=3), driven in Debian's headless Chromium by
+ * the app's origin and WEBAUTHN_RP_ID=localhost (passkeys need a relying party that is a domain), its mails
+ * sent over real SMTP to aiosmtpd when SMTP_SINK_PYTHON names a Python that has it (as CI does; otherwise
+ * written to the server's log), where this test reads their links (test/server.ts), and a short access-token lifetime (JWT_TTL_SECONDS=3), driven in Debian's headless Chromium by
  * playwright-core. The passkeys are those of a virtual authenticator of the DevTools protocol
  * (`WebAuthn.addVirtualAuthenticator`: CTAP2, internal, resident keys, user verification), added to the tab
  * through `context.newCDPSession(page)`.
@@ -73,6 +73,7 @@ before(async () => {
     JWT_TTL_SECONDS: String(JWT_TTL_SECONDS),
     ...oidcServerSettings(provider.issuer, `http://127.0.0.1:${serverPort}`),
   });
+  console.log(`mails: ${server.mailTransport}`);
   browser = await launchChromium(chromium);
   context = await browser.newContext({ viewport: { width: 1100, height: 800 }, locale: "en-GB", timezoneId: "UTC" });
   context.setDefaultTimeout(15_000);
@@ -233,7 +234,7 @@ step("resend verification: asked again within a minute, the app says when it can
   assert.match(await text(page.locator(".banner__outcome")), /We sent you one a moment ago\. You can ask for another in \d+ seconds\./);
 });
 
-step("verify email: the link from the mail (in the server log) confirms the address", async () => {
+step("verify email: the link from the mail (delivered over SMTP in CI) confirms the address", async () => {
   const link = await server!.waitForLink("verify-email", 0);
   assert.ok(link.startsWith(`${app!.origin}/verify-email?token=`), `the link opens the app: ${link}`);
   await page.goto(link);
@@ -413,7 +414,7 @@ step("log out: back to the login page, and the tab's session is ended on the ser
 step("forgot password: the form answers the same for any address, and the mail's link opens the reset page", async () => {
   await page.getByRole("link", { name: "Forgot your password?" }).click();
   await page.waitForURL(`${app!.origin}/forgot-password`);
-  const since = server!.output().length;
+  const since = server!.mailMark();
   await page.getByLabel("Email").fill(EMAIL);
   await page.getByRole("button", { name: "Send reset link" }).click();
   assert.match(await text(page.getByRole("status")), /If an account has this email, a link to reset its password is on its way\./);
@@ -544,7 +545,7 @@ step("sign-in link: 'Email me a sign-in link' on the login page; the link in the
   await logOut();
   await page.getByRole("button", { name: "Email me a sign-in link" }).click();
   assert.match(await fieldError("login-email"), /Enter the email address of your account first/);
-  const since = server!.output().length;
+  const since = server!.mailMark();
   await page.getByLabel("Email").fill(EMAIL);
   await page.getByRole("button", { name: "Email me a sign-in link" }).click();
   await showsText(page.getByRole("status"), "If an account has this email, a sign-in link is on its way. It works once, for 15 minutes.");
@@ -705,7 +706,7 @@ step("passkeys: log in with the password, then 'Use a passkey' for the second st
 
 step("sign-in link with two-step verification: the link leads to the second step; a passkey refused by the device, then by the server (a cloned passkey whose counter went back); a recovery code finishes it", async () => {
   await logOut();
-  const since = server!.output().length;
+  const since = server!.mailMark();
   await page.getByLabel("Email").fill(EMAIL);
   await page.getByRole("button", { name: "Email me a sign-in link" }).click();
   await showsText(page.getByRole("status"), /a sign-in link is on its way/);
@@ -923,7 +924,7 @@ const SHARED_TASK = "Book the ferry";
 /** A new account, made and verified from Node (the verification link from the server's log), and a tab for it. */
 async function newPerson(label: string): Promise<Person> {
   const email = `${label}-${Date.now()}@example.com`;
-  const since = server!.output().length;
+  const since = server!.mailMark();
   assert.equal((await call("POST", "/auth/signup", { body: { email, password: PASSWORD } })).status, 201);
   const link = await server!.waitForLink("verify-email", since);
   const token = new URL(link).searchParams.get("token");
@@ -1003,7 +1004,7 @@ step("sharing: A invites B's email as editor in the Share dialog; the invitation
   const dialog = a.getByRole("dialog", { name: `Share “${SHARED_LIST}”` });
   await dialog.waitFor();
   await dialog.getByText(`${ann2!.email} (you)`).waitFor();
-  invitationSince = server!.output().length;
+  invitationSince = server!.mailMark();
   await dialog.getByRole("textbox", { name: "Email" }).fill(ben!.email);
   await dialog.getByLabel("Role", { exact: true }).selectOption("editor");
   await dialog.getByRole("button", { name: "Send invitation" }).click();
