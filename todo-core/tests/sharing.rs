@@ -235,7 +235,10 @@ async fn deleting_the_owners_account_hands_shared_lists_to_a_member(db: &TestDb)
     let anns = todo.tasks(&team.owner).create(in_shared("Ann's")).await.expect("creates");
     let bobs = todo.tasks(&team.editor).create(in_shared("Bob's")).await.expect("creates");
     let alone = todo.lists(&team.owner).create("Alone").await.expect("creates").id;
-    todo.tasks(&team.owner).create(TaskInput { list_id: Some(alone), ..TaskInput::new("Mine") }).await.expect("creates");
+    todo.tasks(&team.owner)
+        .create(TaskInput { list_id: Some(alone), ..TaskInput::new("Mine") })
+        .await
+        .expect("creates");
 
     todo.accounts().delete_account(&team.owner, PASSWORD).await.expect("deletes");
 
