@@ -10,7 +10,8 @@
 # knobs: DURATION=5 (seconds per run), ROUNDS=16 (even: as many A-first as B-first rounds; fewer cannot
 #        resolve 5% on this machine, see benches/README.md), CONNECTIONS=64, ROUTES="get list list_one" (the
 #        routes measured: get is GET /tasks/{id}, list is GET /tasks (every list the user can see), list_one is
-#        GET /tasks?list_id=<the user's inbox> (one list), health is GET /health, the database floor),
+#        GET /tasks?list_id=<the user's inbox> (one list), list_1 is GET /tasks?limit=1 (the list's fixed cost),
+#        health is GET /health, the database floor),
 #        TEST_POSTGRES_URL=postgres://... (adds PostgreSQL), BACKENDS="sqlite postgres" (the ones to compare),
 #        TOLERANCE=5 (the percentage the verdict column of the means allows B to be slower)
 set -euo pipefail
@@ -78,9 +79,10 @@ path() {
     case "$1" in
         get) echo "/tasks/$2" ;;
         list) echo /tasks ;;
+        list_1) echo "/tasks?limit=1" ;;
         list_one) if [ -n "$3" ]; then echo "/tasks?list_id=$3"; else echo /tasks; fi ;;
         health) echo /health ;;
-        *) echo "error: ROUTES may name get, list, list_one and health, not $1" >&2; exit 1 ;;
+        *) echo "error: ROUTES may name get, list, list_one, list_1 and health, not $1" >&2; exit 1 ;;
     esac
 }
 
