@@ -1,13 +1,15 @@
 //! Task repository operations on SQLite (a temp file, as the server uses) and PostgreSQL (a fresh database on
-//! `TEST_POSTGRES_URL`, dropped afterwards): create, get, and the first page (50) of the list of a user with
-//! 1,000 and of a user with 100,000 tasks, in the same database. Target: 100k ≤ 1.5× 1k on each backend. `ping`
-//! (`SELECT 1` through the pool) is the floor under every one of them.
+//! `TEST_POSTGRES_URL`, dropped afterwards): create, get, and the first page (50) of the tasks of a user with
+//! 1,000 and of a user with 100,000 tasks (all in their inbox), in the same database: across every list they can
+//! see (`list_first_page`, the `GET /tasks` of before lists), of one list (`list_one_first_page`, `list_id` =
+//! the inbox), and both soonest due first (`*_due_first_page`; half the seeded tasks have a due date). Target:
+//! 100k ≤ 1.5× 1k on each backend. `ping` (`SELECT 1` through the pool) is the floor under every one of them.
 // criterion's macros generate an undocumented `pub fn benches`.
 #![allow(missing_docs)]
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use todo_benches::{config, owner, seed_tasks, ScratchPostgres};
-use todo_core::{ListQuery, TaskInput, Todo};
+use todo_core::{ListQuery, Sort, TaskInput, Todo};
 
 /// The two list sizes of the target.
 const SIZES: [usize; 2] = [1_000, 100_000];
@@ -56,16 +58,26 @@ fn bench_backend(c: &mut Criterion, runtime: &tokio::runtime::Runtime, backend: 
     group.bench_function("get", |b| {
         b.to_async(runtime).iter(|| async { todo.tasks(&small).get(some_task).await.expect("gets") })
     });
-    let first_page = ListQuery::default();
     for (size, reader) in &readers {
+        let inbox = runtime.block_on(todo.lists(reader).all()).expect("lists the lists");
+        let inbox = inbox.iter().find(|list| list.inbox).expect("an inbox").id;
+        let pages = [
+            ("list_first_page", ListQuery::default()),
+            ("list_one_first_page", ListQuery { list_id: Some(inbox), ..ListQuery::default() }),
+            ("list_due_first_page", ListQuery { sort: Sort::Due, ..ListQuery::default() }),
+            ("list_one_due_first_page", ListQuery { list_id: Some(inbox), sort: Sort::Due, ..ListQuery::default() }),
+        ];
         let tasks = todo.tasks(reader);
-        group.bench_with_input(BenchmarkId::new("list_first_page", size), size, |b, _| {
-            b.to_async(runtime).iter(|| async {
-                let page = tasks.list(&first_page).await.expect("lists");
-                assert_eq!(page.items.len(), 50);
-                page
-            })
-        });
+        for (name, query) in &pages {
+            group.bench_with_input(BenchmarkId::new(*name, size), size, |b, _| {
+                b.to_async(runtime).iter(|| async {
+                    let page = tasks.list(query).await.expect("lists");
+                    assert_eq!(page.items.len(), 50);
+                    assert!(page.items[0].due_at.is_some() || query.sort == Sort::Created);
+                    page
+                })
+            });
+        }
     }
     group.finish();
     runtime.block_on(todo.store().close());

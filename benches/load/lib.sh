@@ -95,6 +95,17 @@ seed() {
     done
 }
 
+# inbox BASE TOKEN: sets $inbox_id to the id of the user's inbox (the first of GET /lists), or to nothing when the
+# build has no lists (GET /lists is not a route before shared lists).
+inbox() {
+    local answer
+    inbox_id=""
+    answer="$(curl -sS -w '\n%{http_code}' "$1/lists" -H "Authorization: Bearer $2")"
+    [ "${answer##*$'\n'}" = 200 ] || return 0
+    inbox_id="$(printf '%s' "${answer%$'\n'*}" |
+        python3 -c 'import json,sys; print(next(l["id"] for l in json.load(sys.stdin) if l.get("inbox")))')"
+}
+
 # postgres_database NAME: creates a fresh database NAME on $TEST_POSTGRES_URL (dropped on exit); sets $pg_url.
 postgres_database() {
     local name="$1"

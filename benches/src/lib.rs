@@ -19,7 +19,7 @@ use uuid::Uuid;
 pub const SECRET: &str = "benchmark secret that is at least 32 bytes long";
 /// The password of every user the fixtures sign up.
 pub const PASSWORD: &str = "correct horse battery";
-/// Rows per `INSERT` when seeding: 7 binds each stays far below SQLite's and PostgreSQL's bind limits.
+/// Rows per `INSERT` when seeding: 10 binds each stays far below SQLite's and PostgreSQL's bind limits.
 const ROWS_PER_INSERT: usize = 1_000;
 
 /// Anything that can go wrong while preparing a benchmark: fixtures fail loudly, they never measure a broken setup.
@@ -75,7 +75,7 @@ pub async fn seed_tasks(url: &str, owner: &Owner, count: usize) -> Result<(), Bo
 const INBOX: &str = "SELECT id FROM lists WHERE owner_id = $1 AND inbox";
 
 /// One multi-row `INSERT` of tasks `start..end` by `user_id` into `list_id` (titles "Task <n>", every third one
-/// completed).
+/// completed, every other one due, a minute apart from a day from now, so a soonest-due page reads dated tasks).
 fn insert_batch<'a, DB>(user_id: Uuid, list_id: Uuid, start: usize, end: usize) -> QueryBuilder<'a, DB>
 where
     DB: sqlx::Database,
@@ -83,14 +83,17 @@ where
     String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
     bool: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
     Option<String>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    Option<i64>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
     OffsetDateTime: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
 {
     let mut insert = QueryBuilder::new(
-        "INSERT INTO tasks (id, list_id, created_by, title, title_folded, description, completed, \
+        "INSERT INTO tasks (id, list_id, created_by, title, title_folded, description, completed, due_at_ms, \
                            created_at, updated_at) ",
     );
     insert.push_values(start..end, |mut row, n| {
         let now = OffsetDateTime::now_utc();
+        let tomorrow_ms = i64::try_from((now.unix_timestamp_nanos() / 1_000_000) + 86_400_000).unwrap_or(i64::MAX);
+        let minutes = i64::try_from(n).unwrap_or(i64::MAX / 60_000);
         row.push_bind(Uuid::now_v7())
             .push_bind(list_id)
             .push_bind(user_id)
@@ -98,6 +101,7 @@ where
             .push_bind(format!("task {n}"))
             .push_bind(None::<String>)
             .push_bind(n % 3 == 0)
+            .push_bind((n % 2 == 0).then(|| tomorrow_ms.saturating_add(minutes.saturating_mul(60_000))))
             .push_bind(now)
             .push_bind(now);
     });
