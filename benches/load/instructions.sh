@@ -9,7 +9,8 @@
 #
 # usage: benches/load/instructions.sh /path/to/todo-rocket ["VAR=value ..."]
 #        e.g. benches/load/instructions.sh target/release/todo-rocket "LOG_FORMAT=json RUST_LOG=info"
-# knobs: DURATION=10 (seconds of load), TOP=25 (functions listed; 0 for none), KEEP=dir (a folder to keep the
+# knobs: ROUTE=get (GET /tasks/{id}) or list (GET /tasks, the first page of the 200 seeded tasks: 50),
+#        DURATION=10 (seconds of load), TOP=25 (functions listed; 0 for none), KEEP=dir (a folder to keep the
 #        callgrind file in, e.g. to compare two builds function by function with callgrind_annotate)
 set -euo pipefail
 binary="$(realpath "$1")"
@@ -24,7 +25,11 @@ source "$here/lib.sh" # $workdir, the cleanup trap, serve_sqlite, seed
 serve_sqlite "$workdir/server.log" valgrind --tool=callgrind --callgrind-out-file="$workdir/callgrind.out" "$binary"
 
 seed "$base" '{"email": "instructions@example.com", "password": "correct horse battery"}' # sets $token, $task_id
-url="$base/tasks/$task_id"
+case "${ROUTE:-get}" in
+    get) url="$base/tasks/$task_id" ;;
+    list) url="$base/tasks" ;;
+    *) echo "error: ROUTE is get or list" >&2; exit 1 ;;
+esac
 
 wrk -t1 -c4 -d2s -H "Authorization: Bearer $token" "$url" >/dev/null # warm-up: connections, statement cache
 callgrind_control --zero "$pid" >/dev/null 2>&1

@@ -50,7 +50,7 @@ fn first_version() -> i64 {
 }
 
 impl Tasks {
-    /// [`Tasks::create`], safe to retry: with a `key` this owner's user used in the last [`IDEMPOTENCY_KEY_TTL`]
+    /// [`Tasks::create`], safe to retry: with a `key` this owner's user used in the last [`IDEMPOTENCY_KEY_TTL`](crate::IDEMPOTENCY_KEY_TTL)
     /// for the same input, it answers the task the first create made (`replayed`) and creates nothing, also when
     /// the retries run at once; for another input, it is a validation error on `Idempotency-Key`.
     ///
