@@ -9,7 +9,8 @@
 #
 # usage: benches/load/instructions.sh /path/to/todo-rocket ["VAR=value ..."]
 #        e.g. benches/load/instructions.sh target/release/todo-rocket "LOG_FORMAT=json RUST_LOG=info"
-# knobs: ROUTE=get (GET /tasks/{id}) or list (GET /tasks, the first page of the 200 seeded tasks: 50),
+# knobs: ROUTE=get (GET /tasks/{id}), list (GET /tasks, the first page of the 200 seeded tasks: 50) or list_one
+#        (GET /tasks?list_id=<the inbox>, a build with lists only),
 #        DURATION=10 (seconds of load), TOP=25 (functions listed; 0 for none), KEEP=dir (a folder to keep the
 #        callgrind file in, e.g. to compare two builds function by function with callgrind_annotate)
 set -euo pipefail
@@ -28,7 +29,10 @@ seed "$base" '{"email": "instructions@example.com", "password": "correct horse b
 case "${ROUTE:-get}" in
     get) url="$base/tasks/$task_id" ;;
     list) url="$base/tasks" ;;
-    *) echo "error: ROUTE is get or list" >&2; exit 1 ;;
+    list_one)
+        inbox="$(curl -fs -H "Authorization: Bearer $token" "$base/lists" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["id"])')"
+        url="$base/tasks?list_id=$inbox" ;;
+    *) echo "error: ROUTE is get, list or list_one" >&2; exit 1 ;;
 esac
 
 wrk -t1 -c4 -d2s -H "Authorization: Bearer $token" "$url" >/dev/null # warm-up: connections, statement cache
