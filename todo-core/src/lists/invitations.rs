@@ -31,7 +31,7 @@ use crate::ids::{InvitationId, ListId};
 use crate::mail::OutgoingMail;
 use crate::roles::Role;
 use crate::secret::{random_token, token_hash};
-use crate::store::{member_may, on_connection, owner_is_current, stale_owner, BindOwner as _};
+use crate::store::{member_may, not_found_or_refusal, on_connection, owner_is_current, stale_owner, BindOwner as _};
 use crate::store::{Budget, Taken};
 
 /// How long an invitation's link works: 7 days.
@@ -273,7 +273,7 @@ impl Lists {
         })?;
         Err(match list {
             Some(list) => self.refused(ListId::from_uuid(list), Role::Owner).await.unwrap_or(Error::NotFound),
-            None => stale_owner(&self.store, &self.owner).await?.map_or(Error::NotFound, Error::from),
+            None => not_found_or_refusal(&self.store, &self.owner).await,
         })
     }
 

@@ -14,7 +14,10 @@ use crate::email::Email;
 use crate::error::{Error, Result};
 use crate::ids::{ListId, UserId};
 use crate::roles::Role;
-use crate::store::{access_refusal, member_may, on_connection, owner_is_current, stale_owner, BindOwner as _};
+use crate::store::BindOwner as _;
+use crate::store::{
+    access_refusal, execute_as_owner, member_may, not_found_or_refusal, on_connection, owner_is_current,
+};
 use crate::store::{claim_key, store_answer, Claim, IdempotencyKey, Owner, Store, Target};
 
 /// The lists of one owner (the account behind a verified token), and their members. Get one from
@@ -211,7 +214,7 @@ impl Lists {
         })?;
         if rows.is_empty() {
             // Every account has its inbox: no list at all means the owner is not current.
-            return Err(stale_owner(&self.store, &self.owner).await?.map_or(Error::NotFound, Error::from));
+            return Err(not_found_or_refusal(&self.store, &self.owner).await);
         }
         let mut lists = rows.into_iter().map(List::try_from).collect::<Result<Vec<_>>>()?;
         // Sorted here, not in SQL: the engines' collations differ, and the answer must not.
@@ -249,7 +252,7 @@ impl Lists {
         }
         .await)?;
         if !made {
-            return Err(stale_owner(&self.store, &self.owner).await?.map_or(Error::NotFound, Error::from));
+            return Err(not_found_or_refusal(&self.store, &self.owner).await);
         }
         Ok(list)
     }
@@ -279,7 +282,7 @@ impl Lists {
         let Some(stored) = outcome else { return Ok(CreatedList { list, replayed: false }) };
         match claim.replay(stored, "list")? {
             Some(answer) => Ok(CreatedList { list: replay(&answer)?, replayed: true }),
-            None => Err(stale_owner(&self.store, &self.owner).await?.map_or(Error::NotFound, Error::from)),
+            None => Err(not_found_or_refusal(&self.store, &self.owner).await),
         }
     }
 
@@ -311,19 +314,13 @@ impl Lists {
     /// Deletes the list and every task in it (the owner's role). An inbox cannot be deleted
     /// ([`Error::InboxIsPersonal`]).
     pub async fn delete(&self, id: ListId) -> Result<()> {
-        let deleted = on_connection!(self.store, |conn| {
-            sqlx::query(concat!(
-                "DELETE FROM lists WHERE lists.id = $4 AND NOT lists.inbox AND ",
-                member_may!("lists.id", "3"),
-                " AND ",
-                owner_is_current!()
-            ))
-            .bind_owner(&self.owner)
-            .bind(id.as_uuid())
-            .execute(conn)
-            .await
-            .map(|done| done.rows_affected())
-        })?;
+        let sql = concat!(
+            "DELETE FROM lists WHERE lists.id = $4 AND NOT lists.inbox AND ",
+            member_may!("lists.id", "3"),
+            " AND ",
+            owner_is_current!()
+        );
+        let deleted = execute_as_owner(&self.store, sql, &self.owner, Some(id.as_uuid())).await?;
         if deleted == 0 {
             // The owner of the list it is: then it is an inbox.
             return Err(self.refused(id, Role::Owner).await.unwrap_or(Error::InboxIsPersonal));

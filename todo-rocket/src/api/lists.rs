@@ -193,8 +193,7 @@ async fn create(
     body: JsonBody<ListName>,
 ) -> ApiResult<Created<Json<List>>> {
     let lists = todo.lists(&auth.owner);
-    let key = idempotency_key.0.map_err(|error| ApiError::Core(todo_core::Error::Validation(vec![error])))?;
-    let list = match key {
+    let list = match idempotency_key.0? {
         Some(key) => lists.create_once(&body.0.name, &key).await?.list,
         None => lists.create(&body.0.name).await?,
     };

@@ -427,7 +427,7 @@ async fn create(
 ) -> ApiResult<Tagged<Created<Json<Task>>>> {
     let input = TaskInput::from(body.0);
     let tasks = todo.tasks(&auth.owner);
-    let task = match idempotency_key.0.map_err(invalid)? {
+    let task = match idempotency_key.0? {
         Some(key) => tasks.create_once(input, &key).await?.task,
         None => tasks.create(input).await?,
     };
@@ -551,15 +551,10 @@ struct IfMatchParam {
 /// The caller's tasks, with the version `If-Match` requires, if any.
 fn writer(todo: &Todo, auth: &TaskOwner, if_match: IfMatch) -> ApiResult<Tasks> {
     let tasks = todo.tasks(&auth.owner);
-    Ok(match if_match.0.map_err(invalid)? {
+    Ok(match if_match.0? {
         Some(version) => tasks.if_version(version),
         None => tasks,
     })
-}
-
-/// A header's validation error as the API's 422.
-fn invalid(error: todo_core::FieldError) -> ApiError {
-    ApiError::Core(todo_core::Error::Validation(vec![error]))
 }
 
 /// A path id that is not a UUID names no task: 404, like any other id the caller cannot see.

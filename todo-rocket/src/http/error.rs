@@ -44,6 +44,13 @@ pub enum ApiError {
     Internal(&'static str),
 }
 
+/// A header's validation error (`Idempotency-Key`, `If-Match`), answered as any other: 422 naming the header.
+impl From<todo_core::FieldError> for ApiError {
+    fn from(error: todo_core::FieldError) -> Self {
+        ApiError::Core(CoreError::Validation(vec![error]))
+    }
+}
+
 impl ApiError {
     /// The HTTP status of this error: the single mapping from error kinds to statuses.
     pub fn status(&self) -> Status {
