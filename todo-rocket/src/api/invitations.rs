@@ -11,15 +11,15 @@ use rocket::serde::json::Json;
 use rocket::{delete, get, post, routes, State};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use todo_core::{InvitationId, Todo};
+use todo_core::{InvitationId, ListId, Todo};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::lists::{list_id, List, Role};
+use super::lists::{List, Role};
 use super::mail::mail_after_the_answer;
 use super::responses::{self, BearerErrors, JsonBodyErrors, ListErrors, MailTokenBodyErrors};
 use crate::http::body::JsonBody;
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::{path_id, ApiResult};
 use crate::http::guard::TaskOwner;
 use crate::http::location::MountBase;
 use crate::ops::metrics;
@@ -105,7 +105,7 @@ async fn invite(
     id: &str,
     body: JsonBody<InvitationRequest>,
 ) -> ApiResult<Created<Json<Invitation>>> {
-    let list = list_id(id)?;
+    let list: ListId = path_id(id)?;
     let invited = todo.lists(&auth.owner).invite(list, &body.0.email, body.0.role.into()).await;
     let (invitation, mail) = invited.inspect_err(metrics::refusal_of("invitation"))?;
     mail_after_the_answer("list invitation", async move { Ok(Some(mail)) });
@@ -125,7 +125,7 @@ async fn invite(
 )]
 #[get("/lists/<id>/invitations")]
 async fn pending(todo: &State<Todo>, auth: TaskOwner, id: &str) -> ApiResult<Json<Vec<Invitation>>> {
-    let invitations = todo.lists(&auth.owner).invitations(list_id(id)?).await?;
+    let invitations = todo.lists(&auth.owner).invitations(path_id(id)?).await?;
     Ok(Json(invitations.into_iter().map(Invitation::from).collect()))
 }
 
@@ -141,7 +141,7 @@ async fn pending(todo: &State<Todo>, auth: TaskOwner, id: &str) -> ApiResult<Jso
 )]
 #[delete("/invitations/<id>")]
 async fn withdraw(todo: &State<Todo>, auth: TaskOwner, id: &str) -> ApiResult<Status> {
-    let id: InvitationId = id.parse().map_err(|_| ApiError::Core(todo_core::Error::NotFound))?;
+    let id: InvitationId = path_id(id)?;
     todo.lists(&auth.owner).withdraw(id).await?;
     Ok(Status::NoContent)
 }

@@ -8,13 +8,13 @@ use rocket::serde::json::Json;
 use rocket::{delete, get, patch, post, routes, State};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use todo_core::{ListId, Todo, UserId};
+use todo_core::Todo;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::responses::{self, BearerErrors, JsonBodyErrors, ListErrors};
 use crate::http::body::JsonBody;
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::{path_id, ApiResult};
 use crate::http::guard::TaskOwner;
 use crate::http::headers::IdempotencyKeyHeader;
 use crate::http::location::MountBase;
@@ -212,7 +212,7 @@ async fn create(
 )]
 #[get("/lists/<id>")]
 async fn get_one(todo: &State<Todo>, auth: TaskOwner, id: &str) -> ApiResult<Json<List>> {
-    Ok(Json(todo.lists(&auth.owner).get(list_id(id)?).await?.into()))
+    Ok(Json(todo.lists(&auth.owner).get(path_id(id)?).await?.into()))
 }
 
 /// Rename a list (the owner).
@@ -229,7 +229,7 @@ async fn get_one(todo: &State<Todo>, auth: TaskOwner, id: &str) -> ApiResult<Jso
 )]
 #[patch("/lists/<id>", data = "<body>")]
 async fn rename(todo: &State<Todo>, auth: TaskOwner, id: &str, body: JsonBody<ListName>) -> ApiResult<Json<List>> {
-    Ok(Json(todo.lists(&auth.owner).rename(list_id(id)?, &body.0.name).await?.into()))
+    Ok(Json(todo.lists(&auth.owner).rename(path_id(id)?, &body.0.name).await?.into()))
 }
 
 /// Delete a list and every task in it (the owner). An inbox cannot be deleted: 409.
@@ -245,7 +245,7 @@ async fn rename(todo: &State<Todo>, auth: TaskOwner, id: &str, body: JsonBody<Li
 )]
 #[delete("/lists/<id>")]
 async fn delete_one(todo: &State<Todo>, auth: TaskOwner, id: &str) -> ApiResult<Status> {
-    todo.lists(&auth.owner).delete(list_id(id)?).await?;
+    todo.lists(&auth.owner).delete(path_id(id)?).await?;
     Ok(Status::NoContent)
 }
 
@@ -261,7 +261,7 @@ async fn delete_one(todo: &State<Todo>, auth: TaskOwner, id: &str) -> ApiResult<
 )]
 #[get("/lists/<id>/members")]
 async fn members(todo: &State<Todo>, auth: TaskOwner, id: &str) -> ApiResult<Json<Vec<Member>>> {
-    Ok(Json(todo.lists(&auth.owner).members(list_id(id)?).await?.into_iter().map(Member::from).collect()))
+    Ok(Json(todo.lists(&auth.owner).members(path_id(id)?).await?.into_iter().map(Member::from).collect()))
 }
 
 /// Change a member's role (the owner). Making another member the owner hands the list over: the caller becomes an
@@ -289,7 +289,7 @@ async fn set_role(
     user_id: &str,
     body: JsonBody<MemberRole>,
 ) -> ApiResult<Json<Member>> {
-    let member = todo.lists(&auth.owner).set_role(list_id(id)?, member_id(user_id)?, body.0.role.into()).await?;
+    let member = todo.lists(&auth.owner).set_role(path_id(id)?, path_id(user_id)?, body.0.role.into()).await?;
     Ok(Json(member.into()))
 }
 
@@ -311,16 +311,6 @@ async fn set_role(
 )]
 #[delete("/lists/<id>/members/<user_id>")]
 async fn remove_member(todo: &State<Todo>, auth: TaskOwner, id: &str, user_id: &str) -> ApiResult<Status> {
-    todo.lists(&auth.owner).remove_member(list_id(id)?, member_id(user_id)?).await?;
+    todo.lists(&auth.owner).remove_member(path_id(id)?, path_id(user_id)?).await?;
     Ok(Status::NoContent)
-}
-
-/// A path id that is not a UUID names no list: 404, like a list the caller cannot see.
-pub(crate) fn list_id(id: &str) -> ApiResult<ListId> {
-    id.parse().map_err(|_| ApiError::Core(todo_core::Error::NotFound))
-}
-
-/// A path user id that is not a UUID names no member: 404.
-fn member_id(id: &str) -> ApiResult<UserId> {
-    id.parse().map_err(|_| ApiError::Core(todo_core::Error::NotFound))
 }

@@ -19,7 +19,7 @@ use super::responses::{self, BearerErrors, JsonBodyErrors, OwnedResourceErrors};
 use super::wire::{tokens, ConfirmedFactor, Factor, PasskeyOptions, TokenResponse, Tokens};
 use crate::http::body::JsonBody;
 use crate::http::client::RequestClient;
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::{path_id, ApiResult};
 use crate::http::guard::AuthUser;
 use crate::http::headers::NoStore;
 use crate::http::redacted::{redacted_if_sent, Redacted};
@@ -144,11 +144,6 @@ impl fmt::Debug for SecondStepPasskeyRequest {
     }
 }
 
-/// A factor id from the path: one that is not a UUID names no factor of the caller's (404).
-fn factor_id(id: &str) -> Result<FactorId, ApiError> {
-    id.parse().map_err(|_| ApiError::Core(todo_core::Error::NotFound))
-}
-
 /// Start adding a TOTP authenticator: a pending factor, in force once a code confirms it.
 ///
 /// A session won with one factor must send the account's password (its check counts against the same budgets
@@ -207,7 +202,7 @@ async fn confirm_totp(
     factor_id: &str,
     body: JsonBody<ConfirmTotpRequest>,
 ) -> ApiResult<NoStore<Json<ConfirmedFactor>>> {
-    let factor = self::factor_id(factor_id)?;
+    let factor: FactorId = path_id(factor_id)?;
     let confirmed = todo.accounts().confirm_totp(&auth.owner, factor, &body.0.code).await?;
     Ok(NoStore(Json(ConfirmedFactor { factor: confirmed.factor.into(), recovery_codes: confirmed.recovery_codes })))
 }
@@ -241,7 +236,7 @@ async fn factors(todo: &State<Todo>, auth: AuthUser) -> ApiResult<Json<Vec<Facto
 )]
 #[delete("/auth/mfa/factors/<id>")]
 async fn remove_factor(todo: &State<Todo>, auth: AuthUser, id: &str) -> ApiResult<Status> {
-    todo.accounts().remove_factor(&auth.owner, factor_id(id)?).await?;
+    todo.accounts().remove_factor(&auth.owner, path_id(id)?).await?;
     Ok(Status::NoContent)
 }
 

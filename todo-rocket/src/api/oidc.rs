@@ -23,7 +23,7 @@ use super::responses::{self, BearerErrors, OwnedResourceErrors};
 use super::wire::{tokens, TokenResponse, Tokens};
 use crate::http::body::JsonBody;
 use crate::http::client::RequestClient;
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::{path_id, ApiResult};
 use crate::http::guard::AuthUser;
 use crate::http::headers::NoStore;
 use crate::http::query::Query;
@@ -264,7 +264,7 @@ async fn identities(todo: &State<Todo>, auth: AuthUser) -> ApiResult<Json<Vec<Id
 )]
 #[delete("/auth/identities/<id>")]
 async fn unlink(todo: &State<Todo>, auth: AuthUser, id: &str) -> ApiResult<Status> {
-    let id: IdentityId = id.parse().map_err(|_| ApiError::Core(todo_core::Error::NotFound))?;
+    let id: IdentityId = path_id(id)?;
     todo.accounts().unlink_identity(&auth.owner, id).await?;
     Ok(Status::NoContent)
 }

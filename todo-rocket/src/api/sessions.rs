@@ -14,7 +14,7 @@ use super::grant::RefreshRequest;
 use super::responses::{self, BearerErrors, JsonBodyErrors, OwnedResourceErrors};
 use super::wire::{tokens, TokenResponse, Tokens};
 use crate::http::body::JsonBody;
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::{path_id, ApiResult};
 use crate::http::guard::AuthUser;
 use crate::http::headers::NoStore;
 
@@ -119,7 +119,7 @@ async fn list(todo: &State<Todo>, auth: AuthUser) -> ApiResult<NoStore<Json<Vec<
 #[delete("/auth/sessions/<id>")]
 async fn revoke(todo: &State<Todo>, auth: AuthUser, id: &str) -> ApiResult<Status> {
     // An id that is not a UUID names no session of the caller's: 404, like another user's session.
-    let id: SessionId = id.parse().map_err(|_| ApiError::Core(todo_core::Error::NotFound))?;
+    let id: SessionId = path_id(id)?;
     todo.accounts().revoke_session(&auth.owner, id).await?;
     Ok(Status::NoContent)
 }

@@ -11,13 +11,13 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
-use todo_core::{Assignee, ListId, ListQuery, Sort, TaskId, TaskInput, TaskPatch, Tasks, Todo, UserId};
+use todo_core::{Assignee, ListId, ListQuery, Sort, TaskInput, TaskPatch, Tasks, Todo, UserId};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::responses::{self, BearerErrors, JsonBodyErrors, OwnedResourceErrors, TaskWriteErrors};
 use crate::http::body::JsonBody;
-use crate::http::error::{ApiError, ApiResult};
+use crate::http::error::{path_id, ApiResult};
 use crate::http::etag::{IfMatch, Tagged};
 use crate::http::guard::TaskOwner;
 use crate::http::headers::IdempotencyKeyHeader;
@@ -448,7 +448,7 @@ async fn create(
 )]
 #[get("/tasks/<id>")]
 async fn get_one(todo: &State<Todo>, auth: TaskOwner, id: &str) -> ApiResult<Tagged<Json<Task>>> {
-    Ok(tagged(todo.tasks(&auth.owner).get(task_id(id)?).await?))
+    Ok(tagged(todo.tasks(&auth.owner).get(path_id(id)?).await?))
 }
 
 /// Replace every field of a task (the editor role in its list, and in the list it moves to).
@@ -473,7 +473,7 @@ async fn replace(
     body: JsonBody<ReplaceTask>,
 ) -> ApiResult<Tagged<Json<Task>>> {
     let tasks = writer(todo, &auth, if_match)?;
-    Ok(tagged(tasks.replace(task_id(id)?, TaskInput::from(body.0)).await?))
+    Ok(tagged(tasks.replace(path_id(id)?, TaskInput::from(body.0)).await?))
 }
 
 /// Change some fields of a task (the editor role in its list, and in the list it moves to).
@@ -498,7 +498,7 @@ async fn update(
     body: JsonBody<PatchTask>,
 ) -> ApiResult<Tagged<Json<Task>>> {
     let tasks = writer(todo, &auth, if_match)?;
-    Ok(tagged(tasks.update(task_id(id)?, TaskPatch::from(body.0)).await?))
+    Ok(tagged(tasks.update(path_id(id)?, TaskPatch::from(body.0)).await?))
 }
 
 /// Toggle a task's completion (the editor role in its list).
@@ -516,7 +516,7 @@ async fn update(
 #[patch("/tasks/<id>/complete")]
 async fn toggle(todo: &State<Todo>, auth: TaskOwner, id: &str, if_match: IfMatch) -> ApiResult<Tagged<Json<Task>>> {
     let tasks = writer(todo, &auth, if_match)?;
-    Ok(tagged(tasks.toggle(task_id(id)?).await?))
+    Ok(tagged(tasks.toggle(path_id(id)?).await?))
 }
 
 /// Delete a task (the editor role in its list).
@@ -532,7 +532,7 @@ async fn toggle(todo: &State<Todo>, auth: TaskOwner, id: &str, if_match: IfMatch
 )]
 #[delete("/tasks/<id>")]
 async fn delete_one(todo: &State<Todo>, auth: TaskOwner, id: &str, if_match: IfMatch) -> ApiResult<Status> {
-    writer(todo, &auth, if_match)?.delete(task_id(id)?).await?;
+    writer(todo, &auth, if_match)?.delete(path_id(id)?).await?;
     Ok(Status::NoContent)
 }
 
@@ -555,9 +555,4 @@ fn writer(todo: &Todo, auth: &TaskOwner, if_match: IfMatch) -> ApiResult<Tasks> 
         Some(version) => tasks.if_version(version),
         None => tasks,
     })
-}
-
-/// A path id that is not a UUID names no task: 404, like any other id the caller cannot see.
-fn task_id(id: &str) -> ApiResult<TaskId> {
-    id.parse().map_err(|_| ApiError::Core(todo_core::Error::NotFound))
 }

@@ -51,6 +51,12 @@ impl From<todo_core::FieldError> for ApiError {
     }
 }
 
+/// An id in a path, parsed: one that does not parse names nothing the caller can see, so it is 404 like any id
+/// that is not theirs (never 422 or 500).
+pub fn path_id<T: std::str::FromStr>(id: &str) -> ApiResult<T> {
+    id.parse().map_err(|_| ApiError::Core(CoreError::NotFound))
+}
+
 impl ApiError {
     /// The HTTP status of this error: the single mapping from error kinds to statuses.
     pub fn status(&self) -> Status {
