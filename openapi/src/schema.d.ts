@@ -1666,7 +1666,7 @@ export interface components {
             created_at: string;
             /**
              * Format: uuid
-             * @description Who created it; null once that account is deleted (the task stays in its list).
+             * @description Who created it; null once that account is deleted (the task stays in its list, and its version moves on).
              */
             created_by: string | null;
             /** @description At most 1000 characters, or null. */

@@ -19,6 +19,7 @@ backend_tests!(
     an_expired_invitation_is_refused,
     a_withdrawn_invitation_is_refused_and_no_longer_listed,
     inviting_an_address_again_replaces_its_pending_invitation,
+    ten_concurrent_invitations_of_one_address_leave_one_working_link,
     an_inbox_cannot_be_shared,
     only_the_owner_invites_lists_and_withdraws,
     the_owner_role_cannot_be_invited_and_bad_input_is_refused,
@@ -220,6 +221,37 @@ async fn inviting_an_address_again_replaces_its_pending_invitation(db: &TestDb) 
     let bob = verified(&todo, &outbox, "bob@example.com").await;
     assert_invalid_token(todo.lists(&bob).accept(&first).await);
     assert_eq!(todo.lists(&bob).accept(&second).await.expect("accepts").role, Role::Editor, "the latest role");
+}
+
+async fn ten_concurrent_invitations_of_one_address_leave_one_working_link(db: &TestDb) {
+    let (todo, outbox) = mailing(db);
+    let (ann, list) = ann_with_a_list(&todo, &outbox).await;
+    let invites = (0..10).map(|n| {
+        let lists = todo.lists(&ann);
+        let role = if n % 2 == 0 { Role::Viewer } else { Role::Editor };
+        tokio::spawn(async move {
+            let (invitation, mail) = lists.invite(list, "bob@example.com", role).await?;
+            mail.send().await.expect("sent");
+            Ok::<_, Error>(invitation)
+        })
+    });
+    let outcomes: Vec<_> = futures::future::join_all(invites).await.into_iter().map(|o| o.expect("runs")).collect();
+    let sent: Vec<Invitation> = outcomes.into_iter().map(|outcome| outcome.expect("invites")).collect();
+    let pending = todo.lists(&ann).invitations(list).await.expect("lists");
+    assert_eq!(pending.len(), 1, "one pending invitation of the address: {pending:?}");
+    assert!(sent.contains(&pending[0]), "the pending one is one of those sent");
+
+    let tokens: Vec<String> = outbox.take().iter().map(|mail| token_in(&mail.text, "invitations")).collect();
+    assert_eq!(tokens.len(), 10, "every invitation was mailed");
+    let bob = verified(&todo, &outbox, "bob@example.com").await;
+    let mut joined = Vec::new();
+    for token in &tokens {
+        match todo.lists(&bob).accept(token).await {
+            Ok(list) => joined.push(list.role),
+            refused => assert_invalid_token(refused),
+        }
+    }
+    assert_eq!(joined, [pending[0].role], "only the pending invitation's link works, with its role");
 }
 
 async fn an_inbox_cannot_be_shared(db: &TestDb) {

@@ -234,6 +234,8 @@ async fn deleting_the_owners_account_hands_shared_lists_to_a_member(db: &TestDb)
     let in_shared = |title: &str| TaskInput { list_id: Some(team.list), ..TaskInput::new(title) };
     let anns = todo.tasks(&team.owner).create(in_shared("Ann's")).await.expect("creates");
     let bobs = todo.tasks(&team.editor).create(in_shared("Bob's")).await.expect("creates");
+    let for_ann = TaskInput { assignee_id: Some(ann_id), ..in_shared("For Ann") };
+    let for_ann = todo.tasks(&team.editor).create(for_ann).await.expect("creates");
     let alone = todo.lists(&team.owner).create("Alone").await.expect("creates").id;
     todo.tasks(&team.owner)
         .create(TaskInput { list_id: Some(alone), ..TaskInput::new("Mine") })
@@ -252,6 +254,14 @@ async fn deleting_the_owners_account_hands_shared_lists_to_a_member(db: &TestDb)
     let kept = todo.tasks(&team.editor).get(anns.id).await.expect("Ann's task stays");
     assert_eq!(kept.created_by, None, "its author is gone");
     assert_eq!(todo.tasks(&team.viewer).get(bobs.id).await.expect("stays").created_by, Some(team.editor.user_id()));
+    let unassigned = todo.tasks(&team.editor).get(for_ann.id).await.expect("stays");
+    assert_eq!(unassigned.assignee_id, None, "its assignee is gone");
+    // Both changed, so their versions moved on: a write that read them before is refused, and only that.
+    assert_eq!((kept.version, unassigned.version), (anns.version + 1, for_ann.version + 1));
+    assert_eq!(todo.tasks(&team.viewer).get(bobs.id).await.expect("stays").version, bobs.version, "untouched");
+    let stale = todo.tasks(&team.editor).if_version(for_ann.version);
+    let patch = TaskPatch { completed: Some(true), ..TaskPatch::default() };
+    assert!(matches!(stale.update(for_ann.id, patch).await, Err(Error::VersionMismatch)));
     // The new owner may do what owners do; the list Ann had alone went with her account.
     todo.lists(&team.editor).rename(team.list, "Ours").await.expect("renames");
     assert!(matches!(todo.lists(&team.editor).get(alone).await, Err(Error::NotFound)));

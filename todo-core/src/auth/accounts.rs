@@ -23,7 +23,10 @@ use crate::email::Email;
 use crate::error::{Error, Result, TokenError};
 use crate::ids::{SessionId, UserId};
 use crate::mail::{Links, Mailer};
-use crate::store::{hand_over_owned_lists, is_unique_violation, on_connection, owner_is_current, refusal, stale_owner};
+use crate::store::{
+    forget_account_in_tasks, hand_over_owned_lists, is_unique_violation, on_connection, owner_is_current, refusal,
+    stale_owner,
+};
 use crate::store::{BindOwner as _, Owner, Store, INSERT_INBOX, INSERT_INBOX_OWNER};
 
 /// A new session: the user, the [`Owner`] for task operations, and the tokens to hand to the client. What a
@@ -478,7 +481,8 @@ impl Accounts {
     /// Deletes the account after checking the password: its sessions, its inbox and every list no one else is a
     /// member of, with their tasks; its tokens stop working at once. A shared list it owns is not deleted but handed
     /// to another member (the highest role, then the longest-standing), and tasks it created in other people's
-    /// lists stay there (their `created_by` reads as none). For a client the caller knows nothing of; servers call [`Accounts::delete_account_from`].
+    /// lists stay there (their `created_by` reads as none, their `assignee_id` too where it was the assignee, and
+    /// their version moves on). For a client the caller knows nothing of; servers call [`Accounts::delete_account_from`].
     pub async fn delete_account(&self, owner: &Owner, password: &str) -> Result<()> {
         self.delete_account_from(owner, password, &Client::default()).await
     }
@@ -496,12 +500,18 @@ impl Accounts {
                     tx.rollback().await?;
                     return Ok::<_, sqlx::Error>(None);
                 }
+                forget_account_in_tasks!(tx, owner.user_id().as_uuid(), now())?;
                 let deleted = sqlx::query(concat!("DELETE FROM users WHERE id = $1 AND ", owner_is_current!()))
                     .bind_owner(owner)
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
-                tx.commit().await?;
+                // A session ended meanwhile: nothing of the above happens either.
+                if deleted == 0 {
+                    tx.rollback().await?;
+                } else {
+                    tx.commit().await?;
+                }
                 Ok(Some(deleted))
             }
             .await)?;

@@ -165,3 +165,36 @@ macro_rules! hand_over_owned_lists {
     }};
 }
 pub(crate) use hand_over_owned_lists;
+
+/// In the transaction `$tx` that deletes the account `$user` (a `Uuid`), at `$now`, after the hand-over: the tasks
+/// it leaves in lists that stay (handed over, or other people's) lose it as their author and assignee, and each
+/// such task's version moves on (with `updated_at`), as when a removed member's tasks are unassigned. The lists it
+/// still owns go with the account, so their tasks are not written first. The foreign keys' `SET NULL`
+/// would change the task without a new version, and an `If-Match` on the old representation would still pass.
+/// Evaluates to `Result<(), sqlx::Error>`.
+macro_rules! forget_account_in_tasks {
+    ($tx:expr, $user:expr, $now:expr) => {{
+        let (user, now): (uuid::Uuid, time::OffsetDateTime) = ($user, $now);
+        async {
+            sqlx::query(
+                "UPDATE tasks SET created_by = NULL, version = version + 1, updated_at = $2 \
+                 WHERE created_by = $1 AND NOT EXISTS (SELECT 1 FROM lists WHERE lists.id = tasks.list_id AND lists.owner_id = $1)",
+            )
+            .bind(user)
+            .bind(now)
+            .execute(&mut *$tx)
+            .await?;
+            sqlx::query(
+                "UPDATE tasks SET assignee_id = NULL, version = version + 1, updated_at = $2 \
+                 WHERE assignee_id = $1 AND NOT EXISTS (SELECT 1 FROM lists WHERE lists.id = tasks.list_id AND lists.owner_id = $1)",
+            )
+            .bind(user)
+            .bind(now)
+            .execute(&mut *$tx)
+            .await?;
+            Ok::<(), sqlx::Error>(())
+        }
+        .await
+    }};
+}
+pub(crate) use forget_account_in_tasks;

@@ -33,7 +33,8 @@ use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous};
 
 pub(crate) use self::access::{
-    hand_over_owned_lists, member_may, refusal as access_refusal, BadRank, Target, INSERT_INBOX, INSERT_INBOX_OWNER,
+    forget_account_in_tasks, hand_over_owned_lists, member_may, refusal as access_refusal, BadRank, Target,
+    INSERT_INBOX, INSERT_INBOX_OWNER,
 };
 pub(crate) use self::counters::{Budget, Counters, Taken};
 pub(crate) use self::folded_tasks::fold;

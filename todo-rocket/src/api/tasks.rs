@@ -59,7 +59,7 @@ pub struct Task {
     /// The member of its list it is assigned to, or null.
     #[schema(required = true)]
     pub assignee_id: Option<Uuid>,
-    /// Who created it; null once that account is deleted (the task stays in its list).
+    /// Who created it; null once that account is deleted (the task stays in its list, and its version moves on).
     #[schema(required = true)]
     pub created_by: Option<Uuid>,
     /// Counts the task's changes, from 1: the task's `ETag` is this number in quotes, for `If-Match`.
