@@ -4,7 +4,8 @@
 # the machine's load hits both. Prints every run, the mean per build, and B/A.
 #
 # usage: TODO_ROCKET_BIN=/path/to/previous/todo-rocket benches/load/ab.sh
-#        A is $TODO_ROCKET_BIN (e.g. the previous release), B is this tree's release build.
+#        A is $TODO_ROCKET_BIN (e.g. the previous release), B is this tree's release build, or $B_BIN when set
+#        (a build of another tree, e.g. one with a measurement patch such as benches/load/narrow-task.patch).
 #        A_ENV / B_ENV: extra environment for one side, e.g. to compare one build with a setting and without:
 #        TODO_ROCKET_BIN=target/release/todo-rocket B_ENV="METRICS_ADDRESS=127.0.0.1:9100 LOG_FORMAT=json RUST_LOG=info"
 # knobs: DURATION=5 (seconds per run), ROUNDS=16 (even: as many A-first as B-first rounds; fewer cannot
@@ -32,10 +33,14 @@ read -ra a_env <<<"${A_ENV:-}"
 read -ra b_env <<<"${B_ENV:-}"
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-echo "building the release server (B)..." >&2
-cargo build --release --quiet -p todo-rocket
-target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
-b_bin="$target_dir/release/todo-rocket"
+if [ -n "${B_BIN:-}" ]; then
+    b_bin="$(realpath "$B_BIN")"
+else
+    echo "building the release server (B)..." >&2
+    cargo build --release --quiet -p todo-rocket
+    target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
+    b_bin="$target_dir/release/todo-rocket"
+fi
 
 # shellcheck source=benches/load/lib.sh
 source "$here/lib.sh"
@@ -47,11 +52,13 @@ compare() {
     start "a-$backend" "$a_bin" JWT_SECRET="$secret" DATABASE_URL="$2" BCRYPT_COST=4 "${a_env[@]}"
     local a_base="http://127.0.0.1:$port"
     seed "$a_base" "$credentials"
+    analyze "$2"
     inbox "$a_base" "$token"
     local a_token="$token" a_task="$task_id" a_inbox="$inbox_id"
     start "b-$backend" "$b_bin" JWT_SECRET="$secret" DATABASE_URL="$3" BCRYPT_COST=4 "${b_env[@]}"
     local b_base="http://127.0.0.1:$port"
     seed "$b_base" "$credentials"
+    analyze "$3"
     inbox "$b_base" "$token"
     local b_token="$token" b_task="$task_id" b_inbox="$inbox_id"
     note_lists A "$a_inbox"

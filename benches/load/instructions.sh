@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Instructions per request: one todo-rocket build on SQLite under Valgrind's callgrind, `GET /tasks/{id}` sent by
-# wrk for a fixed time, the counters zeroed after seeding and dumped after the load. Prints the instructions
+# Instructions per request: one todo-rocket build under Valgrind's callgrind, on SQLite or PostgreSQL (the server's
+# own instructions only: PostgreSQL's backends are other processes, whose CPU cpu.sh reads), a route sent by wrk
+# for a fixed time, the counters zeroed after seeding and dumped after the load. Prints the instructions
 # executed per request by the whole process (every thread), and the functions that executed most of them.
 #
 # Unlike a wall-clock or CPU-time figure on this shared 2-core VM (±5% run to run, see benches/README.md, "Noise"),
@@ -10,7 +11,8 @@
 # usage: benches/load/instructions.sh /path/to/todo-rocket ["VAR=value ..."]
 #        e.g. benches/load/instructions.sh target/release/todo-rocket "LOG_FORMAT=json RUST_LOG=info"
 # knobs: ROUTE=get (GET /tasks/{id}), list (GET /tasks, the first page of the 200 seeded tasks: 50) or list_one
-#        (GET /tasks?list_id=<the inbox>, a build with lists only),
+#        (GET /tasks?list_id=<the inbox>; GET /tasks on a build before lists), BACKEND=sqlite or postgres (on
+#        $TEST_POSTGRES_URL, a fresh database),
 #        DURATION=10 (seconds of load), TOP=25 (functions listed; 0 for none), KEEP=dir (a folder to keep the
 #        callgrind file in, e.g. to compare two builds function by function with callgrind_annotate)
 set -euo pipefail
@@ -23,15 +25,21 @@ command -v valgrind >/dev/null || { apt-get update -qq && apt-get install -y -qq
 here="$(dirname "$0")"
 # shellcheck source=benches/load/lib.sh
 source "$here/lib.sh" # $workdir, the cleanup trap, serve_sqlite, seed
-serve_sqlite "$workdir/server.log" valgrind --tool=callgrind --callgrind-out-file="$workdir/callgrind.out" "$binary"
+under_callgrind=(valgrind --tool=callgrind --callgrind-out-file="$workdir/callgrind.out" "$binary")
+case "${BACKEND:-sqlite}" in
+    sqlite) serve_sqlite "$workdir/server.log" "${under_callgrind[@]}" ;;
+    postgres)
+        [ -n "${TEST_POSTGRES_URL:-}" ] || { echo "error: BACKEND=postgres needs TEST_POSTGRES_URL" >&2; exit 1; }
+        serve_postgres "$workdir/server.log" "${under_callgrind[@]}" ;;
+    *) echo "error: BACKEND is sqlite or postgres" >&2; exit 1 ;;
+esac
 
 seed "$base" '{"email": "instructions@example.com", "password": "correct horse battery"}' # sets $token, $task_id
+[[ "${BACKEND:-sqlite}" != postgres ]] || analyze "$pg_url"
 case "${ROUTE:-get}" in
     get) url="$base/tasks/$task_id" ;;
     list) url="$base/tasks" ;;
-    list_one)
-        inbox="$(curl -fs -H "Authorization: Bearer $token" "$base/lists" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["id"])')"
-        url="$base/tasks?list_id=$inbox" ;;
+    list_one) inbox "$base" "$token" && url="$base/tasks${inbox_id:+?list_id=$inbox_id}" ;;
     *) echo "error: ROUTE is get, list or list_one" >&2; exit 1 ;;
 esac
 

@@ -80,6 +80,23 @@ serve_sqlite() {
     for _ in $(seq 1 600); do curl -fs "$base/health" >/dev/null && break; sleep 0.1; done
 }
 
+# serve_postgres LOG_FILE COMMAND...: as serve_sqlite, on a fresh PostgreSQL database of $TEST_POSTGRES_URL
+# (dropped on exit); also sets $pg_name, the database's name.
+serve_postgres() {
+    local log="$1"
+    shift
+    pg_name="todo_load_$$"
+    postgres_database "$pg_name"
+    port="$(free_port)"
+    base="http://127.0.0.1:$port"
+    env JWT_SECRET=load-harness-secret-that-is-at-least-32-bytes DATABASE_URL="$pg_url" \
+        BCRYPT_COST=4 ROCKET_ADDRESS=127.0.0.1 ROCKET_PORT="$port" ROCKET_LOG_LEVEL=off RUST_LOG=off "${extra[@]}" \
+        "$@" >"$log" 2>&1 &
+    pid=$!
+    pids+=("$pid")
+    for _ in $(seq 1 600); do curl -fs "$base/health" >/dev/null && break; sleep 0.1; done
+}
+
 json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 
 # seed BASE CREDENTIALS: signs the load user up, logs in and creates 200 tasks; sets $token and $task_id.
@@ -88,11 +105,25 @@ seed() {
     curl -fsS -o /dev/null -X POST "$base/auth/signup" -H 'Content-Type: application/json' -d "$credentials"
     token="$(curl -fsS -X POST "$base/auth/login" -H 'Content-Type: application/json' -d "$credentials" |
         json_field access_token)"
-    task_id=""
-    for n in $(seq 1 200); do
-        task_id="$(curl -fsS -X POST "$base/tasks" -H "Authorization: Bearer $token" \
-            -H 'Content-Type: application/json' -d "{\"title\":\"Seeded task $n\"}" | json_field id)"
+    # The first 199 with one curl (it reuses its connection); the last one's id is read.
+    local args=()
+    for n in $(seq 1 199); do
+        args+=(-f -o /dev/null -X POST "$base/tasks" -H "Authorization: Bearer $token" -H 'Content-Type: application/json'
+            -d "{\"title\":\"Seeded task $n\"}" --next)
     done
+    curl -fsS "${args[@]}" -o /dev/null "$base/health"
+    task_id="$(curl -fsS -X POST "$base/tasks" -H "Authorization: Bearer $token" \
+        -H 'Content-Type: application/json' -d '{"title":"Seeded task 200"}' | json_field id)"
+}
+
+# analyze DATABASE_URL: on PostgreSQL, gathers the planner's statistics of the seeded tables (a no-op on SQLite). A
+# database in use has them: autovacuum analyzes a table once 50 rows changed, but only on its next round (a minute
+# apart), and a measurement that starts before that is planned as if the tables were as empty as at migration
+# (benches/README.md, "Shared lists: the read routes before and after").
+analyze() {
+    case "$1" in
+        postgres:* | postgresql:*) psql -q "$1" -c ANALYZE >/dev/null ;;
+    esac
 }
 
 # inbox BASE TOKEN: sets $inbox_id to the id of the user's inbox (the first of GET /lists), or to nothing when the

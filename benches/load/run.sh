@@ -46,6 +46,7 @@ run_backend() {
     local base="http://127.0.0.1:$port" server_pid="$pid"
     local credentials="{\"email\":\"load@example.com\",\"password\":\"$password\"}"
     seed "$base" "$credentials"
+    analyze "$database_url"
 
     measure "$backend" login "$storm_connections" "$base" POST /auth/login "" "$credentials"
     measure "$backend" create "$connections" "$base" POST /tasks "$token" '{"title":"Load test task"}'
