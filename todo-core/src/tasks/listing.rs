@@ -362,24 +362,26 @@ mod sqlite {
     use crate::error::{Error, Result};
 
     /// One element: the ids in hex (empty or null when absent), the timestamps as sqlx stores them (RFC 3339).
+    /// Those are borrowed from the page's text: JSON escapes none of their characters, so reading them allocates
+    /// nothing (only the title and description, which may hold escapes, become strings of their own).
     #[derive(serde::Deserialize)]
-    struct JsonRow(
-        String,
-        String,
-        Option<String>,
+    struct JsonRow<'a>(
+        &'a str,
+        &'a str,
+        Option<&'a str>,
         String,
         Option<String>,
         u8,
         Option<i64>,
         i16,
-        Option<String>,
+        Option<&'a str>,
         i64,
-        String,
-        String,
+        &'a str,
+        &'a str,
     );
 
     pub(super) fn rows(json: &str) -> Result<Vec<TaskRow>> {
-        let rows: Vec<JsonRow> = serde_json::from_str(json).map_err(Error::internal)?;
+        let rows: Vec<JsonRow<'_>> = serde_json::from_str(json).map_err(Error::internal)?;
         rows.into_iter().map(TaskRow::try_from).collect()
     }
 
@@ -387,15 +389,15 @@ mod sqlite {
         Uuid::try_parse(hex).map_err(Error::internal)
     }
 
-    fn optional_id(hex: Option<String>) -> Result<Option<Uuid>> {
-        hex.filter(|hex| !hex.is_empty()).map(|hex| id(&hex)).transpose()
+    fn optional_id(hex: Option<&str>) -> Result<Option<Uuid>> {
+        hex.filter(|hex| !hex.is_empty()).map(id).transpose()
     }
 
     fn timestamp(text: &str) -> Result<OffsetDateTime> {
         OffsetDateTime::parse(text, &Rfc3339).map_err(Error::internal)
     }
 
-    impl TryFrom<JsonRow> for TaskRow {
+    impl TryFrom<JsonRow<'_>> for TaskRow {
         type Error = Error;
 
         fn try_from(
@@ -412,11 +414,11 @@ mod sqlite {
                 version,
                 created_at,
                 updated_at,
-            ): JsonRow,
+            ): JsonRow<'_>,
         ) -> Result<Self> {
             Ok(TaskRow {
-                id: id(&id_hex)?,
-                list_id: id(&list)?,
+                id: id(id_hex)?,
+                list_id: id(list)?,
                 created_by: optional_id(created_by)?,
                 title,
                 description,
@@ -425,8 +427,8 @@ mod sqlite {
                 priority,
                 assignee_id: optional_id(assignee)?,
                 version,
-                created_at: timestamp(&created_at)?,
-                updated_at: timestamp(&updated_at)?,
+                created_at: timestamp(created_at)?,
+                updated_at: timestamp(updated_at)?,
             })
         }
     }
