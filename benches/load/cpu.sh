@@ -22,23 +22,12 @@ command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk 
 
 here="$(dirname "$0")"
 # shellcheck source=benches/load/lib.sh
-source "$here/lib.sh" # $workdir, the cleanup trap, serve_sqlite, serve_postgres, seed, inbox
-case "${BACKEND:-sqlite}" in
-    sqlite) serve_sqlite "${LOG_FILE:-$workdir/server.log}" "$binary" ;;
-    postgres)
-        [ -n "${TEST_POSTGRES_URL:-}" ] || { echo "error: BACKEND=postgres needs TEST_POSTGRES_URL" >&2; exit 1; }
-        serve_postgres "${LOG_FILE:-$workdir/server.log}" "$binary" ;;
-    *) echo "error: BACKEND is sqlite or postgres" >&2; exit 1 ;;
-esac
+source "$here/lib.sh" # $workdir, the cleanup trap, serve, seed, analyze, inbox
+serve "${LOG_FILE:-$workdir/server.log}" "$binary"
 
 seed "$base" '{"email": "cpu@example.com", "password": "correct horse battery"}' # sets $token, $task_id
-[[ "${BACKEND:-sqlite}" != postgres ]] || analyze "$pg_url"
-case "${ROUTE:-get}" in
-    get) url="$base/tasks/$task_id" ;;
-    list) url="$base/tasks" ;;
-    list_one) inbox "$base" "$token" && url="$base/tasks${inbox_id:+?list_id=$inbox_id}" ;;
-    *) echo "error: ROUTE is get, list or list_one" >&2; exit 1 ;;
-esac
+analyze "$database_url"
+route_url # sets $url from $ROUTE
 
 wrk -t2 -c64 -d2s -H "Authorization: Bearer $token" "$url" >/dev/null # warm-up: the pool's connections open
 # The database's backends serving the server's pool (none on SQLite, where the database runs in the server).

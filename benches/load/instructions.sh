@@ -24,24 +24,12 @@ command -v valgrind >/dev/null || { apt-get update -qq && apt-get install -y -qq
 
 here="$(dirname "$0")"
 # shellcheck source=benches/load/lib.sh
-source "$here/lib.sh" # $workdir, the cleanup trap, serve_sqlite, seed
-under_callgrind=(valgrind --tool=callgrind --callgrind-out-file="$workdir/callgrind.out" "$binary")
-case "${BACKEND:-sqlite}" in
-    sqlite) serve_sqlite "$workdir/server.log" "${under_callgrind[@]}" ;;
-    postgres)
-        [ -n "${TEST_POSTGRES_URL:-}" ] || { echo "error: BACKEND=postgres needs TEST_POSTGRES_URL" >&2; exit 1; }
-        serve_postgres "$workdir/server.log" "${under_callgrind[@]}" ;;
-    *) echo "error: BACKEND is sqlite or postgres" >&2; exit 1 ;;
-esac
+source "$here/lib.sh" # $workdir, the cleanup trap, serve, seed, analyze, inbox
+serve "$workdir/server.log" valgrind --tool=callgrind --callgrind-out-file="$workdir/callgrind.out" "$binary"
 
 seed "$base" '{"email": "instructions@example.com", "password": "correct horse battery"}' # sets $token, $task_id
-[[ "${BACKEND:-sqlite}" != postgres ]] || analyze "$pg_url"
-case "${ROUTE:-get}" in
-    get) url="$base/tasks/$task_id" ;;
-    list) url="$base/tasks" ;;
-    list_one) inbox "$base" "$token" && url="$base/tasks${inbox_id:+?list_id=$inbox_id}" ;;
-    *) echo "error: ROUTE is get, list or list_one" >&2; exit 1 ;;
-esac
+analyze "$database_url"
+route_url # sets $url from $ROUTE
 
 wrk -t1 -c4 -d2s -H "Authorization: Bearer $token" "$url" >/dev/null # warm-up: connections, statement cache
 callgrind_control --zero "$pid" >/dev/null 2>&1

@@ -64,32 +64,25 @@ measure() {
     echo "  $scenario: done" >&2
 }
 
-# serve_sqlite LOG_FILE COMMAND...: runs COMMAND (a todo-rocket build, or one under a tool such as valgrind) on a
-# fresh SQLite database and a free loopback port, with the harness's settings and the array $extra (VAR=value...);
-# waits up to 60 s for /health; sets $base and $pid.
-serve_sqlite() {
+# serve LOG_FILE COMMAND...: runs COMMAND (a todo-rocket build, or one under a tool such as valgrind) on a fresh
+# database of $BACKEND (sqlite, the default: a file in $workdir; postgres: a database of $TEST_POSTGRES_URL, dropped
+# on exit, whose name is $pg_name) and a free loopback port, with the harness's settings and the array $extra
+# (VAR=value...); waits up to 60 s for /health; sets $database_url, $base and $pid.
+serve() {
     local log="$1"
     shift
+    case "${BACKEND:-sqlite}" in
+        sqlite) database_url="sqlite:$workdir/todo.db" ;;
+        postgres)
+            [ -n "${TEST_POSTGRES_URL:-}" ] || { echo "error: BACKEND=postgres needs TEST_POSTGRES_URL" >&2; exit 1; }
+            pg_name="todo_load_$$"
+            postgres_database "$pg_name"
+            database_url="$pg_url" ;;
+        *) echo "error: BACKEND is sqlite or postgres" >&2; exit 1 ;;
+    esac
     port="$(free_port)"
     base="http://127.0.0.1:$port"
-    env JWT_SECRET=load-harness-secret-that-is-at-least-32-bytes DATABASE_URL="sqlite:$workdir/todo.db" \
-        BCRYPT_COST=4 ROCKET_ADDRESS=127.0.0.1 ROCKET_PORT="$port" ROCKET_LOG_LEVEL=off RUST_LOG=off "${extra[@]}" \
-        "$@" >"$log" 2>&1 &
-    pid=$!
-    pids+=("$pid")
-    for _ in $(seq 1 600); do curl -fs "$base/health" >/dev/null && break; sleep 0.1; done
-}
-
-# serve_postgres LOG_FILE COMMAND...: as serve_sqlite, on a fresh PostgreSQL database of $TEST_POSTGRES_URL
-# (dropped on exit); also sets $pg_name, the database's name.
-serve_postgres() {
-    local log="$1"
-    shift
-    pg_name="todo_load_$$"
-    postgres_database "$pg_name"
-    port="$(free_port)"
-    base="http://127.0.0.1:$port"
-    env JWT_SECRET=load-harness-secret-that-is-at-least-32-bytes DATABASE_URL="$pg_url" \
+    env JWT_SECRET=load-harness-secret-that-is-at-least-32-bytes DATABASE_URL="$database_url" \
         BCRYPT_COST=4 ROCKET_ADDRESS=127.0.0.1 ROCKET_PORT="$port" ROCKET_LOG_LEVEL=off RUST_LOG=off "${extra[@]}" \
         "$@" >"$log" 2>&1 &
     pid=$!
@@ -123,6 +116,17 @@ seed() {
 analyze() {
     case "$1" in
         postgres:* | postgresql:*) psql -q "$1" -c ANALYZE >/dev/null ;;
+    esac
+}
+
+# route_url: sets $url to the $ROUTE of the seeded user at $base: get (GET /tasks/{id}, the default), list (GET
+# /tasks, every list) or list_one (GET /tasks?list_id=<the inbox>; GET /tasks on a build before lists).
+route_url() {
+    case "${ROUTE:-get}" in
+        get) url="$base/tasks/$task_id" ;;
+        list) url="$base/tasks" ;;
+        list_one) inbox "$base" "$token" && url="$base/tasks${inbox_id:+?list_id=$inbox_id}" ;;
+        *) echo "error: ROUTE is get, list or list_one" >&2; exit 1 ;;
     esac
 }
 

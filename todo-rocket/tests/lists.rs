@@ -10,7 +10,7 @@ use futures::future::join_all;
 use rocket::http::{ContentType, Header, Status};
 use rocket::local::asynchronous::LocalResponse;
 use serde_json::{json, Value};
-use support::{problem, TestApp};
+use support::{json_of, problem, TestApp};
 
 http_tests!(
     every_account_starts_with_its_inbox_and_makes_more_lists,
@@ -26,18 +26,13 @@ http_tests!(
     post_lists_is_safe_to_retry_also_twenty_at_once,
 );
 
-async fn json(response: LocalResponse<'_>, status: Status) -> Value {
-    assert_eq!(response.status(), status);
-    response.into_json().await.expect("JSON")
-}
-
 async fn list(app: &TestApp, token: &str, name: &str) -> Value {
-    json(app.post("/lists", json!({ "name": name }), Some(token)).await, Status::Created).await
+    json_of(app.post("/lists", json!({ "name": name }), Some(token)).await, Status::Created).await
 }
 
 async fn every_account_starts_with_its_inbox_and_makes_more_lists(app: &TestApp) {
     let token = app.token("ann@example.com").await;
-    let lists = json(app.get("/lists", Some(&token)).await, Status::Ok).await;
+    let lists = json_of(app.get("/lists", Some(&token)).await, Status::Ok).await;
     let inbox = &lists[0];
     assert_eq!((inbox["name"].as_str(), inbox["inbox"].as_bool()), (Some("Inbox"), Some(true)));
     assert_eq!((inbox["role"].as_str(), inbox["member_count"].as_i64()), (Some("owner"), Some(1)));
@@ -49,13 +44,13 @@ async fn every_account_starts_with_its_inbox_and_makes_more_lists(app: &TestApp)
     assert_eq!(location, format!("/lists/{}", groceries["id"].as_str().expect("id")));
     assert_eq!((groceries["name"].as_str(), groceries["inbox"].as_bool()), (Some("groceries"), Some(false)));
     list(app, &token, "Books").await;
-    let names: Vec<Value> =
-        json(app.get("/lists", Some(&token)).await, Status::Ok).await.as_array().expect("array")[..]
-            .iter()
-            .map(|list| list["name"].clone())
-            .collect();
+    let names: Vec<Value> = json_of(app.get("/lists", Some(&token)).await, Status::Ok).await.as_array().expect("array")
+        [..]
+        .iter()
+        .map(|list| list["name"].clone())
+        .collect();
     assert_eq!(names, [json!("Inbox"), json!("Books"), json!("groceries")], "inbox first, then by name in any case");
-    assert_eq!(json(app.get(&location, Some(&token)).await, Status::Ok).await, groceries);
+    assert_eq!(json_of(app.get(&location, Some(&token)).await, Status::Ok).await, groceries);
 
     // A task without list_id lands in the inbox, with a list_id in that list.
     let in_inbox = app.task(&token, json!({"title": "Post"})).await;
@@ -68,7 +63,7 @@ async fn renaming_and_deleting_a_list_and_its_tasks(app: &TestApp) {
     let token = app.token("ann@example.com").await;
     let groceries = list(app, &token, "Groceries").await;
     let path = format!("/lists/{}", groceries["id"].as_str().expect("id"));
-    let renamed = json(app.patch(&path, Some(json!({"name": "Shopping"})), Some(&token)).await, Status::Ok).await;
+    let renamed = json_of(app.patch(&path, Some(json!({"name": "Shopping"})), Some(&token)).await, Status::Ok).await;
     assert_eq!(renamed["name"], "Shopping");
     let milk = app.task(&token, json!({"title": "Milk", "list_id": groceries["id"]})).await;
     let kept = app.task(&token, json!({"title": "Kept"})).await;
@@ -77,15 +72,15 @@ async fn renaming_and_deleting_a_list_and_its_tasks(app: &TestApp) {
     problem(app.get(&path, Some(&token)).await, Status::NotFound).await;
     let milk_path = format!("/tasks/{}", milk["id"].as_str().expect("id"));
     problem(app.get(&milk_path, Some(&token)).await, Status::NotFound).await;
-    let page = json(app.get("/tasks", Some(&token)).await, Status::Ok).await;
+    let page = json_of(app.get("/tasks", Some(&token)).await, Status::Ok).await;
     assert_eq!(page["items"], json!([kept]), "the inbox's task stays");
 }
 
 async fn the_inbox_and_its_owner_are_refused_with_409(app: &TestApp) {
     let token = app.token("ann@example.com").await;
-    let lists = json(app.get("/lists", Some(&token)).await, Status::Ok).await;
+    let lists = json_of(app.get("/lists", Some(&token)).await, Status::Ok).await;
     let inbox = format!("/lists/{}", lists[0]["id"].as_str().expect("id"));
-    let me = json(app.get("/auth/me", Some(&token)).await, Status::Ok).await["id"].as_str().expect("id").to_owned();
+    let me = json_of(app.get("/auth/me", Some(&token)).await, Status::Ok).await["id"].as_str().expect("id").to_owned();
     problem(app.delete(&inbox, Some(&token)).await, Status::Conflict).await;
 
     let shared = list(app, &token, "Shared").await;
@@ -95,7 +90,7 @@ async fn the_inbox_and_its_owner_are_refused_with_409(app: &TestApp) {
         problem(demote, Status::Conflict).await;
         problem(app.delete(&format!("{list}/members/{me}"), Some(&token)).await, Status::Conflict).await;
     }
-    let members = json(app.get(&format!("{shared}/members"), Some(&token)).await, Status::Ok).await;
+    let members = json_of(app.get(&format!("{shared}/members"), Some(&token)).await, Status::Ok).await;
     assert_eq!(members.as_array().map(Vec::len), Some(1));
     assert_eq!((members[0]["user_id"].as_str(), members[0]["role"].as_str()), (Some(me.as_str()), Some("owner")));
     assert_eq!(members[0]["email"], "ann@example.com");
@@ -126,8 +121,8 @@ async fn another_accounts_list_is_404_on_every_route(app: &TestApp) {
     ] {
         problem(response, Status::NotFound).await;
     }
-    assert_eq!(json(app.get(&path, Some(&ann)).await, Status::Ok).await["name"], "Private", "unchanged");
-    let page = json(app.get(&format!("/tasks?list_id={id}"), Some(&ann)).await, Status::Ok).await;
+    assert_eq!(json_of(app.get(&path, Some(&ann)).await, Status::Ok).await["name"], "Private", "unchanged");
+    let page = json_of(app.get(&format!("/tasks?list_id={id}"), Some(&ann)).await, Status::Ok).await;
     assert_eq!(page["items"], json!([task]), "nothing planted");
 }
 
@@ -145,7 +140,7 @@ async fn list_names_are_checked(app: &TestApp) {
 
 async fn tasks_carry_the_new_fields_and_an_etag(app: &TestApp) {
     let token = app.token("ann@example.com").await;
-    let me = json(app.get("/auth/me", Some(&token)).await, Status::Ok).await["id"].clone();
+    let me = json_of(app.get("/auth/me", Some(&token)).await, Status::Ok).await["id"].clone();
     let work = list(app, &token, "Work").await;
     let body = json!({"title": "Report", "list_id": work["id"], "due_at": "2026-03-01T10:00:00.123+02:00",
         "priority": 3, "assignee_id": me});
@@ -172,7 +167,7 @@ async fn tasks_carry_the_new_fields_and_an_etag(app: &TestApp) {
     assert_eq!(same.headers().get_one("ETag"), Some("\"2\""), "no change, no new version");
     // PUT keeps the list, and resets what it does not send.
     let put =
-        json(app.put(&path, json!({"title": "Report", "completed": false}), Some(&token)).await, Status::Ok).await;
+        json_of(app.put(&path, json!({"title": "Report", "completed": false}), Some(&token)).await, Status::Ok).await;
     assert_eq!((&put["list_id"], &put["priority"], &put["version"]), (&work["id"], &json!(0), &json!(3)));
     // Out-of-range priorities and strangers as assignees are 422, and nothing changes.
     let bad = app.patch(&path, Some(json!({"priority": 4})), Some(&token)).await;
@@ -180,7 +175,7 @@ async fn tasks_carry_the_new_fields_and_an_etag(app: &TestApp) {
     let bob = app.signup("bob@example.com").await;
     let stranger = app.patch(&path, Some(json!({"assignee_id": bob["id"]})), Some(&token)).await;
     assert_eq!(problem(stranger, Status::UnprocessableEntity).await["errors"][0]["field"], "assignee_id");
-    assert_eq!(json(app.get(&path, Some(&token)).await, Status::Ok).await, put);
+    assert_eq!(json_of(app.get(&path, Some(&token)).await, Status::Ok).await, put);
 }
 
 /// A write to `path` with an `If-Match` header.
@@ -209,14 +204,14 @@ async fn if_match_refuses_a_stale_write_with_412_and_changes_nothing(app: &TestA
     // Someone else completes it: version 2.
     let toggled = write_if(app, "COMPLETE", &path, &token, "\"1\"").await;
     assert_eq!((toggled.status(), toggled.headers().get_one("ETag")), (Status::Ok, Some("\"2\"")));
-    let current = json(app.get(&path, Some(&token)).await, Status::Ok).await;
+    let current = json_of(app.get(&path, Some(&token)).await, Status::Ok).await;
     for method in ["PATCH", "PUT", "COMPLETE", "DELETE"] {
         for stale in ["\"1\"", "W/\"2\"", "\"not-a-version\""] {
             let body = problem(write_if(app, method, &path, &token, stale).await, Status::PreconditionFailed).await;
             assert!(body["detail"].as_str().is_some_and(|detail| detail.contains("changed")), "{method} {stale}");
         }
     }
-    assert_eq!(json(app.get(&path, Some(&token)).await, Status::Ok).await, current, "nothing changed");
+    assert_eq!(json_of(app.get(&path, Some(&token)).await, Status::Ok).await, current, "nothing changed");
     // The current version, or `*`, writes.
     assert_eq!(write_if(app, "PATCH", &path, &token, "\"2\"").await.status(), Status::Ok);
     assert_eq!(write_if(app, "PATCH", &path, &token, "*").await.status(), Status::Ok);
@@ -234,7 +229,7 @@ async fn if_match_values_that_are_not_one_entity_tag_are_422(app: &TestApp) {
         let body = problem(write_if(app, "PATCH", &path, &token, bad).await, Status::UnprocessableEntity).await;
         assert_eq!(body["errors"][0]["field"], "If-Match", "{bad}");
     }
-    assert_eq!(json(app.get(&path, Some(&token)).await, Status::Ok).await, task);
+    assert_eq!(json_of(app.get(&path, Some(&token)).await, Status::Ok).await, task);
 }
 
 /// Every task of `GET /tasks?{query}`, following the cursors with pages of `limit`.
@@ -246,7 +241,7 @@ async fn walk(app: &TestApp, token: &str, query: &str, limit: u32) -> Vec<String
         if let Some(cursor) = &cursor {
             path.push_str(&format!("&cursor={cursor}"));
         }
-        let page = json(app.get(&path, Some(token)).await, Status::Ok).await;
+        let page = json_of(app.get(&path, Some(token)).await, Status::Ok).await;
         titles.extend(
             page["items"]
                 .as_array()
@@ -263,7 +258,7 @@ async fn walk(app: &TestApp, token: &str, query: &str, limit: u32) -> Vec<String
 
 async fn get_tasks_filters_sorts_and_pages(app: &TestApp) {
     let token = app.token("ann@example.com").await;
-    let me = json(app.get("/auth/me", Some(&token)).await, Status::Ok).await["id"].clone();
+    let me = json_of(app.get("/auth/me", Some(&token)).await, Status::Ok).await["id"].clone();
     let work = list(app, &token, "Work").await;
     let work_id = work["id"].as_str().expect("id");
     // Created in this order; `due` sorts by day, then oldest first, undated last.
@@ -329,8 +324,8 @@ async fn create_list<'c>(app: &'c TestApp, token: &str, name: &str, key: &str) -
 
 async fn post_lists_is_safe_to_retry_also_twenty_at_once(app: &TestApp) {
     let token = app.token("ann@example.com").await;
-    let first = json(create_list(app, &token, "Trip", "list-key-1").await, Status::Created).await;
-    let retry = json(create_list(app, &token, "Trip", "list-key-1").await, Status::Created).await;
+    let first = json_of(create_list(app, &token, "Trip", "list-key-1").await, Status::Created).await;
+    let retry = json_of(create_list(app, &token, "Trip", "list-key-1").await, Status::Created).await;
     assert_eq!(retry, first);
     let other = create_list(app, &token, "Other trip", "list-key-1").await;
     assert_eq!(problem(other, Status::UnprocessableEntity).await["errors"][0]["field"], "Idempotency-Key");
@@ -349,10 +344,10 @@ async fn post_lists_is_safe_to_retry_also_twenty_at_once(app: &TestApp) {
     let answers = join_all((0..20).map(|_| create_list(app, &token, "Party", "list-key-2"))).await;
     let mut bodies = Vec::new();
     for answer in answers {
-        bodies.push(json(answer, Status::Created).await);
+        bodies.push(json_of(answer, Status::Created).await);
     }
     assert!(bodies.iter().all(|body| body == &bodies[0]), "one list, answered twenty times");
-    let lists = json(app.get("/lists", Some(&token)).await, Status::Ok).await;
+    let lists = json_of(app.get("/lists", Some(&token)).await, Status::Ok).await;
     let names: Vec<&str> = lists.as_array().expect("array").iter().filter_map(|list| list["name"].as_str()).collect();
     assert_eq!(names, ["Inbox", "Party", "Trip"]);
 }

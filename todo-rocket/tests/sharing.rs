@@ -8,7 +8,7 @@ mod support;
 use rocket::http::Status;
 use rocket::local::asynchronous::LocalResponse;
 use serde_json::{json, Value};
-use support::{link_token, problem, TestApp};
+use support::{json_of, link_token, problem, TestApp};
 
 http_tests!(
     only_the_invited_verified_account_joins_and_then_works_on_the_list,
@@ -16,11 +16,6 @@ http_tests!(
     withdrawn_and_spent_links_are_422_and_the_inbox_is_not_shared,
     the_owner_hands_the_list_over_and_then_may_leave,
 );
-
-async fn json(response: LocalResponse<'_>, status: Status) -> Value {
-    assert_eq!(response.status(), status);
-    response.into_json().await.expect("JSON")
-}
 
 /// The token of the latest link to `page` mailed to `email`, waiting (up to 10 s: mails go out after the answer)
 /// until one is there.
@@ -53,7 +48,7 @@ async fn verified(app: &TestApp, email: &str) -> String {
 async fn invite(app: &TestApp, owner: &str, list: &str, email: &str, role: &str) -> (Value, String) {
     let response =
         app.post(&format!("/lists/{list}/invitations"), json!({"email": email, "role": role}), Some(owner)).await;
-    let invitation = json(response, Status::Created).await;
+    let invitation = json_of(response, Status::Created).await;
     assert_eq!((invitation["email"].as_str(), invitation["role"].as_str()), (Some(email), Some(role)));
     (invitation, link_to(app, email, "invitations").await)
 }
@@ -64,7 +59,7 @@ async fn accept<'c>(app: &'c TestApp, token: &str, invitation: &str) -> LocalRes
 
 /// Ann's list "Groceries" with one task: (its id, the task's path).
 async fn groceries(app: &TestApp, ann: &str) -> (String, String) {
-    let list = json(app.post("/lists", json!({"name": "Groceries"}), Some(ann)).await, Status::Created).await;
+    let list = json_of(app.post("/lists", json!({"name": "Groceries"}), Some(ann)).await, Status::Created).await;
     let id = list["id"].as_str().expect("id").to_owned();
     let task = app.task(ann, json!({"title": "Milk", "list_id": id})).await;
     (id, format!("/tasks/{}", task["id"].as_str().expect("id")))
@@ -83,25 +78,25 @@ async fn only_the_invited_verified_account_joins_and_then_works_on_the_list(app:
     problem(accept(app, &bob, &link).await, Status::Forbidden).await;
     verify(app, "bob@example.com").await;
 
-    let joined = json(accept(app, &bob, &link).await, Status::Ok).await;
+    let joined = json_of(accept(app, &bob, &link).await, Status::Ok).await;
     assert_eq!((joined["id"].as_str(), joined["role"].as_str()), (Some(list.as_str()), Some("editor")));
     assert_eq!(joined["member_count"], 2);
     let spent = problem(accept(app, &bob, &link).await, Status::UnprocessableEntity).await;
     assert_eq!(spent["errors"][0]["field"], "token");
-    let pending = json(app.get(&format!("/lists/{list}/invitations"), Some(&ann)).await, Status::Ok).await;
+    let pending = json_of(app.get(&format!("/lists/{list}/invitations"), Some(&ann)).await, Status::Ok).await;
     assert_eq!(pending, json!([]));
 
     // Bob sees the list and its task, and completes it; Ann sees it completed.
-    let bobs_lists = json(app.get("/lists", Some(&bob)).await, Status::Ok).await;
+    let bobs_lists = json_of(app.get("/lists", Some(&bob)).await, Status::Ok).await;
     assert!(bobs_lists.as_array().expect("array").iter().any(|found| found["id"] == json!(list)));
-    let page = json(app.get("/tasks", Some(&bob)).await, Status::Ok).await;
+    let page = json_of(app.get("/tasks", Some(&bob)).await, Status::Ok).await;
     assert_eq!(page["items"][0]["title"], "Milk", "every list Bob sees");
     assert_eq!(
-        json(app.patch(&format!("{task}/complete"), None, Some(&bob)).await, Status::Ok).await["completed"],
+        json_of(app.patch(&format!("{task}/complete"), None, Some(&bob)).await, Status::Ok).await["completed"],
         true
     );
-    assert_eq!(json(app.get(&task, Some(&ann)).await, Status::Ok).await["completed"], true);
-    let members = json(app.get(&format!("/lists/{list}/members"), Some(&bob)).await, Status::Ok).await;
+    assert_eq!(json_of(app.get(&task, Some(&ann)).await, Status::Ok).await["completed"], true);
+    let members = json_of(app.get(&format!("/lists/{list}/members"), Some(&bob)).await, Status::Ok).await;
     let roles: Vec<(&str, &str)> = members
         .as_array()
         .expect("array")
@@ -116,8 +111,9 @@ async fn each_role_gets_its_statuses_and_a_removed_member_is_refused_at_once(app
     let (list, task) = groceries(app, &ann).await;
     let bob = verified(app, "bob@example.com").await;
     let (_, link) = invite(app, &ann, &list, "bob@example.com", "viewer").await;
-    json(accept(app, &bob, &link).await, Status::Ok).await;
-    let bob_id = json(app.get("/auth/me", Some(&bob)).await, Status::Ok).await["id"].as_str().expect("id").to_owned();
+    json_of(accept(app, &bob, &link).await, Status::Ok).await;
+    let bob_id =
+        json_of(app.get("/auth/me", Some(&bob)).await, Status::Ok).await["id"].as_str().expect("id").to_owned();
 
     // A viewer reads, and nothing else.
     assert_eq!(app.get(&task, Some(&bob)).await.status(), Status::Ok);
@@ -143,7 +139,7 @@ async fn each_role_gets_its_statuses_and_a_removed_member_is_refused_at_once(app
     // An editor writes tasks, and still does not manage the list.
     let promote =
         app.patch(&format!("/lists/{list}/members/{bob_id}"), Some(json!({"role": "editor"})), Some(&ann)).await;
-    assert_eq!(json(promote, Status::Ok).await["role"], "editor");
+    assert_eq!(json_of(promote, Status::Ok).await["role"], "editor");
     assert_eq!(app.patch(&task, Some(json!({"title": "Oat milk"})), Some(&bob)).await.status(), Status::Ok);
     problem(app.delete(&format!("/lists/{list}"), Some(&bob)).await, Status::Forbidden).await;
 
@@ -152,9 +148,9 @@ async fn each_role_gets_its_statuses_and_a_removed_member_is_refused_at_once(app
     problem(app.get(&task, Some(&bob)).await, Status::NotFound).await;
     problem(app.get(&format!("/lists/{list}"), Some(&bob)).await, Status::NotFound).await;
     problem(app.patch(&task, Some(json!({"title": "Mine"})), Some(&bob)).await, Status::NotFound).await;
-    let lists = json(app.get("/lists", Some(&bob)).await, Status::Ok).await;
+    let lists = json_of(app.get("/lists", Some(&bob)).await, Status::Ok).await;
     assert_eq!(lists.as_array().map(Vec::len), Some(1), "only Bob's inbox");
-    assert_eq!(json(app.get("/tasks", Some(&bob)).await, Status::Ok).await["items"], json!([]));
+    assert_eq!(json_of(app.get("/tasks", Some(&bob)).await, Status::Ok).await["items"], json!([]));
 }
 
 async fn withdrawn_and_spent_links_are_422_and_the_inbox_is_not_shared(app: &TestApp) {
@@ -162,7 +158,7 @@ async fn withdrawn_and_spent_links_are_422_and_the_inbox_is_not_shared(app: &Tes
     let (list, _) = groceries(app, &ann).await;
     let bob = verified(app, "bob@example.com").await;
     let (invitation, link) = invite(app, &ann, &list, "bob@example.com", "editor").await;
-    let pending = json(app.get(&format!("/lists/{list}/invitations"), Some(&ann)).await, Status::Ok).await;
+    let pending = json_of(app.get(&format!("/lists/{list}/invitations"), Some(&ann)).await, Status::Ok).await;
     assert_eq!(pending, json!([invitation]));
     let withdraw = format!("/invitations/{}", invitation["id"].as_str().expect("id"));
     problem(app.delete(&withdraw, Some(&bob)).await, Status::NotFound).await;
@@ -173,7 +169,8 @@ async fn withdrawn_and_spent_links_are_422_and_the_inbox_is_not_shared(app: &Tes
     problem(accept(app, &bob, "not-a-token").await, Status::UnprocessableEntity).await;
     problem(app.post("/invitations/accept", json!({"token": link}), None).await, Status::Unauthorized).await;
 
-    let inbox = json(app.get("/lists", Some(&ann)).await, Status::Ok).await[0]["id"].as_str().expect("id").to_owned();
+    let inbox =
+        json_of(app.get("/lists", Some(&ann)).await, Status::Ok).await[0]["id"].as_str().expect("id").to_owned();
     let shared = app
         .post(&format!("/lists/{inbox}/invitations"), json!({"email": "bob@example.com", "role": "viewer"}), Some(&ann))
         .await;
@@ -196,21 +193,23 @@ async fn the_owner_hands_the_list_over_and_then_may_leave(app: &TestApp) {
     let (list, _) = groceries(app, &ann).await;
     let bob = verified(app, "bob@example.com").await;
     let (_, link) = invite(app, &ann, &list, "bob@example.com", "viewer").await;
-    json(accept(app, &bob, &link).await, Status::Ok).await;
+    json_of(accept(app, &bob, &link).await, Status::Ok).await;
     let ids = |token: &str| {
         let token = token.to_owned();
-        async move { json(app.get("/auth/me", Some(&token)).await, Status::Ok).await["id"].as_str().expect("id").to_owned() }
+        async move {
+            json_of(app.get("/auth/me", Some(&token)).await, Status::Ok).await["id"].as_str().expect("id").to_owned()
+        }
     };
     let (ann_id, bob_id) = (ids(&ann).await, ids(&bob).await);
     problem(app.delete(&format!("/lists/{list}/members/{ann_id}"), Some(&ann)).await, Status::Conflict).await;
 
     let handed =
         app.patch(&format!("/lists/{list}/members/{bob_id}"), Some(json!({"role": "owner"})), Some(&ann)).await;
-    assert_eq!(json(handed, Status::Ok).await["role"], "owner");
-    assert_eq!(json(app.get(&format!("/lists/{list}"), Some(&ann)).await, Status::Ok).await["role"], "editor");
-    assert_eq!(json(app.get(&format!("/lists/{list}"), Some(&bob)).await, Status::Ok).await["role"], "owner");
+    assert_eq!(json_of(handed, Status::Ok).await["role"], "owner");
+    assert_eq!(json_of(app.get(&format!("/lists/{list}"), Some(&ann)).await, Status::Ok).await["role"], "editor");
+    assert_eq!(json_of(app.get(&format!("/lists/{list}"), Some(&bob)).await, Status::Ok).await["role"], "owner");
     assert_eq!(app.delete(&format!("/lists/{list}/members/{ann_id}"), Some(&ann)).await.status(), Status::NoContent);
     problem(app.get(&format!("/lists/{list}"), Some(&ann)).await, Status::NotFound).await;
-    let members = json(app.get(&format!("/lists/{list}/members"), Some(&bob)).await, Status::Ok).await;
+    let members = json_of(app.get(&format!("/lists/{list}/members"), Some(&bob)).await, Status::Ok).await;
     assert_eq!(members.as_array().map(Vec::len), Some(1));
 }

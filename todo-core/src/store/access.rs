@@ -176,22 +176,17 @@ macro_rules! forget_account_in_tasks {
     ($tx:expr, $user:expr, $now:expr) => {{
         let (user, now): (uuid::Uuid, time::OffsetDateTime) = ($user, $now);
         async {
-            sqlx::query(
-                "UPDATE tasks SET created_by = NULL, version = version + 1, updated_at = $2 \
-                 WHERE created_by = $1 AND NOT EXISTS (SELECT 1 FROM lists WHERE lists.id = tasks.list_id AND lists.owner_id = $1)",
-            )
-            .bind(user)
-            .bind(now)
-            .execute(&mut *$tx)
-            .await?;
-            sqlx::query(
-                "UPDATE tasks SET assignee_id = NULL, version = version + 1, updated_at = $2 \
-                 WHERE assignee_id = $1 AND NOT EXISTS (SELECT 1 FROM lists WHERE lists.id = tasks.list_id AND lists.owner_id = $1)",
-            )
-            .bind(user)
-            .bind(now)
-            .execute(&mut *$tx)
-            .await?;
+            // One statement per column, each on its own index (`tasks_by_author`, `tasks_by_assignee`).
+            for column in ["created_by", "assignee_id"] {
+                sqlx::query(&format!(
+                    "UPDATE tasks SET {column} = NULL, version = version + 1, updated_at = $2 WHERE {column} = $1 \
+                     AND NOT EXISTS (SELECT 1 FROM lists WHERE lists.id = tasks.list_id AND lists.owner_id = $1)"
+                ))
+                .bind(user)
+                .bind(now)
+                .execute(&mut *$tx)
+                .await?;
+            }
             Ok::<(), sqlx::Error>(())
         }
         .await

@@ -220,6 +220,12 @@ async fn client(
     Client::tracked(rocket).await.expect("the server ignites")
 }
 
+/// The JSON body of a response, after checking its status.
+pub async fn json_of(response: LocalResponse<'_>, status: Status) -> Value {
+    assert_eq!(response.status(), status);
+    response.into_json().await.expect("JSON")
+}
+
 /// The body of a problem response, after checking its status, content type, and that its `type` is
 /// `about:blank`.
 pub async fn problem(response: LocalResponse<'_>, status: Status) -> Value {
